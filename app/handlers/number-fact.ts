@@ -1,0 +1,45 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import * as z from "zod/mini";
+import { lambdaArchitecture } from "../core/architecture";
+import { fetchNumberFact, NUMBER_FACT_TYPES, UpstreamError } from "../core/number-fact";
+import { BadRequest, jsonBody, requireMethod, validate } from "../http/request";
+import { errorResponse, jsonResponse } from "../http/responses";
+
+// Read once per execution environment (INIT), not per request.
+const source = {
+  baseUrl: process.env.NUMBERS_API_URL ?? "http://numbersapi.com",
+  timeoutMs: Number(process.env.NUMBERS_API_TIMEOUT_MS ?? 3000),
+};
+const architecture = lambdaArchitecture();
+
+const requestBody = z.object({
+  number: z.pipe(
+    z.union([z.int(), z.string().check(z.regex(/^-?\d{1,15}$/))], {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is required, for example {"number": "345"}'
+          : `must be a whole number (digits only), got ${JSON.stringify(issue.input)}`,
+    }),
+    z.transform((value) => Number(value)),
+  ),
+  type: z._default(
+    z.enum(NUMBER_FACT_TYPES, {
+      error: (issue) => `must be one of ${NUMBER_FACT_TYPES.join(", ")}, got ${JSON.stringify(issue.input)}`,
+    }),
+    "trivia",
+  ),
+});
+
+/** POST /number {"number": "345", "type": "date"} -> a fact about that number from the numbers API. */
+export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  try {
+    requireMethod(event, "POST");
+    const request = validate(requestBody, jsonBody(event), "body");
+    const fact = await fetchNumberFact(request, source);
+    return jsonResponse(200, { architecture, number: request.number, type: request.type, fact });
+  } catch (error) {
+    if (error instanceof BadRequest) return error.response;
+    if (error instanceof UpstreamError) return errorResponse(502, `${error.message}. Try again later.`);
+    throw error;
+  }
+}

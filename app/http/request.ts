@@ -1,0 +1,40 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type * as z from "zod/mini";
+import { errorResponse } from "./responses";
+
+/** A request that cannot be served; `response` says why (a 4xx with a specific message). */
+export class BadRequest extends Error {
+  constructor(readonly response: APIGatewayProxyStructuredResultV2) {
+    super(typeof response.body === "string" ? response.body : "bad request");
+  }
+}
+
+/** Refuses any method but `allowed` with 405 and an Allow header. */
+export function requireMethod(event: APIGatewayProxyEventV2, allowed: string): void {
+  const method = event.requestContext.http.method;
+  if (method !== allowed) {
+    throw new BadRequest(
+      errorResponse(405, `Method ${method} is not allowed on ${event.rawPath}; use ${allowed}.`, { allow: allowed }),
+    );
+  }
+}
+
+/** Parses the request body as JSON (base64-decoding it first when API Gateway encoded it). */
+export function jsonBody(event: APIGatewayProxyEventV2): unknown {
+  if (!event.body) throw new BadRequest(errorResponse(400, "Request body is missing; send a JSON object."));
+  const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new BadRequest(errorResponse(400, `Request body is not valid JSON: ${(error as Error).message}`));
+  }
+}
+
+/** Validates `input` against `schema`, turning the first problem into a 400 that names the field. */
+export function validate<T extends z.ZodMiniType>(schema: T, input: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue.path.length > 0 ? `${where}.${issue.path.join(".")}` : where;
+  throw new BadRequest(errorResponse(400, `Invalid ${field}: ${issue.message}`));
+}

@@ -1,0 +1,154 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { Architecture, otherArchitecture } from "../config";
+
+/** Where a function's image comes from: one image per architecture (a ContainerImage). */
+export interface ImageSource {
+  imageUri(architecture: Architecture): pulumi.Output<string>;
+}
+
+export interface ContainerFunctionArgs {
+  /** The images to run; the function runs the one built for its own architecture. */
+  image: ImageSource;
+  /** `imageConfig.command`: the handler inside the image, e.g. `["primes.handler"]`. */
+  command: string[];
+  /** The function's architecture; decides `architectures` and which image it runs. */
+  architecture: Architecture;
+  /** Also deploy a twin on the other architecture, running that architecture's image. @default false */
+  compareArchitectures?: boolean;
+  /** Memory in MB (1,769 MB = 1 vCPU). @default 128 */
+  memory?: number;
+  /** Timeout in seconds. @default 3 */
+  timeout?: number;
+  /** Reserved concurrency of the function (not of its twin); unset = unreserved. @default undefined */
+  reservedConcurrency?: number;
+  /** Environment variables. @default {} */
+  environment?: Record<string, pulumi.Input<string>>;
+  /** Days the function's logs are kept. @default 14 */
+  logRetentionDays?: number;
+  /** @default "" */
+  description?: string;
+}
+
+/** One deployed Lambda function of a given architecture. */
+export interface DeployedFunction {
+  name: pulumi.Output<string>;
+  arn: pulumi.Output<string>;
+  invokeArn: pulumi.Output<string>;
+  architecture: Architecture;
+  imageUri: pulumi.Output<string>;
+  logGroupName: pulumi.Output<string>;
+}
+
+/**
+ * A container-image Lambda function with its own least-privilege role and a log group (with
+ * retention) that exists before the function does; optionally a twin on the other architecture.
+ */
+export class ContainerFunction extends pulumi.ComponentResource {
+  readonly functionName: pulumi.Output<string>;
+  readonly arn: pulumi.Output<string>;
+  readonly invokeArn: pulumi.Output<string>;
+  readonly architecture: Architecture;
+  readonly imageUri: pulumi.Output<string>;
+  readonly role: aws.iam.Role;
+  /** The other-architecture twin, when compareArchitectures is on. */
+  readonly twin?: DeployedFunction;
+
+  constructor(name: string, args: ContainerFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("graviton:lambda:ContainerFunction", name, {}, opts);
+    const settings = {
+      memory: args.memory ?? 128,
+      timeout: args.timeout ?? 3,
+      environment: args.environment ?? {},
+      logRetentionDays: args.logRetentionDays ?? 14,
+      description: args.description ?? "",
+    };
+    const architectures = args.compareArchitectures ? [args.architecture, otherArchitecture(args.architecture)] : [args.architecture];
+    const variantName = (architecture: Architecture) => (architecture === args.architecture ? name : `${name}-${architecture}`);
+
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+      },
+      { parent: this },
+    );
+
+    const logGroups = architectures.map(
+      (architecture) =>
+        new aws.cloudwatch.LogGroup(
+          variantName(architecture),
+          {
+            name: `/aws/lambda/${pulumi.getProject()}-${pulumi.getStack()}/${variantName(architecture)}`,
+            retentionInDays: settings.logRetentionDays,
+          },
+          { parent: this },
+        ),
+    );
+
+    // Only what every function needs: write its own logs and its X-Ray segments. X-Ray's write actions
+    // support no resource-level permissions, so they name "*" (AWSXRayDaemonWriteAccess does the same).
+    const basePolicy = new aws.iam.RolePolicy(
+      `${name}-base`,
+      {
+        role: this.role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "WriteOwnLogs",
+              Effect: "Allow",
+              Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+              Resource: logGroups.map((group) => pulumi.interpolate`${group.arn}:*`),
+            },
+            { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+
+    const deployed = architectures.map((architecture, index): DeployedFunction => {
+      const logGroup = logGroups[index];
+      const imageUri = args.image.imageUri(architecture);
+      const fn = new aws.lambda.Function(
+        variantName(architecture),
+        {
+          packageType: "Image",
+          imageUri,
+          architectures: [architecture],
+          imageConfig: { commands: args.command },
+          role: this.role.arn,
+          memorySize: settings.memory,
+          timeout: settings.timeout,
+          // A twin exists to be measured, not to serve traffic: it reserves nothing from the account.
+          reservedConcurrentExecutions: architecture === args.architecture ? args.reservedConcurrency : undefined,
+          environment: { variables: settings.environment },
+          loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" },
+          tracingConfig: { mode: "Active" },
+          description: architecture === args.architecture ? settings.description : `${settings.description} (${architecture} twin)`,
+        },
+        { parent: this, dependsOn: [logGroup, basePolicy] },
+      );
+      return { name: fn.name, arn: fn.arn, invokeArn: fn.invokeArn, architecture, imageUri, logGroupName: logGroup.name };
+    });
+
+    const [primary, twin] = deployed;
+    this.functionName = primary.name;
+    this.arn = primary.arn;
+    this.invokeArn = primary.invokeArn;
+    this.architecture = primary.architecture;
+    this.imageUri = primary.imageUri;
+    this.twin = twin;
+    this.registerOutputs({
+      functionName: this.functionName,
+      arn: this.arn,
+      architecture: this.architecture,
+      imageUri: this.imageUri,
+      twin: this.twin,
+    });
+  }
+}

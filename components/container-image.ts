@@ -1,0 +1,121 @@
+import * as aws from "@pulumi/aws";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { Architecture } from "../config";
+import { buildContextHash } from "./build-context-hash";
+
+/** The Docker platform that builds an image for each Lambda architecture. */
+export const DOCKER_PLATFORMS: Record<Architecture, string> = {
+  arm64: "linux/arm64",
+  x86_64: "linux/amd64",
+};
+
+export interface ContainerImageArgs {
+  /** Build context directory (relative to the Pulumi project). */
+  context: string;
+  /** Dockerfile path (relative to the Pulumi project). @default `<context>/Dockerfile` */
+  dockerfile?: string;
+  /** The architectures to build an image for: one image each, built for exactly that platform. */
+  architectures: Architecture[];
+  /** Tagged images kept per architecture by the lifecycle policy; older ones expire. @default 20 */
+  keepImages?: number;
+  /** Let `pulumi destroy` delete the repository even when it still holds images. @default false */
+  forceDelete?: boolean;
+}
+
+/**
+ * One private ECR repository (scan on push, immutable tags, KMS encryption, lifecycle policy) and one
+ * single-platform image per architecture, tagged `<architecture>-<content hash>`: unchanged sources give
+ * the same tag, so a rebuild is a no-op, and an immutable tag is never pushed twice with new content.
+ */
+export class ContainerImage extends pulumi.ComponentResource {
+  readonly repositoryUrl: pulumi.Output<string>;
+  readonly repositoryArn: pulumi.Output<string>;
+  /** Image URI by digest (`<repo>@sha256:...`), per architecture built. */
+  readonly imageUris: Partial<Record<Architecture, pulumi.Output<string>>>;
+
+  constructor(name: string, args: ContainerImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("graviton:lambda:ContainerImage", name, {}, opts);
+    if (args.architectures.length === 0) {
+      throw new Error(`ContainerImage ${name}: architectures is empty; build at least one of arm64, x86_64.`);
+    }
+    const dockerfile = args.dockerfile ?? `${args.context}/Dockerfile`;
+    const keepImages = args.keepImages ?? 20;
+
+    const repository = new aws.ecr.Repository(
+      name,
+      {
+        imageTagMutability: "IMMUTABLE",
+        imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfigurations: [{ encryptionType: "KMS" }],
+        forceDelete: args.forceDelete ?? false,
+      },
+      { parent: this },
+    );
+
+    new aws.ecr.LifecyclePolicy(
+      name,
+      {
+        repository: repository.name,
+        policy: JSON.stringify({
+          rules: [
+            {
+              rulePriority: 1,
+              description: "Expire untagged images after 1 day",
+              selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 },
+              action: { type: "expire" },
+            },
+            ...args.architectures.map((architecture, index) => ({
+              rulePriority: index + 2,
+              description: `Keep the newest ${keepImages} ${architecture} images`,
+              selection: { tagStatus: "tagged", tagPrefixList: [`${architecture}-`], countType: "imageCountMoreThan", countNumber: keepImages },
+              action: { type: "expire" },
+            })),
+          ],
+        }),
+      },
+      { parent: this },
+    );
+
+    const credentials = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
+    const contentHash = buildContextHash(args.context, dockerfile).slice(0, 20);
+
+    this.imageUris = {};
+    for (const architecture of args.architectures) {
+      const image = new docker.Image(
+        `${name}-${architecture}`,
+        {
+          imageName: pulumi.interpolate`${repository.repositoryUrl}:${architecture}-${contentHash}`,
+          build: {
+            context: args.context,
+            dockerfile,
+            platform: DOCKER_PLATFORMS[architecture],
+            builderVersion: "BuilderBuildKit",
+          },
+          registry: {
+            server: repository.repositoryUrl,
+            username: credentials.userName,
+            password: pulumi.secret(credentials.password),
+          },
+        },
+        { parent: this },
+      );
+      this.imageUris[architecture] = image.repoDigest;
+    }
+
+    this.repositoryUrl = repository.repositoryUrl;
+    this.repositoryArn = repository.arn;
+    this.registerOutputs({ repositoryUrl: this.repositoryUrl, repositoryArn: this.repositoryArn, imageUris: this.imageUris });
+  }
+
+  /** The image for one architecture; fails clearly when that architecture was not built. */
+  imageUri(architecture: Architecture): pulumi.Output<string> {
+    const uri = this.imageUris[architecture];
+    if (!uri) {
+      throw new Error(
+        `No ${architecture} image was built for this repository (built: ${Object.keys(this.imageUris).join(", ")}); add it to architectures.`,
+      );
+    }
+    return uri;
+  }
+}

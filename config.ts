@@ -1,0 +1,210 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { AppFunctionName, appFunctions } from "./app/functions";
+
+/** The Pulumi project name: the namespace of every key below (`graviton-platform:architecture`). */
+export const PROJECT = "graviton-platform";
+
+export const ARCHITECTURES = ["arm64", "x86_64"] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+export function otherArchitecture(architecture: Architecture): Architecture {
+  return architecture === "arm64" ? "x86_64" : "arm64";
+}
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Environment variables Lambda sets itself and refuses in a function's configuration. */
+const RESERVED_ENVIRONMENT = new Set([
+  "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+  "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+  "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+  "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+  "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+]);
+/** Lambda's limit on the total size of a function's environment variables. */
+const ENVIRONMENT_MAX_BYTES = 4096;
+
+const wholeNumber = (min: number, max: number, unit = "") =>
+  z
+    .int({ error: `must be a whole number from ${min} to ${max}${unit}` })
+    .min(min, { error: `must be a whole number from ${min} to ${max}${unit}` })
+    .max(max, { error: `must be a whole number from ${min} to ${max}${unit}` });
+
+/** A strict object: an unknown key is an error that lists the keys that are allowed. */
+const strictObject = <Shape extends z.ZodRawShape>(shape: Shape) =>
+  z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `has unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => `"${key}"`).join(", ")}; allowed: ${Object.keys(shape).join(", ")}`
+        : issue.code === "invalid_type"
+          ? "must be an object (a YAML map)"
+          : undefined,
+  });
+
+const architecture = z.enum(ARCHITECTURES, { error: 'must be "arm64" or "x86_64"' });
+
+const environment = z
+  .record(
+    z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, {
+      error: "has a variable name that is not letters, digits and underscores starting with a letter",
+    }),
+    z.string({ error: 'must map names to strings (quote numbers and booleans: "8080")' }),
+    { error: "must be a map of variable names to strings" },
+  )
+  .superRefine((variables, context) => {
+    for (const name of Object.keys(variables)) {
+      if (RESERVED_ENVIRONMENT.has(name)) {
+        context.addIssue({ code: "custom", path: [name], message: "is reserved by Lambda and cannot be set" });
+      }
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(variables));
+    if (bytes > ENVIRONMENT_MAX_BYTES) {
+      context.addIssue({ code: "custom", message: `is ${bytes} bytes; Lambda allows ${ENVIRONMENT_MAX_BYTES} in all` });
+    }
+  });
+
+const functionSettings = strictObject({
+  /** Overrides the global architecture for this function. */
+  architecture: architecture.optional(),
+  /** MB; 1,769 MB is one full vCPU. */
+  memory: wholeNumber(128, 10240, " (MB)").optional(),
+  /** Seconds. */
+  timeout: wholeNumber(1, 900, " (seconds)").optional(),
+  /** Concurrency reserved for (and capped at) this function; unset = unreserved. */
+  reservedConcurrency: wholeNumber(0, 10000).optional(),
+  environment: environment.optional(),
+  /** Deploy a twin of the other architecture, for comparing the two (Power Tuning). */
+  compareArchitectures: z.boolean({ error: "must be true or false" }).optional(),
+});
+
+const functionNames = Object.keys(appFunctions) as AppFunctionName[];
+
+const stackConfigSchema = strictObject({
+  architecture: architecture.default("arm64"),
+  functions: strictObject(
+    Object.fromEntries(functionNames.map((name) => [name, functionSettings.optional()])) as Record<
+      AppFunctionName,
+      z.ZodOptional<typeof functionSettings>
+    >,
+  ).default({}),
+  logRetentionDays: z
+    .literal(LOG_RETENTION_DAYS, { error: `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}` })
+    .default(14),
+  httpApiBurstLimit: wholeNumber(0, 5000).default(100),
+  httpApiRateLimit: wholeNumber(0, 10000).default(50),
+  ecrKeepImages: wholeNumber(1, 1000).default(20),
+  ecrForceDelete: z.boolean({ error: "must be true or false" }).default(false),
+});
+
+/** One function of the app, with the stack's overrides applied to the app's defaults. */
+export interface FunctionConfig {
+  name: AppFunctionName;
+  handler: string;
+  route: string;
+  description: string;
+  architecture: Architecture;
+  memory: number;
+  timeout: number;
+  reservedConcurrency?: number;
+  environment: Record<string, string>;
+  compareArchitectures: boolean;
+}
+
+export interface StackConfig {
+  /** Default architecture of every function. */
+  architecture: Architecture;
+  functions: FunctionConfig[];
+  /** Every architecture some function (or twin) runs on: exactly the images to build. */
+  architecturesInUse: Architecture[];
+  logRetentionDays: number;
+  httpApi: { burstLimit: number; rateLimit: number };
+  ecr: { keepImages: number; forceDelete: boolean };
+}
+
+/** The stack configuration is wrong; the message lists every problem with the key, the value and what is allowed. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (value, key) => (value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[key] : undefined),
+    input,
+  );
+}
+
+function describeIssue(input: unknown, issue: z.core.$ZodIssue): string {
+  const key = [PROJECT, ...issue.path.map(String)].join(".").replace(".", ":");
+  if (issue.code === "unrecognized_keys") return `${key} ${issue.message}`;
+  const value = valueAt(input, issue.path);
+  return `${key} ${issue.message}, got ${value === undefined ? "nothing" : JSON.stringify(value)}`;
+}
+
+/**
+ * Validates the project's config values (keys without the `graviton-platform:` prefix, values already
+ * parsed) and resolves each function's settings. Throws ConfigError naming every bad key.
+ */
+export function parseStackConfig(values: Record<string, unknown>): StackConfig {
+  const result = stackConfigSchema.safeParse(values);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  - ${describeIssue(values, issue)}`);
+    throw new ConfigError(
+      `Invalid stack configuration (fix it in Pulumi.<stack>.yaml or with 'pulumi config set'):\n${problems.join("\n")}`,
+    );
+  }
+  const config = result.data;
+  const functions = functionNames.map((name): FunctionConfig => {
+    const defaults = appFunctions[name];
+    const settings = config.functions[name] ?? {};
+    return {
+      name,
+      handler: defaults.handler,
+      route: defaults.route,
+      description: defaults.description,
+      architecture: settings.architecture ?? config.architecture,
+      memory: settings.memory ?? defaults.memory,
+      timeout: settings.timeout ?? defaults.timeout,
+      reservedConcurrency: settings.reservedConcurrency,
+      environment: settings.environment ?? {},
+      compareArchitectures: settings.compareArchitectures ?? false,
+    };
+  });
+  const inUse = new Set(
+    functions.flatMap((fn) => (fn.compareArchitectures ? [fn.architecture, otherArchitecture(fn.architecture)] : [fn.architecture])),
+  );
+  return {
+    architecture: config.architecture,
+    functions,
+    architecturesInUse: ARCHITECTURES.filter((arch) => inUse.has(arch)),
+    logRetentionDays: config.logRetentionDays,
+    httpApi: { burstLimit: config.httpApiBurstLimit, rateLimit: config.httpApiRateLimit },
+    ecr: { keepImages: config.ecrKeepImages, forceDelete: config.ecrForceDelete },
+  };
+}
+
+/**
+ * Pulumi hands every config value to the program as a string: structured values as JSON, and top-level
+ * scalars set with `pulumi config set` as plain text ("30", "true"). Parse what is JSON; keep the rest.
+ */
+function parseConfigValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Reads this project's keys from the stack's config and validates them. Call once, in index.ts. */
+export function loadStackConfig(): StackConfig {
+  const prefix = `${PROJECT}:`;
+  const values = Object.fromEntries(
+    Object.entries(pulumi.runtime.allConfig())
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, value]) => [key.slice(prefix.length), parseConfigValue(value)]),
+  );
+  return parseStackConfig(values);
+}

@@ -1,0 +1,66 @@
+// graviton-platform: stack config -> app image -> container functions -> HTTP API -> stack outputs.
+import * as pulumi from "@pulumi/pulumi";
+import { ContainerFunction } from "./components/container-function";
+import { ContainerImage } from "./components/container-image";
+import { HttpApi } from "./components/http-api";
+import { loadStackConfig } from "./config";
+
+const config = loadStackConfig();
+
+// One image per architecture in use, holding every handler of app/.
+const appImage = new ContainerImage("app", {
+  context: ".",
+  dockerfile: "app/Dockerfile",
+  architectures: config.architecturesInUse,
+  keepImages: config.ecr.keepImages,
+  forceDelete: config.ecr.forceDelete,
+});
+
+// One Lambda function per handler; its architecture picks both `architectures` and the image.
+const functions = config.functions.map((fn) => ({
+  config: fn,
+  resource: new ContainerFunction(fn.name, {
+    image: appImage,
+    command: [fn.handler],
+    architecture: fn.architecture,
+    compareArchitectures: fn.compareArchitectures,
+    memory: fn.memory,
+    timeout: fn.timeout,
+    reservedConcurrency: fn.reservedConcurrency,
+    environment: fn.environment,
+    logRetentionDays: config.logRetentionDays,
+    description: fn.description,
+  }),
+}));
+
+// Synchronous requests: HTTP API -> function.
+const api = new HttpApi("api", {
+  routes: functions.map(({ config: fn, resource }) => ({
+    routeKey: fn.route,
+    function: { name: resource.functionName, arn: resource.arn },
+  })),
+  throttling: config.httpApi,
+  logRetentionDays: config.logRetentionDays,
+});
+
+export const apiUrl = api.url;
+export const ecrRepositoryUrls = { app: appImage.repositoryUrl };
+export const lambdaFunctions = Object.fromEntries(
+  functions.map(({ config: fn, resource }) => [
+    fn.name,
+    {
+      name: resource.functionName,
+      arn: resource.arn,
+      architecture: resource.architecture,
+      imageUri: resource.imageUri,
+      route: fn.route,
+      twin: resource.twin && {
+        name: resource.twin.name,
+        arn: resource.twin.arn,
+        architecture: resource.twin.architecture,
+        imageUri: resource.twin.imageUri,
+      },
+    },
+  ]),
+);
+export const stack = pulumi.getStack();

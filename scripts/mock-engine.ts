@@ -1,0 +1,153 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+
+/** Account and region the mock engine pretends to deploy into. */
+export const MOCK_ACCOUNT = "123456789012";
+
+/** One resource the program registered, as the engine saw it. */
+export interface RegisteredResource {
+  type: string;
+  name: string;
+  urn: string;
+  /** Inputs as the program sent them (after Pulumi resolved their dependencies). */
+  inputs: Record<string, any>;
+  /** Inputs plus the outputs this mock engine made up for it. */
+  state: Record<string, any>;
+  custom: boolean;
+}
+
+const shortHash = (...parts: string[]) => createHash("sha256").update(parts.join("\0")).digest("hex");
+
+/**
+ * Pulumi mocks that stand in for AWS and Docker: every resource gets a deterministic id and the outputs
+ * the program reads (ARNs, URLs, digests), derived from its name and inputs so tests can follow links
+ * between resources. Nothing here talks to a cloud.
+ */
+export class MockCloud implements pulumi.runtime.Mocks {
+  readonly resources: RegisteredResource[] = [];
+  constructor(readonly region: string = "us-east-1") {}
+
+  newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+    const id = `${args.name}-id`;
+    const state = { ...args.inputs, ...this.outputsFor(args.type, args.name, args.inputs, id) };
+    this.resources.push({
+      type: args.type,
+      name: args.name,
+      urn: `urn:pulumi:mock::graviton-platform::${args.type}::${args.name}`,
+      inputs: args.inputs,
+      state,
+      custom: args.custom ?? true,
+    });
+    return { id: args.custom === false ? undefined : id, state };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+    switch (args.token) {
+      case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+        return { userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${this.region}.amazonaws.com` };
+      case "aws:index/getCallerIdentity:getCallerIdentity":
+        return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/mock`, userId: "mock" };
+      case "aws:index/getRegion:getRegion":
+        return { name: this.region, region: this.region };
+      default:
+        throw new Error(`MockCloud has no answer for the invoke ${args.token}; add one to scripts/mock-engine.ts.`);
+    }
+  }
+
+  private outputsFor(type: string, name: string, inputs: Record<string, any>, id: string): Record<string, any> {
+    const arn = (service: string, resource: string) => `arn:aws:${service}:${this.region}:${MOCK_ACCOUNT}:${resource}`;
+    switch (type) {
+      case "aws:ecr/repository:Repository":
+        return {
+          name,
+          arn: arn("ecr", `repository/${name}`),
+          registryId: MOCK_ACCOUNT,
+          repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${this.region}.amazonaws.com/${name}`,
+        };
+      case "docker:index/image:Image": {
+        const repository = String(inputs.imageName).replace(/:[^:/]+$/, "");
+        return { repoDigest: `${repository}@sha256:${shortHash(inputs.imageName, inputs.build?.platform ?? "")}` };
+      }
+      case "aws:iam/role:Role":
+        return { name, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${name}` };
+      case "aws:cloudwatch/logGroup:LogGroup":
+        return { arn: arn("logs", `log-group:${inputs.name ?? name}`) };
+      case "aws:lambda/function:Function": {
+        const functionArn = arn("lambda", `function:${name}`);
+        return {
+          name,
+          arn: functionArn,
+          invokeArn: `arn:aws:apigateway:${this.region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
+        };
+      }
+      case "aws:apigatewayv2/api:Api":
+        return {
+          apiEndpoint: `https://${id}.execute-api.${this.region}.amazonaws.com`,
+          executionArn: arn("execute-api", id),
+        };
+      default:
+        return { arn: inputs.arn ?? arn("mock", `${type}/${name}`) };
+    }
+  }
+}
+
+/** What one evaluation of the program produced. */
+export interface MockDeployment {
+  resources: RegisteredResource[];
+  /** The program's stack outputs (its module exports), fully resolved. */
+  outputs: Record<string, any>;
+}
+
+/** Reads `Pulumi.<stack>.yaml` and returns its config the way the Pulumi CLI hands it to a program. */
+export function readStackConfig(stack: string, projectDir = "."): Record<string, string> {
+  const file = join(projectDir, `Pulumi.${stack}.yaml`);
+  if (!existsSync(file)) throw new Error(`No stack file ${file}: stacks are the Pulumi.<stack>.yaml files beside Pulumi.yaml.`);
+  let document: any;
+  try {
+    document = parseYaml(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new Error(`${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  const config = document?.config ?? {};
+  if (typeof config !== "object" || Array.isArray(config)) throw new Error(`${file}: "config" must be a map of keys to values.`);
+  return Object.fromEntries(
+    Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+  );
+}
+
+/** Resolves every Output inside a value (an export of the program) to a plain value. */
+export function resolveOutputs<T>(value: T): Promise<pulumi.Unwrap<T>> {
+  return new Promise((resolve) => pulumi.output(value).apply(resolve));
+}
+
+/**
+ * Runs `program` (a function that creates resources and returns the stack outputs) under mocks with the
+ * given config (`key -> string`, as readStackConfig returns it), and returns what it registered and exported.
+ */
+export async function evaluate(
+  program: () => Record<string, unknown> | void,
+  options: { config?: Record<string, string>; stack?: string; preview?: boolean } = {},
+): Promise<MockDeployment> {
+  const config = options.config ?? {};
+  const cloud = new MockCloud(config["aws:region"] ?? "us-east-1");
+  pulumi.runtime.setAllConfig(config);
+  await pulumi.runtime.setMocks(cloud, "graviton-platform", options.stack ?? "test", options.preview ?? false);
+  const outputs = await resolveOutputs({ ...(program() ?? {}) });
+  await pulumi.runtime.disconnect();
+  return { resources: cloud.resources, outputs: outputs as Record<string, any> };
+}
+
+/** Evaluates this project's index.ts with the config of `Pulumi.<stack>.yaml`, or with `config` when given. */
+export function evaluateStack(stack: string, config: Record<string, string> = readStackConfig(stack)): Promise<MockDeployment> {
+  const program = require.resolve(join(__dirname, "..", "index.ts"));
+  return evaluate(
+    () => {
+      delete require.cache[program]; // a program module runs once per require
+      return require(program);
+    },
+    { config, stack },
+  );
+}
