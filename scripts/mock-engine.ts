@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { getMonitor } from "@pulumi/pulumi/runtime/settings";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,9 +15,33 @@ export interface RegisteredResource {
   urn: string;
   /** Inputs as the program sent them (after Pulumi resolved their dependencies). */
   inputs: Record<string, any>;
+  /** Top-level inputs the program marked secret (their values are still in `inputs`, unwrapped). */
+  secretInputs: string[];
   /** Inputs plus the outputs this mock engine made up for it. */
   state: Record<string, any>;
   custom: boolean;
+  /** URN of the parent (the component that owns it), if any. */
+  parent?: string;
+  /** URNs of the resources it depends on (explicit dependsOn and outputs it consumed). */
+  dependencies: string[];
+}
+
+/** How the Pulumi engine protocol marks a secret value: `{[SECRET_SIGNATURE]: SECRET_SENTINEL, value}`. */
+const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
+const SECRET_SENTINEL = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecret(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as any)[SECRET_SIGNATURE] === SECRET_SENTINEL;
+}
+
+/** Replaces every secret wrapper in `value` by the value it wraps. */
+function unwrapSecrets(value: any): any {
+  if (isSecret(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unwrapSecrets(inner)]));
+  }
+  return value;
 }
 
 const shortHash = (...parts: string[]) => createHash("sha256").update(parts.join("\0")).digest("hex");
@@ -28,16 +53,40 @@ const shortHash = (...parts: string[]) => createHash("sha256").update(parts.join
  */
 export class MockCloud implements pulumi.runtime.Mocks {
   readonly resources: RegisteredResource[] = [];
+  /** Set by the engine hook just before newResource: what only the raw registration request knows. */
+  private registration?: { urn: string; parent?: string; dependencies: string[] };
   constructor(readonly region: string = "us-east-1") {}
+
+  /**
+   * Hooks into the mock monitor so each resource records its URN, parent and dependencies, which the
+   * Mocks interface does not pass on. The monitor calls newResource synchronously from registerResource.
+   */
+  attach(monitor: any): void {
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (request: any, callback: unknown) => {
+      const parent: string = request.getParent();
+      const type = parent ? `${parent.split("::")[2].split("$").pop()}$${request.getType()}` : request.getType();
+      this.registration = {
+        urn: `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${type}::${request.getName()}`,
+        parent: parent || undefined,
+        dependencies: request.getDependenciesList(),
+      };
+      return register(request, callback);
+    };
+  }
 
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
     const id = `${args.name}-id`;
-    const state = { ...args.inputs, ...this.outputsFor(args.type, args.name, args.inputs, id) };
+    const inputs = unwrapSecrets(args.inputs);
+    const state = { ...args.inputs, ...this.outputsFor(args.type, args.name, inputs, id) };
+    const registration = this.registration ?? { urn: `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${args.type}::${args.name}`, dependencies: [] };
+    this.registration = undefined;
     this.resources.push({
       type: args.type,
       name: args.name,
-      urn: `urn:pulumi:mock::graviton-platform::${args.type}::${args.name}`,
-      inputs: args.inputs,
+      ...registration,
+      inputs,
+      secretInputs: Object.keys(args.inputs).filter((key) => isSecret(args.inputs[key])),
       state,
       custom: args.custom ?? true,
     });
@@ -135,6 +184,7 @@ export async function evaluate(
   const cloud = new MockCloud(config["aws:region"] ?? "us-east-1");
   pulumi.runtime.setAllConfig(config);
   await pulumi.runtime.setMocks(cloud, "graviton-platform", options.stack ?? "test", options.preview ?? false);
+  cloud.attach(getMonitor());
   const outputs = await resolveOutputs({ ...(program() ?? {}) });
   await pulumi.runtime.disconnect();
   return { resources: cloud.resources, outputs: outputs as Record<string, any> };

@@ -1,0 +1,107 @@
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { appFunctions } from "../app/functions";
+import { ConfigError, parseStackConfig } from "../config";
+
+function rejects(values: Record<string, unknown>, ...expected: (string | RegExp)[]): void {
+  assert.throws(
+    () => parseStackConfig(values),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+      for (const fragment of expected) {
+        if (typeof fragment === "string") assert.ok(error.message.includes(fragment), `"${fragment}" not in:\n${error.message}`);
+        else assert.match(error.message, fragment);
+      }
+      return true;
+    },
+  );
+}
+
+describe("stack config", () => {
+  describe("rejects malformed values, naming the key, the value and what is allowed", () => {
+    it("an unknown architecture", () =>
+      rejects({ architecture: "arm" }, 'graviton-platform:architecture must be "arm64" or "x86_64", got "arm"'));
+    it("a per-function architecture typo", () =>
+      rejects({ functions: { primes: { architecture: "amd64" } } }, 'graviton-platform:functions.primes.architecture must be "arm64" or "x86_64", got "amd64"'));
+    it("memory below Lambda's 128 MB", () =>
+      rejects({ functions: { primes: { memory: 64 } } }, "graviton-platform:functions.primes.memory must be a whole number from 128 to 10240 (MB), got 64"));
+    it("memory above Lambda's 10,240 MB", () =>
+      rejects({ functions: { primes: { memory: 10241 } } }, "functions.primes.memory", "got 10241"));
+    it("fractional memory", () => rejects({ functions: { primes: { memory: 512.5 } } }, "functions.primes.memory", "got 512.5"));
+    it("a zero timeout", () =>
+      rejects({ functions: { "number-fact": { timeout: 0 } } }, "graviton-platform:functions.number-fact.timeout must be a whole number from 1 to 900 (seconds), got 0"));
+    it("a timeout over 15 minutes", () => rejects({ functions: { primes: { timeout: 901 } } }, "functions.primes.timeout", "got 901"));
+    it("an unknown function name", () =>
+      rejects({ functions: { prime: { memory: 512 } } }, 'graviton-platform:functions has unknown key "prime"; allowed: number-fact, primes'));
+    it("an unknown top-level key", () =>
+      rejects({ architecure: "arm64" }, 'graviton-platform has unknown key "architecure"', "allowed: architecture, functions"));
+    it("an unknown per-function key", () =>
+      rejects({ functions: { primes: { memorySize: 512 } } }, 'graviton-platform:functions.primes has unknown key "memorySize"; allowed: architecture, memory'));
+    it("memory given as a string", () => rejects({ functions: { primes: { memory: "512" } } }, "functions.primes.memory", 'got "512"'));
+    it("compareArchitectures that is not a boolean", () =>
+      rejects({ functions: { primes: { compareArchitectures: "yes" } } }, "functions.primes.compareArchitectures must be true or false", 'got "yes"'));
+    it("functions that is not a map", () => rejects({ functions: ["primes"] }, "graviton-platform:functions must be an object"));
+    it("negative reserved concurrency", () => rejects({ functions: { primes: { reservedConcurrency: -1 } } }, "functions.primes.reservedConcurrency", "got -1"));
+    it("an environment value that is not a string", () =>
+      rejects({ functions: { primes: { environment: { PORT: 8080 } } } }, "functions.primes.environment.PORT", "quote numbers", "got 8080"));
+    it("an environment variable Lambda reserves", () =>
+      rejects({ functions: { primes: { environment: { AWS_REGION: "eu-west-1" } } } }, "functions.primes.environment.AWS_REGION is reserved by Lambda"));
+    it("an environment larger than Lambda's 4 KB", () =>
+      rejects({ functions: { primes: { environment: { BIG: "x".repeat(5000) } } } }, "functions.primes.environment is", "Lambda allows 4096"));
+    it("a log retention CloudWatch does not offer", () =>
+      rejects({ logRetentionDays: 10 }, "graviton-platform:logRetentionDays must be one of CloudWatch's retention periods", "got 10"));
+    it("every problem at once, not just the first", () =>
+      rejects({ architecture: "arm", functions: { primes: { memory: 64 } } }, "graviton-platform:architecture", "functions.primes.memory"));
+  });
+
+  describe("architecture toggles", () => {
+    it("defaults every function to arm64", () => {
+      const config = parseStackConfig({});
+      assert.deepEqual(config.functions.map((fn) => fn.architecture), ["arm64", "arm64"]);
+      assert.deepEqual(config.architecturesInUse, ["arm64"]);
+    });
+    it("the global architecture applies to every function", () => {
+      const config = parseStackConfig({ architecture: "x86_64" });
+      assert.ok(config.functions.every((fn) => fn.architecture === "x86_64"));
+      assert.deepEqual(config.architecturesInUse, ["x86_64"]);
+    });
+    it("a per-function architecture wins over the global one", () => {
+      const config = parseStackConfig({ architecture: "x86_64", functions: { primes: { architecture: "arm64" } } });
+      const byName = Object.fromEntries(config.functions.map((fn) => [fn.name, fn.architecture]));
+      assert.deepEqual(byName, { "number-fact": "x86_64", primes: "arm64" });
+      assert.deepEqual(config.architecturesInUse, ["arm64", "x86_64"]);
+    });
+    it("compareArchitectures puts the other architecture in use", () => {
+      const config = parseStackConfig({ functions: { primes: { compareArchitectures: true } } });
+      assert.deepEqual(config.architecturesInUse, ["arm64", "x86_64"]);
+    });
+  });
+
+  it("falls back to the app's defaults for unset function settings", () => {
+    const primes = parseStackConfig({ functions: { primes: { memory: 2048 } } }).functions.find((fn) => fn.name === "primes")!;
+    assert.equal(primes.memory, 2048);
+    assert.equal(primes.timeout, appFunctions.primes.timeout);
+    assert.equal(primes.reservedConcurrency, undefined);
+    assert.deepEqual(primes.environment, {});
+  });
+
+  it("Pulumi.yaml declares every scalar key with the same default the validator applies", () => {
+    const project = parseYaml(readFileSync("Pulumi.yaml", "utf8"));
+    const defaults = parseStackConfig({});
+    const applied: Record<string, unknown> = {
+      architecture: defaults.architecture,
+      logRetentionDays: defaults.logRetentionDays,
+      httpApiBurstLimit: defaults.httpApi.burstLimit,
+      httpApiRateLimit: defaults.httpApi.rateLimit,
+      ecrKeepImages: defaults.ecr.keepImages,
+      ecrForceDelete: defaults.ecr.forceDelete,
+    };
+    assert.deepEqual(Object.keys(project.config).sort(), Object.keys(applied).sort());
+    for (const [key, declaration] of Object.entries<any>(project.config)) {
+      assert.equal(declaration.default, applied[key], `default of ${key}`);
+      assert.ok(declaration.description, `${key} has a description`);
+      assert.ok(["string", "integer", "boolean"].includes(declaration.type), `${key} has a type`);
+    }
+  });
+});

@@ -1,0 +1,118 @@
+import { strict as assert } from "node:assert";
+import { readdirSync } from "node:fs";
+import { DOCKER_PLATFORMS } from "../components/container-image";
+import { Architecture, ConfigError } from "../config";
+import { evaluate, evaluateStack, readStackConfig } from "../scripts/mock-engine";
+import { Registered } from "./registered";
+
+const stacks = readdirSync(".")
+  .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+  .filter((stack): stack is string => stack !== undefined);
+
+/** For every Lambda function: its architecture and the Docker platform of the image it runs. */
+function functionPlatforms(registered: Registered) {
+  const platformByDigest = new Map(
+    registered.all("docker:index/image:Image").map((image) => [image.state.repoDigest, image.inputs.build.platform]),
+  );
+  return Object.fromEntries(
+    registered
+      .all("aws:lambda/function:Function")
+      .map((fn) => [fn.name, { architecture: fn.inputs.architectures[0], platform: platformByDigest.get(fn.inputs.imageUri) }]),
+  );
+}
+
+describe("the whole program under each Pulumi.<stack>.yaml", () => {
+  it("finds the dev and prod stacks", () => assert.deepEqual(stacks.sort(), ["dev", "prod"]));
+
+  for (const stack of stacks) {
+    describe(stack, () => {
+      it("evaluates with every function's image matching its architecture, and exports what users need", async () => {
+        const { resources, outputs } = await evaluateStack(stack);
+        const registered = new Registered(resources);
+        for (const [name, { architecture, platform }] of Object.entries(functionPlatforms(registered))) {
+          assert.equal(platform, DOCKER_PLATFORMS[architecture as Architecture], `${name} runs an image of its own architecture`);
+        }
+        assert.match(outputs.apiUrl, /^https:\/\//);
+        assert.match(outputs.ecrRepositoryUrls.app, /\.dkr\.ecr\.us-east-1\.amazonaws\.com\//);
+        for (const name of ["number-fact", "primes"]) {
+          const exported = outputs.lambdaFunctions[name];
+          assert.ok(exported.name && exported.arn.startsWith("arn:aws:lambda:"), `${name} name and ARN exported`);
+          assert.equal(exported.architecture, "arm64");
+        }
+      });
+    });
+  }
+
+  it("dev: arm64 everywhere, plus an x86_64 twin of primes; both images built, nothing more", async () => {
+    const { resources, outputs } = await evaluateStack("dev");
+    const registered = new Registered(resources);
+    assert.deepEqual(functionPlatforms(registered), {
+      "number-fact": { architecture: "arm64", platform: "linux/arm64" },
+      primes: { architecture: "arm64", platform: "linux/arm64" },
+      "primes-x86_64": { architecture: "x86_64", platform: "linux/amd64" },
+    });
+    assert.equal(registered.all("docker:index/image:Image").length, 2);
+    assert.equal(outputs.lambdaFunctions.primes.twin.architecture, "x86_64");
+    assert.equal(outputs.lambdaFunctions["number-fact"].twin, undefined);
+  });
+
+  it("prod: arm64 only, so only the arm64 image is built, and functions have reserved concurrency", async () => {
+    const registered = new Registered((await evaluateStack("prod")).resources);
+    assert.deepEqual(registered.all("docker:index/image:Image").map((image) => image.inputs.build.platform), ["linux/arm64"]);
+    for (const fn of registered.all("aws:lambda/function:Function")) {
+      assert.ok(fn.inputs.reservedConcurrentExecutions > 0, `${fn.name} has reserved concurrency`);
+    }
+  });
+
+  it("flipping the global architecture flips every function and the image it runs, together", async () => {
+    const config = { ...readStackConfig("dev"), "graviton-platform:architecture": "x86_64" };
+    const registered = new Registered((await evaluateStack("dev", config)).resources);
+    assert.deepEqual(functionPlatforms(registered), {
+      "number-fact": { architecture: "x86_64", platform: "linux/amd64" },
+      primes: { architecture: "x86_64", platform: "linux/amd64" },
+      "primes-arm64": { architecture: "arm64", platform: "linux/arm64" },
+    });
+  });
+
+  it("a per-function architecture overrides the global one, and only the architectures in use are built", async () => {
+    const config = {
+      "aws:region": "us-east-1",
+      "graviton-platform:architecture": "x86_64",
+      "graviton-platform:functions": JSON.stringify({ primes: { architecture: "x86_64" }, "number-fact": { architecture: "x86_64" } }),
+    };
+    const registered = new Registered((await evaluateStack("dev", config)).resources);
+    assert.deepEqual(registered.all("docker:index/image:Image").map((image) => image.inputs.build.platform), ["linux/amd64"]);
+
+    const mixed = { ...config, "graviton-platform:functions": JSON.stringify({ primes: { architecture: "arm64" } }) };
+    assert.deepEqual(functionPlatforms(new Registered((await evaluateStack("dev", mixed)).resources)), {
+      "number-fact": { architecture: "x86_64", platform: "linux/amd64" },
+      primes: { architecture: "arm64", platform: "linux/arm64" },
+    });
+  });
+
+  it("a bad config value fails the program before any resource is registered", async () => {
+    let failure: unknown;
+    const program = require.resolve("../index.ts");
+    const { resources } = await evaluate(
+      () => {
+        delete require.cache[program];
+        try {
+          require(program);
+        } catch (error) {
+          failure = error;
+        }
+      },
+      { config: { ...readStackConfig("dev"), "graviton-platform:architecture": "arm" } },
+    );
+    assert.ok(failure instanceof ConfigError);
+    assert.match((failure as Error).message, /graviton-platform:architecture must be "arm64" or "x86_64", got "arm"/);
+    assert.deepEqual(resources, []);
+  });
+
+  it("reads top-level values set with 'pulumi config set' (plain strings) as their types", async () => {
+    const config = { ...readStackConfig("dev"), "graviton-platform:logRetentionDays": "30", "graviton-platform:ecrForceDelete": "false" };
+    const registered = new Registered((await evaluateStack("dev", config)).resources);
+    assert.ok(registered.all("aws:cloudwatch/logGroup:LogGroup").every((group) => group.inputs.retentionInDays === 30));
+    assert.equal(registered.all("aws:ecr/repository:Repository")[0].inputs.forceDelete, false);
+  });
+});
