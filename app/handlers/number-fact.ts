@@ -12,14 +12,14 @@ const source = {
 };
 const architecture = lambdaArchitecture();
 
+const numberError = (issue: { input?: unknown }) =>
+  issue.input === undefined
+    ? 'is required, for example {"number": "345"}'
+    : `must be a whole number (digits only), got ${JSON.stringify(issue.input)}`;
+
 const requestBody = z.object({
   number: z.pipe(
-    z.union([z.int(), z.string().check(z.regex(/^-?\d{1,15}$/))], {
-      error: (issue) =>
-        issue.input === undefined
-          ? 'is required, for example {"number": "345"}'
-          : `must be a whole number (digits only), got ${JSON.stringify(issue.input)}`,
-    }),
+    z.union([z.int(), z.string().check(z.regex(/^-?\d{1,15}$/, { error: numberError }))], { error: numberError }),
     z.transform((value) => Number(value)),
   ),
   type: z._default(
