@@ -1,5 +1,4 @@
 // graviton-platform: stack config -> app image -> container functions -> HTTP API -> stack outputs.
-import * as pulumi from "@pulumi/pulumi";
 import { ContainerFunction } from "./components/container-function";
 import { ContainerImage } from "./components/container-image";
 import { HttpApi } from "./components/http-api";
@@ -63,4 +62,3 @@ export const lambdaFunctions = Object.fromEntries(
     },
   ]),
 );
-export const stack = pulumi.getStack();

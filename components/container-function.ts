@@ -34,7 +34,6 @@ export interface ContainerFunctionArgs {
 export interface DeployedFunction {
   name: pulumi.Output<string>;
   arn: pulumi.Output<string>;
-  invokeArn: pulumi.Output<string>;
   architecture: Architecture;
   imageUri: pulumi.Output<string>;
   logGroupName: pulumi.Output<string>;
@@ -47,7 +46,6 @@ export interface DeployedFunction {
 export class ContainerFunction extends pulumi.ComponentResource {
   readonly functionName: pulumi.Output<string>;
   readonly arn: pulumi.Output<string>;
-  readonly invokeArn: pulumi.Output<string>;
   readonly architecture: Architecture;
   readonly imageUri: pulumi.Output<string>;
   readonly role: aws.iam.Role;
@@ -133,13 +131,12 @@ export class ContainerFunction extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [logGroup, basePolicy] },
       );
-      return { name: fn.name, arn: fn.arn, invokeArn: fn.invokeArn, architecture, imageUri, logGroupName: logGroup.name };
+      return { name: fn.name, arn: fn.arn, architecture, imageUri, logGroupName: logGroup.name };
     });
 
     const [primary, twin] = deployed;
     this.functionName = primary.name;
     this.arn = primary.arn;
-    this.invokeArn = primary.invokeArn;
     this.architecture = primary.architecture;
     this.imageUri = primary.imageUri;
     this.twin = twin;

@@ -10,6 +10,9 @@ const source = {
   baseUrl: process.env.NUMBERS_API_URL ?? "http://numbersapi.com",
   timeoutMs: Number(process.env.NUMBERS_API_TIMEOUT_MS ?? 3000),
 };
+if (!Number.isInteger(source.timeoutMs) || source.timeoutMs <= 0) {
+  throw new Error(`NUMBERS_API_TIMEOUT_MS must be a whole number of milliseconds above 0, got "${process.env.NUMBERS_API_TIMEOUT_MS}"`);
+}
 const architecture = lambdaArchitecture();
 
 const numberError = (issue: { input?: unknown }) =>

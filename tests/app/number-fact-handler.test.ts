@@ -130,6 +130,11 @@ describe("number-fact handler (POST /number)", () => {
     assert.ok(Date.now() - started < 2000);
   });
 
+  it("fails at INIT with a clear message when the timeout setting is not a number", () => {
+    assert.throws(() => loadHandler({ NUMBERS_API_TIMEOUT_MS: "3s" }), /NUMBERS_API_TIMEOUT_MS must be a whole number of milliseconds above 0, got "3s"/);
+    process.env.NUMBERS_API_TIMEOUT_MS = "300";
+  });
+
   it("answers 502 when the upstream cannot be reached", async () => {
     const unreachable = loadHandler({ NUMBERS_API_URL: "http://127.0.0.1:9" }); // discard port: nothing listens
     const response = (await unreachable(httpEvent({ method: "POST", path: "/number", body: JSON.stringify({ number: 1 }) }))) as any;
