@@ -79,6 +79,12 @@ const functionSettings = strictObject({
   environment: environment.optional(),
   /** Deploy a twin of the other architecture, for comparing the two (Power Tuning). */
   compareArchitectures: z.boolean({ error: "must be true or false" }).optional(),
+  /** Expected peak requests per second; with expectedDurationMs, checked against reserved concurrency. */
+  expectedRps: z.number({ error: "must be a number of requests per second" }).positive({ error: "must be above 0" }).optional(),
+  /** Expected average duration of one request, in ms. */
+  expectedDurationMs: z.number({ error: "must be a number of milliseconds" }).positive({ error: "must be above 0" }).optional(),
+}).refine((settings) => (settings.expectedRps === undefined) === (settings.expectedDurationMs === undefined), {
+  error: "must set expectedRps and expectedDurationMs together (concurrency = requests per second x duration)",
 });
 
 const functionNames = Object.keys(appFunctions) as AppFunctionName[];
@@ -112,6 +118,8 @@ export interface FunctionConfig {
   reservedConcurrency?: number;
   environment: Record<string, string>;
   compareArchitectures: boolean;
+  /** Declared peak traffic, for the capacity policy (Little's law). */
+  expectedTraffic?: { rps: number; durationMs: number };
 }
 
 export interface StackConfig {
@@ -171,6 +179,10 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
       reservedConcurrency: settings.reservedConcurrency,
       environment: settings.environment ?? {},
       compareArchitectures: settings.compareArchitectures ?? false,
+      expectedTraffic:
+        settings.expectedRps !== undefined && settings.expectedDurationMs !== undefined
+          ? { rps: settings.expectedRps, durationMs: settings.expectedDurationMs }
+          : undefined,
     };
   });
   const inUse = new Set(

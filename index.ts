@@ -29,6 +29,7 @@ const functions = config.functions.map((fn) => ({
     environment: fn.environment,
     logRetentionDays: config.logRetentionDays,
     description: fn.description,
+    expectedTraffic: fn.expectedTraffic,
   }),
 }));
 

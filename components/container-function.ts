@@ -28,7 +28,18 @@ export interface ContainerFunctionArgs {
   logRetentionDays?: number;
   /** @default "" */
   description?: string;
+  /** Declared peak traffic, recorded as tags for the capacity policy. @default undefined */
+  expectedTraffic?: { rps: number; durationMs: number };
 }
+
+/** Tags every function carries, so policies and operators can tell what it is without the program. */
+export const FUNCTION_TAGS = {
+  name: "graviton:function",
+  /** "primary", or "twin" for the other-architecture copy made by compareArchitectures. */
+  variant: "graviton:variant",
+  expectedRps: "graviton:expected-rps",
+  expectedDurationMs: "graviton:expected-duration-ms",
+} as const;
 
 /** One deployed Lambda function of a given architecture. */
 export interface DeployedFunction {
@@ -128,6 +139,14 @@ export class ContainerFunction extends pulumi.ComponentResource {
           loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" },
           tracingConfig: { mode: "Active" },
           description: architecture === args.architecture ? settings.description : `${settings.description} (${architecture} twin)`,
+          tags: {
+            [FUNCTION_TAGS.name]: name,
+            [FUNCTION_TAGS.variant]: architecture === args.architecture ? "primary" : "twin",
+            ...(args.expectedTraffic && {
+              [FUNCTION_TAGS.expectedRps]: String(args.expectedTraffic.rps),
+              [FUNCTION_TAGS.expectedDurationMs]: String(args.expectedTraffic.durationMs),
+            }),
+          },
         },
         { parent: this, dependsOn: [logGroup, basePolicy] },
       );

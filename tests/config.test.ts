@@ -51,6 +51,8 @@ describe("stack config", () => {
       rejects({ functions: { primes: { environment: { BIG: "x".repeat(5000) } } } }, "functions.primes.environment is", "Lambda allows 4096"));
     it("a log retention CloudWatch does not offer", () =>
       rejects({ logRetentionDays: 10 }, "graviton-platform:logRetentionDays must be one of CloudWatch's retention periods", "got 10"));
+    it("expected traffic with only one of its two numbers", () =>
+      rejects({ functions: { primes: { expectedRps: 50 } } }, "functions.primes must set expectedRps and expectedDurationMs together"));
     it("every problem at once, not just the first", () =>
       rejects({ architecture: "arm", functions: { primes: { memory: 64 } } }, "graviton-platform:architecture", "functions.primes.memory"));
   });

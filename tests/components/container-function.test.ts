@@ -52,6 +52,18 @@ describe("ContainerFunction", () => {
     assert.equal(fn.inputs.timeout, 30);
     assert.equal(fn.inputs.reservedConcurrentExecutions, 5);
     assert.deepEqual(fn.inputs.environment.variables, { MODE: "demo" });
+    assert.deepEqual(fn.inputs.tags, { "graviton:function": "primes", "graviton:variant": "primary" });
+  });
+
+  it("tags declared peak traffic for the capacity policy, and a twin as a twin", async () => {
+    const { registered } = await deploy({ architecture: "arm64", compareArchitectures: true, expectedTraffic: { rps: 20, durationMs: 150 } });
+    assert.deepEqual(registered.one("aws:lambda/function:Function", "primes").inputs.tags, {
+      "graviton:function": "primes",
+      "graviton:variant": "primary",
+      "graviton:expected-rps": "20",
+      "graviton:expected-duration-ms": "150",
+    });
+    assert.equal(registered.one("aws:lambda/function:Function", "primes-x86_64").inputs.tags["graviton:variant"], "twin");
   });
 
   it("logs to its own log group with retention, and depends on it so the group exists first", async () => {

@@ -1,0 +1,73 @@
+import { GravitonPolicy, TYPES } from "./definition";
+import { statementsOf } from "./iam-document";
+
+/** Write actions AWS offers no resource-level permissions for: "*" is the only Resource they accept. */
+const RESOURCE_WILDCARD_ONLY = new Set([
+  "xray:PutTraceSegments",
+  "xray:PutTelemetryRecords",
+  "cloudwatch:PutMetricData",
+  "ec2:CreateNetworkInterface",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DeleteNetworkInterface",
+]);
+const READ_ONLY = /^[a-z0-9-]+:(Get|List|Describe|BatchGet|Head|View|Search)/;
+
+/** The inline and managed policy documents a resource carries: [label, document]. */
+function documentsOf(resource: { type: string; props: Record<string, any> }): [string, unknown][] {
+  switch (resource.type) {
+    case TYPES.iamRolePolicy:
+    case TYPES.iamPolicy:
+      return [["policy", resource.props.policy]];
+    case TYPES.iamRole:
+      return (resource.props.inlinePolicies ?? []).map((inline: any) => [`inline policy ${inline.name}`, inline.policy]);
+    default:
+      return [];
+  }
+}
+
+export const iamPolicies: GravitonPolicy[] = [
+  {
+    name: "iam-no-wildcard-action",
+    description: 'No IAM policy allows every action ("*") or every action of a service ("s3:*") (AWS Security Hub IAM.1/IAM.21; Checkov CKV_AWS_1, CKV_AWS_355).',
+    enforcementLevel: "mandatory",
+    howToFix: "List the actions the code calls, e.g. sqs:SendMessage instead of sqs:*.",
+    validateResource: (args, report) => {
+      for (const [label, document] of documentsOf(args)) {
+        const wildcards = statementsOf(document)
+          .filter((statement) => statement.effect === "Allow")
+          .flatMap((statement) => statement.actions.filter((action) => action === "*" || action.endsWith(":*")));
+        if (wildcards.length > 0) report(`The ${label} allows ${wildcards.join(", ")}.`);
+      }
+    },
+  },
+  {
+    name: "iam-no-wildcard-resource-on-write",
+    description: 'No IAM policy allows a write action on Resource "*", except actions that support no resource-level permissions (Checkov CKV_AWS_111).',
+    enforcementLevel: "mandatory",
+    howToFix: "Name the resources (ARNs) the write actions apply to.",
+    validateResource: (args, report) => {
+      for (const [label, document] of documentsOf(args)) {
+        const writes = statementsOf(document)
+          .filter((statement) => statement.effect === "Allow" && statement.resources.includes("*"))
+          .flatMap((statement) => statement.actions.filter((action) => !READ_ONLY.test(action) && !RESOURCE_WILDCARD_ONLY.has(action)));
+        if (writes.length > 0) report(`The ${label} allows ${writes.join(", ")} on every resource ("*").`);
+      }
+    },
+  },
+  {
+    name: "iam-lambda-trust",
+    description: "A role that Lambda can assume trusts only lambda.amazonaws.com, so no other service or account can use the function's permissions.",
+    enforcementLevel: "mandatory",
+    howToFix: 'Give the function its own role whose trust policy has the single principal {"Service": "lambda.amazonaws.com"}.',
+    validateResource: (args, report) => {
+      if (args.type !== TYPES.iamRole) return;
+      const trust = statementsOf(args.props.assumeRolePolicy).filter((statement) => statement.effect === "Allow");
+      if (!trust.some((statement) => statement.servicePrincipals.includes("lambda.amazonaws.com"))) return;
+      const others = trust.flatMap((statement) => [
+        ...statement.servicePrincipals.filter((service) => service !== "lambda.amazonaws.com"),
+        ...statement.otherPrincipals,
+      ]);
+      if (others.length > 0) report(`The Lambda role also trusts ${others.join(", ")}.`);
+    },
+  },
+];

@@ -1,0 +1,165 @@
+import type {
+  EnforcementLevel,
+  PolicyResource,
+  PolicyResourceOptions,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { GravitonPolicy } from "./definition";
+import { policies as packPolicies } from "./policies";
+
+/** The value the Pulumi SDK sends for an output that is not known yet (during preview). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** A policy read a value that is not known before deployment: it cannot run on this resource yet. */
+class UnknownValueError extends Error {}
+
+const DEFAULT_OPTIONS: PolicyResourceOptions = {
+  protect: false,
+  ignoreChanges: [],
+  aliases: [],
+  customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+  additionalSecretOutputs: [],
+};
+
+/** A resource as the offline runner sees it (what scripts/mock-engine.ts records). */
+export interface ResourceUnderPolicy {
+  type: string;
+  name: string;
+  urn: string;
+  /** What the resource will look like: its inputs plus what is known of its outputs. */
+  state: Record<string, any>;
+  /** False for component resources, which policies do not see. */
+  custom: boolean;
+  parent?: string;
+  dependencies: string[];
+}
+
+/**
+ * Policy configuration in the format of `pulumi preview --policy-pack-config FILE`: per policy (or
+ * "all") an enforcement level, or an object with `enforcementLevel` and the policy's own settings.
+ */
+export type PolicyConfig = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
+
+export interface Violation {
+  policy: string;
+  enforcementLevel: EnforcementLevel;
+  description: string;
+  message: string;
+  howToFix: string;
+  /** The resource at fault, when the policy named one. */
+  urn?: string;
+}
+
+export interface PolicyReport {
+  violations: Violation[];
+  /** Policies that could not run on a resource because a value it reads is unknown until deployment. */
+  skipped: { policy: string; urn: string; reason: string }[];
+}
+
+/** Wraps props so that reading a value only the cloud will know throws, as CrossGuard does in preview. */
+function unknownChecking(value: any, path: string[] = []): any {
+  if (typeof value !== "object" || value === null) return value;
+  return new Proxy(value, {
+    get(target, key) {
+      const inner = target[key];
+      const here = [...path, String(key)];
+      if (inner === UNKNOWN) throw new UnknownValueError(`${here.join(".")} is not known until the resource is deployed`);
+      return typeof key === "string" ? unknownChecking(inner, here) : inner;
+    },
+  });
+}
+
+function settingsFor(policy: GravitonPolicy, config: PolicyConfig): { level: EnforcementLevel; settings: Record<string, unknown> } {
+  const defaults = Object.fromEntries(
+    Object.entries(policy.configSchema?.properties ?? {}).map(([key, schema]) => [key, (schema as { default?: unknown }).default]),
+  );
+  let level: EnforcementLevel = policy.enforcementLevel ?? "advisory";
+  let settings: Record<string, unknown> = defaults;
+  for (const entry of [config.all, config[policy.name]]) {
+    if (typeof entry === "string") level = entry;
+    else if (entry) {
+      const { enforcementLevel, ...own } = entry;
+      if (enforcementLevel) level = enforcementLevel;
+      settings = { ...settings, ...own };
+    }
+  }
+  return { level, settings };
+}
+
+/**
+ * Runs the pack's policies over resources the way `pulumi preview --policy-pack policy` would:
+ * resource policies on each resource, stack policies on all of them, with the same config format.
+ */
+export async function runPolicies(
+  resources: ResourceUnderPolicy[],
+  config: PolicyConfig = {},
+  policies: GravitonPolicy[] = packPolicies,
+): Promise<PolicyReport> {
+  const report: PolicyReport = { violations: [], skipped: [] };
+  const custom = resources.filter((resource) => resource.custom);
+  const byUrn = new Map<string, PolicyResource>();
+  const policyResources = custom.map((resource) => {
+    const policyResource: PolicyResource = {
+      type: resource.type,
+      name: resource.name,
+      urn: resource.urn,
+      props: unknownChecking(resource.state),
+      opts: DEFAULT_OPTIONS,
+      dependencies: [],
+      propertyDependencies: {},
+      isType: () => false,
+      asType: () => undefined,
+    } as PolicyResource;
+    byUrn.set(resource.urn, policyResource);
+    return policyResource;
+  });
+  for (const [index, resource] of custom.entries()) {
+    policyResources[index].dependencies = resource.dependencies.flatMap((urn) => byUrn.get(urn) ?? []);
+    policyResources[index].parent = resource.parent ? byUrn.get(resource.parent) : undefined;
+  }
+
+  for (const policy of policies) {
+    const { level, settings } = settingsFor(policy, config);
+    if (level === "disabled") continue;
+    const record = (urn?: string) => (message: string, reportedUrn?: string) =>
+      report.violations.push({
+        policy: policy.name,
+        enforcementLevel: level,
+        description: policy.description,
+        message,
+        howToFix: policy.howToFix,
+        urn: reportedUrn ?? urn,
+      });
+    const common = {
+      stackTags: new Map<string, string>(),
+      getConfig: <T extends object>() => settings as T,
+      notApplicable: (reason?: string): never => {
+        throw new UnknownValueError(reason ?? "not applicable");
+      },
+    };
+    const attempt = async (urn: string, run: () => unknown) => {
+      try {
+        await run();
+      } catch (error) {
+        if (!(error instanceof UnknownValueError)) throw error;
+        report.skipped.push({ policy: policy.name, urn, reason: (error as Error).message });
+      }
+    };
+
+    if ("validateStack" in policy) {
+      const stackPolicy = policy as StackValidationPolicy;
+      await attempt("stack", () => stackPolicy.validateStack({ ...common, resources: policyResources }, record()));
+      continue;
+    }
+    const validations = [(policy as ResourceValidationPolicy).validateResource ?? []].flat();
+    for (const resource of policyResources) {
+      for (const validate of validations) {
+        const args = { ...common, ...resource, isType: () => false, asType: () => undefined } as ResourceValidationArgs;
+        await attempt(resource.urn, () => validate(args, record(resource.urn)));
+      }
+    }
+  }
+  return report;
+}

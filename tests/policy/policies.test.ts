@@ -1,0 +1,213 @@
+import * as aws from "@pulumi/aws";
+import { strict as assert } from "node:assert";
+import { policies } from "../../policy/policies";
+import { PolicyConfig, ResourceUnderPolicy, runPolicies } from "../../policy/run-offline";
+import { evaluate, evaluateStack, readStackConfig } from "../../scripts/mock-engine";
+
+const ACCOUNT = "123456789012";
+let counter = 0;
+function resource(type: string, state: Record<string, any>, name = `r${++counter}`): ResourceUnderPolicy {
+  return { type, name, urn: `urn:pulumi:test::graviton-platform::${type}::${name}`, state, custom: true, dependencies: [] };
+}
+
+const lambdaType = "aws:lambda/function:Function";
+const named = (name: string) => policies.filter((policy) => policy.name === name);
+const goodFunction = (overrides: Record<string, any> = {}) =>
+  resource(lambdaType, {
+    packageType: "Image",
+    imageUri: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/app@sha256:${"a".repeat(64)}`,
+    architectures: ["arm64"],
+    tracingConfig: { mode: "Active" },
+    reservedConcurrentExecutions: 10,
+    loggingConfig: { logFormat: "JSON", logGroup: "/aws/lambda/app" },
+    environment: { variables: { NUMBERS_API_URL: "http://numbersapi.com" } },
+    tags: { "graviton:function": "primes", "graviton:variant": "primary" },
+    ...overrides,
+  });
+const logGroup = (overrides: Record<string, any> = {}) =>
+  resource("aws:cloudwatch/logGroup:LogGroup", { name: "/aws/lambda/app", retentionInDays: 14, ...overrides });
+const document = (statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+const lambdaTrust = document([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+
+/** Per policy: resources that comply, resources that violate (and what the message says), optional config. */
+const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: ResourceUnderPolicy[]; message: RegExp; config?: PolicyConfig }> = {
+  "lambda-arm64": {
+    compliant: [goodFunction(), goodFunction({ architectures: ["x86_64"], tags: { "graviton:function": "primes", "graviton:variant": "twin" } })],
+    violating: [goodFunction({ architectures: ["x86_64"] })],
+    message: /primes runs on x86_64 and is not in allowX86/,
+  },
+  "lambda-tracing": { compliant: [goodFunction()], violating: [goodFunction({ tracingConfig: { mode: "PassThrough" } })], message: /PassThrough/ },
+  "lambda-no-secret-environment": {
+    compliant: [goodFunction()],
+    violating: [goodFunction({ environment: { variables: { DB_PASSWORD: "hunter2", MODE: "x" } } })],
+    message: /DB_PASSWORD looks like a secret/,
+  },
+  "lambda-private-ecr-image": {
+    compliant: [goodFunction()],
+    violating: [goodFunction({ imageUri: "public.ecr.aws/lambda/nodejs:22" })],
+    message: /not in a private ECR repository/,
+  },
+  "lambda-reserved-concurrency": {
+    compliant: [goodFunction()],
+    violating: [goodFunction({ reservedConcurrentExecutions: undefined })],
+    message: /primes has no reserved concurrency/,
+  },
+  "lambda-log-group-managed": {
+    compliant: [goodFunction(), logGroup()],
+    violating: [goodFunction(), logGroup({ name: "/aws/lambda/other" })],
+    message: /Log group \/aws\/lambda\/app is not managed by this stack/,
+  },
+  "lambda-permission-source-arn": {
+    compliant: [resource("aws:lambda/permission:Permission", { principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:us-east-1:123456789012:abc/*/GET/primes" })],
+    violating: [resource("aws:lambda/permission:Permission", { principal: "apigateway.amazonaws.com" })],
+    message: /apigateway\.amazonaws\.com may invoke the function from any source/,
+  },
+  "log-group-retention": { compliant: [logGroup()], violating: [logGroup({ retentionInDays: undefined })], message: /never expires/ },
+  "ecr-scan-on-push": {
+    compliant: [resource("aws:ecr/repository:Repository", { imageScanningConfiguration: { scanOnPush: true } })],
+    violating: [resource("aws:ecr/repository:Repository", {})],
+    message: /not scanned on push/,
+  },
+  "ecr-immutable-tags": {
+    compliant: [resource("aws:ecr/repository:Repository", { imageTagMutability: "IMMUTABLE" })],
+    violating: [resource("aws:ecr/repository:Repository", { imageTagMutability: "MUTABLE" })],
+    message: /Tag mutability is MUTABLE/,
+  },
+  "ecr-lifecycle-policy": {
+    compliant: [resource("aws:ecr/repository:Repository", { name: "app" }), resource("aws:ecr/lifecyclePolicy:LifecyclePolicy", { repository: "app" })],
+    violating: [resource("aws:ecr/repository:Repository", { name: "app" }), resource("aws:ecr/lifecyclePolicy:LifecyclePolicy", { repository: "other" })],
+    message: /Repository app has no lifecycle policy/,
+  },
+  "ecr-no-public-policy": {
+    compliant: [resource("aws:ecr/repositoryPolicy:RepositoryPolicy", { policy: document([{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "ecr:BatchGetImage" }]) })],
+    violating: [resource("aws:ecr/repositoryPolicy:RepositoryPolicy", { policy: document([{ Effect: "Allow", Principal: "*", Action: "ecr:BatchGetImage" }]) })],
+    message: /allows Principal "\*" without a condition/,
+  },
+  "iam-no-wildcard-action": {
+    compliant: [resource("aws:iam/rolePolicy:RolePolicy", { policy: document([{ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-east-1:1:q" }]) })],
+    violating: [resource("aws:iam/rolePolicy:RolePolicy", { policy: document([{ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::b/*" }]) })],
+    message: /allows s3:\*/,
+  },
+  "iam-no-wildcard-resource-on-write": {
+    compliant: [
+      resource("aws:iam/rolePolicy:RolePolicy", {
+        policy: document([
+          { Effect: "Allow", Action: ["xray:PutTraceSegments", "lambda:GetFunction"], Resource: "*" },
+          { Effect: "Allow", Action: "sqs:SendMessage", Resource: "arn:aws:sqs:us-east-1:1:q" },
+        ]),
+      }),
+    ],
+    violating: [resource("aws:iam/role:Role", { inlinePolicies: [{ name: "w", policy: document([{ Effect: "Allow", Action: ["sqs:DeleteQueue"], Resource: "*" }]) }] })],
+    message: /inline policy w allows sqs:DeleteQueue on every resource/,
+  },
+  "iam-lambda-trust": {
+    compliant: [resource("aws:iam/role:Role", { assumeRolePolicy: lambdaTrust })],
+    violating: [
+      resource("aws:iam/role:Role", {
+        assumeRolePolicy: document([{ Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com", "ec2.amazonaws.com"] }, Action: "sts:AssumeRole" }]),
+      }),
+    ],
+    message: /also trusts ec2\.amazonaws\.com/,
+  },
+  "apigateway-stage-access-logging": {
+    compliant: [resource("aws:apigatewayv2/stage:Stage", { name: "$default", accessLogSettings: { destinationArn: "arn:aws:logs:x", format: "{}" } })],
+    violating: [resource("aws:apigatewayv2/stage:Stage", { name: "$default" })],
+    message: /Stage \$default has no access logging/,
+  },
+  "apigateway-default-route-throttling": {
+    compliant: [resource("aws:apigatewayv2/stage:Stage", { name: "$default", defaultRouteSettings: { throttlingBurstLimit: 10, throttlingRateLimit: 5 } })],
+    violating: [resource("aws:apigatewayv2/stage:Stage", { name: "$default", defaultRouteSettings: { throttlingBurstLimit: 10 } })],
+    message: /no default route throttling/,
+  },
+  "capacity-unreserved-headroom": {
+    compliant: [goodFunction({ reservedConcurrentExecutions: 450 }), goodFunction({ reservedConcurrentExecutions: 450 })],
+    violating: [goodFunction({ reservedConcurrentExecutions: 450 }), goodFunction({ reservedConcurrentExecutions: 451 })],
+    message: /reserve 901 of 1000, leaving 99 unreserved; Lambda needs at least 100/,
+  },
+  "capacity-expected-traffic": {
+    compliant: [goodFunction({ reservedConcurrentExecutions: 10, tags: { "graviton:expected-rps": "100", "graviton:expected-duration-ms": "100" } })],
+    violating: [goodFunction({ reservedConcurrentExecutions: 10, tags: { "graviton:expected-rps": "200", "graviton:expected-duration-ms": "250" } })],
+    message: /200 requests\/s x 250 ms needs 50 concurrent executions; reserved concurrency is 10/,
+  },
+};
+
+describe("policy pack", () => {
+  it("has a case below for every policy, and every policy says what it mirrors and how to fix it", () => {
+    assert.deepEqual(Object.keys(cases).sort(), policies.map((policy) => policy.name).sort());
+    for (const policy of policies) {
+      assert.ok(policy.description.length > 20 && policy.howToFix.length > 10, policy.name);
+      assert.ok(["mandatory", "advisory"].includes(policy.enforcementLevel!), policy.name);
+    }
+  });
+
+  for (const [name, { compliant, violating, message, config }] of Object.entries(cases)) {
+    const only = named(name);
+    describe(name, () => {
+      it("passes a compliant stack", async () => assert.deepEqual((await runPolicies(compliant, config, only)).violations, []));
+      it("reports a violating one, saying why", async () => {
+        const { violations } = await runPolicies(violating, config, only);
+        assert.equal(violations.length, 1, JSON.stringify(violations));
+        assert.match(violations[0].message, message);
+        assert.equal(violations[0].policy, name);
+      });
+    });
+  }
+
+  describe("policy config, in the --policy-pack-config format", () => {
+    const x86 = [goodFunction({ architectures: ["x86_64"] })];
+    it("an allow-list exempts a function", async () => {
+      assert.deepEqual((await runPolicies(x86, { "lambda-arm64": { allowX86: ["primes"] } }, named("lambda-arm64"))).violations, []);
+    });
+    it("sets a policy's enforcement level, or every policy's with 'all'", async () => {
+      const mandatory = await runPolicies(x86, { "lambda-arm64": "mandatory" }, named("lambda-arm64"));
+      assert.deepEqual(mandatory.violations.map((v) => [v.policy, v.enforcementLevel]), [["lambda-arm64", "mandatory"]]);
+      assert.deepEqual((await runPolicies(x86, { all: "disabled" }, named("lambda-arm64"))).violations, []);
+    });
+    it("changes a policy's numbers", async () => {
+      const functions = [goodFunction({ reservedConcurrentExecutions: 450 }), goodFunction({ reservedConcurrentExecutions: 451 })];
+      const policy = named("capacity-unreserved-headroom");
+      assert.equal((await runPolicies(functions, {}, policy)).violations.length, 1);
+      assert.deepEqual((await runPolicies(functions, { "capacity-unreserved-headroom": { accountConcurrencyLimit: 2000 } }, policy)).violations, []);
+    });
+  });
+
+  it("skips, rather than guesses, a check whose value is only known after deployment", async () => {
+    const unknownImage = goodFunction({ imageUri: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" });
+    const report = await runPolicies([unknownImage], {}, named("lambda-private-ecr-image"));
+    assert.deepEqual(report.violations, []);
+    assert.match(report.skipped[0].reason, /imageUri is not known until the resource is deployed/);
+  });
+
+  it("a deliberately bad stack yields exactly the expected violations", async () => {
+    const program = require.resolve("../../index.ts");
+    const config = {
+      ...readStackConfig("prod"),
+      "graviton-platform:functions": JSON.stringify({ primes: { architecture: "x86_64", reservedConcurrency: 50 }, "number-fact": { reservedConcurrency: 50 } }),
+    };
+    const { resources } = await evaluate(
+      () => {
+        delete require.cache[program];
+        require(program);
+        new aws.iam.RolePolicy("admin", { role: "primes-role", policy: document([{ Effect: "Allow", Action: "*", Resource: "arn:aws:s3:::bucket" }]) });
+        new aws.cloudwatch.LogGroup("forever", { name: "/custom/forever" });
+      },
+      { config, stack: "prod" },
+    );
+    const { violations } = await runPolicies(resources);
+    assert.deepEqual(
+      violations.map((violation) => [violation.policy, violation.enforcementLevel, violation.urn?.split("::").pop()]).sort(),
+      [
+        ["iam-no-wildcard-action", "mandatory", "admin"],
+        ["lambda-arm64", "advisory", "primes"],
+        ["log-group-retention", "mandatory", "forever"],
+      ],
+    );
+  });
+
+  for (const stack of ["dev", "prod"]) {
+    it(`Pulumi.${stack}.yaml has no mandatory violation`, async () => {
+      const { violations } = await runPolicies((await evaluateStack(stack)).resources);
+      assert.deepEqual(violations.filter((violation) => violation.enforcementLevel === "mandatory"), []);
+    });
+  }
+});
