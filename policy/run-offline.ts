@@ -6,11 +6,10 @@ import type {
   ResourceValidationPolicy,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import { isUnknown } from "@pulumi/pulumi";
 import { GravitonPolicy } from "./definition";
 import { policies as packPolicies } from "./policies";
 
-/** The value the Pulumi SDK sends for an output that is not known yet (during preview). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** A policy read a value that is not known before deployment: it cannot run on this resource yet. */
 class UnknownValueError extends Error {}
@@ -65,7 +64,7 @@ function unknownChecking(value: any, path: string[] = []): any {
     get(target, key) {
       const inner = target[key];
       const here = [...path, String(key)];
-      if (inner === UNKNOWN) throw new UnknownValueError(`${here.join(".")} is not known until the resource is deployed`);
+      if (isUnknown(inner)) throw new UnknownValueError(`${here.join(".")} is not known until the resource is deployed`);
       return typeof key === "string" ? unknownChecking(inner, here) : inner;
     },
   });

@@ -44,6 +44,14 @@ function unwrapSecrets(value: any): any {
   return value;
 }
 
+/** Types whose physical `name` Pulumi auto-assigns (logical name + random suffix) when none is given. */
+const AUTONAMED = new Set([
+  "aws:ecr/repository:Repository",
+  "aws:iam/role:Role",
+  "aws:lambda/function:Function",
+  "aws:apigatewayv2/api:Api",
+]);
+
 const shortHash = (...parts: string[]) => createHash("sha256").update(parts.join("\0")).digest("hex");
 
 /**
@@ -55,7 +63,16 @@ export class MockCloud implements pulumi.runtime.Mocks {
   readonly resources: RegisteredResource[] = [];
   /** Set by the engine hook just before newResource: what only the raw registration request knows. */
   private registration?: { urn: string; parent?: string; dependencies: string[] };
-  constructor(readonly region: string = "us-east-1") {}
+  /**
+   * @param region the region the program deploys to
+   * @param inventOutputs give resources the cloud-assigned outputs (ARNs, URLs, digests) tests follow;
+   *   when false, only the provider-assigned `name` is known and every other output stays unknown,
+   *   as in a real preview (the offline plan runs this way).
+   */
+  constructor(
+    readonly region: string = "us-east-1",
+    readonly inventOutputs = true,
+  ) {}
 
   /**
    * Hooks into the mock monitor so each resource records its URN, parent and dependencies, which the
@@ -78,7 +95,12 @@ export class MockCloud implements pulumi.runtime.Mocks {
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
     const id = `${args.name}-id`;
     const inputs = unwrapSecrets(args.inputs);
-    const state = { ...args.inputs, ...this.outputsFor(args.type, args.name, inputs, id) };
+    const outputs = this.inventOutputs
+      ? this.outputsFor(args.type, args.name, inputs, id)
+      : AUTONAMED.has(args.type) && inputs.name === undefined
+        ? { name: `${args.name}-<suffix>` } // Pulumi's auto-name: known at preview, random suffix
+        : {};
+    const state = { ...args.inputs, ...outputs };
     const registration = this.registration ?? { urn: `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${args.type}::${args.name}`, dependencies: [] };
     this.registration = undefined;
     this.resources.push({
@@ -167,9 +189,14 @@ export function readStackConfig(stack: string, projectDir = "."): Record<string,
   );
 }
 
-/** Resolves every Output inside a value (an export of the program) to a plain value. */
+
+/**
+ * Resolves every Output inside a value (an export of the program) to a plain value; an output that is
+ * unknown (in a preview) becomes `pulumi.unknown` instead of never resolving.
+ */
 export function resolveOutputs<T>(value: T): Promise<pulumi.Unwrap<T>> {
-  return new Promise((resolve) => pulumi.output(value).apply(resolve));
+  // Output.promise(withUnknowns) is the SDK's own way to read a value that may be unknown.
+  return (pulumi.output(value) as unknown as { promise(withUnknowns: boolean): Promise<pulumi.Unwrap<T>> }).promise(true);
 }
 
 /**
@@ -181,7 +208,8 @@ export async function evaluate(
   options: { config?: Record<string, string>; stack?: string; preview?: boolean } = {},
 ): Promise<MockDeployment> {
   const config = options.config ?? {};
-  const cloud = new MockCloud(config["aws:region"] ?? "us-east-1");
+  // A preview invents nothing: outputs only the cloud assigns stay unknown.
+  const cloud = new MockCloud(config["aws:region"] ?? "us-east-1", !options.preview);
   pulumi.runtime.setAllConfig(config);
   await pulumi.runtime.setMocks(cloud, "graviton-platform", options.stack ?? "test", options.preview ?? false);
   cloud.attach(getMonitor());
@@ -190,14 +218,21 @@ export async function evaluate(
   return { resources: cloud.resources, outputs: outputs as Record<string, any> };
 }
 
-/** Evaluates this project's index.ts with the config of `Pulumi.<stack>.yaml`, or with `config` when given. */
-export function evaluateStack(stack: string, config: Record<string, string> = readStackConfig(stack)): Promise<MockDeployment> {
+/**
+ * Evaluates this project's index.ts with the config of `Pulumi.<stack>.yaml`, or with `config` when
+ * given; as a preview (nothing invented) when `preview` is set.
+ */
+export function evaluateStack(
+  stack: string,
+  config: Record<string, string> = readStackConfig(stack),
+  preview = false,
+): Promise<MockDeployment> {
   const program = require.resolve(join(__dirname, "..", "index.ts"));
   return evaluate(
     () => {
       delete require.cache[program]; // a program module runs once per require
       return require(program);
     },
-    { config, stack },
+    { config, stack, preview },
   );
 }
