@@ -1,0 +1,183 @@
+// npm run plan -- --stack dev [--json] [--diagram FILE] [--policy-config FILE]
+// Evaluates index.ts with Pulumi.<stack>.yaml under Pulumi's mock engine (no credentials, no CLI, no
+// network), prints the resource tree with the settings a reviewer checks, runs the policy pack over it,
+// and exits 1 on a mandatory violation (2 on a usage or config error).
+import * as pulumi from "@pulumi/pulumi";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { PolicyConfig, PolicyReport, runPolicies } from "../policy/run-offline";
+import { evaluateStack, readStackConfig, RegisteredResource } from "./mock-engine";
+
+export interface PlanNode {
+  type: string;
+  name: string;
+  /** What a reviewer checks; "(known after deploy)" where only the cloud can tell. */
+  settings: Record<string, unknown>;
+  children: PlanNode[];
+}
+
+export interface Plan {
+  stack: string;
+  resources: PlanNode[];
+  violations: PolicyReport["violations"];
+  skipped: PolicyReport["skipped"];
+  summary: { resources: number; mandatory: number; advisory: number };
+}
+
+const AFTER_DEPLOY = "(known after deploy)";
+const shown = (value: unknown) => (pulumi.isUnknown(value) ? AFTER_DEPLOY : value);
+
+/** The settings worth a reviewer's eye, per resource type. */
+function settingsOf(resource: RegisteredResource, byUrn: Map<string, RegisteredResource>): Record<string, unknown> {
+  const props = resource.inputs;
+  switch (resource.type) {
+    case "aws:lambda/function:Function": {
+      const image = resource.dependencies.map((urn) => byUrn.get(urn)).find((dependency) => dependency?.type === "docker:index/image:Image");
+      return {
+        architecture: props.architectures?.[0],
+        imagePlatform: image?.inputs.build?.platform ?? AFTER_DEPLOY,
+        memory: props.memorySize,
+        timeout: props.timeout,
+        reservedConcurrency: props.reservedConcurrentExecutions ?? "unreserved",
+        handler: props.imageConfig?.commands?.join(" "),
+        imageUri: shown(props.imageUri),
+      };
+    }
+    case "docker:index/image:Image":
+      return { platform: props.build?.platform, imageName: shown(props.imageName) };
+    case "aws:ecr/repository:Repository":
+      return { scanOnPush: props.imageScanningConfiguration?.scanOnPush, tags: props.imageTagMutability };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { name: shown(props.name), retentionDays: props.retentionInDays ?? "never expires" };
+    case "aws:apigatewayv2/stage:Stage":
+      return {
+        throttling: `${props.defaultRouteSettings?.throttlingBurstLimit ?? "-"} burst / ${props.defaultRouteSettings?.throttlingRateLimit ?? "-"} rps`,
+        accessLogs: props.accessLogSettings ? "on" : "off",
+      };
+    case "aws:apigatewayv2/route:Route":
+      return { route: props.routeKey };
+    default:
+      return {};
+  }
+}
+
+function treeOf(resources: RegisteredResource[]): PlanNode[] {
+  const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
+  const nodes = new Map(resources.map((resource) => [resource.urn, { type: resource.type, name: resource.name, settings: settingsOf(resource, byUrn), children: [] as PlanNode[] }]));
+  const roots: PlanNode[] = [];
+  for (const resource of resources) {
+    const parent = resource.parent ? nodes.get(resource.parent) : undefined;
+    (parent?.children ?? roots).push(nodes.get(resource.urn)!);
+  }
+  return roots;
+}
+
+/** A Mermaid flowchart of the components and which feeds which (from resource dependencies). */
+export function mermaidDiagram(resources: RegisteredResource[]): string {
+  const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
+  const componentOf = (resource: RegisteredResource): RegisteredResource =>
+    resource.parent && byUrn.has(resource.parent) ? componentOf(byUrn.get(resource.parent)!) : resource;
+  const id = (resource: RegisteredResource) => `${resource.type}_${resource.name}`.replace(/[^A-Za-z0-9_]/g, "_");
+  const components = resources.filter((resource) => !resource.custom && !resource.parent);
+  const edges = new Set<string>();
+  for (const resource of resources) {
+    const to = componentOf(resource);
+    for (const dependency of resource.dependencies.flatMap((urn) => byUrn.get(urn) ?? [])) {
+      const from = componentOf(dependency);
+      if (from !== to) edges.add(`  ${id(from)} --> ${id(to)}`);
+    }
+  }
+  return [
+    "flowchart LR",
+    ...components.map((component) => `  ${id(component)}["${component.type.split(":").pop()}<br/>${component.name}"]`),
+    ...[...edges].sort(),
+    "",
+  ].join("\n");
+}
+
+function printTree(nodes: PlanNode[], indent = ""): string[] {
+  return nodes.flatMap((node, index) => {
+    const last = index === nodes.length - 1;
+    const settings = Object.entries(node.settings)
+      .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+      .join(" ");
+    return [
+      `${indent}${last ? "└─" : "├─"} ${node.type} ${node.name}${settings ? `  ${settings}` : ""}`,
+      ...printTree(node.children, `${indent}${last ? "   " : "│  "}`),
+    ];
+  });
+}
+
+/** Builds the plan of one stack. Throws with a clear message for an unknown stack or a bad stack file. */
+export async function plan(stack: string, policyConfig: PolicyConfig = {}, projectDir = "."): Promise<{ plan: Plan; resources: RegisteredResource[] }> {
+  if (!existsSync(`${projectDir}/Pulumi.${stack}.yaml`)) {
+    const stacks = readdirSync(projectDir).flatMap((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1] ?? []);
+    throw new Error(`Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Stacks here: ${stacks.join(", ")}.`);
+  }
+  const { resources } = await evaluateStack(stack, readStackConfig(stack, projectDir), true);
+  const report = await runPolicies(resources, policyConfig);
+  const count = (level: string) => report.violations.filter((violation) => violation.enforcementLevel === level).length;
+  return {
+    resources,
+    plan: {
+      stack,
+      resources: treeOf(resources),
+      violations: report.violations,
+      skipped: report.skipped,
+      summary: { resources: resources.filter((resource) => resource.custom).length, mandatory: count("mandatory"), advisory: count("advisory") },
+    },
+  };
+}
+
+/** `type name` of a resource from its URN (the type without its parents' types). */
+const resourceLabel = (urn: string) => {
+  const [type, name] = urn.split("::").slice(-2);
+  return `${type.split("$").pop()} ${name}`;
+};
+
+/** The command: returns the exit code. */
+export async function main(argv: string[], write: (text: string) => void = (text) => process.stdout.write(text)): Promise<number> {
+  let options;
+  try {
+    options = parseArgs({
+      args: argv,
+      options: { stack: { type: "string" }, json: { type: "boolean" }, diagram: { type: "string" }, "policy-config": { type: "string" } },
+    }).values;
+    if (!options.stack) throw new Error("--stack is required, e.g. npm run plan -- --stack dev");
+  } catch (error) {
+    write(`plan: ${(error as Error).message}\n`);
+    return 2;
+  }
+  let result;
+  try {
+    const policyConfig = options["policy-config"] ? JSON.parse(readFileSync(options["policy-config"], "utf8")) : {};
+    result = await plan(options.stack, policyConfig);
+  } catch (error) {
+    write(`plan: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const { plan: stackPlan, resources } = result;
+  if (options.diagram) writeFileSync(options.diagram, mermaidDiagram(resources));
+
+  if (options.json) {
+    write(`${JSON.stringify(stackPlan, null, 2)}\n`);
+  } else {
+    write(`Stack ${stackPlan.stack}: ${stackPlan.summary.resources} resources (evaluated offline; values shown as ${AFTER_DEPLOY} come from AWS)\n\n`);
+    write(`${printTree(stackPlan.resources).join("\n")}\n\n`);
+    for (const violation of stackPlan.violations) {
+      write(`[${violation.enforcementLevel}] ${violation.policy} on ${violation.urn ? resourceLabel(violation.urn) : "the stack"}\n`);
+      write(`    what: ${violation.message}\n    why:  ${violation.description}\n    fix:  ${violation.howToFix}\n`);
+    }
+    for (const policy of new Set(stackPlan.skipped.map((skipped) => skipped.policy))) {
+      const skipped = stackPlan.skipped.filter((entry) => entry.policy === policy);
+      write(`[checked at deploy] ${policy} on ${skipped.map((entry) => resourceLabel(entry.urn)).join(", ")}: ${skipped[0].reason}\n`);
+    }
+    write(`\nPolicies: ${stackPlan.summary.mandatory} mandatory, ${stackPlan.summary.advisory} advisory violation(s).\n`);
+    if (options.diagram) write(`Diagram written to ${options.diagram}\n`);
+  }
+  return stackPlan.summary.mandatory > 0 ? 1 : 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
