@@ -1,0 +1,36 @@
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+
+const workflow = (file: string) => parseYaml(readFileSync(`.github/workflows/${file}`, "utf8"), { strict: true });
+const commands = (job: any): string[] => job.steps.flatMap((step: any) => (step.run ? [step.run] : []));
+
+describe("GitHub workflows for forks", () => {
+  it("checks: on pull requests, npm ci, the type check and npm test, with no cloud credentials", () => {
+    const checks = workflow("checks.yml");
+    assert.ok("pull_request" in checks.on);
+    assert.deepEqual(commands(checks.jobs.test), ["npm ci", "npm run typecheck", "npm test"]);
+    assert.doesNotMatch(JSON.stringify(checks), /aws-actions|secrets\.|id-token/);
+  });
+
+  it("checks: the offline plan for every stack", () => {
+    const plan = workflow("checks.yml").jobs.plan;
+    assert.deepEqual(plan.strategy.matrix.stack, ["dev", "prod"]);
+    assert.ok(commands(plan).some((command) => command.startsWith("npm run plan -- --stack ${{ matrix.stack }}")));
+  });
+
+  it("preview: pulumi preview with the policy pack per stack, AWS credentials from OIDC, off until configured", () => {
+    const preview = workflow("preview.yml");
+    const job = preview.jobs.preview;
+    assert.ok("pull_request" in preview.on);
+    assert.equal(preview.permissions["id-token"], "write");
+    assert.equal(job.if, "${{ vars.PULUMI_PREVIEW_ENABLED == 'true' }}");
+    assert.deepEqual(job.strategy.matrix.stack, ["dev", "prod"]);
+    const aws = job.steps.find((step: any) => String(step.uses).startsWith("aws-actions/configure-aws-credentials@"));
+    assert.ok(aws.with["role-to-assume"], "credentials come from an assumed role (OIDC), not stored keys");
+    const pulumi = job.steps.find((step: any) => String(step.uses).startsWith("pulumi/actions@"));
+    assert.equal(pulumi.with.command, "preview");
+    assert.equal(pulumi.with.policyPacks, "policy");
+    assert.equal(pulumi.with["stack-name"], "${{ matrix.stack }}");
+  });
+});
