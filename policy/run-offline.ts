@@ -13,6 +13,8 @@ import { policies as packPolicies } from "./policies";
 
 /** A policy read a value that is not known before deployment: it cannot run on this resource yet. */
 class UnknownValueError extends Error {}
+/** A policy said it does not apply (args.notApplicable): not a violation, not a skipped check. */
+class NotApplicableError extends Error {}
 
 const DEFAULT_OPTIONS: PolicyResourceOptions = {
   protect: false,
@@ -135,13 +137,14 @@ export async function runPolicies(
       stackTags: new Map<string, string>(),
       getConfig: <T extends object>() => settings as T,
       notApplicable: (reason?: string): never => {
-        throw new UnknownValueError(reason ?? "not applicable");
+        throw new NotApplicableError(reason);
       },
     };
     const attempt = async (urn: string, run: () => unknown) => {
       try {
         await run();
       } catch (error) {
+        if (error instanceof NotApplicableError) return;
         if (!(error instanceof UnknownValueError)) throw error;
         report.skipped.push({ policy: policy.name, urn, reason: (error as Error).message });
       }

@@ -179,6 +179,17 @@ describe("policy pack", () => {
     assert.match(report.skipped[0].reason, /imageUri is not known until the resource is deployed/);
   });
 
+  it("a policy that declares itself not applicable reports nothing, neither a violation nor a skipped check", async () => {
+    const notApplicable = {
+      name: "probe",
+      description: "test policy",
+      enforcementLevel: "mandatory" as const,
+      howToFix: "n/a",
+      validateResource: (args: { notApplicable(reason?: string): never }) => args.notApplicable("not for this resource"),
+    };
+    assert.deepEqual(await runPolicies([goodFunction()], {}, [notApplicable]), { violations: [], skipped: [] });
+  });
+
   it("a deliberately bad stack yields exactly the expected violations", async () => {
     const program = require.resolve("../../index.ts");
     const config = {
