@@ -89,6 +89,78 @@ const functionSettings = strictObject({
 
 const functionNames = Object.keys(appFunctions) as AppFunctionName[];
 
+export const NAT_GATEWAY_STRATEGIES = ["none", "single", "onePerAz"] as const;
+
+const network = strictObject({
+  /** Availability zones the VPC spans (RDS needs subnets in at least two). */
+  availabilityZones: wholeNumber(2, 6).default(2),
+  /** NAT gateways: none (functions in the VPC reach only the database), one shared, or one per AZ. */
+  natGateways: z
+    .enum(NAT_GATEWAY_STRATEGIES, { error: `must be one of ${NAT_GATEWAY_STRATEGIES.join(", ")}` })
+    .default("single"),
+});
+
+/** Roles RDS creates, and the group role the migrations create (app/migrations/0001_jobs.sql). */
+const RESERVED_ROLES = new Set(["rdsadmin", "rds_superuser", "rds_iam", "rds_password", "app_rw", "public"]);
+
+/** PostgreSQL identifiers the stack creates: lower case, so they never need quoting. */
+const postgresName = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, {
+  error: "must be a lower-case PostgreSQL name: a letter, then letters, digits or _ (at most 63)",
+});
+
+const databaseProxy = strictObject({
+  /** Seconds a client connection may sit idle before the proxy closes it. */
+  idleClientTimeoutSeconds: wholeNumber(1, 28800, " (seconds)").default(1800),
+  /** Share of the database's max_connections the proxy may open. */
+  maxConnectionsPercent: wholeNumber(1, 100, " (%)").default(90),
+  /** Share of the database's max_connections the proxy keeps open while idle. */
+  maxIdleConnectionsPercent: wholeNumber(0, 100, " (%)").default(50),
+  /** Seconds a client waits for a free database connection before its query fails. */
+  connectionBorrowTimeoutSeconds: wholeNumber(1, 3600, " (seconds)").default(30),
+}).refine((proxy) => proxy.maxIdleConnectionsPercent <= proxy.maxConnectionsPercent, {
+  path: ["maxIdleConnectionsPercent"],
+  error: "must not exceed maxConnectionsPercent",
+});
+
+const database = strictObject({
+  /** A Graviton class (the `g` in t4g, m7g, r8g) is the point of this platform; the policy pack checks it. */
+  instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'must be an RDS instance class such as "db.t4g.micro"' }).default("db.t4g.micro"),
+  /** Major ("18") or major.minor ("18.4"); the parameter group family follows the major version. */
+  engineVersion: z
+    .string({ error: 'must be a PostgreSQL version in quotes, such as "18" or "18.4"' })
+    .regex(/^\d{2}(\.\d+)?$/, { error: 'must be a PostgreSQL version in quotes, such as "18" or "18.4"' })
+    .default("18"),
+  /** GB of gp3 storage to start with. */
+  allocatedStorage: wholeNumber(20, 65536, " (GB)").default(20),
+  /** Storage autoscaling ceiling in GB. */
+  maxAllocatedStorage: wholeNumber(20, 65536, " (GB)").default(100),
+  multiAz: z.boolean({ error: "must be true or false" }).default(false),
+  /** Days of automated backups (point-in-time recovery); 0 (off) is not allowed. */
+  backupRetentionDays: wholeNumber(1, 35, " (days)").default(7),
+  deletionProtection: z.boolean({ error: "must be true or false" }).default(false),
+  /** Take a final snapshot when the database is deleted. */
+  finalSnapshot: z.boolean({ error: "must be true or false" }).default(false),
+  /** The database the app uses. */
+  name: postgresName.default("app"),
+  /** The RDS master user; only the migrate function connects as it. */
+  adminUser: postgresName.default("postgres"),
+  /** The app's least-privileged login role. */
+  appUser: postgresName.default("app_user"),
+  proxy: databaseProxy.default(() => databaseProxy.parse({})),
+})
+  .refine((db) => db.maxAllocatedStorage >= db.allocatedStorage, {
+    path: ["maxAllocatedStorage"],
+    error: "must be at least allocatedStorage (it defaults to 100 GB)",
+  })
+  .refine((db) => db.appUser !== db.adminUser, { path: ["appUser"], error: "must differ from adminUser: the app never connects as the admin" })
+  .superRefine((db, context) => {
+    for (const key of ["adminUser", "appUser"] as const) {
+      if (RESERVED_ROLES.has(db[key])) {
+        context.addIssue({ code: "custom", path: [key], message: `must not be one of ${[...RESERVED_ROLES].join(", ")} (roles RDS or the migrations own)` });
+      }
+    }
+  });
+
 const stackConfigSchema = strictObject({
   architecture: architecture.default("arm64"),
   functions: strictObject(
@@ -104,13 +176,19 @@ const stackConfigSchema = strictObject({
   httpApiRateLimit: wholeNumber(0, 10000).default(50),
   ecrKeepImages: wholeNumber(1, 1000).default(20),
   ecrForceDelete: z.boolean({ error: "must be true or false" }).default(false),
+  network: network.default(() => network.parse({})),
+  database: database.default(() => database.parse({})),
 });
+
+export type NetworkConfig = z.output<typeof network>;
+export type DatabaseConfig = z.output<typeof database>;
 
 /** One function of the app, with the stack's overrides applied to the app's defaults. */
 export interface FunctionConfig {
   name: AppFunctionName;
   handler: string;
-  route: string;
+  route?: string;
+  database?: "app" | "admin";
   description: string;
   architecture: Architecture;
   memory: number;
@@ -131,6 +209,8 @@ export interface StackConfig {
   logRetentionDays: number;
   httpApi: { burstLimit: number; rateLimit: number };
   ecr: { keepImages: number; forceDelete: boolean };
+  network: NetworkConfig;
+  database: DatabaseConfig;
 }
 
 /** The stack configuration is wrong; the message lists every problem with the key, the value and what is allowed. */
@@ -171,7 +251,8 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     return {
       name,
       handler: defaults.handler,
-      route: defaults.route,
+      route: "route" in defaults ? defaults.route : undefined,
+      database: "database" in defaults ? defaults.database : undefined,
       description: defaults.description,
       architecture: settings.architecture ?? config.architecture,
       memory: settings.memory ?? defaults.memory,
@@ -195,6 +276,8 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     logRetentionDays: config.logRetentionDays,
     httpApi: { burstLimit: config.httpApiBurstLimit, rateLimit: config.httpApiRateLimit },
     ecr: { keepImages: config.ecrKeepImages, forceDelete: config.ecrForceDelete },
+    network: config.network,
+    database: config.database,
   };
 }
 

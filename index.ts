@@ -1,6 +1,8 @@
-// graviton-platform: stack config -> app image -> container functions -> HTTP API -> stack outputs.
+// graviton-platform: stack config -> app image -> database -> container functions -> migrations -> HTTP API
+// -> stack outputs.
 import { ContainerFunction } from "./components/container-function";
 import { ContainerImage } from "./components/container-image";
+import { Database } from "./components/database";
 import { HttpApi } from "./components/http-api";
 import { loadStackConfig } from "./config";
 
@@ -14,6 +16,17 @@ const appImage = new ContainerImage("app", {
   keepImages: config.ecr.keepImages,
   forceDelete: config.ecr.forceDelete,
 });
+
+// PostgreSQL (Graviton) behind RDS Proxy, in its own VPC; functions connect with IAM auth and TLS.
+const { name: databaseName, proxy, ...databaseSettings } = config.database;
+const postgres = new Database("db", {
+  ...config.network,
+  ...databaseSettings,
+  databaseName,
+  proxy,
+  logRetentionDays: config.logRetentionDays,
+});
+const databaseUsers = { app: postgres.appUser, admin: postgres.adminUser };
 
 // One Lambda function per handler; its architecture picks both `architectures` and the image.
 const functions = config.functions.map((fn) => ({
@@ -30,21 +43,31 @@ const functions = config.functions.map((fn) => ({
     logRetentionDays: config.logRetentionDays,
     description: fn.description,
     expectedTraffic: fn.expectedTraffic,
+    database: fn.database && postgres.grantConnect(databaseUsers[fn.database]),
   }),
 }));
+const functionNamed = (name: string) => functions.find(({ config: fn }) => fn.name === name)!.resource;
+
+// Schema migrations run on deploy, whenever app/migrations changes.
+postgres.runMigrations(functionNamed("migrate"), "app/migrations");
 
 // Synchronous requests: HTTP API -> function.
 const api = new HttpApi("api", {
-  routes: functions.map(({ config: fn, resource }) => ({
-    routeKey: fn.route,
-    function: { name: resource.functionName, arn: resource.arn },
-  })),
+  routes: functions.flatMap(({ config: fn, resource }) =>
+    fn.route ? [{ routeKey: fn.route, function: { name: resource.functionName, arn: resource.arn } }] : [],
+  ),
   throttling: config.httpApi,
   logRetentionDays: config.logRetentionDays,
 });
 
 export const apiUrl = api.url;
 export const ecrRepositoryUrls = { app: appImage.repositoryUrl };
+export const database = {
+  proxyEndpoint: postgres.proxyEndpoint,
+  name: postgres.databaseName,
+  appUser: postgres.appUser,
+  vpcId: postgres.vpcId,
+};
 export const lambdaFunctions = Object.fromEntries(
   functions.map(({ config: fn, resource }) => [
     fn.name,

@@ -1,13 +1,19 @@
 /**
  * The functions this platform deploys from the app image: each one's handler (the `imageConfig.command`
- * of its Lambda function), its HTTP route and its default size. Stack config can override the size and
+ * of its Lambda function), its HTTP route if it serves one, the database user it connects as if it
+ * uses the database, and its default size. Stack config can override the size and
  * architecture per function (`graviton-platform:functions`); adding a function starts here.
  */
 export interface AppFunction {
   /** `<file in handlers/>.<export>`, resolved by the Lambda Node.js runtime inside the image. */
   handler: string;
-  /** API Gateway HTTP API route key, `METHOD /path`. */
-  route: string;
+  /** API Gateway HTTP API route key, `METHOD /path`; none for a function that serves no HTTP route. */
+  route?: string;
+  /**
+   * Connects to PostgreSQL (through RDS Proxy, IAM auth) as the app's least-privileged user ("app") or
+   * as the admin user ("admin", for migrations only); none for a function that does not.
+   */
+  database?: "app" | "admin";
   description: string;
   /** Default memory in MB (1,769 MB = 1 vCPU). */
   memory: number;
@@ -29,6 +35,13 @@ export const appFunctions = {
     description: "Counts primes up to max with a segmented sieve; CPU-bound (PythonPrime demo)",
     memory: 1024,
     timeout: 30,
+  },
+  migrate: {
+    handler: "migrate.handler",
+    database: "admin",
+    description: "Applies app/migrations and sets up the app's database role; invoked by the stack on deploy",
+    memory: 256,
+    timeout: 300,
   },
 } satisfies Record<string, AppFunction>;
 

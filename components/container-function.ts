@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Architecture, otherArchitecture } from "../config";
+import type { DatabaseGrant } from "./database";
 
 /** Where a function's image comes from: one image per architecture (a ContainerImage). */
 export interface ImageSource {
@@ -30,6 +31,12 @@ export interface ContainerFunctionArgs {
   description?: string;
   /** Declared peak traffic, recorded as tags for the capacity policy. @default undefined */
   expectedTraffic?: { rps: number; durationMs: number };
+  /**
+   * Connect to the database as one user (Database.grantConnect): the function runs in the database's
+   * subnets and security group, may rds-db:connect as that user only, and gets the connection settings.
+   * @default undefined
+   */
+  database?: DatabaseGrant;
 }
 
 /** Tags every function carries, so policies and operators can tell what it is without the program. */
@@ -120,6 +127,8 @@ export class ContainerFunction extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const databasePolicy = args.database && this.grantDatabase(name, args.database);
+
     const deployed = architectures.map((architecture, index): DeployedFunction => {
       const logGroup = logGroups[index];
       const imageUri = args.image.imageUri(architecture);
@@ -135,7 +144,8 @@ export class ContainerFunction extends pulumi.ComponentResource {
           timeout: settings.timeout,
           // A twin exists to be measured, not to serve traffic: it reserves nothing from the account.
           reservedConcurrentExecutions: architecture === args.architecture ? args.reservedConcurrency : undefined,
-          environment: { variables: settings.environment },
+          environment: { variables: { ...settings.environment, ...args.database?.environment } },
+          vpcConfig: args.database && { subnetIds: args.database.subnetIds, securityGroupIds: args.database.securityGroupIds },
           loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" },
           tracingConfig: { mode: "Active" },
           description: architecture === args.architecture ? settings.description : `${settings.description} (${architecture} twin)`,
@@ -148,7 +158,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
             }),
           },
         },
-        { parent: this, dependsOn: [logGroup, basePolicy] },
+        { parent: this, dependsOn: [logGroup, basePolicy, ...(databasePolicy ? [databasePolicy] : [])] },
       );
       return { name: fn.name, arn: fn.arn, architecture, imageUri, logGroupName: logGroup.name };
     });
@@ -166,5 +176,36 @@ export class ContainerFunction extends pulumi.ComponentResource {
       imageUri: this.imageUri,
       twin: this.twin,
     });
+  }
+
+  private grantDatabase(name: string, grant: DatabaseGrant): aws.iam.RolePolicy {
+    return new aws.iam.RolePolicy(
+      `${name}-database`,
+      {
+        role: this.role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "ConnectAsOneUser", Effect: "Allow", Action: "rds-db:connect", Resource: grant.connectArn },
+            {
+              // Lambda's network interfaces in the VPC. These actions support no resource-level
+              // permissions (the AWSLambdaVPCAccessExecutionRole managed policy also names "*").
+              Sid: "NetworkInterfaces",
+              Effect: "Allow",
+              Action: [
+                "ec2:CreateNetworkInterface",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSubnets",
+                "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses",
+              ],
+              Resource: "*",
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
   }
 }

@@ -23,4 +23,9 @@ export const TYPES = {
   iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",
   iamPolicy: "aws:iam/policy:Policy",
   httpStage: "aws:apigatewayv2/stage:Stage",
+  rdsInstance: "aws:rds/instance:Instance",
+  rdsProxy: "aws:rds/proxy:Proxy",
+  securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+  securityGroupRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
+  securityGroupIngressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
 } as const;

@@ -2,9 +2,11 @@ import { apigatewayPolicies } from "./apigateway";
 import { capacityPolicies } from "./capacity";
 import { cloudwatchPolicies } from "./cloudwatch";
 import { GravitonPolicy } from "./definition";
+import { ec2Policies } from "./ec2";
 import { ecrPolicies } from "./ecr";
 import { iamPolicies } from "./iam";
 import { lambdaPolicies } from "./lambda";
+import { rdsPolicies } from "./rds";
 
 /** Every policy of the pack, one file per service. */
 export const policies: GravitonPolicy[] = [
@@ -14,4 +16,6 @@ export const policies: GravitonPolicy[] = [
   ...iamPolicies,
   ...apigatewayPolicies,
   ...capacityPolicies,
+  ...rdsPolicies,
+  ...ec2Policies,
 ];

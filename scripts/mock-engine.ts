@@ -50,6 +50,11 @@ const AUTONAMED = new Set([
   "aws:iam/role:Role",
   "aws:lambda/function:Function",
   "aws:apigatewayv2/api:Api",
+  "aws:ec2/securityGroup:SecurityGroup",
+  "aws:rds/subnetGroup:SubnetGroup",
+  "aws:rds/parameterGroup:ParameterGroup",
+  "aws:rds/proxy:Proxy",
+  "aws:secretsmanager/secret:Secret",
 ]);
 
 const shortHash = (...parts: string[]) => createHash("sha256").update(parts.join("\0")).digest("hex");
@@ -159,6 +164,50 @@ export class MockCloud implements pulumi.runtime.Mocks {
           apiEndpoint: `https://${id}.execute-api.${this.region}.amazonaws.com`,
           executionArn: arn("execute-api", id),
         };
+      // awsx.ec2.Vpc is a remote component: the engine sees one resource, whose outputs stand in for
+      // the VPC, subnets, route tables and gateways it would create.
+      case "awsx:ec2:Vpc": {
+        const zones = Array.from({ length: inputs.numberOfAvailabilityZones ?? 3 }, (_, index) => String.fromCharCode(97 + index));
+        const types: string[] = (inputs.subnetSpecs ?? [{ type: "Public" }, { type: "Private" }]).map((spec: { type: string }) => spec.type);
+        const subnetIds = (type: string) => (types.includes(type) ? zones.map((zone) => `subnet-${type.toLowerCase()}-${zone}`) : []);
+        return {
+          vpcId: `vpc-${shortHash(name).slice(0, 17)}`,
+          publicSubnetIds: subnetIds("Public"),
+          privateSubnetIds: subnetIds("Private"),
+          isolatedSubnetIds: subnetIds("Isolated"),
+        };
+      }
+      case "aws:kms/key:Key": {
+        const keyId = shortHash(name).slice(0, 32);
+        return { keyId, arn: arn("kms", `key/${keyId}`) };
+      }
+      case "aws:ec2/securityGroup:SecurityGroup":
+        return { name, arn: arn("ec2", `security-group/${id}`) };
+      case "aws:rds/subnetGroup:SubnetGroup":
+      case "aws:rds/parameterGroup:ParameterGroup":
+        return { name: inputs.name ?? name };
+      case "aws:rds/instance:Instance":
+        return {
+          arn: arn("rds", `db:${inputs.identifier}`),
+          resourceId: `db-${shortHash(name).slice(0, 26).toUpperCase()}`,
+          address: `${inputs.identifier}.c0mock.${this.region}.rds.amazonaws.com`,
+          endpoint: `${inputs.identifier}.c0mock.${this.region}.rds.amazonaws.com:5432`,
+          masterUserSecrets: [{ secretArn: arn("secretsmanager", `secret:rds!db-${shortHash(name).slice(0, 8)}-AbCdEf`), kmsKeyId: inputs.masterUserSecretKmsKeyId, secretStatus: "active" }],
+        };
+      case "aws:rds/proxy:Proxy":
+        return {
+          name,
+          arn: arn("rds", `db-proxy:prx-${shortHash(name).slice(0, 17)}`),
+          endpoint: `${name}.proxy-c0mock.${this.region}.rds.amazonaws.com`,
+        };
+      case "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
+        return { name: "default", arn: arn("rds", `target-group:prx-tg-${shortHash(name).slice(0, 17)}`) };
+      case "aws:secretsmanager/secret:Secret":
+        return { name, arn: arn("secretsmanager", `secret:${name}-AbCdEf`) };
+      case "random:index/randomPassword:RandomPassword":
+        return { result: shortHash("password", name).slice(0, inputs.length ?? 16) };
+      case "aws:lambda/invocation:Invocation":
+        return { result: "{}" };
       default:
         return { arn: inputs.arn ?? arn("mock", `${type}/${name}`) };
     }

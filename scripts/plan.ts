@@ -56,6 +56,21 @@ function settingsOf(resource: RegisteredResource, byUrn: Map<string, RegisteredR
       };
     case "aws:apigatewayv2/route:Route":
       return { route: props.routeKey };
+    case "aws:rds/instance:Instance":
+      return {
+        class: props.instanceClass,
+        engine: `${props.engine} ${props.engineVersion}`,
+        multiAz: props.multiAz,
+        encrypted: props.storageEncrypted,
+        backups: `${props.backupRetentionPeriod} days`,
+        deletionProtection: props.deletionProtection,
+      };
+    case "aws:rds/proxy:Proxy":
+      return { requireTls: props.requireTls, iamAuth: (props.auths ?? []).map((auth: { iamAuth?: string }) => auth.iamAuth).join(",") };
+    case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+      return { port: props.fromPort === props.toPort ? props.fromPort : `${props.fromPort}-${props.toPort}`, from: props.cidrIpv4 ?? props.cidrIpv6 ?? "a security group" };
+    case "awsx:ec2:Vpc":
+      return { zones: props.numberOfAvailabilityZones, nat: props.natGateways?.strategy };
     default:
       return {};
   }

@@ -33,7 +33,7 @@ describe("stack config", () => {
       rejects({ functions: { "number-fact": { timeout: 0 } } }, "graviton-platform:functions.number-fact.timeout must be a whole number from 1 to 900 (seconds), got 0"));
     it("a timeout over 15 minutes", () => rejects({ functions: { primes: { timeout: 901 } } }, "functions.primes.timeout", "got 901"));
     it("an unknown function name", () =>
-      rejects({ functions: { prime: { memory: 512 } } }, 'graviton-platform:functions has unknown key "prime"; allowed: number-fact, primes'));
+      rejects({ functions: { prime: { memory: 512 } } }, 'graviton-platform:functions has unknown key "prime"; allowed: number-fact, primes, migrate'));
     it("an unknown top-level key", () =>
       rejects({ architecure: "arm64" }, 'graviton-platform has unknown key "architecure"', "allowed: architecture, functions"));
     it("an unknown per-function key", () =>
@@ -53,6 +53,25 @@ describe("stack config", () => {
       rejects({ logRetentionDays: 10 }, "graviton-platform:logRetentionDays must be one of CloudWatch's retention periods", "got 10"));
     it("expected traffic with only one of its two numbers", () =>
       rejects({ functions: { primes: { expectedRps: 50 } } }, "functions.primes must set expectedRps and expectedDurationMs together"));
+    it("a NAT strategy awsx does not have", () =>
+      rejects({ network: { natGateways: "two" } }, 'graviton-platform:network.natGateways must be one of none, single, onePerAz, got "two"'));
+    it("a single availability zone (RDS needs two)", () => rejects({ network: { availabilityZones: 1 } }, "network.availabilityZones must be a whole number from 2 to 6", "got 1"));
+    it("something that is not an RDS instance class", () =>
+      rejects({ database: { instanceClass: "t4g.micro" } }, 'database.instanceClass must be an RDS instance class such as "db.t4g.micro", got "t4g.micro"'));
+    it("backups switched off", () => rejects({ database: { backupRetentionDays: 0 } }, "database.backupRetentionDays must be a whole number from 1 to 35 (days), got 0"));
+    it("an engine version that is not a PostgreSQL version", () => rejects({ database: { engineVersion: 18 } }, "database.engineVersion must be a PostgreSQL version", "got 18"));
+    it("storage autoscaling below the storage", () =>
+      rejects({ database: { allocatedStorage: 200 } }, "database.maxAllocatedStorage must be at least allocatedStorage"));
+    it("the app connecting as the admin", () =>
+      rejects({ database: { appUser: "postgres" } }, 'database.appUser must differ from adminUser: the app never connects as the admin, got "postgres"'));
+    it("a user name RDS or the migrations own", () => rejects({ database: { appUser: "app_rw" } }, "database.appUser must not be one of rdsadmin", 'got "app_rw"'));
+    it("a user name that would need quoting", () => rejects({ database: { appUser: "App-User" } }, "database.appUser must be a lower-case PostgreSQL name"));
+    it("more idle proxy connections than connections", () =>
+      rejects(
+        { database: { proxy: { maxConnectionsPercent: 50, maxIdleConnectionsPercent: 60 } } },
+        "database.proxy.maxIdleConnectionsPercent must not exceed maxConnectionsPercent, got 60",
+      ));
+    it("an unknown database key", () => rejects({ database: { multiAZ: true } }, 'graviton-platform:database has unknown key "multiAZ"; allowed: instanceClass'));
     it("every problem at once, not just the first", () =>
       rejects({ architecture: "arm", functions: { primes: { memory: 64 } } }, "graviton-platform:architecture", "functions.primes.memory"));
   });
@@ -60,7 +79,7 @@ describe("stack config", () => {
   describe("architecture toggles", () => {
     it("defaults every function to arm64", () => {
       const config = parseStackConfig({});
-      assert.deepEqual(config.functions.map((fn) => fn.architecture), ["arm64", "arm64"]);
+      assert.deepEqual(config.functions.map((fn) => fn.architecture), ["arm64", "arm64", "arm64"]);
       assert.deepEqual(config.architecturesInUse, ["arm64"]);
     });
     it("the global architecture applies to every function", () => {
@@ -71,7 +90,7 @@ describe("stack config", () => {
     it("a per-function architecture wins over the global one", () => {
       const config = parseStackConfig({ architecture: "x86_64", functions: { primes: { architecture: "arm64" } } });
       const byName = Object.fromEntries(config.functions.map((fn) => [fn.name, fn.architecture]));
-      assert.deepEqual(byName, { "number-fact": "x86_64", primes: "arm64" });
+      assert.deepEqual(byName, { "number-fact": "x86_64", primes: "arm64", migrate: "x86_64" });
       assert.deepEqual(config.architecturesInUse, ["arm64", "x86_64"]);
     });
     it("compareArchitectures puts the other architecture in use", () => {

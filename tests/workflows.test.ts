@@ -15,8 +15,11 @@ describe("GitHub workflows for forks", () => {
 
   it("checks: the offline plan for every stack", () => {
     const plan = workflow("checks.yml").jobs.plan;
-    assert.deepEqual(plan.strategy.matrix.stack, ["dev", "prod"]);
-    assert.ok(commands(plan).some((command) => command.startsWith("npm run plan -- --stack ${{ matrix.stack }}")));
+    assert.deepEqual(plan.strategy.matrix.include.map((entry: any) => [entry.stack, entry["policy-config"]]), [
+      ["dev", ""],
+      ["prod", "--policy-config policy/strict.json"],
+    ]);
+    assert.ok(commands(plan).some((command) => command.startsWith("npm run plan -- --stack ${{ matrix.stack }}") && command.endsWith("${{ matrix.policy-config }}")));
   });
 
   it("preview: pulumi preview with the policy pack per stack, AWS credentials from OIDC, off until configured", () => {
@@ -25,12 +28,16 @@ describe("GitHub workflows for forks", () => {
     assert.ok("pull_request" in preview.on);
     assert.equal(preview.permissions["id-token"], "write");
     assert.equal(job.if, "${{ vars.PULUMI_PREVIEW_ENABLED == 'true' }}");
-    assert.deepEqual(job.strategy.matrix.stack, ["dev", "prod"]);
+    assert.deepEqual(job.strategy.matrix.include.map((entry: any) => [entry.stack, entry["policy-config"]]), [
+      ["dev", ""],
+      ["prod", "policy/strict.json"],
+    ]);
     const aws = job.steps.find((step: any) => String(step.uses).startsWith("aws-actions/configure-aws-credentials@"));
     assert.ok(aws.with["role-to-assume"], "credentials come from an assumed role (OIDC), not stored keys");
     const pulumi = job.steps.find((step: any) => String(step.uses).startsWith("pulumi/actions@"));
     assert.equal(pulumi.with.command, "preview");
     assert.equal(pulumi.with.policyPacks, "policy");
+    assert.equal(pulumi.with.policyPackConfigs, "${{ matrix.policy-config }}");
     assert.equal(pulumi.with["stack-name"], "${{ matrix.stack }}");
   });
 });

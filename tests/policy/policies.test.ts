@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
 import { policies } from "../../policy/policies";
 import { PolicyConfig, ResourceUnderPolicy, runPolicies } from "../../policy/run-offline";
 import { evaluate, evaluateStack, readStackConfig } from "../../scripts/mock-engine";
@@ -27,6 +28,21 @@ const goodFunction = (overrides: Record<string, any> = {}) =>
   });
 const logGroup = (overrides: Record<string, any> = {}) =>
   resource("aws:cloudwatch/logGroup:LogGroup", { name: "/aws/lambda/app", retentionInDays: 14, ...overrides });
+const goodDatabase = (overrides: Record<string, any> = {}) =>
+  resource("aws:rds/instance:Instance", {
+    identifier: "graviton-platform-prod-db",
+    instanceClass: "db.t4g.micro",
+    storageEncrypted: true,
+    publiclyAccessible: false,
+    iamDatabaseAuthenticationEnabled: true,
+    backupRetentionPeriod: 7,
+    deletionProtection: true,
+    skipFinalSnapshot: false,
+    ...overrides,
+  });
+const login = (iamAuth: string) => ({ authScheme: "SECRETS", secretArn: "arn:aws:secretsmanager:us-east-1:1:secret:s", iamAuth });
+const goodProxy = (overrides: Record<string, any> = {}) =>
+  resource("aws:rds/proxy:Proxy", { name: "db-proxy", engineFamily: "POSTGRESQL", requireTls: true, auths: [login("REQUIRED"), login("REQUIRED")], ...overrides });
 const document = (statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 const lambdaTrust = document([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]);
 
@@ -130,6 +146,41 @@ const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: Resou
     violating: [goodFunction({ reservedConcurrentExecutions: 10, tags: { "graviton:expected-rps": "200", "graviton:expected-duration-ms": "250" } })],
     message: /200 requests\/s x 250 ms needs 50 concurrent executions; reserved concurrency is 10/,
   },
+  "rds-storage-encrypted": { compliant: [goodDatabase()], violating: [goodDatabase({ storageEncrypted: false })], message: /graviton-platform-prod-db stores its data unencrypted/ },
+  "rds-not-public": { compliant: [goodDatabase()], violating: [goodDatabase({ publiclyAccessible: true })], message: /is publicly accessible/ },
+  "rds-iam-auth": { compliant: [goodDatabase()], violating: [goodDatabase({ iamDatabaseAuthenticationEnabled: undefined })], message: /has IAM database authentication off/ },
+  "rds-backups": {
+    compliant: [goodDatabase(), goodDatabase({ backupRetentionPeriod: 3 })],
+    violating: [goodDatabase({ backupRetentionPeriod: 1 })],
+    message: /keeps backups for 1 day; at least 3 required/,
+    config: { "rds-backups": { minimumDays: 3 } },
+  },
+  "rds-deletion-protection": {
+    compliant: [goodDatabase()],
+    violating: [goodDatabase({ deletionProtection: false, skipFinalSnapshot: true })],
+    message: /graviton-platform-prod-db has no deletion protection and no final snapshot/,
+  },
+  "rds-graviton": {
+    compliant: [goodDatabase({ instanceClass: "db.m7g.large" }), goodDatabase({ instanceClass: "db.r6gd.xlarge" }), goodDatabase({ identifier: "legacy", instanceClass: "db.m5.large" })],
+    violating: [goodDatabase({ instanceClass: "db.m6i.large" })],
+    message: /runs on db\.m6i\.large, not a Graviton class/,
+    config: { "rds-graviton": { allow: ["legacy"] } },
+  },
+  "rds-proxy-tls": { compliant: [goodProxy()], violating: [goodProxy({ requireTls: false })], message: /Proxy db-proxy accepts unencrypted connections/ },
+  "rds-proxy-iam-auth": {
+    compliant: [goodProxy()],
+    violating: [goodProxy({ auths: [login("REQUIRED"), login("DISABLED")] })],
+    message: /Proxy db-proxy lets 1 of its logins sign in without IAM/,
+  },
+  "sg-no-public-postgres": {
+    compliant: [
+      resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { referencedSecurityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 5432, toPort: 5432 }),
+      resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 443, toPort: 443 }),
+      resource("aws:ec2/securityGroup:SecurityGroup", { ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["10.0.0.0/16"] }] }),
+    ],
+    violating: [resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { cidrIpv6: "::/0", ipProtocol: "-1" }, "open")],
+    message: /open lets ::\/0 reach port 5432/,
+  },
 };
 
 describe("policy pack", () => {
@@ -172,6 +223,17 @@ describe("policy pack", () => {
     });
   });
 
+  it("sg-no-public-postgres finds 5432 open to the internet however the rule is written", async () => {
+    const rules = [
+      resource("aws:ec2/securityGroup:SecurityGroup", { ingress: [{ protocol: "tcp", fromPort: 5000, toPort: 6000, cidrBlocks: ["0.0.0.0/0"] }] }, "inline"),
+      resource("aws:ec2/securityGroupRule:SecurityGroupRule", { type: "ingress", protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }, "rule"),
+      resource("aws:ec2/securityGroupRule:SecurityGroupRule", { type: "egress", protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }, "egress"),
+      resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 5432, toPort: 5432 }, "ingress"),
+    ];
+    const { violations } = await runPolicies(rules, {}, named("sg-no-public-postgres"));
+    assert.deepEqual(violations.map((violation) => violation.urn?.split("::").pop()), ["inline", "rule", "ingress"]);
+  });
+
   it("skips, rather than guesses, a check whose value is only known after deployment", async () => {
     const unknownImage = goodFunction({ imageUri: pulumi.unknown });
     const report = await runPolicies([unknownImage], {}, named("lambda-private-ecr-image"));
@@ -194,7 +256,11 @@ describe("policy pack", () => {
     const program = require.resolve("../../index.ts");
     const config = {
       ...readStackConfig("prod"),
-      "graviton-platform:functions": JSON.stringify({ primes: { architecture: "x86_64", reservedConcurrency: 50 }, "number-fact": { reservedConcurrency: 50 } }),
+      "graviton-platform:functions": JSON.stringify({
+        primes: { architecture: "x86_64", reservedConcurrency: 50 },
+        "number-fact": { reservedConcurrency: 50 },
+        migrate: { reservedConcurrency: 1 },
+      }),
     };
     const { resources } = await evaluate(
       () => {
@@ -214,6 +280,13 @@ describe("policy pack", () => {
         ["log-group-retention", "mandatory", "forever"],
       ],
     );
+  });
+
+  it("Pulumi.prod.yaml has no mandatory violation under policy/strict.json, which dev would fail", async () => {
+    const strict = JSON.parse(readFileSync("policy/strict.json", "utf8"));
+    assert.deepEqual((await runPolicies((await evaluateStack("prod")).resources, strict)).violations.filter((v) => v.enforcementLevel === "mandatory"), []);
+    const dev = (await runPolicies((await evaluateStack("dev")).resources, strict)).violations.filter((v) => v.enforcementLevel === "mandatory");
+    assert.ok(dev.some((violation) => violation.policy === "rds-deletion-protection"));
   });
 
   for (const stack of ["dev", "prod"]) {

@@ -1,0 +1,40 @@
+import { Signer } from "@aws-sdk/rds-signer";
+import * as z from "zod/mini";
+import type { PoolSettings } from "./pool";
+
+/** The environment a function gets from Database.grantConnect (components/database.ts). */
+const environment = z.object({
+  DB_HOST: z.string().check(z.minLength(1)),
+  DB_PORT: z.pipe(z.string().check(z.regex(/^\d{1,5}$/)), z.transform(Number)),
+  DB_NAME: z.string().check(z.minLength(1)),
+  DB_USER: z.string().check(z.minLength(1)),
+  DB_IDLE_TIMEOUT_MS: z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number)),
+  AWS_REGION: z.string().check(z.minLength(1)),
+});
+
+/**
+ * Pool settings for a function attached to the database: the RDS Proxy endpoint, TLS with the
+ * certificate verified (the proxy's certificate chains to Amazon's roots, which Node trusts), and an
+ * IAM auth token instead of a password, signed locally (no network call) for each new connection.
+ */
+export function databaseSettingsFromEnvironment(env: NodeJS.ProcessEnv = process.env): PoolSettings {
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((issue) => issue.path.join(".")))];
+    throw new Error(
+      `${names.join(", ")} ${names.length > 1 ? "are" : "is"} missing or malformed: a function that uses the database gets ` +
+        "DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_IDLE_TIMEOUT_MS from Database.grantConnect in index.ts.",
+    );
+  }
+  const { DB_HOST: host, DB_PORT: port, DB_NAME: database, DB_USER: user } = parsed.data;
+  const signer = new Signer({ hostname: host, port, username: user, region: parsed.data.AWS_REGION });
+  return {
+    host,
+    port,
+    database,
+    user,
+    password: () => signer.getAuthToken(),
+    tls: { servername: host },
+    idleTimeoutMs: parsed.data.DB_IDLE_TIMEOUT_MS,
+  };
+}

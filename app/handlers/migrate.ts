@@ -1,0 +1,53 @@
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import * as z from "zod/mini";
+import { databaseSettingsFromEnvironment } from "../data/database-settings";
+import { ensureLoginRole } from "../data/login-role";
+import { applyMigrations, readMigrations } from "../data/migrations";
+import { createPool, DatabaseConnectionError } from "../data/pool";
+
+/** The group role 0001_jobs.sql creates with the app's privileges; the app's login role joins it. */
+const APP_PRIVILEGES_ROLE = "app_rw";
+/** Right after the stack creates RDS Proxy, its target takes a while to become available. */
+const FIRST_CONTACT_DEADLINE_MS = 180_000;
+const FIRST_CONTACT_RETRY_MS = 5_000;
+
+// INIT: the migrations shipped in the image (app/migrations -> $LAMBDA_TASK_ROOT/migrations) and the
+// pool, connecting as the database's admin user through RDS Proxy with IAM auth.
+const migrations = readMigrations(process.env.MIGRATIONS_DIR ?? join(process.env.LAMBDA_TASK_ROOT ?? ".", "migrations"));
+const pool = createPool(databaseSettingsFromEnvironment());
+
+const request = z.object({
+  appRole: z.object({ name: z.string(), passwordVerifier: z.string() }),
+});
+
+/**
+ * Invoked by the stack (aws.lambda.Invocation) whenever the migrations change: applies the new ones and
+ * makes sure the app's login role exists with the password verifier the stack computed. A failure
+ * throws, which fails the deployment with this message.
+ */
+export async function handler(event: unknown) {
+  const parsed = request.safeParse(event);
+  if (!parsed.success) {
+    throw new Error(`migrate expects {"appRole": {"name", "passwordVerifier"}} from the stack, got ${JSON.stringify(event)}`);
+  }
+  await waitForDatabase();
+  const report = await applyMigrations(pool, migrations);
+  const appRole = await ensureLoginRole(pool, { ...parsed.data.appRole, memberOf: APP_PRIVILEGES_ROLE });
+  console.log(JSON.stringify({ message: "migrations done", ...report, appRole: { name: parsed.data.appRole.name, appRole } }));
+  return { ...report, appRole: { name: parsed.data.appRole.name, status: appRole } };
+}
+
+async function waitForDatabase(): Promise<void> {
+  const deadline = Date.now() + FIRST_CONTACT_DEADLINE_MS;
+  for (;;) {
+    try {
+      await pool.query("SELECT 1");
+      return;
+    } catch (error) {
+      if (!(error instanceof DatabaseConnectionError) || Date.now() + FIRST_CONTACT_RETRY_MS > deadline) throw error;
+      console.log(JSON.stringify({ message: "database not reachable yet; retrying", error: error.message }));
+      await sleep(FIRST_CONTACT_RETRY_MS);
+    }
+  }
+}

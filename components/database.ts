@@ -1,0 +1,404 @@
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { createHash } from "node:crypto";
+import { readMigrations } from "../app/data/migrations";
+import { scramSha256Verifier } from "./postgres-password";
+
+const POSTGRES_PORT = 5432;
+
+export interface DatabaseArgs {
+  /** Availability zones of the VPC. @default 2 */
+  availabilityZones?: number;
+  /** NAT gateways: "none" (functions in the VPC reach only the database), "single" or "onePerAz". @default "single" */
+  natGateways?: "none" | "single" | "onePerAz";
+  /** A Graviton instance class. @default "db.t4g.micro" */
+  instanceClass?: string;
+  /** PostgreSQL major or major.minor version. @default "18" */
+  engineVersion?: string;
+  /** GB of gp3 storage. @default 20 */
+  allocatedStorage?: number;
+  /** Storage autoscaling ceiling in GB. @default 100 */
+  maxAllocatedStorage?: number;
+  /** @default false */
+  multiAz?: boolean;
+  /** Days of automated backups. @default 7 */
+  backupRetentionDays?: number;
+  /** @default false */
+  deletionProtection?: boolean;
+  /** Take a final snapshot when the database is deleted. @default false */
+  finalSnapshot?: boolean;
+  /** The app's database. @default "app" */
+  databaseName?: string;
+  /** The RDS master user (its password is managed by RDS in Secrets Manager). @default "postgres" */
+  adminUser?: string;
+  /** The app's least-privileged login role. @default "app_user" */
+  appUser?: string;
+  /** RDS Proxy settings. */
+  proxy?: {
+    /** @default 1800 */
+    idleClientTimeoutSeconds?: number;
+    /** @default 90 */
+    maxConnectionsPercent?: number;
+    /** @default 50 */
+    maxIdleConnectionsPercent?: number;
+    /** @default 30 */
+    connectionBorrowTimeoutSeconds?: number;
+  };
+  /** Days the PostgreSQL logs are kept in CloudWatch. @default 14 */
+  logRetentionDays?: number;
+}
+
+/**
+ * What a function needs to connect as one database user: handed to ContainerFunction when it is created,
+ * because a Lambda function's VPC attachment and environment are properties of the function itself.
+ */
+export interface DatabaseGrant {
+  /** The database user the function connects as. */
+  user: string;
+  /** The `rds-db:connect` resource: `arn:aws:rds-db:<region>:<account>:dbuser:<proxy resource id>/<user>`. */
+  connectArn: pulumi.Output<string>;
+  /** DB_HOST (the proxy), DB_PORT, DB_NAME, DB_USER, DB_IDLE_TIMEOUT_MS: what app/data/database-settings.ts reads. */
+  environment: Record<string, pulumi.Input<string>>;
+  /** The subnets and security group that can reach the proxy. */
+  subnetIds: pulumi.Output<string[]>;
+  securityGroupIds: pulumi.Output<string>[];
+}
+
+/** The sha256 of the migrations (names and contents, in order): it changes exactly when they do. */
+export function migrationsHash(dir: string): string {
+  const hash = createHash("sha256");
+  for (const migration of readMigrations(dir)) hash.update(`${migration.name}\0${migration.checksum}\n`);
+  return hash.digest("hex");
+}
+
+/**
+ * PostgreSQL on RDS (Graviton) behind RDS Proxy in its own VPC. Clients authenticate to the proxy with
+ * IAM and TLS only; the proxy logs in to the database with secrets only it can read. Only functions
+ * given a grant can reach the proxy, and only the proxy can reach the database.
+ */
+export class Database extends pulumi.ComponentResource {
+  readonly vpcId: pulumi.Output<string>;
+  readonly proxyEndpoint: pulumi.Output<string>;
+  readonly proxyArn: pulumi.Output<string>;
+  /** The proxy's resource id (`prx-...`), which rds-db:connect ARNs name. */
+  readonly proxyResourceId: pulumi.Output<string>;
+  readonly databaseName: string;
+  readonly adminUser: string;
+  readonly appUser: string;
+  /** Security group of the functions allowed to reach the proxy. */
+  readonly clientSecurityGroupId: pulumi.Output<string>;
+  /** Subnets the functions run in. */
+  readonly clientSubnetIds: pulumi.Output<string[]>;
+  private readonly idleTimeoutMs: number;
+  private readonly connectArnPrefix: pulumi.Output<string>;
+  private readonly appRole: pulumi.Output<{ name: string; passwordVerifier: string }>;
+  private readonly ready: pulumi.Resource[];
+
+  constructor(
+    private readonly name: string,
+    args: DatabaseArgs = {},
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super("graviton:data:Database", name, {}, opts);
+    const settings = {
+      availabilityZones: args.availabilityZones ?? 2,
+      natGateways: args.natGateways ?? "single",
+      instanceClass: args.instanceClass ?? "db.t4g.micro",
+      engineVersion: args.engineVersion ?? "18",
+      allocatedStorage: args.allocatedStorage ?? 20,
+      maxAllocatedStorage: args.maxAllocatedStorage ?? 100,
+      multiAz: args.multiAz ?? false,
+      backupRetentionDays: args.backupRetentionDays ?? 7,
+      deletionProtection: args.deletionProtection ?? false,
+      finalSnapshot: args.finalSnapshot ?? false,
+      databaseName: args.databaseName ?? "app",
+      adminUser: args.adminUser ?? "postgres",
+      appUser: args.appUser ?? "app_user",
+      idleClientTimeoutSeconds: args.proxy?.idleClientTimeoutSeconds ?? 1800,
+      maxConnectionsPercent: args.proxy?.maxConnectionsPercent ?? 90,
+      maxIdleConnectionsPercent: args.proxy?.maxIdleConnectionsPercent ?? 50,
+      connectionBorrowTimeoutSeconds: args.proxy?.connectionBorrowTimeoutSeconds ?? 30,
+      logRetentionDays: args.logRetentionDays ?? 14,
+    };
+    const parent = { parent: this };
+    const region = aws.getRegionOutput({}, parent).region;
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+
+    // One key for the storage, Performance Insights and both secrets; the proxy may decrypt with it
+    // only through Secrets Manager.
+    const key = new aws.kms.Key(
+      `${name}-key`,
+      { description: `${name}: PostgreSQL storage, Performance Insights and database secrets`, enableKeyRotation: true },
+      parent,
+    );
+
+    // Network: the database and the proxy in isolated subnets (no route out at all); the functions in
+    // private subnets, which reach AWS APIs through NAT, or isolated ones when there is no NAT.
+    const withNat = settings.natGateways !== "none";
+    const vpc = new awsx.ec2.Vpc(
+      `${name}-vpc`,
+      {
+        numberOfAvailabilityZones: settings.availabilityZones,
+        natGateways: { strategy: ({ none: "None", single: "Single", onePerAz: "OnePerAz" } as const)[settings.natGateways] },
+        subnetStrategy: "Auto",
+        subnetSpecs: withNat ? [{ type: "Public" }, { type: "Private" }, { type: "Isolated" }] : [{ type: "Isolated" }],
+        enableDnsHostnames: true,
+      },
+      parent,
+    );
+    this.vpcId = vpc.vpcId;
+    this.clientSubnetIds = withNat ? vpc.privateSubnetIds : vpc.isolatedSubnetIds;
+
+    const securityGroup = (role: string, description: string) =>
+      new aws.ec2.SecurityGroup(`${name}-${role}`, { vpcId: vpc.vpcId, description }, parent);
+    const clients = securityGroup("clients", "Lambda functions granted access to the database proxy");
+    const proxyGroup = securityGroup("proxy", "RDS Proxy: reachable from granted functions only");
+    const databaseGroup = securityGroup("postgres", "PostgreSQL: reachable from the proxy only");
+    const postgresFrom = (rule: string, to: aws.ec2.SecurityGroup, from: aws.ec2.SecurityGroup) => [
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-${rule}-in`,
+        { securityGroupId: to.id, referencedSecurityGroupId: from.id, ipProtocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT },
+        parent,
+      ),
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-${rule}-out`,
+        { securityGroupId: from.id, referencedSecurityGroupId: to.id, ipProtocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT },
+        parent,
+      ),
+    ];
+    const rules = [...postgresFrom("clients-to-proxy", proxyGroup, clients), ...postgresFrom("proxy-to-postgres", databaseGroup, proxyGroup)];
+    if (withNat) {
+      // AWS APIs (and whatever else the functions call) over HTTPS, through the NAT gateway.
+      rules.push(
+        new aws.vpc.SecurityGroupEgressRule(
+          `${name}-clients-https-out`,
+          { securityGroupId: clients.id, cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 443, toPort: 443 },
+          parent,
+        ),
+      );
+    }
+    this.clientSecurityGroupId = clients.id;
+
+    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: vpc.isolatedSubnetIds }, parent);
+    const major = settings.engineVersion.split(".")[0];
+    const parameters = new aws.rds.ParameterGroup(
+      `${name}-params`,
+      {
+        family: `postgres${major}`,
+        parameters: [
+          { name: "rds.force_ssl", value: "1" },
+          { name: "password_encryption", value: "scram-sha-256" },
+          { name: "log_min_duration_statement", value: "1000" },
+        ],
+      },
+      parent,
+    );
+
+    // RDS would create its log groups itself, with no retention: create them first.
+    const identifier = `${pulumi.getProject()}-${pulumi.getStack()}-${name}`.toLowerCase();
+    const exports = ["postgresql", "upgrade"];
+    const logGroups = exports.map(
+      (log) =>
+        new aws.cloudwatch.LogGroup(
+          `${name}-${log}-logs`,
+          { name: `/aws/rds/instance/${identifier}/${log}`, retentionInDays: settings.logRetentionDays },
+          parent,
+        ),
+    );
+
+    const instance = new aws.rds.Instance(
+      `${name}-postgres`,
+      {
+        identifier,
+        engine: "postgres",
+        engineVersion: settings.engineVersion,
+        instanceClass: settings.instanceClass,
+        allocatedStorage: settings.allocatedStorage,
+        maxAllocatedStorage: settings.maxAllocatedStorage,
+        storageType: "gp3",
+        storageEncrypted: true,
+        kmsKeyId: key.arn,
+        dbName: settings.databaseName,
+        username: settings.adminUser,
+        // RDS generates the admin password and keeps it in Secrets Manager: it is never in this
+        // program, its state, or any function's environment.
+        manageMasterUserPassword: true,
+        masterUserSecretKmsKeyId: key.arn,
+        dbSubnetGroupName: subnetGroup.name,
+        vpcSecurityGroupIds: [databaseGroup.id],
+        parameterGroupName: parameters.name,
+        publiclyAccessible: false,
+        multiAz: settings.multiAz,
+        iamDatabaseAuthenticationEnabled: true,
+        backupRetentionPeriod: settings.backupRetentionDays,
+        copyTagsToSnapshot: true,
+        deletionProtection: settings.deletionProtection,
+        skipFinalSnapshot: !settings.finalSnapshot,
+        finalSnapshotIdentifier: settings.finalSnapshot ? `${identifier}-final` : undefined,
+        performanceInsightsEnabled: true,
+        performanceInsightsKmsKeyId: key.arn,
+        performanceInsightsRetentionPeriod: 7,
+        enabledCloudwatchLogsExports: exports,
+        autoMinorVersionUpgrade: true,
+        caCertIdentifier: "rds-ca-rsa2048-g1",
+      },
+      { parent: this, dependsOn: logGroups },
+    );
+    const adminSecretArn = instance.masterUserSecrets.apply((secrets) => secrets[0].secretArn);
+
+    // The app user's password: random, kept in a secret only the proxy reads. The database gets only
+    // its SCRAM verifier (through the migrate function), so no function ever sees it.
+    const appPassword = new random.RandomPassword(`${name}-app-password`, { length: 40, special: false }, parent);
+    const appSecret = new aws.secretsmanager.Secret(
+      `${name}-app-user`,
+      { description: `${name}: login of the database user ${settings.appUser}, read by RDS Proxy only`, kmsKeyId: key.arn },
+      parent,
+    );
+    const appSecretVersion = new aws.secretsmanager.SecretVersion(
+      `${name}-app-user`,
+      {
+        secretId: appSecret.id,
+        secretString: pulumi.secret(pulumi.jsonStringify({ username: settings.appUser, password: appPassword.result })),
+      },
+      parent,
+    );
+    this.appRole = pulumi.secret(
+      appPassword.result.apply((password) => ({ name: settings.appUser, passwordVerifier: scramSha256Verifier(password) })),
+    );
+
+    const proxyRole = new aws.iam.Role(
+      `${name}-proxy-role`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+      },
+      parent,
+    );
+    const proxySecrets = new aws.iam.RolePolicy(
+      `${name}-proxy-secrets`,
+      {
+        role: proxyRole.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "ReadOwnSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: [adminSecretArn, appSecret.arn] },
+            {
+              Sid: "DecryptThemThroughSecretsManager",
+              Effect: "Allow",
+              Action: "kms:Decrypt",
+              Resource: key.arn,
+              Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`secretsmanager.${region}.amazonaws.com` } },
+            },
+          ],
+        }),
+      },
+      parent,
+    );
+
+    const login = (secretArn: pulumi.Input<string>, user: string) => ({
+      authScheme: "SECRETS",
+      secretArn,
+      iamAuth: "REQUIRED",
+      clientPasswordAuthType: "POSTGRES_SCRAM_SHA_256",
+      description: `${user}: clients sign in with IAM; the proxy signs in to PostgreSQL with this secret`,
+    });
+    const proxy = new aws.rds.Proxy(
+      `${name}-proxy`,
+      {
+        engineFamily: "POSTGRESQL",
+        requireTls: true,
+        idleClientTimeout: settings.idleClientTimeoutSeconds,
+        roleArn: proxyRole.arn,
+        vpcSubnetIds: vpc.isolatedSubnetIds,
+        vpcSecurityGroupIds: [proxyGroup.id],
+        debugLogging: false,
+        auths: [login(adminSecretArn, settings.adminUser), login(appSecret.arn, settings.appUser)],
+      },
+      { parent: this, dependsOn: [proxySecrets] },
+    );
+    const targetGroup = new aws.rds.ProxyDefaultTargetGroup(
+      `${name}-proxy-pool`,
+      {
+        dbProxyName: proxy.name,
+        connectionPoolConfig: {
+          maxConnectionsPercent: settings.maxConnectionsPercent,
+          maxIdleConnectionsPercent: settings.maxIdleConnectionsPercent,
+          connectionBorrowTimeout: settings.connectionBorrowTimeoutSeconds,
+        },
+      },
+      parent,
+    );
+    const target = new aws.rds.ProxyTarget(
+      `${name}-proxy-target`,
+      { dbProxyName: proxy.name, targetGroupName: targetGroup.name, dbInstanceIdentifier: instance.identifier },
+      parent,
+    );
+
+    this.proxyEndpoint = proxy.endpoint;
+    this.proxyArn = proxy.arn;
+    // arn:aws:rds:<region>:<account>:db-proxy:prx-0123456789abcdef0 -> prx-0123456789abcdef0
+    this.proxyResourceId = proxy.arn.apply((arn) => arn.split(":").pop()!);
+    this.databaseName = settings.databaseName;
+    this.adminUser = settings.adminUser;
+    this.appUser = settings.appUser;
+    // pg's idle timeout stays below the proxy's, so the pool closes a connection before the proxy does.
+    this.idleTimeoutMs = Math.floor(settings.idleClientTimeoutSeconds * 900);
+    this.ready = [target, appSecretVersion, ...rules];
+    this.connectArnPrefix = pulumi.interpolate`arn:aws:rds-db:${region}:${account}:dbuser:${this.proxyResourceId}`;
+
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      proxyEndpoint: this.proxyEndpoint,
+      proxyArn: this.proxyArn,
+      proxyResourceId: this.proxyResourceId,
+      databaseName: this.databaseName,
+      adminUser: this.adminUser,
+      appUser: this.appUser,
+    });
+  }
+
+  /**
+   * What a function needs to connect as `user` (the app user, or the admin user for migrations):
+   * `rds-db:connect` on exactly that user at this proxy, the subnets and security group that reach the
+   * proxy, and the connection settings. Pass it to ContainerFunction as `database`.
+   */
+  grantConnect(user: string): DatabaseGrant {
+    if (user !== this.appUser && user !== this.adminUser) {
+      throw new Error(`grantConnect("${user}"): the proxy knows only "${this.appUser}" and "${this.adminUser}"`);
+    }
+    return {
+      user,
+      connectArn: pulumi.interpolate`${this.connectArnPrefix}/${user}`,
+      environment: {
+        DB_HOST: this.proxyEndpoint,
+        DB_PORT: String(POSTGRES_PORT),
+        DB_NAME: this.databaseName,
+        DB_USER: user,
+        DB_IDLE_TIMEOUT_MS: String(this.idleTimeoutMs),
+      },
+      subnetIds: this.clientSubnetIds,
+      securityGroupIds: [this.clientSecurityGroupId],
+    };
+  }
+
+  /**
+   * Runs the migrate function on deploy (aws.lambda.Invocation): on the first deploy, and again exactly
+   * when the migrations in `migrationsDir` change (or the app user's password does). A failing
+   * migration fails the deployment with its message.
+   */
+  runMigrations(migrate: { functionName: pulumi.Output<string> }, migrationsDir: string, opts?: pulumi.CustomResourceOptions): aws.lambda.Invocation {
+    return new aws.lambda.Invocation(
+      `${this.name}-migrate`,
+      {
+        functionName: migrate.functionName,
+        input: pulumi.secret(pulumi.jsonStringify({ appRole: this.appRole })),
+        triggers: { migrations: migrationsHash(migrationsDir) },
+      },
+      { parent: this, ...opts, dependsOn: [...this.ready, ...((opts?.dependsOn as pulumi.Resource[]) ?? [])] },
+    );
+  }
+}
