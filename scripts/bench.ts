@@ -1,18 +1,27 @@
 // npm run bench: builds the handler bundles and measures, per handler, the bundle size, the cold import
 // cost in a fresh Node process (as a ratio to a bare `node -e 0` start, measured in the same run), and
-// the warm handler time. Everything runs locally; number-fact talks to a stand-in API on 127.0.0.1.
+// the warm handler time. Then the data layer: jobs created and completed per second through one pooled
+// connection, against a new connection per invocation (the anti-pattern seed 002 warns about), on a real
+// PostgreSQL. Everything runs locally; number-fact talks to a stand-in API on 127.0.0.1.
 import { execFileSync, spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import pg from "pg";
+import { completeJob, createJob } from "../app/data/jobs";
+import { applyMigrations, readMigrations } from "../app/data/migrations";
+import { createPool } from "../app/data/pool";
+import type { Queryable } from "../app/data/queryable";
 import { httpEvent } from "../tests/app/api-gateway-event";
+import { startPostgres } from "../tests/embedded-postgres";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const WARM_INVOCATIONS = 50;
 const BUNDLE_LIMIT_BYTES = 50 * 1024;
 const IMPORT_RATIO_LIMIT = 1.3;
+const DATA_LAYER_SECONDS = Number(process.env.BENCH_DATA_SECONDS ?? 5);
 const dist = join(__dirname, "..", "app", "dist");
 
 const median = (values: number[]) => {
@@ -51,9 +60,20 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
   process.env.NUMBERS_API_URL = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
-  const handlers = [
+  // What the migrate handler's INIT reads (it connects only when invoked).
+  Object.assign(process.env, {
+    AWS_REGION: "us-east-1",
+    DB_HOST: "127.0.0.1",
+    DB_PORT: "5432",
+    DB_NAME: "app",
+    DB_USER: "postgres",
+    DB_IDLE_TIMEOUT_MS: "1620000",
+    MIGRATIONS_DIR: join(__dirname, "..", "app", "migrations"),
+  });
+  const handlers: { name: string; event?: unknown }[] = [
     { name: "number-fact", event: httpEvent({ method: "POST", path: "/number", body: JSON.stringify({ number: "42", type: "trivia" }) }) },
     { name: "primes", event: httpEvent({ method: "GET", path: "/primes", query: { max: "1000000" } }) },
+    { name: "migrate" }, // needs a database to invoke: import cost only
   ];
 
   // Bare starts and imports alternate, so both see the same machine load.
@@ -77,13 +97,67 @@ async function main(): Promise<void> {
     const bytes = statSync(bundle).size;
     const importMs = median(imports[name]);
     const ratio = importMs / bareMs;
-    const warm = await warmMs(bundle, event);
+    const warm = event === undefined ? "n/a" : `${(await warmMs(bundle, event)).toFixed(3)} ms`;
     if (bytes >= BUNDLE_LIMIT_BYTES || ratio >= IMPORT_RATIO_LIMIT) missed++;
-    console.log(`| ${name} | ${bytes.toLocaleString("en-US")} | ${importMs.toFixed(1)} ms | ${ratio.toFixed(2)}x | ${warm.toFixed(3)} ms |`);
+    console.log(`| ${name} | ${bytes.toLocaleString("en-US")} | ${importMs.toFixed(1)} ms | ${ratio.toFixed(2)}x | ${warm} |`);
   }
   console.log(`\nTargets: bundle < ${BUNDLE_LIMIT_BYTES / 1024} KB, import ratio < ${IMPORT_RATIO_LIMIT}x: ${missed ? `${missed} handler(s) missed` : "all met"}.`);
   upstream.closeAllConnections();
   upstream.close();
+
+  await benchDataLayer();
+}
+
+/** Runs `unit` repeatedly for DATA_LAYER_SECONDS and returns how many ran per second. */
+async function perSecond(unit: (iteration: number) => Promise<void>): Promise<number> {
+  const deadline = process.hrtime.bigint() + BigInt(DATA_LAYER_SECONDS * 1e9);
+  const started = process.hrtime.bigint();
+  let count = 0;
+  while (process.hrtime.bigint() < deadline) await unit(count++);
+  return count / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+async function benchDataLayer(): Promise<void> {
+  const postgres = await startPostgres();
+  try {
+    const database = await postgres.createDatabase("bench");
+    const { host, port, user, password } = postgres;
+    const pool = createPool({ host, port, database, user, password: async () => password, tls: false, idleTimeoutMs: 60_000 });
+    await applyMigrations(pool, readMigrations(join(__dirname, "..", "app", "migrations")));
+    const job = async (db: Queryable, id: string) => {
+      await createJob(db, { id, owner: "bench", type: "echo", input: { n: 1 } });
+      await completeJob(db, id, { ok: true });
+    };
+    const pooled = await perSecond((i) => job(pool, `pooled-${i}`));
+    const perInvocation = await perSecond(async (i) => {
+      const client = new pg.Client({ host, port, database, user, password });
+      await client.connect();
+      try {
+        await job(client, `connect-${i}`);
+      } finally {
+        await client.end();
+      }
+    });
+    await pool.end();
+    console.log(`\nData layer: create + complete one job, PostgreSQL ${(await serverVersion(postgres.clientConfig(database)))} on 127.0.0.1 (scram-sha-256), ${DATA_LAYER_SECONDS} s each\n`);
+    console.log("| connection | jobs per second | statements per second |");
+    console.log("|---|---:|---:|");
+    console.log(`| one pooled connection per execution environment | ${pooled.toFixed(0)} | ${(pooled * 2).toFixed(0)} |`);
+    console.log(`| a new connection per invocation | ${perInvocation.toFixed(0)} | ${(perInvocation * 2).toFixed(0)} |`);
+    console.log(`\nThe pooled connection does ${(pooled / perInvocation).toFixed(1)}x the work. Over RDS Proxy the gap is wider: each new connection adds TLS and an IAM token check.`);
+  } finally {
+    await postgres.stop();
+  }
+}
+
+async function serverVersion(config: pg.ClientConfig): Promise<string> {
+  const client = new pg.Client(config);
+  await client.connect();
+  try {
+    return (await client.query("SHOW server_version")).rows[0].server_version;
+  } finally {
+    await client.end();
+  }
 }
 
 main().catch((error) => {
