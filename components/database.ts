@@ -390,7 +390,7 @@ export class Database extends pulumi.ComponentResource {
    * when the migrations in `migrationsDir` change (or the app user's password does). A failing
    * migration fails the deployment with its message.
    */
-  runMigrations(migrate: { functionName: pulumi.Output<string> }, migrationsDir: string, opts?: pulumi.CustomResourceOptions): aws.lambda.Invocation {
+  runMigrations(migrate: { functionName: pulumi.Output<string> }, migrationsDir: string): aws.lambda.Invocation {
     return new aws.lambda.Invocation(
       `${this.name}-migrate`,
       {
@@ -398,7 +398,7 @@ export class Database extends pulumi.ComponentResource {
         input: pulumi.secret(pulumi.jsonStringify({ appRole: this.appRole })),
         triggers: { migrations: migrationsHash(migrationsDir) },
       },
-      { parent: this, ...opts, dependsOn: [...this.ready, ...((opts?.dependsOn as pulumi.Resource[]) ?? [])] },
+      { parent: this, dependsOn: this.ready },
     );
   }
 }

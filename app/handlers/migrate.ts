@@ -29,13 +29,16 @@ const request = z.object({
 export async function handler(event: unknown) {
   const parsed = request.safeParse(event);
   if (!parsed.success) {
-    throw new Error(`migrate expects {"appRole": {"name", "passwordVerifier"}} from the stack, got ${JSON.stringify(event)}`);
+    // Name the problem, never echo the event: it carries the password verifier.
+    const issue = parsed.error.issues[0];
+    throw new Error(`migrate expects {"appRole": {"name", "passwordVerifier"}} from the stack; ${issue.path.join(".") || "the event"}: ${issue.message}`);
   }
   await waitForDatabase();
   const report = await applyMigrations(pool, migrations);
-  const appRole = await ensureLoginRole(pool, { ...parsed.data.appRole, memberOf: APP_PRIVILEGES_ROLE });
-  console.log(JSON.stringify({ message: "migrations done", ...report, appRole: { name: parsed.data.appRole.name, appRole } }));
-  return { ...report, appRole: { name: parsed.data.appRole.name, status: appRole } };
+  const status = await ensureLoginRole(pool, { ...parsed.data.appRole, memberOf: APP_PRIVILEGES_ROLE });
+  const result = { ...report, appRole: { name: parsed.data.appRole.name, status } };
+  console.log(JSON.stringify({ message: "migrations done", ...result }));
+  return result;
 }
 
 async function waitForDatabase(): Promise<void> {
