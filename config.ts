@@ -161,6 +161,38 @@ const database = strictObject({
     }
   });
 
+/** Top-level keys an SQS event filter pattern may match on (Lambda event filtering for SQS). */
+const SQS_FILTER_KEYS = ["body", "attributes", "messageAttributes", "messageId", "md5OfBody", "eventSource", "awsRegion"];
+
+const jobs = strictObject({
+  /** Receives before a message moves to the DLQ. */
+  maxReceiveCount: wholeNumber(1, 1000).default(3),
+  /** Messages per worker invocation (above 10 needs a batching window). */
+  batchSize: wholeNumber(1, 10000).default(10),
+  /** Seconds the event source waits to fill a batch. */
+  batchingWindowSeconds: wholeNumber(0, 300, " (seconds)").default(0),
+  /** The most worker invocations the queue runs at once (SQS event source scalingConfig). */
+  maximumConcurrency: wholeNumber(2, 1000).default(5),
+  /** Days an unprocessed message stays in the queue. */
+  retentionDays: wholeNumber(1, 14, " (days)").default(4),
+  /** Alarm when the oldest message has waited this long. */
+  oldestMessageAlarmSeconds: wholeNumber(60, 1209600, " (seconds)").default(300),
+  /** Lambda event filter patterns; a message that matches none is deleted from the queue, unprocessed. */
+  filterPatterns: z
+    .array(
+      z.record(z.string(), z.unknown(), { error: "must be a list of filter patterns (YAML maps)" }).refine(
+        (pattern) => Object.keys(pattern).length > 0 && Object.keys(pattern).every((key) => SQS_FILTER_KEYS.includes(key)),
+        { error: `must be a filter pattern on ${SQS_FILTER_KEYS.join(", ")}` },
+      ),
+      { error: "must be a list of filter patterns (YAML maps)" },
+    )
+    .max(5, { error: "may hold at most 5 patterns (Lambda's limit per event source)" })
+    .optional(),
+}).refine((jobs) => jobs.batchSize <= 10 || jobs.batchingWindowSeconds >= 1, {
+  path: ["batchSize"],
+  error: "above 10 needs batchingWindowSeconds of at least 1",
+});
+
 const stackConfigSchema = strictObject({
   architecture: architecture.default("arm64"),
   functions: strictObject(
@@ -178,10 +210,21 @@ const stackConfigSchema = strictObject({
   ecrForceDelete: z.boolean({ error: "must be true or false" }).default(false),
   network: network.default(() => network.parse({})),
   database: database.default(() => database.parse({})),
+  jobs: jobs.default(() => jobs.parse({})),
+}).superRefine((config, context) => {
+  const reserved = config.functions.worker?.reservedConcurrency;
+  if (reserved !== undefined && reserved < config.jobs.maximumConcurrency) {
+    context.addIssue({
+      code: "custom",
+      path: ["functions", "worker", "reservedConcurrency"],
+      message: `must be at least jobs.maximumConcurrency (${config.jobs.maximumConcurrency}), or the queue's invocations are throttled and messages bounce toward the DLQ`,
+    });
+  }
 });
 
 export type NetworkConfig = z.output<typeof network>;
 export type DatabaseConfig = z.output<typeof database>;
+export type JobsConfig = z.output<typeof jobs>;
 
 /** One function of the app, with the stack's overrides applied to the app's defaults. */
 export interface FunctionConfig {
@@ -211,6 +254,7 @@ export interface StackConfig {
   ecr: { keepImages: number; forceDelete: boolean };
   network: NetworkConfig;
   database: DatabaseConfig;
+  jobs: JobsConfig;
 }
 
 /** The stack configuration is wrong; the message lists every problem with the key, the value and what is allowed. */
@@ -278,6 +322,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     ecr: { keepImages: config.ecrKeepImages, forceDelete: config.ecrForceDelete },
     network: config.network,
     database: config.database,
+    jobs: config.jobs,
   };
 }
 

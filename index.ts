@@ -1,9 +1,10 @@
-// graviton-platform: stack config -> app image -> database -> container functions -> migrations -> HTTP API
-// -> stack outputs.
+// graviton-platform: stack config -> app image -> database -> container functions -> migrations -> job queue
+// -> HTTP API -> stack outputs.
 import { ContainerFunction } from "./components/container-function";
 import { ContainerImage } from "./components/container-image";
 import { Database } from "./components/database";
 import { HttpApi } from "./components/http-api";
+import { JobQueue } from "./components/job-queue";
 import { loadStackConfig } from "./config";
 
 const config = loadStackConfig();
@@ -46,10 +47,17 @@ const functions = config.functions.map((fn) => ({
     database: fn.database && postgres.grantConnect(databaseUsers[fn.database]),
   }),
 }));
-const functionNamed = (name: string) => functions.find(({ config: fn }) => fn.name === name)!.resource;
+const functionNamed = (name: string) => functions.find(({ config: fn }) => fn.name === name)!;
 
 // Schema migrations run on deploy, whenever app/migrations changes.
-postgres.runMigrations(functionNamed("migrate"), "app/migrations");
+postgres.runMigrations(functionNamed("migrate").resource, "app/migrations");
+
+// Asynchronous jobs: queue (DLQ, managed redrive) -> worker with capped concurrency -> PostgreSQL.
+const worker = functionNamed("worker");
+const jobQueue = new JobQueue("jobs", {
+  worker: { arn: worker.resource.arn, role: worker.resource.role, timeoutSeconds: worker.config.timeout },
+  ...config.jobs,
+});
 
 // Synchronous requests: HTTP API -> function.
 const api = new HttpApi("api", {
@@ -68,6 +76,7 @@ export const database = {
   appUser: postgres.appUser,
   vpcId: postgres.vpcId,
 };
+export const jobs = { queueUrl: jobQueue.queueUrl, deadLetterQueueUrl: jobQueue.deadLetterQueueUrl };
 export const lambdaFunctions = Object.fromEntries(
   functions.map(({ config: fn, resource }) => [
     fn.name,

@@ -36,6 +36,13 @@ export const appFunctions = {
     memory: 1024,
     timeout: 30,
   },
+  worker: {
+    handler: "worker.handler",
+    database: "app",
+    description: "Runs queued jobs from SQS, stores results in PostgreSQL, posts them to the WebSocket connection",
+    memory: 1024,
+    timeout: 60,
+  },
   migrate: {
     handler: "migrate.handler",
     database: "admin",

@@ -55,6 +55,7 @@ const AUTONAMED = new Set([
   "aws:rds/parameterGroup:ParameterGroup",
   "aws:rds/proxy:Proxy",
   "aws:secretsmanager/secret:Secret",
+  "aws:sqs/queue:Queue",
 ]);
 
 const shortHash = (...parts: string[]) => createHash("sha256").update(parts.join("\0")).digest("hex");
@@ -206,6 +207,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
         return { name, arn: arn("secretsmanager", `secret:${name}-AbCdEf`) };
       case "random:index/randomPassword:RandomPassword":
         return { result: shortHash("password", name).slice(0, inputs.length ?? 16) };
+      case "aws:sqs/queue:Queue":
+        return { name, arn: arn("sqs", name), url: `https://sqs.${this.region}.amazonaws.com/${MOCK_ACCOUNT}/${name}` };
       case "aws:lambda/invocation:Invocation":
         return { result: "{}" };
       default:

@@ -69,6 +69,19 @@ function settingsOf(resource: RegisteredResource, byUrn: Map<string, RegisteredR
       return { requireTls: props.requireTls, iamAuth: (props.auths ?? []).map((auth: { iamAuth?: string }) => auth.iamAuth).join(",") };
     case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
       return { port: props.fromPort === props.toPort ? props.fromPort : `${props.fromPort}-${props.toPort}`, from: props.cidrIpv4 ?? props.cidrIpv6 ?? "a security group" };
+    case "aws:sqs/queue:Queue":
+      return {
+        visibilityTimeout: props.visibilityTimeoutSeconds && `${props.visibilityTimeoutSeconds} s`,
+        maxReceiveCount: typeof props.redrivePolicy === "string" ? JSON.parse(props.redrivePolicy).maxReceiveCount : undefined,
+        encrypted: props.sqsManagedSseEnabled ?? props.kmsMasterKeyId !== undefined,
+      };
+    case "aws:lambda/eventSourceMapping:EventSourceMapping":
+      return {
+        batchSize: props.batchSize,
+        window: `${props.maximumBatchingWindowInSeconds ?? 0} s`,
+        maximumConcurrency: props.scalingConfig?.maximumConcurrency ?? "unlimited",
+        partialBatch: (props.functionResponseTypes ?? []).includes("ReportBatchItemFailures"),
+      };
     case "awsx:ec2:Vpc":
       return { zones: props.numberOfAvailabilityZones, nat: props.natGateways?.strategy };
     default:

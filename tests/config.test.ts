@@ -33,7 +33,7 @@ describe("stack config", () => {
       rejects({ functions: { "number-fact": { timeout: 0 } } }, "graviton-platform:functions.number-fact.timeout must be a whole number from 1 to 900 (seconds), got 0"));
     it("a timeout over 15 minutes", () => rejects({ functions: { primes: { timeout: 901 } } }, "functions.primes.timeout", "got 901"));
     it("an unknown function name", () =>
-      rejects({ functions: { prime: { memory: 512 } } }, 'graviton-platform:functions has unknown key "prime"; allowed: number-fact, primes, migrate'));
+      rejects({ functions: { prime: { memory: 512 } } }, 'graviton-platform:functions has unknown key "prime"; allowed: number-fact, primes, worker, migrate'));
     it("an unknown top-level key", () =>
       rejects({ architecure: "arm64" }, 'graviton-platform has unknown key "architecure"', "allowed: architecture, functions"));
     it("an unknown per-function key", () =>
@@ -72,6 +72,17 @@ describe("stack config", () => {
         "database.proxy.maxIdleConnectionsPercent must not exceed maxConnectionsPercent, got 60",
       ));
     it("an unknown database key", () => rejects({ database: { multiAZ: true } }, 'graviton-platform:database has unknown key "multiAZ"; allowed: instanceClass'));
+    it("a worker reserving less concurrency than the queue may use", () =>
+      rejects(
+        { functions: { worker: { reservedConcurrency: 3 } } },
+        "graviton-platform:functions.worker.reservedConcurrency must be at least jobs.maximumConcurrency (5)",
+        "got 3",
+      ));
+    it("a batch above 10 without a batching window", () =>
+      rejects({ jobs: { batchSize: 50 } }, "graviton-platform:jobs.batchSize above 10 needs batchingWindowSeconds of at least 1, got 50"));
+    it("maximum concurrency below SQS's minimum of 2", () => rejects({ jobs: { maximumConcurrency: 1 } }, "jobs.maximumConcurrency must be a whole number from 2 to 1000", "got 1"));
+    it("a filter pattern on something SQS records do not have", () =>
+      rejects({ jobs: { filterPatterns: [{ detail: { type: ["x"] } }] } }, "jobs.filterPatterns.0 must be a filter pattern on body, attributes"));
     it("every problem at once, not just the first", () =>
       rejects({ architecture: "arm", functions: { primes: { memory: 64 } } }, "graviton-platform:architecture", "functions.primes.memory"));
   });
@@ -79,7 +90,7 @@ describe("stack config", () => {
   describe("architecture toggles", () => {
     it("defaults every function to arm64", () => {
       const config = parseStackConfig({});
-      assert.deepEqual(config.functions.map((fn) => fn.architecture), ["arm64", "arm64", "arm64"]);
+      assert.deepEqual(config.functions.map((fn) => fn.architecture), ["arm64", "arm64", "arm64", "arm64"]);
       assert.deepEqual(config.architecturesInUse, ["arm64"]);
     });
     it("the global architecture applies to every function", () => {
@@ -90,7 +101,7 @@ describe("stack config", () => {
     it("a per-function architecture wins over the global one", () => {
       const config = parseStackConfig({ architecture: "x86_64", functions: { primes: { architecture: "arm64" } } });
       const byName = Object.fromEntries(config.functions.map((fn) => [fn.name, fn.architecture]));
-      assert.deepEqual(byName, { "number-fact": "x86_64", primes: "arm64", migrate: "x86_64" });
+      assert.deepEqual(byName, { "number-fact": "x86_64", primes: "arm64", worker: "x86_64", migrate: "x86_64" });
       assert.deepEqual(config.architecturesInUse, ["arm64", "x86_64"]);
     });
     it("compareArchitectures puts the other architecture in use", () => {

@@ -1,51 +1,10 @@
 import { strict as assert } from "node:assert";
-import { createServer, Server, Socket } from "node:net";
+import { createServer, Socket } from "node:net";
 import pg from "pg";
 import { databaseSettingsFromEnvironment } from "../../app/data/database-settings";
 import { createPool, DatabaseConnectionError, PoolSettings } from "../../app/data/pool";
 import { startPostgres, TestPostgres } from "../embedded-postgres";
-
-/**
- * A TCP relay on 127.0.0.1 in front of PostgreSQL that can stop delivering the server's bytes, the way
- * a frozen Lambda execution environment stops reading its sockets: whatever the server sends (such as
- * "terminating connection") waits until the environment thaws.
- */
-class FreezableRelay {
-  private readonly server: Server;
-  private readonly upstreams = new Set<Socket>();
-  port = 0;
-
-  constructor(target: { host: string; port: number }) {
-    this.server = createServer((client) => {
-      const upstream = new Socket();
-      upstream.connect(target.port, target.host);
-      this.upstreams.add(upstream);
-      client.pipe(upstream);
-      upstream.pipe(client);
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-        this.upstreams.delete(upstream);
-      };
-      client.on("error", close).on("close", close);
-      upstream.on("error", close).on("close", close);
-    });
-  }
-
-  listen(): Promise<void> {
-    return new Promise((done) => this.server.listen(0, "127.0.0.1", () => ((this.port = (this.server.address() as { port: number }).port), done())));
-  }
-  freeze(): void {
-    for (const upstream of this.upstreams) upstream.pause();
-  }
-  thaw(): void {
-    for (const upstream of this.upstreams) upstream.resume();
-  }
-  close(): Promise<void> {
-    for (const upstream of this.upstreams) upstream.destroy();
-    return new Promise((done) => this.server.close(() => done()));
-  }
-}
+import { TcpRelay } from "../tcp-relay";
 
 describe("database pool (against a real PostgreSQL)", function () {
   this.timeout(60_000);
@@ -86,7 +45,7 @@ describe("database pool (against a real PostgreSQL)", function () {
   }
 
   /** Runs `query` as a frozen environment would: the session dies while frozen, the query comes on thaw. */
-  async function afterFrozenTermination<T>(relay: FreezableRelay, pid: number, query: () => Promise<T>): Promise<T> {
+  async function afterFrozenTermination<T>(relay: TcpRelay, pid: number, query: () => Promise<T>): Promise<T> {
     relay.freeze();
     await terminate(pid);
     const pending = query();
@@ -110,8 +69,7 @@ describe("database pool (against a real PostgreSQL)", function () {
   });
 
   it("retries once, on a new connection, when the session was terminated while the environment was frozen", async () => {
-    const relay = new FreezableRelay(postgres);
-    await relay.listen();
+    const relay = await new TcpRelay(postgres).listen();
     let calls = 0;
     const pool = createPool(settings({ port: relay.port, password: async () => (calls++, postgres.password) }));
     try {
@@ -126,8 +84,7 @@ describe("database pool (against a real PostgreSQL)", function () {
   });
 
   it("(control) without the retry, the same frozen termination fails the query", async () => {
-    const relay = new FreezableRelay(postgres);
-    await relay.listen();
+    const relay = await new TcpRelay(postgres).listen();
     const plain = new pg.Pool({ ...settings({ port: relay.port }), max: 1 });
     plain.on("error", () => undefined);
     try {

@@ -1,0 +1,163 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** The Lambda function that consumes the queue. */
+export interface QueueWorker {
+  arn: pulumi.Output<string>;
+  role: aws.iam.Role;
+  /** The function's timeout, which the queue's visibility timeout must outlast. */
+  timeoutSeconds: number;
+}
+
+export interface JobQueueArgs {
+  worker: QueueWorker;
+  /** Receives before a message moves to the DLQ. @default 3 */
+  maxReceiveCount?: number;
+  /** Messages per worker invocation. @default 10 */
+  batchSize?: number;
+  /** Seconds the event source waits to fill a batch. @default 0 */
+  batchingWindowSeconds?: number;
+  /** The most concurrent worker invocations the event source runs (2-1000). @default 5 */
+  maximumConcurrency?: number;
+  /** Days an unprocessed message stays in the queue. @default 4 */
+  retentionDays?: number;
+  /** Lambda event filter patterns; messages that match none are deleted unprocessed. @default undefined */
+  filterPatterns?: Record<string, unknown>[];
+  /** Alarm when the oldest message has waited this many seconds. @default 300 */
+  oldestMessageAlarmSeconds?: number;
+  /** Where the alarms notify (an SNS topic). @default undefined (alarms without actions) */
+  alarmTopicArn?: pulumi.Input<string>;
+}
+
+/** The longest visibility timeout SQS allows: 12 hours. */
+const MAX_VISIBILITY_TIMEOUT = 43_200;
+/** The DLQ keeps messages for SQS's maximum, 14 days, to leave time for debugging and redrive. */
+const DLQ_RETENTION_SECONDS = 14 * 86_400;
+
+/**
+ * The queue between the API and the worker (seed 002): a DLQ for what keeps failing, and the worker's
+ * event source with partial batch responses and capped concurrency, so bursts wait in the queue instead
+ * of overloading the database.
+ */
+export class JobQueue extends pulumi.ComponentResource {
+  readonly queueUrl: pulumi.Output<string>;
+  readonly queueArn: pulumi.Output<string>;
+  readonly queueName: pulumi.Output<string>;
+  readonly deadLetterQueueUrl: pulumi.Output<string>;
+  readonly deadLetterQueueArn: pulumi.Output<string>;
+
+  constructor(name: string, args: JobQueueArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("graviton:jobs:JobQueue", name, {}, opts);
+    const settings = {
+      maxReceiveCount: args.maxReceiveCount ?? 3,
+      batchSize: args.batchSize ?? 10,
+      batchingWindowSeconds: args.batchingWindowSeconds ?? 0,
+      maximumConcurrency: args.maximumConcurrency ?? 5,
+      retentionDays: args.retentionDays ?? 4,
+      oldestMessageAlarmSeconds: args.oldestMessageAlarmSeconds ?? 300,
+    };
+    // AWS: at least six times the function timeout, plus the batching window, so a message is not
+    // redelivered while a throttled or retried invocation still holds it.
+    const visibilityTimeoutSeconds = 6 * args.worker.timeoutSeconds + settings.batchingWindowSeconds;
+    if (visibilityTimeoutSeconds > MAX_VISIBILITY_TIMEOUT) {
+      throw new Error(
+        `JobQueue ${name}: the worker's timeout (${args.worker.timeoutSeconds} s) needs a visibility timeout of ${visibilityTimeoutSeconds} s; SQS allows at most ${MAX_VISIBILITY_TIMEOUT}. Lower the worker's timeout.`,
+      );
+    }
+    const parent = { parent: this };
+
+    const deadLetters = new aws.sqs.Queue(`${name}-dlq`, { messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true }, parent);
+    const queue = new aws.sqs.Queue(
+      name,
+      {
+        visibilityTimeoutSeconds,
+        messageRetentionSeconds: settings.retentionDays * 86_400,
+        sqsManagedSseEnabled: true,
+        redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: settings.maxReceiveCount }),
+      },
+      parent,
+    );
+    // Only this queue may use the DLQ (and so redrive back into it).
+    new aws.sqs.RedriveAllowPolicy(
+      `${name}-dlq`,
+      {
+        queueUrl: deadLetters.url,
+        redriveAllowPolicy: pulumi.jsonStringify({ redrivePermission: "byQueue", sourceQueueArns: [queue.arn] }),
+      },
+      parent,
+    );
+
+    const consume = new aws.iam.RolePolicy(
+      `${name}-consume`,
+      {
+        role: args.worker.role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "ConsumeJobs", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: queue.arn },
+          ],
+        }),
+      },
+      parent,
+    );
+    new aws.lambda.EventSourceMapping(
+      `${name}-worker`,
+      {
+        eventSourceArn: queue.arn,
+        functionName: args.worker.arn,
+        batchSize: settings.batchSize,
+        maximumBatchingWindowInSeconds: settings.batchingWindowSeconds,
+        functionResponseTypes: ["ReportBatchItemFailures"],
+        scalingConfig: { maximumConcurrency: settings.maximumConcurrency },
+        filterCriteria: args.filterPatterns && { filters: args.filterPatterns.map((pattern) => ({ pattern: JSON.stringify(pattern) })) },
+      },
+      { parent: this, dependsOn: [consume] },
+    );
+
+    const alarm = (alarmName: string, queueName: pulumi.Output<string>, metric: string, threshold: number, description: string) =>
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${alarmName}`,
+        {
+          alarmDescription: description,
+          namespace: "AWS/SQS",
+          metricName: metric,
+          dimensions: { QueueName: queueName },
+          statistic: "Maximum",
+          period: 60,
+          evaluationPeriods: 1,
+          threshold,
+          comparisonOperator: "GreaterThanThreshold",
+          treatMissingData: "notBreaching",
+          alarmActions: args.alarmTopicArn ? [args.alarmTopicArn] : [],
+          okActions: args.alarmTopicArn ? [args.alarmTopicArn] : [],
+        },
+        parent,
+      );
+    alarm(
+      "dlq-not-empty",
+      deadLetters.name,
+      "ApproximateNumberOfMessagesVisible",
+      0,
+      "Jobs failed maxReceiveCount times and are parked in the DLQ. Debug, then: npm run redrive -- --stack <stack>",
+    );
+    alarm(
+      "oldest-job",
+      queue.name,
+      "ApproximateAgeOfOldestMessage",
+      settings.oldestMessageAlarmSeconds,
+      `A job has waited over ${settings.oldestMessageAlarmSeconds} s: the worker is failing, throttled, or at its maximum concurrency.`,
+    );
+
+    this.queueUrl = queue.url;
+    this.queueArn = queue.arn;
+    this.queueName = queue.name;
+    this.deadLetterQueueUrl = deadLetters.url;
+    this.deadLetterQueueArn = deadLetters.arn;
+    this.registerOutputs({
+      queueUrl: this.queueUrl,
+      queueArn: this.queueArn,
+      deadLetterQueueUrl: this.deadLetterQueueUrl,
+      deadLetterQueueArn: this.deadLetterQueueArn,
+    });
+  }
+}

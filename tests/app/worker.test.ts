@@ -1,0 +1,174 @@
+import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
+import type { Context } from "aws-lambda";
+import { strict as assert } from "node:assert";
+import { createServer, IncomingMessage, Server } from "node:http";
+import { getJob } from "../../app/data/jobs";
+import { ensureLoginRole } from "../../app/data/login-role";
+import { applyMigrations, readMigrations } from "../../app/data/migrations";
+import { createPool, DatabasePool } from "../../app/data/pool";
+import { connectionNotifier } from "../../app/jobs/connection-notifier";
+import { sqsWorker } from "../../app/jobs/sqs-worker";
+import { scramSha256Verifier } from "../../components/postgres-password";
+import { startPostgres, TestPostgres } from "../embedded-postgres";
+import { TcpRelay } from "../tcp-relay";
+import { sqsEvent, sqsRecord } from "./sqs-event";
+
+/** API Gateway's @connections management endpoint, on 127.0.0.1: records posts; some connections are gone. */
+class ConnectionsEndpoint {
+  readonly posts: { connectionId: string; message: any; signed: boolean }[] = [];
+  readonly gone = new Set<string>();
+  onPost?: () => void;
+  private readonly server: Server = createServer(async (request: IncomingMessage, response) => {
+    const match = /^\/test\/@connections\/([^/]+)$/.exec(request.url ?? "");
+    let body = "";
+    for await (const chunk of request) body += chunk;
+    if (request.method !== "POST" || !match) return void response.writeHead(404).end();
+    const connectionId = decodeURIComponent(match[1]);
+    if (this.gone.has(connectionId)) {
+      return void response.writeHead(410, { "content-type": "application/json", "x-amzn-errortype": "GoneException" }).end("{}");
+    }
+    this.posts.push({ connectionId, message: JSON.parse(body), signed: String(request.headers.authorization).startsWith("AWS4-HMAC-SHA256") });
+    response.writeHead(200).end();
+    this.onPost?.();
+  });
+  url = "";
+  listen(): Promise<void> {
+    return new Promise((done) => this.server.listen(0, "127.0.0.1", () => ((this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/test`), done())));
+  }
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((done) => this.server.close(() => done()));
+  }
+}
+
+describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, local @connections endpoint)", function () {
+  this.timeout(60_000);
+  const context = { functionName: "worker", awsRequestId: "test" } as Context;
+  const saved = { ...process.env };
+  let postgres: TestPostgres;
+  let relay: TcpRelay;
+  let db: DatabasePool;
+  let connections: ConnectionsEndpoint;
+  let worker: ReturnType<typeof sqsWorker>;
+  let sequence = 0;
+  const logs: Record<string, unknown>[] = [];
+
+  before(async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_REGION: "us-east-1" });
+    postgres = await startPostgres();
+    await postgres.createDatabase("app");
+    const admin = createPool({ host: postgres.host, port: postgres.port, database: "app", user: postgres.user, password: async () => postgres.password, tls: false, idleTimeoutMs: 10_000 });
+    await applyMigrations(admin, readMigrations("app/migrations"));
+    await ensureLoginRole(admin, { name: "app_user", passwordVerifier: scramSha256Verifier("worker-test-password"), memberOf: "app_rw" });
+    await admin.end();
+    // The worker connects as the app's least-privileged user, through a relay the tests can cut.
+    relay = await new TcpRelay(postgres).listen();
+    db = createPool({ host: "127.0.0.1", port: relay.port, database: "app", user: "app_user", password: async () => "worker-test-password", tls: false, idleTimeoutMs: 10_000, connectTimeoutMs: 1000 });
+    connections = new ConnectionsEndpoint();
+    await connections.listen();
+    const client = new ApiGatewayManagementApiClient({ endpoint: connections.url, region: "us-east-1", maxAttempts: 1 });
+    worker = sqsWorker({ db, notifier: connectionNotifier(client), log: (entry) => void logs.push(entry) });
+  });
+  after(async () => {
+    await db?.end();
+    await relay?.close();
+    await connections?.close();
+    await postgres?.stop();
+    process.env = saved;
+  });
+  beforeEach(() => {
+    connections.posts.length = 0;
+    connections.onPost = undefined;
+  });
+
+  const job = (body: unknown, attributes: { connectionId?: string; owner?: string; jobId?: string } = {}) =>
+    sqsRecord(typeof body === "string" ? body : JSON.stringify(body), {
+      jobId: `job-${++sequence}`,
+      owner: "alice",
+      connectionId: `conn-${sequence}`,
+      ...attributes,
+    });
+  const idOf = (record: ReturnType<typeof job>) => record.messageAttributes.jobId.stringValue!;
+
+  it("runs each job, stores its result, and posts it to the submitter's connection (signed)", async () => {
+    const primes = job({ action: "submit", type: "primes", input: { max: 1000 } });
+    const echo = job({ type: "echo", input: { hello: "world" } });
+    assert.deepEqual(await worker(sqsEvent([primes, echo]), context), { batchItemFailures: [] });
+
+    const stored = await getJob(db, idOf(primes), "alice");
+    assert.equal(stored?.status, "succeeded");
+    assert.deepEqual({ ...(stored?.result as object), elapsedMs: 0 }, { max: 1000, count: 168, elapsedMs: 0 });
+    assert.equal(stored?.attempts, 1);
+    assert.deepEqual((await getJob(db, idOf(echo), "alice"))?.result, { echo: { hello: "world" } });
+
+    assert.deepEqual(connections.posts.map((post) => [post.connectionId, post.message.jobId, post.message.status, post.signed]), [
+      [primes.messageAttributes.connectionId.stringValue, idOf(primes), "succeeded", true],
+      [echo.messageAttributes.connectionId.stringValue, idOf(echo), "succeeded", true],
+    ]);
+    assert.equal(connections.posts[0].message.result.count, 168);
+  });
+
+  it("records an invalid job as failed with the reason, tells the client, and does not retry it", async () => {
+    const tooBig = job({ type: "primes", input: { max: 60_000_000 } });
+    const unknownType = job({ type: "mine-bitcoin", input: {} });
+    const notJson = job("{not json");
+    assert.deepEqual(await worker(sqsEvent([tooBig, unknownType, notJson]), context), { batchItemFailures: [] });
+
+    const failures = await Promise.all([tooBig, unknownType, notJson].map(async (record) => (await getJob(db, idOf(record), "alice"))!));
+    assert.deepEqual(failures.map((failed) => [failed.status, failed.error]), [
+      ["failed", "input.max must be at most 50000000, got 60000000"],
+      ["failed", 'type must be "primes" or "echo", got "mine-bitcoin"'],
+      ["failed", failures[2].error],
+    ]);
+    assert.match(failures[2].error!, /^body is not valid JSON: /);
+    assert.deepEqual(failures[2].input, { raw: "{not json" });
+    assert.deepEqual(connections.posts.map((post) => [post.message.status, post.message.error]), failures.map((failed) => ["failed", failed.error]));
+  });
+
+  it("processes a redelivered message once: one result, one notification", async () => {
+    const record = job({ type: "echo", input: 1 });
+    await worker(sqsEvent([record]), context);
+    const first = await getJob(db, idOf(record), "alice");
+    assert.deepEqual(await worker(sqsEvent([record, { ...record, messageId: "redelivered" }]), context), { batchItemFailures: [] });
+    assert.equal(connections.posts.length, 1, "notified once");
+    assert.deepEqual(await getJob(db, idOf(record), "alice"), first, "the stored job is unchanged");
+  });
+
+  it("treats a gone connection (410) as normal: the result is stored for GET /jobs/{id}", async () => {
+    const record = job({ type: "echo", input: "late" }, { connectionId: "conn-gone" });
+    connections.gone.add("conn-gone");
+    assert.deepEqual(await worker(sqsEvent([record]), context), { batchItemFailures: [] });
+    assert.equal((await getJob(db, idOf(record), "alice"))?.status, "succeeded");
+    assert.ok(logs.some((entry) => entry.jobId === idOf(record) && entry.delivery === "gone"));
+  });
+
+  it("answers nobody for a job submitted over HTTP (no connection), and still stores it", async () => {
+    const record = job({ type: "echo", input: "http" }, { connectionId: undefined });
+    delete record.messageAttributes.connectionId;
+    assert.deepEqual(await worker(sqsEvent([record]), context), { batchItemFailures: [] });
+    assert.equal((await getJob(db, idOf(record), "alice"))?.status, "succeeded");
+    assert.equal(connections.posts.length, 0);
+  });
+
+  it("reports exactly the records the database was down for, and completes them on redelivery", async () => {
+    const records = [1, 2, 3, 4].map((n) => job({ type: "echo", input: n }));
+    connections.onPost = () => {
+      if (connections.posts.length === 2) relay.cut(); // the database goes away after the second job
+    };
+    const response = await worker(sqsEvent(records), context);
+    assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: records[2].messageId }, { itemIdentifier: records[3].messageId }]);
+
+    relay.restore();
+    connections.onPost = undefined;
+    const retried = await worker(sqsEvent([records[2], records[3]]), context);
+    assert.deepEqual(retried, { batchItemFailures: [] });
+    for (const record of records) assert.equal((await getJob(db, idOf(record), "alice"))?.status, "succeeded");
+    assert.deepEqual(connections.posts.map((post) => post.message.result.echo), [1, 2, 3, 4], "each notified exactly once");
+  });
+
+  it("leaves a message without our attributes to SQS (and the DLQ), instead of guessing its owner", async () => {
+    const stray = sqsRecord(JSON.stringify({ type: "echo" }), {});
+    const response = await worker(sqsEvent([stray, job({ type: "echo" })]), context);
+    assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: stray.messageId }]);
+  });
+});
