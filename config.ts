@@ -193,6 +193,13 @@ const jobs = strictObject({
   error: "above 10 needs batchingWindowSeconds of at least 1",
 });
 
+const auth = strictObject({
+  /** The OIDC issuer whose JWTs the APIs accept, e.g. https://example.eu.auth0.com/ (its JWKS is at <issuer>/.well-known/jwks.json). */
+  issuer: z.url({ protocol: /^https$/, error: "must be the issuer's https URL, as in its tokens' iss claim" }),
+  /** Accepted audiences (the tokens' aud claim): your app's client id(s). */
+  audience: z.array(z.string().check(z.minLength(1)), { error: "must be a list of client ids" }).min(1, { error: "must name at least one client id" }),
+});
+
 const stackConfigSchema = strictObject({
   architecture: architecture.default("arm64"),
   functions: strictObject(
@@ -211,6 +218,8 @@ const stackConfigSchema = strictObject({
   network: network.default(() => network.parse({})),
   database: database.default(() => database.parse({})),
   jobs: jobs.default(() => jobs.parse({})),
+  /** An external OIDC issuer; unset = the stack creates a Cognito user pool. */
+  auth: auth.optional(),
 }).superRefine((config, context) => {
   const reserved = config.functions.worker?.reservedConcurrency;
   if (reserved !== undefined && reserved < config.jobs.maximumConcurrency) {
@@ -225,12 +234,14 @@ const stackConfigSchema = strictObject({
 export type NetworkConfig = z.output<typeof network>;
 export type DatabaseConfig = z.output<typeof database>;
 export type JobsConfig = z.output<typeof jobs>;
+export type AuthConfig = z.output<typeof auth>;
 
 /** One function of the app, with the stack's overrides applied to the app's defaults. */
 export interface FunctionConfig {
   name: AppFunctionName;
   handler: string;
   route?: string;
+  authorized: boolean;
   database?: "app" | "admin";
   description: string;
   architecture: Architecture;
@@ -255,6 +266,8 @@ export interface StackConfig {
   network: NetworkConfig;
   database: DatabaseConfig;
   jobs: JobsConfig;
+  /** An external OIDC issuer and audience; undefined = a Cognito user pool. */
+  auth?: AuthConfig;
 }
 
 /** The stack configuration is wrong; the message lists every problem with the key, the value and what is allowed. */
@@ -296,6 +309,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
       name,
       handler: defaults.handler,
       route: "route" in defaults ? defaults.route : undefined,
+      authorized: "authorized" in defaults ? defaults.authorized : false,
       database: "database" in defaults ? defaults.database : undefined,
       description: defaults.description,
       architecture: settings.architecture ?? config.architecture,
@@ -323,6 +337,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     network: config.network,
     database: config.database,
     jobs: config.jobs,
+    auth: config.auth,
   };
 }
 

@@ -5,6 +5,7 @@ import { ContainerImage } from "./components/container-image";
 import { Database } from "./components/database";
 import { HttpApi } from "./components/http-api";
 import { JobQueue } from "./components/job-queue";
+import { UserPool } from "./components/user-pool";
 import { loadStackConfig } from "./config";
 
 const config = loadStackConfig();
@@ -59,11 +60,19 @@ const jobQueue = new JobQueue("jobs", {
   ...config.jobs,
 });
 
-// Synchronous requests: HTTP API -> function.
+// Who may submit and read jobs: an external OIDC issuer from config, or the stack's own Cognito user pool.
+const users = config.auth ? undefined : new UserPool("users", { deletionProtection: config.database.deletionProtection });
+const tokenIssuer = config.auth ?? users!;
+
+// HTTP API: synchronous requests -> functions; POST /jobs -> the queue, with no Lambda in front.
 const api = new HttpApi("api", {
-  routes: functions.flatMap(({ config: fn, resource }) =>
-    fn.route ? [{ routeKey: fn.route, function: { name: resource.functionName, arn: resource.arn } }] : [],
-  ),
+  jwt: tokenIssuer,
+  routes: [
+    ...functions.flatMap(({ config: fn, resource }) =>
+      fn.route ? [{ routeKey: fn.route, authorized: fn.authorized, function: { name: resource.functionName, arn: resource.arn } }] : [],
+    ),
+    { routeKey: "POST /jobs", authorized: true, queue: { url: jobQueue.queueUrl, arn: jobQueue.queueArn } },
+  ],
   throttling: config.httpApi,
   logRetentionDays: config.logRetentionDays,
 });
@@ -77,6 +86,7 @@ export const database = {
   vpcId: postgres.vpcId,
 };
 export const jobs = { queueUrl: jobQueue.queueUrl, deadLetterQueueUrl: jobQueue.deadLetterQueueUrl };
+export const auth = { issuer: tokenIssuer.issuer, audience: tokenIssuer.audience, userPoolId: users?.userPoolId };
 export const lambdaFunctions = Object.fromEntries(
   functions.map(({ config: fn, resource }) => [
     fn.name,

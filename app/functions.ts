@@ -9,6 +9,8 @@ export interface AppFunction {
   handler: string;
   /** API Gateway HTTP API route key, `METHOD /path`; none for a function that serves no HTTP route. */
   route?: string;
+  /** The route requires a valid JWT (the API's authorizer); the handler reads the caller from its claims. */
+  authorized?: boolean;
   /**
    * Connects to PostgreSQL (through RDS Proxy, IAM auth) as the app's least-privileged user ("app") or
    * as the admin user ("admin", for migrations only); none for a function that does not.
@@ -35,6 +37,15 @@ export const appFunctions = {
     description: "Counts primes up to max with a segmented sieve; CPU-bound (PythonPrime demo)",
     memory: 1024,
     timeout: 30,
+  },
+  "get-job": {
+    handler: "get-job.handler",
+    route: "GET /jobs/{id}",
+    authorized: true,
+    database: "app",
+    description: "A job's status and result, for its owner (results outlive the WebSocket connection)",
+    memory: 256,
+    timeout: 10,
   },
   worker: {
     handler: "worker.handler",

@@ -1,15 +1,26 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { TokenIssuer } from "./user-pool";
 
 export interface HttpRoute {
   /** `METHOD /path`, e.g. `POST /number` or `GET /jobs/{id}`. */
   routeKey: string;
-  /** The Lambda function behind the route. */
-  function: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** The Lambda function behind the route (a Lambda proxy integration, payload 2.0); or: */
+  function?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /**
+   * The queue the request goes to, with no Lambda in front (SQS-SendMessage): the body becomes the
+   * message, with the attributes jobId (the request id, returned to the caller in `x-job-id`) and owner
+   * (the token's `sub`). Needs `authorized`.
+   */
+  queue?: { url: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** Require a valid JWT from the API's issuer. @default false */
+  authorized?: boolean;
 }
 
 export interface HttpApiArgs {
   routes: HttpRoute[];
+  /** The issuer whose JWTs authorized routes accept (from the Authorization header). @default undefined */
+  jwt?: TokenIssuer;
   /** Default route throttling: burst (requests) and steady rate (requests per second). @default {burstLimit: 100, rateLimit: 50} */
   throttling?: { burstLimit: number; rateLimit: number };
   /** Days the access logs are kept. @default 14 */
@@ -56,32 +67,57 @@ export class HttpApi extends pulumi.ComponentResource {
 
     const api = new aws.apigatewayv2.Api(name, { protocolType: "HTTP" }, { parent: this });
 
+    const authorizer =
+      args.jwt &&
+      new aws.apigatewayv2.Authorizer(
+        `${name}-jwt`,
+        {
+          apiId: api.id,
+          authorizerType: "JWT",
+          identitySources: ["$request.header.Authorization"],
+          jwtConfiguration: { issuer: args.jwt.issuer, audiences: args.jwt.audience },
+        },
+        { parent: this },
+      );
+    const queues = [...new Set(args.routes.flatMap((route) => (route.queue ? [route.queue] : [])))];
+    const sender = queues.length > 0 ? this.queueSender(name, queues.map((queue) => queue.arn)) : undefined;
+
     const routes = args.routes.map((route) => {
       const resourceName = `${name}-${route.routeKey.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "")}`;
-      const integration = new aws.apigatewayv2.Integration(
+      if (Boolean(route.function) === Boolean(route.queue)) throw new Error(`Route ${route.routeKey}: give either function or queue.`);
+      if (route.authorized && !authorizer) throw new Error(`Route ${route.routeKey} is authorized, but the API has no jwt issuer.`);
+      if (route.queue && !route.authorized) throw new Error(`Route ${route.routeKey} sends to a queue; it must be authorized (the owner is the token's sub).`);
+      const integration = route.function
+        ? this.lambdaIntegration(resourceName, api, route.routeKey, route.function)
+        : new aws.apigatewayv2.Integration(
+            resourceName,
+            {
+              apiId: api.id,
+              integrationType: "AWS_PROXY",
+              integrationSubtype: "SQS-SendMessage",
+              credentialsArn: sender!.arn,
+              payloadFormatVersion: "1.0",
+              requestParameters: {
+                QueueUrl: route.queue!.url,
+                MessageBody: "$request.body",
+                // Set by API Gateway, never by the client.
+                MessageAttributes: JSON.stringify({
+                  jobId: { DataType: "String", StringValue: "${context.requestId}" },
+                  owner: { DataType: "String", StringValue: "${context.authorizer.claims.sub}" },
+                }),
+              },
+              responseParameters: [{ statusCode: "200", mappings: { "overwrite:statuscode": "202", "overwrite:header.x-job-id": "$context.requestId" } }],
+            },
+            { parent: this },
+          );
+      return new aws.apigatewayv2.Route(
         resourceName,
         {
           apiId: api.id,
-          integrationType: "AWS_PROXY",
-          integrationMethod: "POST",
-          integrationUri: route.function.arn,
-          payloadFormatVersion: "2.0",
+          routeKey: route.routeKey,
+          target: pulumi.interpolate`integrations/${integration.id}`,
+          ...(route.authorized && { authorizationType: "JWT", authorizerId: authorizer!.id }),
         },
-        { parent: this },
-      );
-      new aws.lambda.Permission(
-        resourceName,
-        {
-          action: "lambda:InvokeFunction",
-          function: route.function.name,
-          principal: "apigateway.amazonaws.com",
-          sourceArn: pulumi.interpolate`${api.executionArn}/*/${routeSourcePath(route.routeKey)}`,
-        },
-        { parent: this },
-      );
-      return new aws.apigatewayv2.Route(
-        resourceName,
-        { apiId: api.id, routeKey: route.routeKey, target: pulumi.interpolate`integrations/${integration.id}` },
         { parent: this },
       );
     });
@@ -115,5 +151,50 @@ export class HttpApi extends pulumi.ComponentResource {
     this.apiId = api.id;
     this.executionArn = api.executionArn;
     this.registerOutputs({ url: this.url, apiId: this.apiId, executionArn: this.executionArn });
+  }
+
+  /** A Lambda proxy integration (payload 2.0) and the permission to invoke the function from this route only. */
+  private lambdaIntegration(resourceName: string, api: aws.apigatewayv2.Api, routeKey: string, fn: NonNullable<HttpRoute["function"]>) {
+    new aws.lambda.Permission(
+      resourceName,
+      {
+        action: "lambda:InvokeFunction",
+        function: fn.name,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: pulumi.interpolate`${api.executionArn}/*/${routeSourcePath(routeKey)}`,
+      },
+      { parent: this },
+    );
+    return new aws.apigatewayv2.Integration(
+      resourceName,
+      { apiId: api.id, integrationType: "AWS_PROXY", integrationMethod: "POST", integrationUri: fn.arn, payloadFormatVersion: "2.0" },
+      { parent: this },
+    );
+  }
+
+  /** The role API Gateway uses to send to the queues: sqs:SendMessage on exactly those queues. */
+  private queueSender(name: string, queueArns: pulumi.Input<string>[]): aws.iam.Role {
+    const role = new aws.iam.Role(
+      `${name}-send-jobs`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-send-jobs`,
+      {
+        role: role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [{ Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArns }],
+        }),
+      },
+      { parent: this },
+    );
+    return role;
   }
 }

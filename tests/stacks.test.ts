@@ -50,6 +50,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       "number-fact": { architecture: "arm64", platform: "linux/arm64" },
       primes: { architecture: "arm64", platform: "linux/arm64" },
       "primes-x86_64": { architecture: "x86_64", platform: "linux/amd64" },
+      "get-job": { architecture: "arm64", platform: "linux/arm64" },
       worker: { architecture: "arm64", platform: "linux/arm64" },
       migrate: { architecture: "arm64", platform: "linux/arm64" },
     });
@@ -73,6 +74,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       "number-fact": { architecture: "x86_64", platform: "linux/amd64" },
       primes: { architecture: "x86_64", platform: "linux/amd64" },
       "primes-arm64": { architecture: "arm64", platform: "linux/arm64" },
+      "get-job": { architecture: "x86_64", platform: "linux/amd64" },
       worker: { architecture: "x86_64", platform: "linux/amd64" },
       migrate: { architecture: "x86_64", platform: "linux/amd64" },
     });
@@ -91,6 +93,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
     assert.deepEqual(functionPlatforms(new Registered((await evaluateStack("dev", mixed)).resources)), {
       "number-fact": { architecture: "x86_64", platform: "linux/amd64" },
       primes: { architecture: "arm64", platform: "linux/arm64" },
+      "get-job": { architecture: "x86_64", platform: "linux/amd64" },
       worker: { architecture: "x86_64", platform: "linux/amd64" },
       migrate: { architecture: "x86_64", platform: "linux/amd64" },
     });

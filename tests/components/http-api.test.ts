@@ -69,4 +69,68 @@ describe("HttpApi", () => {
     assert.equal(routeSourcePath("ANY /{proxy+}"), "*/*");
     assert.throws(() => routeSourcePath("/number"), /not "METHOD \/path"/);
   });
+
+  describe("jobs: JWT-authorized routes and POST /jobs straight to SQS", () => {
+    const queue = { url: "https://sqs.us-east-1.amazonaws.com/123456789012/jobs", arn: "arn:aws:sqs:us-east-1:123456789012:jobs" };
+    const jwt = { issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example", audience: ["client-id"] };
+    async function deployJobsApi() {
+      const { resources } = await evaluate(() => {
+        new HttpApi("api", {
+          jwt,
+          routes: [
+            { routeKey: "GET /primes", function: { name: "primes", arn: functionArn("primes") } },
+            { routeKey: "GET /jobs/{id}", authorized: true, function: { name: "get-job", arn: functionArn("get-job") } },
+            { routeKey: "POST /jobs", authorized: true, queue },
+          ],
+        });
+      });
+      return new Registered(resources);
+    }
+
+    it("checks JWTs from the Authorization header against the issuer and audience, on the authorized routes only", async () => {
+      const registered = await deployJobsApi();
+      const authorizer = registered.one("aws:apigatewayv2/authorizer:Authorizer", "api-jwt");
+      assert.equal(authorizer.inputs.authorizerType, "JWT");
+      assert.deepEqual(authorizer.inputs.identitySources, ["$request.header.Authorization"]);
+      assert.deepEqual(authorizer.inputs.jwtConfiguration, { issuer: jwt.issuer, audiences: jwt.audience });
+      const auth = (name: string) => registered.one("aws:apigatewayv2/route:Route", name).inputs;
+      for (const name of ["api-get-jobs-id", "api-post-jobs"]) assert.deepEqual([auth(name).authorizationType, auth(name).authorizerId], ["JWT", "api-jwt-id"]);
+      assert.equal(auth("api-get-primes").authorizationType, undefined);
+    });
+
+    it("sends the body to the queue with jobId and owner set by API Gateway, never by the client", async () => {
+      const registered = await deployJobsApi();
+      const integration = registered.one("aws:apigatewayv2/integration:Integration", "api-post-jobs").inputs;
+      assert.deepEqual([integration.integrationType, integration.integrationSubtype, integration.payloadFormatVersion], ["AWS_PROXY", "SQS-SendMessage", "1.0"]);
+      assert.equal(integration.requestParameters.QueueUrl, queue.url);
+      assert.equal(integration.requestParameters.MessageBody, "$request.body");
+      assert.deepEqual(JSON.parse(integration.requestParameters.MessageAttributes), {
+        jobId: { DataType: "String", StringValue: "${context.requestId}" },
+        owner: { DataType: "String", StringValue: "${context.authorizer.claims.sub}" },
+      });
+      assert.doesNotMatch(JSON.stringify(integration.requestParameters), /\$request\.(body\.|header|querystring)|connectionId/, "nothing the client controls but the body");
+      assert.deepEqual(integration.responseParameters, [{ statusCode: "200", mappings: { "overwrite:statuscode": "202", "overwrite:header.x-job-id": "$context.requestId" } }]);
+    });
+
+    it("sends with a role that can only sqs:SendMessage to that queue, and only API Gateway can assume", async () => {
+      const registered = await deployJobsApi();
+      const role = registered.one("aws:iam/role:Role", "api-send-jobs");
+      assert.equal(registered.one("aws:apigatewayv2/integration:Integration", "api-post-jobs").inputs.credentialsArn, role.state.arn);
+      assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal, { Service: "apigateway.amazonaws.com" });
+      assert.deepEqual(JSON.parse(registered.one("aws:iam/rolePolicy:RolePolicy", "api-send-jobs").inputs.policy).Statement, [
+        { Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: [queue.arn] },
+      ]);
+    });
+
+    it("refuses a queue route without authorization, and an authorized route without an issuer", async () => {
+      await assert.rejects(
+        evaluate(() => void new HttpApi("api", { jwt, routes: [{ routeKey: "POST /jobs", queue }] })),
+        /Route POST \/jobs sends to a queue; it must be authorized/,
+      );
+      await assert.rejects(
+        evaluate(() => void new HttpApi("api", { routes: [{ routeKey: "GET /jobs/{id}", authorized: true, function: { name: "f", arn: functionArn("f") } }] })),
+        /Route GET \/jobs\/\{id\} is authorized, but the API has no jwt issuer/,
+      );
+    });
+  });
 });

@@ -259,6 +259,7 @@ describe("policy pack", () => {
       "graviton-platform:functions": JSON.stringify({
         primes: { architecture: "x86_64", reservedConcurrency: 50 },
         "number-fact": { reservedConcurrency: 50 },
+        "get-job": { reservedConcurrency: 20 },
         worker: { reservedConcurrency: 10 },
         migrate: { reservedConcurrency: 1 },
       }),

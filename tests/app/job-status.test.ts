@@ -1,0 +1,67 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
+import { strict as assert } from "node:assert";
+import { completeJob, createJob } from "../../app/data/jobs";
+import { applyMigrations, readMigrations } from "../../app/data/migrations";
+import { createPool, DatabasePool } from "../../app/data/pool";
+import { jobStatusResponse } from "../../app/jobs/job-status-response";
+import { startPostgres, TestPostgres } from "../embedded-postgres";
+import { bodyOf, httpEvent } from "./api-gateway-event";
+
+/** GET /jobs/{id} as the HTTP API delivers it behind its JWT authorizer. */
+function getJobEvent(id: string, sub?: string, method = "GET"): APIGatewayProxyEventV2WithJWTAuthorizer {
+  const event = httpEvent({ method, path: `/jobs/${id}`, routeKey: "GET /jobs/{id}" });
+  return {
+    ...event,
+    pathParameters: { id },
+    requestContext: {
+      ...event.requestContext,
+      authorizer: { principalId: "", integrationLatency: 0, jwt: { claims: sub === undefined ? {} : { sub, iss: "https://issuer.example" }, scopes: [] } },
+    },
+  };
+}
+
+describe("GET /jobs/{id} (real PostgreSQL)", function () {
+  this.timeout(60_000);
+  let postgres: TestPostgres;
+  let db: DatabasePool;
+
+  before(async () => {
+    postgres = await startPostgres();
+    await postgres.createDatabase("app");
+    db = createPool({ host: postgres.host, port: postgres.port, database: "app", user: postgres.user, password: async () => postgres.password, tls: false, idleTimeoutMs: 10_000 });
+    await applyMigrations(db, readMigrations("app/migrations"));
+    await createJob(db, { id: "JzQ9AhW2oAMEVhA=", owner: "alice", type: "primes", input: { max: 1000 } });
+    await completeJob(db, "JzQ9AhW2oAMEVhA=", { max: 1000, count: 168 });
+  });
+  after(async () => {
+    await db?.end();
+    await postgres?.stop();
+  });
+
+  it("gives the owner the job with its result", async () => {
+    const response = await jobStatusResponse(db, getJobEvent("JzQ9AhW2oAMEVhA=", "alice"));
+    assert.equal(response.statusCode, 200);
+    const job = bodyOf(response);
+    assert.deepEqual([job.id, job.status, job.result, job.error], ["JzQ9AhW2oAMEVhA=", "succeeded", { max: 1000, count: 168 }, null]);
+    assert.match(job.finishedAt, /^\d{4}-\d\d-\d\dT/);
+  });
+
+  it("answers anyone else 404, exactly as for a job that does not exist", async () => {
+    const other = await jobStatusResponse(db, getJobEvent("JzQ9AhW2oAMEVhA=", "mallory"));
+    const missing = await jobStatusResponse(db, getJobEvent("Nope0000000000=", "mallory"));
+    assert.equal(other.statusCode, 404);
+    assert.equal(missing.statusCode, 404);
+    assert.match(bodyOf(other).error, /^No job JzQ9AhW2oAMEVhA= of yours/);
+  });
+
+  it("answers 400 for a malformed id, naming it", async () => {
+    const response = await jobStatusResponse(db, getJobEvent("../../etc", "alice"));
+    assert.equal(response.statusCode, 400);
+    assert.match(bodyOf(response).error, /^Invalid path\.id: must be a job id .* got "\.\.\/\.\.\/etc"/);
+  });
+
+  it("answers 401 without a subject, and 405 to another method", async () => {
+    assert.equal((await jobStatusResponse(db, getJobEvent("JzQ9AhW2oAMEVhA="))).statusCode, 401);
+    assert.equal((await jobStatusResponse(db, getJobEvent("JzQ9AhW2oAMEVhA=", "alice", "DELETE"))).statusCode, 405);
+  });
+});
