@@ -215,6 +215,7 @@ const stackConfigSchema = strictObject({
   httpApiRateLimit: wholeNumber(0, 10000).default(50),
   ecrKeepImages: wholeNumber(1, 1000).default(20),
   ecrForceDelete: z.boolean({ error: "must be true or false" }).default(false),
+  apiGatewayAccountLogRole: z.boolean({ error: "must be true or false" }).default(true),
   network: network.default(() => network.parse({})),
   database: database.default(() => database.parse({})),
   jobs: jobs.default(() => jobs.parse({})),
@@ -243,6 +244,8 @@ export interface FunctionConfig {
   route?: string;
   authorized: boolean;
   database?: "app" | "admin";
+  verifiesTokens: boolean;
+  notifiesConnections: boolean;
   description: string;
   architecture: Architecture;
   memory: number;
@@ -263,6 +266,8 @@ export interface StackConfig {
   logRetentionDays: number;
   httpApi: { burstLimit: number; rateLimit: number };
   ecr: { keepImages: number; forceDelete: boolean };
+  /** Set API Gateway's account-level CloudWatch role (needed for WebSocket execution logs). */
+  apiGatewayAccountLogRole: boolean;
   network: NetworkConfig;
   database: DatabaseConfig;
   jobs: JobsConfig;
@@ -311,6 +316,8 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
       route: "route" in defaults ? defaults.route : undefined,
       authorized: "authorized" in defaults ? defaults.authorized : false,
       database: "database" in defaults ? defaults.database : undefined,
+      verifiesTokens: "verifiesTokens" in defaults ? defaults.verifiesTokens : false,
+      notifiesConnections: "notifiesConnections" in defaults ? defaults.notifiesConnections : false,
       description: defaults.description,
       architecture: settings.architecture ?? config.architecture,
       memory: settings.memory ?? defaults.memory,
@@ -334,6 +341,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     logRetentionDays: config.logRetentionDays,
     httpApi: { burstLimit: config.httpApiBurstLimit, rateLimit: config.httpApiRateLimit },
     ecr: { keepImages: config.ecrKeepImages, forceDelete: config.ecrForceDelete },
+    apiGatewayAccountLogRole: config.apiGatewayAccountLogRole,
     network: config.network,
     database: config.database,
     jobs: config.jobs,

@@ -1,12 +1,14 @@
-// graviton-platform: stack config -> app image -> database -> container functions -> migrations -> job queue
-// -> HTTP API -> stack outputs.
+// graviton-platform: stack config -> app image -> database -> identity -> container functions -> migrations
+// -> job queue -> WebSocket API -> worker -> HTTP API -> stack outputs.
+import * as pulumi from "@pulumi/pulumi";
 import { ContainerFunction } from "./components/container-function";
 import { ContainerImage } from "./components/container-image";
 import { Database } from "./components/database";
 import { HttpApi } from "./components/http-api";
 import { JobQueue } from "./components/job-queue";
 import { UserPool } from "./components/user-pool";
-import { loadStackConfig } from "./config";
+import { WebSocketApi } from "./components/websocket-api";
+import { FunctionConfig, loadStackConfig } from "./config";
 
 const config = loadStackConfig();
 
@@ -30,8 +32,12 @@ const postgres = new Database("db", {
 });
 const databaseUsers = { app: postgres.appUser, admin: postgres.adminUser };
 
+// Who may submit and read jobs: an external OIDC issuer from config, or the stack's own Cognito user pool.
+const users = config.auth ? undefined : new UserPool("users", { deletionProtection: config.database.deletionProtection });
+const tokenIssuer = config.auth ?? users!;
+
 // One Lambda function per handler; its architecture picks both `architectures` and the image.
-const functions = config.functions.map((fn) => ({
+const deployFunction = (fn: FunctionConfig, environment: Record<string, pulumi.Input<string>> = {}) => ({
   config: fn,
   resource: new ContainerFunction(fn.name, {
     image: appImage,
@@ -41,28 +47,40 @@ const functions = config.functions.map((fn) => ({
     memory: fn.memory,
     timeout: fn.timeout,
     reservedConcurrency: fn.reservedConcurrency,
-    environment: fn.environment,
+    environment: { ...fn.environment, ...environment },
     logRetentionDays: config.logRetentionDays,
     description: fn.description,
     expectedTraffic: fn.expectedTraffic,
     database: fn.database && postgres.grantConnect(databaseUsers[fn.database]),
   }),
-}));
+});
+const tokenSettings = { JWT_ISSUER: tokenIssuer.issuer, JWT_AUDIENCE: pulumi.output(tokenIssuer.audience).apply((ids) => ids.join(",")) };
+const functions = config.functions
+  .filter((fn) => !fn.notifiesConnections)
+  .map((fn) => deployFunction(fn, fn.verifiesTokens ? tokenSettings : {}));
 const functionNamed = (name: string) => functions.find(({ config: fn }) => fn.name === name)!;
 
 // Schema migrations run on deploy, whenever app/migrations changes.
 postgres.runMigrations(functionNamed("migrate").resource, "app/migrations");
 
-// Asynchronous jobs: queue (DLQ, managed redrive) -> worker with capped concurrency -> PostgreSQL.
-const worker = functionNamed("worker");
-const jobQueue = new JobQueue("jobs", {
-  worker: { arn: worker.resource.arn, role: worker.resource.role, timeoutSeconds: worker.config.timeout },
-  ...config.jobs,
+// Asynchronous jobs: WebSocket API (or POST /jobs) -> queue (DLQ, managed redrive) -> worker with capped
+// concurrency -> PostgreSQL -> the result back over the WebSocket connection.
+const workerConfig = config.functions.find((fn) => fn.name === "worker")!;
+const jobQueue = new JobQueue("jobs", { workerTimeoutSeconds: workerConfig.timeout, ...config.jobs });
+const authorizer = functionNamed("ws-authorizer").resource;
+const websocket = new WebSocketApi("ws", {
+  authorizer: { name: authorizer.functionName, arn: authorizer.arn },
+  queue: { name: jobQueue.queueName, arn: jobQueue.queueArn },
+  throttling: config.httpApi,
+  logRetentionDays: config.logRetentionDays,
+  manageAccountLogRole: config.apiGatewayAccountLogRole,
 });
-
-// Who may submit and read jobs: an external OIDC issuer from config, or the stack's own Cognito user pool.
-const users = config.auth ? undefined : new UserPool("users", { deletionProtection: config.database.deletionProtection });
-const tokenIssuer = config.auth ?? users!;
+for (const fn of config.functions.filter((candidate) => candidate.notifiesConnections)) {
+  const notifier = deployFunction(fn, { WEBSOCKET_MANAGEMENT_ENDPOINT: websocket.managementEndpoint });
+  websocket.grantManageConnections(notifier.resource, `${fn.name}-manage-connections`);
+  functions.push(notifier);
+}
+jobQueue.subscribe(functionNamed("worker").resource);
 
 // HTTP API: synchronous requests -> functions; POST /jobs -> the queue, with no Lambda in front.
 const api = new HttpApi("api", {
@@ -78,6 +96,7 @@ const api = new HttpApi("api", {
 });
 
 export const apiUrl = api.url;
+export const websocketUrl = websocket.url;
 export const ecrRepositoryUrls = { app: appImage.repositoryUrl };
 export const database = {
   proxyEndpoint: postgres.proxyEndpoint,

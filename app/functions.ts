@@ -16,6 +16,10 @@ export interface AppFunction {
    * as the admin user ("admin", for migrations only); none for a function that does not.
    */
   database?: "app" | "admin";
+  /** Verifies the stack's JWTs itself (gets JWT_ISSUER and JWT_AUDIENCE): the WebSocket authorizer. */
+  verifiesTokens?: boolean;
+  /** Posts to WebSocket connections (gets WEBSOCKET_MANAGEMENT_ENDPOINT and execute-api:ManageConnections). */
+  notifiesConnections?: boolean;
   description: string;
   /** Default memory in MB (1,769 MB = 1 vCPU). */
   memory: number;
@@ -47,9 +51,17 @@ export const appFunctions = {
     memory: 256,
     timeout: 10,
   },
+  "ws-authorizer": {
+    handler: "ws-authorizer.handler",
+    verifiesTokens: true,
+    description: "WebSocket $connect authorizer: verifies the JWT in ?token= against the issuer's keys",
+    memory: 256,
+    timeout: 5,
+  },
   worker: {
     handler: "worker.handler",
     database: "app",
+    notifiesConnections: true,
     description: "Runs queued jobs from SQS, stores results in PostgreSQL, posts them to the WebSocket connection",
     memory: 1024,
     timeout: 60,

@@ -5,12 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 export interface QueueWorker {
   arn: pulumi.Output<string>;
   role: aws.iam.Role;
-  /** The function's timeout, which the queue's visibility timeout must outlast. */
-  timeoutSeconds: number;
 }
 
 export interface JobQueueArgs {
-  worker: QueueWorker;
+  /** The worker's timeout, which the queue's visibility timeout must outlast. */
+  workerTimeoutSeconds: number;
   /** Receives before a message moves to the DLQ. @default 3 */
   maxReceiveCount?: number;
   /** Messages per worker invocation. @default 10 */
@@ -35,9 +34,10 @@ const MAX_VISIBILITY_TIMEOUT = 43_200;
 const DLQ_RETENTION_SECONDS = 14 * 86_400;
 
 /**
- * The queue between the API and the worker (seed 002): a DLQ for what keeps failing, and the worker's
- * event source with partial batch responses and capped concurrency, so bursts wait in the queue instead
- * of overloading the database.
+ * The queue between the API and the worker (seed 002): a DLQ for what keeps failing, and (subscribe) the
+ * worker's event source with partial batch responses and capped concurrency, so bursts wait in the
+ * queue instead of overloading the database. The worker subscribes after the queue exists because the
+ * WebSocket API in between needs the queue, and the worker needs the WebSocket API.
  */
 export class JobQueue extends pulumi.ComponentResource {
   readonly queueUrl: pulumi.Output<string>;
@@ -45,8 +45,13 @@ export class JobQueue extends pulumi.ComponentResource {
   readonly queueName: pulumi.Output<string>;
   readonly deadLetterQueueUrl: pulumi.Output<string>;
   readonly deadLetterQueueArn: pulumi.Output<string>;
+  private readonly subscription: Pick<JobQueueArgs, "filterPatterns"> & { batchSize: number; batchingWindowSeconds: number; maximumConcurrency: number };
 
-  constructor(name: string, args: JobQueueArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    private readonly name: string,
+    args: JobQueueArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     super("graviton:jobs:JobQueue", name, {}, opts);
     const settings = {
       maxReceiveCount: args.maxReceiveCount ?? 3,
@@ -58,10 +63,10 @@ export class JobQueue extends pulumi.ComponentResource {
     };
     // AWS: at least six times the function timeout, plus the batching window, so a message is not
     // redelivered while a throttled or retried invocation still holds it.
-    const visibilityTimeoutSeconds = 6 * args.worker.timeoutSeconds + settings.batchingWindowSeconds;
+    const visibilityTimeoutSeconds = 6 * args.workerTimeoutSeconds + settings.batchingWindowSeconds;
     if (visibilityTimeoutSeconds > MAX_VISIBILITY_TIMEOUT) {
       throw new Error(
-        `JobQueue ${name}: the worker's timeout (${args.worker.timeoutSeconds} s) needs a visibility timeout of ${visibilityTimeoutSeconds} s; SQS allows at most ${MAX_VISIBILITY_TIMEOUT}. Lower the worker's timeout.`,
+        `JobQueue ${name}: the worker's timeout (${args.workerTimeoutSeconds} s) needs a visibility timeout of ${visibilityTimeoutSeconds} s; SQS allows at most ${MAX_VISIBILITY_TIMEOUT}. Lower the worker's timeout.`,
       );
     }
     const parent = { parent: this };
@@ -85,33 +90,6 @@ export class JobQueue extends pulumi.ComponentResource {
         redriveAllowPolicy: pulumi.jsonStringify({ redrivePermission: "byQueue", sourceQueueArns: [queue.arn] }),
       },
       parent,
-    );
-
-    const consume = new aws.iam.RolePolicy(
-      `${name}-consume`,
-      {
-        role: args.worker.role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Sid: "ConsumeJobs", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: queue.arn },
-          ],
-        }),
-      },
-      parent,
-    );
-    new aws.lambda.EventSourceMapping(
-      `${name}-worker`,
-      {
-        eventSourceArn: queue.arn,
-        functionName: args.worker.arn,
-        batchSize: settings.batchSize,
-        maximumBatchingWindowInSeconds: settings.batchingWindowSeconds,
-        functionResponseTypes: ["ReportBatchItemFailures"],
-        scalingConfig: { maximumConcurrency: settings.maximumConcurrency },
-        filterCriteria: args.filterPatterns && { filters: args.filterPatterns.map((pattern) => ({ pattern: JSON.stringify(pattern) })) },
-      },
-      { parent: this, dependsOn: [consume] },
     );
 
     const alarm = (alarmName: string, queueName: pulumi.Output<string>, metric: string, threshold: number, description: string) =>
@@ -148,6 +126,12 @@ export class JobQueue extends pulumi.ComponentResource {
       `A job has waited over ${settings.oldestMessageAlarmSeconds} s: the worker is failing, throttled, or at its maximum concurrency.`,
     );
 
+    this.subscription = {
+      batchSize: settings.batchSize,
+      batchingWindowSeconds: settings.batchingWindowSeconds,
+      maximumConcurrency: settings.maximumConcurrency,
+      filterPatterns: args.filterPatterns,
+    };
     this.queueUrl = queue.url;
     this.queueArn = queue.arn;
     this.queueName = queue.name;
@@ -159,5 +143,38 @@ export class JobQueue extends pulumi.ComponentResource {
       deadLetterQueueUrl: this.deadLetterQueueUrl,
       deadLetterQueueArn: this.deadLetterQueueArn,
     });
+  }
+
+  /**
+   * The worker's event source mapping: partial batch responses, batch size and window, maximum
+   * concurrency, filters; created after the worker may receive and delete on this queue (and nothing else).
+   */
+  subscribe(worker: QueueWorker): aws.lambda.EventSourceMapping {
+    const consume = new aws.iam.RolePolicy(
+      `${this.name}-consume`,
+      {
+        role: worker.role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "ConsumeJobs", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: this.queueArn },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    return new aws.lambda.EventSourceMapping(
+      `${this.name}-worker`,
+      {
+        eventSourceArn: this.queueArn,
+        functionName: worker.arn,
+        batchSize: this.subscription.batchSize,
+        maximumBatchingWindowInSeconds: this.subscription.batchingWindowSeconds,
+        functionResponseTypes: ["ReportBatchItemFailures"],
+        scalingConfig: { maximumConcurrency: this.subscription.maximumConcurrency },
+        filterCriteria: this.subscription.filterPatterns && { filters: this.subscription.filterPatterns.map((pattern) => ({ pattern: JSON.stringify(pattern) })) },
+      },
+      { parent: this, dependsOn: [consume] },
+    );
   }
 }

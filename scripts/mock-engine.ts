@@ -162,7 +162,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
       }
       case "aws:apigatewayv2/api:Api":
         return {
-          apiEndpoint: `https://${id}.execute-api.${this.region}.amazonaws.com`,
+          apiEndpoint: `${inputs.protocolType === "WEBSOCKET" ? "wss" : "https"}://${id}.execute-api.${this.region}.amazonaws.com`,
           executionArn: arn("execute-api", id),
         };
       // awsx.ec2.Vpc is a remote component: the engine sees one resource, whose outputs stand in for

@@ -51,6 +51,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       primes: { architecture: "arm64", platform: "linux/arm64" },
       "primes-x86_64": { architecture: "x86_64", platform: "linux/amd64" },
       "get-job": { architecture: "arm64", platform: "linux/arm64" },
+      "ws-authorizer": { architecture: "arm64", platform: "linux/arm64" },
       worker: { architecture: "arm64", platform: "linux/arm64" },
       migrate: { architecture: "arm64", platform: "linux/arm64" },
     });
@@ -75,6 +76,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       primes: { architecture: "x86_64", platform: "linux/amd64" },
       "primes-arm64": { architecture: "arm64", platform: "linux/arm64" },
       "get-job": { architecture: "x86_64", platform: "linux/amd64" },
+      "ws-authorizer": { architecture: "x86_64", platform: "linux/amd64" },
       worker: { architecture: "x86_64", platform: "linux/amd64" },
       migrate: { architecture: "x86_64", platform: "linux/amd64" },
     });
@@ -94,6 +96,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       "number-fact": { architecture: "x86_64", platform: "linux/amd64" },
       primes: { architecture: "arm64", platform: "linux/arm64" },
       "get-job": { architecture: "x86_64", platform: "linux/amd64" },
+      "ws-authorizer": { architecture: "x86_64", platform: "linux/amd64" },
       worker: { architecture: "x86_64", platform: "linux/amd64" },
       migrate: { architecture: "x86_64", platform: "linux/amd64" },
     });

@@ -16,6 +16,8 @@ const lambdaEnvironment = {
   DB_USER: "postgres",
   DB_IDLE_TIMEOUT_MS: "1620000",
   MIGRATIONS_DIR: "app/migrations",
+  JWT_ISSUER: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+  JWT_AUDIENCE: "client-id",
 };
 
 describe("app bundles (what the image's final stage copies)", function () {

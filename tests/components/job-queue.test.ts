@@ -5,11 +5,11 @@ import { evaluate } from "../../scripts/mock-engine";
 import { Registered } from "../registered";
 
 /** A JobQueue consumed by a stand-in worker (its role and ARN are all the queue needs). */
-async function deploy(settings: Partial<JobQueueArgs> = {}, timeoutSeconds = 60) {
+async function deploy(settings: Partial<Omit<JobQueueArgs, "workerTimeoutSeconds">> = {}, timeoutSeconds = 60) {
   const { resources } = await evaluate(() => {
     const role = new aws.iam.Role("worker-role", { assumeRolePolicy: "{}" });
     const worker = new aws.lambda.Function("worker", { role: role.arn, packageType: "Image", imageUri: "x" });
-    new JobQueue("jobs", { worker: { arn: worker.arn, role, timeoutSeconds }, ...settings });
+    new JobQueue("jobs", { workerTimeoutSeconds: timeoutSeconds, ...settings }).subscribe({ arn: worker.arn, role });
   });
   return new Registered(resources);
 }

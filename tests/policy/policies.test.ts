@@ -260,6 +260,7 @@ describe("policy pack", () => {
         primes: { architecture: "x86_64", reservedConcurrency: 50 },
         "number-fact": { reservedConcurrency: 50 },
         "get-job": { reservedConcurrency: 20 },
+        "ws-authorizer": { reservedConcurrency: 20 },
         worker: { reservedConcurrency: 10 },
         migrate: { reservedConcurrency: 1 },
       }),

@@ -1,0 +1,282 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface WebSocketApiArgs {
+  /** The $connect REQUEST authorizer: a Lambda function that verifies the `token` query string. */
+  authorizer: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** Where `submit` messages go, with no Lambda in front. */
+  queue: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** The job types the `submit` model accepts. @default ["primes", "echo"] */
+  jobTypes?: string[];
+  /** Stage name (the last part of the wss:// URL). @default "live" */
+  stageName?: string;
+  /** Route throttling: burst (requests) and steady rate (requests per second). @default {burstLimit: 100, rateLimit: 50} */
+  throttling?: { burstLimit: number; rateLimit: number };
+  /** Days the access and execution logs are kept. @default 14 */
+  logRetentionDays?: number;
+  /**
+   * Execution logging needs a role set once per account and region (API Gateway's account settings).
+   * Let this component set it; turn off when something else in the account manages it. @default true
+   */
+  manageAccountLogRole?: boolean;
+}
+
+/** Access log fields (JSON, one line per message); see API Gateway's $context variables for WebSocket APIs. */
+const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: "$context.requestId",
+  connectionId: "$context.connectionId",
+  eventType: "$context.eventType",
+  routeKey: "$context.routeKey",
+  status: "$context.status",
+  principal: "$context.authorizer.principalId",
+  error: "$context.error.message",
+  integrationError: "$context.integrationErrorMessage",
+});
+
+/** What a client sends: {"action": "submit", "type": "primes", "input": {"max": 1000000}}. */
+export function submitModel(jobTypes: string[]): object {
+  return {
+    $schema: "http://json-schema.org/draft-04/schema#",
+    title: "SubmitJob",
+    type: "object",
+    required: ["action", "type"],
+    properties: {
+      action: { enum: ["submit"] },
+      type: { enum: jobTypes },
+      input: { type: ["object", "string", "number", "boolean", "array", "null"] },
+    },
+  };
+}
+
+/**
+ * The SQS SendMessage request (Query protocol) the `submit` route sends: the client's message is the
+ * body; connectionId, jobId and owner come from API Gateway's context, never from the client.
+ */
+export const SUBMIT_REQUEST_TEMPLATE = [
+  "Action=SendMessage",
+  "MessageBody=$util.urlEncode($input.body)",
+  "MessageAttribute.1.Name=connectionId",
+  "MessageAttribute.1.Value.DataType=String",
+  "MessageAttribute.1.Value.StringValue=$util.urlEncode($context.connectionId)",
+  "MessageAttribute.2.Name=jobId",
+  "MessageAttribute.2.Value.DataType=String",
+  "MessageAttribute.2.Value.StringValue=$util.urlEncode($context.requestId)",
+  "MessageAttribute.3.Name=owner",
+  "MessageAttribute.3.Value.DataType=String",
+  "MessageAttribute.3.Value.StringValue=$util.urlEncode($context.authorizer.principalId)",
+].join("&");
+
+const USAGE = JSON.stringify({
+  error: 'Unknown action. Send {"action": "submit", "type": "primes", "input": {"max": 1000000}}; the result arrives on this connection.',
+});
+
+/**
+ * An API Gateway WebSocket API for jobs: `$connect` behind a REQUEST authorizer (JWT in `?token=`),
+ * `submit` integrated straight to SQS (validated against a JSON-schema model at the edge, acknowledged
+ * with the job id), `$default` answering with the usage. Results come back over the connection from
+ * whoever is given grantManageConnections.
+ */
+export class WebSocketApi extends pulumi.ComponentResource {
+  /** `wss://{api}.execute-api.{region}.amazonaws.com/{stage}`: what clients connect to. */
+  readonly url: pulumi.Output<string>;
+  /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}`: where PostToConnection goes. */
+  readonly managementEndpoint: pulumi.Output<string>;
+  readonly apiId: pulumi.Output<string>;
+  private readonly connectionsArn: pulumi.Output<string>;
+
+  constructor(
+    private readonly name: string,
+    args: WebSocketApiArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super("graviton:api:WebSocketApi", name, {}, opts);
+    const stageName = args.stageName ?? "live";
+    const throttling = args.throttling ?? { burstLimit: 100, rateLimit: 50 };
+    const parent = { parent: this };
+    const region = aws.getRegionOutput({}, parent).region;
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+
+    const api = new aws.apigatewayv2.Api(name, { protocolType: "WEBSOCKET", routeSelectionExpression: "$request.body.action" }, parent);
+
+    // $connect: the authorizer decides; the mock integration just accepts.
+    const authorizer = new aws.apigatewayv2.Authorizer(
+      `${name}-token`,
+      {
+        apiId: api.id,
+        authorizerType: "REQUEST",
+        authorizerUri: pulumi.interpolate`arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${args.authorizer.arn}/invocations`,
+        identitySources: ["route.request.querystring.token"],
+      },
+      parent,
+    );
+    new aws.lambda.Permission(
+      `${name}-token`,
+      {
+        action: "lambda:InvokeFunction",
+        function: args.authorizer.name,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: pulumi.interpolate`${api.executionArn}/authorizers/${authorizer.id}`,
+      },
+      parent,
+    );
+    const accept = new aws.apigatewayv2.Integration(
+      `${name}-connect`,
+      { apiId: api.id, integrationType: "MOCK", requestTemplates: { "200": '{"statusCode": 200}' }, templateSelectionExpression: "200" },
+      parent,
+    );
+    const connect = new aws.apigatewayv2.Route(
+      `${name}-connect`,
+      { apiId: api.id, routeKey: "$connect", authorizationType: "CUSTOM", authorizerId: authorizer.id, target: pulumi.interpolate`integrations/${accept.id}` },
+      parent,
+    );
+
+    // submit: straight to SQS with a role that can only send to this queue.
+    const sender = new aws.iam.Role(
+      `${name}-send-jobs`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+      },
+      parent,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-send-jobs`,
+      {
+        role: sender.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [{ Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: args.queue.arn }],
+        }),
+      },
+      parent,
+    );
+    const model = new aws.apigatewayv2.Model(
+      `${name}-submit`,
+      { apiId: api.id, name: "SubmitJob", contentType: "application/json", schema: JSON.stringify(submitModel(args.jobTypes ?? ["primes", "echo"])) },
+      parent,
+    );
+    const toQueue = new aws.apigatewayv2.Integration(
+      `${name}-submit`,
+      {
+        apiId: api.id,
+        integrationType: "AWS",
+        integrationMethod: "POST",
+        integrationUri: pulumi.interpolate`arn:aws:apigateway:${region}:sqs:path/${account}/${args.queue.name}`,
+        credentialsArn: sender.arn,
+        requestParameters: { "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'" },
+        requestTemplates: { $default: SUBMIT_REQUEST_TEMPLATE },
+        templateSelectionExpression: "\\$default",
+        passthroughBehavior: "NEVER",
+      },
+      parent,
+    );
+    const acknowledge = (integration: aws.apigatewayv2.Integration, resourceName: string, ok: string, failed: string) => [
+      new aws.apigatewayv2.IntegrationResponse(
+        `${resourceName}-ok`,
+        { apiId: api.id, integrationId: integration.id, integrationResponseKey: "/200/", responseTemplates: { $default: ok }, templateSelectionExpression: "\\$default" },
+        parent,
+      ),
+      new aws.apigatewayv2.IntegrationResponse(
+        `${resourceName}-failed`,
+        { apiId: api.id, integrationId: integration.id, integrationResponseKey: "$default", responseTemplates: { $default: failed }, templateSelectionExpression: "\\$default" },
+        parent,
+      ),
+    ];
+    acknowledge(toQueue, `${name}-submit`, '{"jobId": "$context.requestId", "status": "queued"}', '{"error": "The job could not be queued; try again."}');
+    const submit = new aws.apigatewayv2.Route(
+      `${name}-submit`,
+      {
+        apiId: api.id,
+        routeKey: "submit",
+        target: pulumi.interpolate`integrations/${toQueue.id}`,
+        modelSelectionExpression: "$request.body.action",
+        requestModels: { submit: model.name },
+        routeResponseSelectionExpression: "$default",
+      },
+      parent,
+    );
+    new aws.apigatewayv2.RouteResponse(`${name}-submit`, { apiId: api.id, routeId: submit.id, routeResponseKey: "$default" }, parent);
+
+    // $default: any other action gets the usage.
+    const usage = new aws.apigatewayv2.Integration(
+      `${name}-default`,
+      { apiId: api.id, integrationType: "MOCK", requestTemplates: { "200": '{"statusCode": 200}' }, templateSelectionExpression: "200" },
+      parent,
+    );
+    acknowledge(usage, `${name}-default`, USAGE, USAGE);
+    const fallback = new aws.apigatewayv2.Route(
+      `${name}-default`,
+      { apiId: api.id, routeKey: "$default", target: pulumi.interpolate`integrations/${usage.id}`, routeResponseSelectionExpression: "$default" },
+      parent,
+    );
+    new aws.apigatewayv2.RouteResponse(`${name}-default`, { apiId: api.id, routeId: fallback.id, routeResponseKey: "$default" }, parent);
+
+    const logs = new aws.cloudwatch.LogGroup(
+      `${name}-access`,
+      { name: pulumi.interpolate`/aws/apigateway/${pulumi.getProject()}-${pulumi.getStack()}/${name}`, retentionInDays: args.logRetentionDays ?? 14 },
+      parent,
+    );
+    // API Gateway writes execution logs to a group it names itself: create it first, with retention.
+    const executionLogs = new aws.cloudwatch.LogGroup(
+      `${name}-execution`,
+      { name: pulumi.interpolate`API-Gateway-Execution-Logs_${api.id}/${stageName}`, retentionInDays: args.logRetentionDays ?? 14 },
+      parent,
+    );
+    const accountLogRole = (args.manageAccountLogRole ?? true) ? this.accountLogRole(name) : [];
+    new aws.apigatewayv2.Stage(
+      name,
+      {
+        apiId: api.id,
+        name: stageName,
+        autoDeploy: true,
+        accessLogSettings: { destinationArn: logs.arn, format: ACCESS_LOG_FORMAT },
+        defaultRouteSettings: {
+          loggingLevel: "ERROR",
+          dataTraceEnabled: false, // message bodies stay out of the logs
+          throttlingBurstLimit: throttling.burstLimit,
+          throttlingRateLimit: throttling.rateLimit,
+        },
+      },
+      { parent: this, dependsOn: [connect, submit, fallback, executionLogs, ...accountLogRole] },
+    );
+
+    this.apiId = api.id;
+    this.url = pulumi.interpolate`${api.apiEndpoint}/${stageName}`;
+    this.managementEndpoint = pulumi.interpolate`https://${api.id}.execute-api.${region}.amazonaws.com/${stageName}`;
+    this.connectionsArn = pulumi.interpolate`${api.executionArn}/${stageName}/POST/@connections/*`;
+    this.registerOutputs({ url: this.url, managementEndpoint: this.managementEndpoint, apiId: this.apiId });
+  }
+
+  /** Lets a function post to (and only to) this API's connections, on its stage. */
+  grantManageConnections(fn: { role: aws.iam.Role }, resourceName = `${this.name}-manage-connections`): aws.iam.RolePolicy {
+    return new aws.iam.RolePolicy(
+      resourceName,
+      {
+        role: fn.role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [{ Sid: "PostToConnections", Effect: "Allow", Action: "execute-api:ManageConnections", Resource: this.connectionsArn }],
+        }),
+      },
+      { parent: this },
+    );
+  }
+
+  /** The account-level role API Gateway writes execution logs with (one per account and region). */
+  private accountLogRole(name: string): pulumi.Resource[] {
+    const role = new aws.iam.Role(
+      `${name}-account-logs`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+        managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
+      },
+      { parent: this },
+    );
+    return [role, new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: role.arn }, { parent: this })];
+  }
+}

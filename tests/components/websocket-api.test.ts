@@ -1,0 +1,118 @@
+import * as aws from "@pulumi/aws";
+import { strict as assert } from "node:assert";
+import { SUBMIT_REQUEST_TEMPLATE, WebSocketApi, WebSocketApiArgs } from "../../components/websocket-api";
+import { evaluate } from "../../scripts/mock-engine";
+import { Registered } from "../registered";
+
+const queue = { name: "jobs-queue", arn: "arn:aws:sqs:us-east-1:123456789012:jobs-queue" };
+const authorizerFn = { name: "ws-authorizer", arn: "arn:aws:lambda:us-east-1:123456789012:function:ws-authorizer" };
+
+async function deploy(settings: Partial<WebSocketApiArgs> = {}) {
+  const { resources, outputs } = await evaluate(() => {
+    const role = new aws.iam.Role("worker-role", { assumeRolePolicy: "{}" });
+    const ws = new WebSocketApi("ws", { authorizer: authorizerFn, queue, ...settings });
+    ws.grantManageConnections({ role }, "worker-manage-connections");
+    return { url: ws.url, managementEndpoint: ws.managementEndpoint };
+  });
+  return { registered: new Registered(resources), outputs };
+}
+
+const ROUTE = "aws:apigatewayv2/route:Route";
+const INTEGRATION = "aws:apigatewayv2/integration:Integration";
+
+describe("WebSocketApi", () => {
+  let registered: Registered;
+  let outputs: Record<string, any>;
+  before(async () => ({ registered, outputs } = await deploy()));
+
+  it("selects routes on $request.body.action, and tells clients and the worker where to connect and post", () => {
+    const api = registered.one("aws:apigatewayv2/api:Api", "ws").inputs;
+    assert.deepEqual([api.protocolType, api.routeSelectionExpression], ["WEBSOCKET", "$request.body.action"]);
+    assert.equal(outputs.url, "wss://ws-id.execute-api.us-east-1.amazonaws.com/live");
+    assert.equal(outputs.managementEndpoint, "https://ws-id.execute-api.us-east-1.amazonaws.com/live");
+  });
+
+  it("authorizes $connect with the REQUEST authorizer, reading the token from the query string", () => {
+    const connect = registered.one(ROUTE, "ws-connect").inputs;
+    assert.deepEqual([connect.routeKey, connect.authorizationType, connect.authorizerId], ["$connect", "CUSTOM", "ws-token-id"]);
+    const authorizer = registered.one("aws:apigatewayv2/authorizer:Authorizer", "ws-token").inputs;
+    assert.equal(authorizer.authorizerType, "REQUEST");
+    assert.deepEqual(authorizer.identitySources, ["route.request.querystring.token"]);
+    assert.equal(authorizer.authorizerUri, `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${authorizerFn.arn}/invocations`);
+    const permission = registered.one("aws:lambda/permission:Permission", "ws-token").inputs;
+    assert.equal(permission.sourceArn, "arn:aws:execute-api:us-east-1:123456789012:ws-id/authorizers/ws-token-id");
+    for (const name of ["ws-submit", "ws-default"]) assert.equal(registered.one(ROUTE, name).inputs.authorizationType, undefined, "only $connect is authorized (the connection is)");
+  });
+
+  it("sends submit straight to SQS, with connectionId, jobId and owner from API Gateway's context, never the client's body", () => {
+    const integration = registered.one(INTEGRATION, "ws-submit").inputs;
+    assert.deepEqual([integration.integrationType, integration.integrationMethod, integration.passthroughBehavior], ["AWS", "POST", "NEVER"]);
+    assert.equal(integration.integrationUri, `arn:aws:apigateway:us-east-1:sqs:path/123456789012/${queue.name}`);
+    const template = integration.requestTemplates.$default as string;
+    assert.equal(template, SUBMIT_REQUEST_TEMPLATE);
+    const fields = new Map(template.split("&").map((field) => field.split("=", 2) as [string, string]));
+    const attribute = (name: string) => [...fields.entries()].find(([key, value]) => key.endsWith(".Name") && value === name)![0].replace(".Name", ".Value.StringValue");
+    assert.equal(fields.get("Action"), "SendMessage");
+    assert.equal(fields.get("MessageBody"), "$util.urlEncode($input.body)");
+    assert.equal(fields.get(attribute("connectionId")), "$util.urlEncode($context.connectionId)");
+    assert.equal(fields.get(attribute("jobId")), "$util.urlEncode($context.requestId)");
+    assert.equal(fields.get(attribute("owner")), "$util.urlEncode($context.authorizer.principalId)");
+    assert.doesNotMatch(template, /\$input\.(json|path)|\$input\.params/, "no value is taken from inside the client's message");
+  });
+
+  it("sends with a role that can only sqs:SendMessage to this queue", () => {
+    const role = registered.one("aws:iam/role:Role", "ws-send-jobs");
+    assert.equal(registered.one(INTEGRATION, "ws-submit").inputs.credentialsArn, role.state.arn);
+    assert.deepEqual(JSON.parse(registered.one("aws:iam/rolePolicy:RolePolicy", "ws-send-jobs").inputs.policy).Statement, [
+      { Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: queue.arn },
+    ]);
+  });
+
+  it("validates submit against a JSON-schema model at the edge, and acknowledges with the job id", () => {
+    const submit = registered.one(ROUTE, "ws-submit").inputs;
+    assert.deepEqual([submit.modelSelectionExpression, submit.requestModels], ["$request.body.action", { submit: "SubmitJob" }]);
+    const model = JSON.parse(registered.one("aws:apigatewayv2/model:Model", "ws-submit").inputs.schema);
+    assert.deepEqual(model.required, ["action", "type"]);
+    assert.deepEqual(model.properties.type.enum, ["primes", "echo"]);
+    assert.equal(submit.routeResponseSelectionExpression, "$default");
+    assert.equal(registered.one("aws:apigatewayv2/routeResponse:RouteResponse", "ws-submit").inputs.routeResponseKey, "$default");
+    const ack = registered.one("aws:apigatewayv2/integrationResponse:IntegrationResponse", "ws-submit-ok").inputs;
+    assert.equal(ack.integrationResponseKey, "/200/");
+    assert.deepEqual(JSON.parse(ack.responseTemplates.$default.replace("$context.requestId", "REQ")), { jobId: "REQ", status: "queued" });
+  });
+
+  it("answers any other action with the usage", () => {
+    const fallback = registered.one(ROUTE, "ws-default").inputs;
+    assert.equal(fallback.routeKey, "$default");
+    const usage = registered.one("aws:apigatewayv2/integrationResponse:IntegrationResponse", "ws-default-ok").inputs.responseTemplates.$default;
+    assert.match(JSON.parse(usage).error, /Send \{"action": "submit"/);
+  });
+
+  it("has a stage with JSON access logs, execution logging at ERROR (no message bodies), throttling, and logs with retention", () => {
+    const stage = registered.one("aws:apigatewayv2/stage:Stage", "ws").inputs;
+    assert.equal(stage.name, "live");
+    assert.ok(JSON.parse(stage.accessLogSettings.format).connectionId);
+    assert.deepEqual(
+      [stage.defaultRouteSettings.loggingLevel, stage.defaultRouteSettings.dataTraceEnabled, stage.defaultRouteSettings.throttlingBurstLimit, stage.defaultRouteSettings.throttlingRateLimit],
+      ["ERROR", false, 100, 50],
+    );
+    assert.equal(registered.one("aws:cloudwatch/logGroup:LogGroup", "ws-execution").inputs.name, "API-Gateway-Execution-Logs_ws-id/live");
+    assert.equal(registered.one("aws:apigateway/account:Account", "ws-account").inputs.cloudwatchRoleArn, registered.one("aws:iam/role:Role", "ws-account-logs").state.arn);
+  });
+
+  it("leaves the account's log role alone when told to", async () => {
+    const { registered: unmanaged } = await deploy({ manageAccountLogRole: false });
+    assert.equal(unmanaged.all("aws:apigateway/account:Account").length, 0);
+  });
+
+  it("grantManageConnections allows posting to this API's connections on its stage, and nothing else", () => {
+    assert.deepEqual(JSON.parse(registered.one("aws:iam/rolePolicy:RolePolicy", "worker-manage-connections").inputs.policy).Statement, [
+      {
+        Sid: "PostToConnections",
+        Effect: "Allow",
+        Action: "execute-api:ManageConnections",
+        Resource: "arn:aws:execute-api:us-east-1:123456789012:ws-id/live/POST/@connections/*",
+      },
+    ]);
+  });
+});
