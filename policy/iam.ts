@@ -12,6 +12,8 @@ const RESOURCE_WILDCARD_ONLY = new Set([
   "ec2:AssignPrivateIpAddresses",
   "ec2:UnassignPrivateIpAddresses",
 ]);
+/** One API's stage connections: no wildcard in the API id or the stage. */
+const SCOPED_CONNECTIONS = /^arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9-]+\/[A-Za-z0-9_-]+\/POST\/@connections\/\*$/;
 const READ_ONLY = /^[a-z0-9-]+:(Get|List|Describe|BatchGet|Head|View|Search)/;
 
 /** The inline and managed policy documents a resource carries: [label, document]. */
@@ -70,6 +72,20 @@ export const iamPolicies: GravitonPolicy[] = [
         ...statement.otherPrincipals,
       ]);
       if (others.length > 0) report(`The Lambda role also trusts ${others.join(", ")}.`);
+    },
+  },
+  {
+    name: "iam-manage-connections-scoped",
+    description: "execute-api:ManageConnections is granted on one API's stage connections (arn:...:<api-id>/<stage>/POST/@connections/*), not on every API.",
+    enforcementLevel: "mandatory",
+    howToFix: "Grant it with WebSocketApi.grantManageConnections(fn).",
+    validateResource: (args, report) => {
+      for (const [label, document] of documentsOf(args)) {
+        const broad = statementsOf(document)
+          .filter((statement) => statement.effect === "Allow" && statement.actions.some((action) => ["execute-api:ManageConnections", "execute-api:*"].includes(action)))
+          .flatMap((statement) => statement.resources.filter((resource) => !SCOPED_CONNECTIONS.test(resource)));
+        if (broad.length > 0) report(`The ${label} allows ManageConnections on ${broad.join(", ")}.`);
+      }
     },
   },
 ];

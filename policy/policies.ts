@@ -7,6 +7,7 @@ import { ecrPolicies } from "./ecr";
 import { iamPolicies } from "./iam";
 import { lambdaPolicies } from "./lambda";
 import { rdsPolicies } from "./rds";
+import { sqsPolicies } from "./sqs";
 
 /** Every policy of the pack, one file per service. */
 export const policies: GravitonPolicy[] = [
@@ -18,4 +19,5 @@ export const policies: GravitonPolicy[] = [
   ...capacityPolicies,
   ...rdsPolicies,
   ...ec2Policies,
+  ...sqsPolicies,
 ];

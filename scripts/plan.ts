@@ -158,7 +158,8 @@ export async function plan(stack: string, policyConfig: PolicyConfig = {}, proje
 }
 
 /** `type name` of a resource from its URN (the type without its parents' types). */
-const resourceLabel = (urn: string) => {
+const resourceLabel = (urn: string | undefined) => {
+  if (!urn?.includes("::")) return "the stack";
   const [type, name] = urn.split("::").slice(-2);
   return `${type.split("$").pop()} ${name}`;
 };
@@ -193,7 +194,7 @@ export async function main(argv: string[], write: (text: string) => void = (text
     write(`Stack ${stackPlan.stack}: ${stackPlan.summary.resources} resources (evaluated offline; values shown as ${AFTER_DEPLOY} come from AWS)\n\n`);
     write(`${printTree(stackPlan.resources).join("\n")}\n\n`);
     for (const violation of stackPlan.violations) {
-      write(`[${violation.enforcementLevel}] ${violation.policy} on ${violation.urn ? resourceLabel(violation.urn) : "the stack"}\n`);
+      write(`[${violation.enforcementLevel}] ${violation.policy} on ${resourceLabel(violation.urn)}\n`);
       write(`    what: ${violation.message}\n    why:  ${violation.description}\n    fix:  ${violation.howToFix}\n`);
     }
     for (const policy of new Set(stackPlan.skipped.map((skipped) => skipped.policy))) {

@@ -43,6 +43,34 @@ const goodDatabase = (overrides: Record<string, any> = {}) =>
 const login = (iamAuth: string) => ({ authScheme: "SECRETS", secretArn: "arn:aws:secretsmanager:us-east-1:1:secret:s", iamAuth });
 const goodProxy = (overrides: Record<string, any> = {}) =>
   resource("aws:rds/proxy:Proxy", { name: "db-proxy", engineFamily: "POSTGRESQL", requireTls: true, auths: [login("REQUIRED"), login("REQUIRED")], ...overrides });
+const QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:jobs";
+const queue = (overrides: Record<string, any> = {}) =>
+  resource(
+    "aws:sqs/queue:Queue",
+    {
+      arn: QUEUE_ARN,
+      sqsManagedSseEnabled: true,
+      visibilityTimeoutSeconds: 360,
+      redrivePolicy: JSON.stringify({ deadLetterTargetArn: `${QUEUE_ARN}-dlq`, maxReceiveCount: 3 }),
+      ...overrides,
+    },
+    "jobs",
+  );
+const workerFunction = (overrides: Record<string, any> = {}) =>
+  goodFunction({ arn: "arn:aws:lambda:us-east-1:123456789012:function:worker", timeout: 60, reservedConcurrentExecutions: 10, ...overrides });
+const mapping = (overrides: Record<string, any> = {}) =>
+  resource(
+    "aws:lambda/eventSourceMapping:EventSourceMapping",
+    {
+      eventSourceArn: QUEUE_ARN,
+      functionName: "arn:aws:lambda:us-east-1:123456789012:function:worker",
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      scalingConfig: { maximumConcurrency: 5 },
+      ...overrides,
+    },
+    "jobs-worker",
+  );
+const route = (routeKey: string, authorizationType?: string) => resource("aws:apigatewayv2/route:Route", { routeKey, authorizationType });
 const document = (statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 const lambdaTrust = document([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]);
 
@@ -171,6 +199,46 @@ const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: Resou
     compliant: [goodProxy()],
     violating: [goodProxy({ auths: [login("REQUIRED"), login("DISABLED")] })],
     message: /Proxy db-proxy lets 1 of its logins sign in without IAM/,
+  },
+  "sqs-queue-encrypted": { compliant: [queue(), queue({ sqsManagedSseEnabled: undefined, kmsMasterKeyId: "alias/jobs" })], violating: [queue({ sqsManagedSseEnabled: false })], message: /Queue jobs is not encrypted/ },
+  "sqs-consumed-queue-has-dlq": {
+    compliant: [queue(), workerFunction(), mapping(), resource("aws:sqs/queue:Queue", { arn: "arn:aws:sqs:us-east-1:1:not-consumed" })],
+    violating: [queue({ redrivePolicy: undefined }), workerFunction(), mapping()],
+    message: /Queue jobs is consumed by a function but has no dead-letter queue/,
+  },
+  "sqs-visibility-timeout": {
+    compliant: [queue(), workerFunction(), mapping()],
+    violating: [queue(), workerFunction(), mapping({ maximumBatchingWindowInSeconds: 10 })],
+    message: /Queue jobs's visibility timeout is 360 s; .* needs at least 370 s/,
+  },
+  "lambda-sqs-partial-batch": { compliant: [mapping()], violating: [mapping({ functionResponseTypes: [] })], message: /jobs-worker retries whole batches/ },
+  "lambda-sqs-maximum-concurrency": {
+    compliant: [queue(), workerFunction(), mapping(), workerFunction({ arn: "other" })],
+    violating: [queue(), workerFunction({ reservedConcurrentExecutions: 3 }), mapping()],
+    message: /jobs-worker may run 5 at once; .* reserves only 3/,
+  },
+  "apigateway-websocket-connect-authorized": {
+    compliant: [route("$connect", "CUSTOM"), route("$default"), route("submit")],
+    violating: [route("$connect", "NONE")],
+    message: /\$connect route lets anyone connect/,
+  },
+  "apigateway-protected-routes-authorized": {
+    compliant: [route("POST /jobs", "JWT"), route("GET /jobs/{id}", "JWT"), route("GET /primes"), route("GET /jobsearch")],
+    violating: [route("GET /jobs/{id}")],
+    message: /Route GET \/jobs\/\{id\} is open to anyone/,
+  },
+  "iam-manage-connections-scoped": {
+    compliant: [
+      resource("aws:iam/rolePolicy:RolePolicy", {
+        policy: document([{ Effect: "Allow", Action: "execute-api:ManageConnections", Resource: "arn:aws:execute-api:us-east-1:123456789012:abc123/live/POST/@connections/*" }]),
+      }),
+    ],
+    violating: [
+      resource("aws:iam/rolePolicy:RolePolicy", {
+        policy: document([{ Effect: "Allow", Action: "execute-api:ManageConnections", Resource: "arn:aws:execute-api:us-east-1:123456789012:*/*/POST/@connections/*" }]),
+      }),
+    ],
+    message: /allows ManageConnections on arn:aws:execute-api:us-east-1:123456789012:\*\/\*\/POST\/@connections\/\*/,
   },
   "sg-no-public-postgres": {
     compliant: [
