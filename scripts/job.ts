@@ -1,0 +1,79 @@
+// npm run job -- --stack dev --token <JWT> [--type primes|echo] [--max 1000000] [--timeout 60]
+// A small client of the async path: connects to the stack's WebSocket API with the token, submits a
+// job, prints the acknowledgement (the job id) and then the result when the worker pushes it.
+import { parseArgs } from "node:util";
+import WebSocket from "ws";
+import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
+
+const USAGE = "usage: npm run job -- --stack <name> --token <JWT> [--type primes|echo] [--max <n>] [--timeout <seconds>]";
+
+export async function main(argv: string[], write: (text: string) => void, outputs: (stack: string) => StackOutputs = readStackOutputs): Promise<number> {
+  let options;
+  try {
+    options = parseArgs({
+      args: argv,
+      options: { stack: { type: "string" }, token: { type: "string" }, type: { type: "string", default: "primes" }, max: { type: "string", default: "1000000" }, timeout: { type: "string", default: "60" } },
+    }).values;
+    if (!options.stack || !options.token) throw new Error("--stack and --token are required");
+    if (!["primes", "echo"].includes(options.type!)) throw new Error(`--type must be primes or echo, got "${options.type}"`);
+    if (!/^\d+$/.test(options.max!) || !/^\d+$/.test(options.timeout!)) throw new Error("--max and --timeout must be whole numbers");
+  } catch (error) {
+    write(`job: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  let url: string;
+  try {
+    url = requiredOutput(outputs(options.stack), "websocketUrl", options.stack);
+  } catch (error) {
+    write(`job: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const request = { action: "submit", type: options.type, input: options.type === "primes" ? { max: Number(options.max) } : { sentAt: new Date().toISOString() } };
+  const timeoutMs = Number(options.timeout) * 1000;
+
+  return new Promise<number>((finish) => {
+    const socket = new WebSocket(`${url}?token=${encodeURIComponent(options.token!)}`, { handshakeTimeout: 10_000 });
+    let jobId: string | undefined;
+    const done = (code: number, message: string) => {
+      clearTimeout(timer);
+      write(message);
+      socket.removeAllListeners();
+      socket.on("error", () => undefined);
+      socket.terminate();
+      finish(code);
+    };
+    const timer = setTimeout(
+      () => done(1, `No result within ${options.timeout} s.${jobId ? ` The job keeps running; read it later with GET /jobs/${jobId}.` : ""}\n`),
+      timeoutMs,
+    );
+    socket.on("unexpected-response", (_request, response) =>
+      done(1, response.statusCode === 401 || response.statusCode === 403 ? `The token was refused (${response.statusCode}): sign in again for a fresh one.\n` : `The API answered ${response.statusCode} to the connection.\n`),
+    );
+    socket.on("error", (error) => done(1, `Could not connect to ${url}: ${error.message}\n`));
+    socket.on("open", () => {
+      write(`Connected to ${url}; submitting ${JSON.stringify(request)}\n`);
+      socket.send(JSON.stringify(request));
+    });
+    socket.on("message", (data) => {
+      let message: any;
+      try {
+        message = JSON.parse(String(data));
+      } catch {
+        return write(`(ignored a message that is not JSON: ${String(data).slice(0, 200)})\n`);
+      }
+      if (message.error && !message.jobId) return done(1, `The API refused the job: ${message.error}\n`);
+      if (message.status === "queued") {
+        jobId = message.jobId;
+        return write(`Queued as job ${jobId}; waiting for the result...\n`);
+      }
+      if (jobId && message.jobId === jobId) {
+        const ok = message.status === "succeeded";
+        done(ok ? 0 : 1, `Job ${jobId} ${message.status}: ${JSON.stringify(ok ? message.result : message.error)}\n`);
+      }
+    });
+  });
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), (text) => process.stdout.write(text)).then((code) => process.exit(code));
+}
