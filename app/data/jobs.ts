@@ -47,6 +47,24 @@ export async function createJob(db: Queryable, job: NewJob): Promise<{ job: Job;
   return { job: existing, created: false };
 }
 
+/**
+ * Claims a batch of jobs in one statement: records the new ones as running (first attempt) and marks
+ * the unfinished ones running again (one more attempt). Returns the claimed jobs by id; a job that has
+ * already finished, or whose id belongs to another owner, is not claimed. Ids must be distinct.
+ */
+export async function claimJobs(db: Queryable, jobs: NewJob[]): Promise<Map<string, Job>> {
+  if (jobs.length === 0) return new Map();
+  const { rows } = await db.query<Job>(
+    `INSERT INTO jobs AS existing (id, owner, type, input, status, attempts, started_at)
+     SELECT id, owner, type, input, 'running', 1, now() FROM jsonb_to_recordset($1) AS claim(id text, owner text, type text, input jsonb)
+     ON CONFLICT (id) DO UPDATE SET status = 'running', attempts = existing.attempts + 1, started_at = now(), updated_at = now()
+       WHERE existing.owner = excluded.owner AND existing.status IN ('queued', 'running')
+     RETURNING ${COLUMNS}`,
+    [JSON.stringify(jobs)],
+  );
+  return new Map(rows.map((job) => [job.id, job]));
+}
+
 /** Marks a job running and counts the attempt; undefined when it has already finished. */
 export async function markJobRunning(db: Queryable, id: string): Promise<Job | undefined> {
   const { rows } = await db.query<Job>(

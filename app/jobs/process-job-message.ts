@@ -1,5 +1,5 @@
-import { parseJob, runJob } from "../core/job-types";
-import { completeJob, createJob, failJob, markJobRunning, type Job } from "../data/jobs";
+import { parseJob, runJob, type ParsedJob } from "../core/job-types";
+import { claimJobs, completeJob, failJob, type Job } from "../data/jobs";
 import type { Queryable } from "../data/queryable";
 
 /** One queued job as the API integrations send it: the client's body plus attributes they set themselves. */
@@ -33,37 +33,51 @@ export interface WorkerDependencies {
   log?: (entry: Record<string, unknown>) => void;
 }
 
+/** The jobs of a batch this invocation may process, by job id, each with its parsed request. */
+export type ClaimedJobs = Map<string, { job: Job; parsed: ParsedJob }>;
+
 /**
- * Processes one job message, idempotently on its job id: the first delivery records and runs the job,
- * stores the result and notifies the client; a redelivery of a finished job does nothing (no second
- * result, no second notification). An invalid job is recorded as failed with the reason and is not
- * retried. A database failure throws, so the caller reports the message for retry.
+ * Claims every job of a batch in one statement (records new ones as running; finished ones are not
+ * claimed). If the database is unavailable this throws, and the whole batch is retried.
  */
-export async function processJobMessage(message: JobMessage, deps: WorkerDependencies): Promise<Outcome> {
+export async function claimJobMessages(db: Queryable, messages: JobMessage[]): Promise<ClaimedJobs> {
+  const requests = new Map<string, { owner: string; parsed: ParsedJob }>();
+  for (const { jobId, owner, body } of messages) {
+    if (jobId && owner && !requests.has(jobId)) requests.set(jobId, { owner, parsed: parseJob(body) });
+  }
+  const claimed = await claimJobs(
+    db,
+    [...requests].map(([id, { owner, parsed }]) => ({
+      id,
+      owner,
+      type: parsed.ok ? parsed.job.type : parsed.type,
+      input: parsed.ok ? parsed.job.input : parsed.input,
+    })),
+  );
+  return new Map([...claimed].map(([id, job]) => [id, { job, parsed: requests.get(id)!.parsed }]));
+}
+
+/**
+ * Finishes one claimed job: runs it, stores the result and notifies the client; an invalid job is
+ * stored as failed with the reason (and the client told), not retried. Only the call that finishes a
+ * job notifies, so a redelivered message never produces a second result or notification. A database
+ * failure throws, so the caller reports this message for retry.
+ */
+export async function finishJobMessage(message: JobMessage, claims: ClaimedJobs, deps: WorkerDependencies): Promise<Outcome> {
   const { jobId, owner, connectionId } = message;
   if (!jobId || !owner) {
     throw new UnattributedMessageError(
       "The message has no jobId/owner attributes, which the API integrations always set; it is left to go to the DLQ for inspection.",
     );
   }
-  const parsed = parseJob(message.body);
-  const { job } = await createJob(deps.db, {
-    id: jobId,
-    owner,
-    type: parsed.ok ? parsed.job.type : parsed.type,
-    input: parsed.ok ? parsed.job.input : parsed.input,
-  });
-  if (job.status === "succeeded" || job.status === "failed") return "already-finished";
-
-  if (!parsed.ok) {
-    const failed = await failJob(deps.db, jobId, parsed.reason);
-    if (failed) await notify(deps, connectionId, failed);
-    return "invalid";
-  }
-  await markJobRunning(deps.db, jobId);
-  const completed = await completeJob(deps.db, jobId, runJob(parsed.job));
-  if (completed) await notify(deps, connectionId, completed);
-  return completed ? "completed" : "already-finished";
+  const claim = claims.get(jobId);
+  if (!claim) return "already-finished";
+  const finished = claim.parsed.ok
+    ? await completeJob(deps.db, jobId, runJob(claim.parsed.job))
+    : await failJob(deps.db, jobId, claim.parsed.reason);
+  if (!finished) return "already-finished"; // the same job twice in one batch: the first finished it
+  await notify(deps, connectionId, finished);
+  return claim.parsed.ok ? "completed" : "invalid";
 }
 
 /**

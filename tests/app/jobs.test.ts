@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { completeJob, createJob, failJob, getJob, JobOwnershipError, markJobRunning } from "../../app/data/jobs";
+import { claimJobs, completeJob, createJob, failJob, getJob, JobOwnershipError, markJobRunning } from "../../app/data/jobs";
 import { ensureLoginRole } from "../../app/data/login-role";
 import { applyMigrations, readMigrations } from "../../app/data/migrations";
 import { createPool, DatabasePool } from "../../app/data/pool";
@@ -93,6 +93,20 @@ describe("jobs repository and the app's login role (against a real PostgreSQL)",
       assert.equal(failed?.result, null);
       assert.equal(await failJob(admin, "job-5", "again"), undefined);
       assert.equal(await completeJob(admin, "job-5", {}), undefined);
+    });
+
+    it("claims a batch in one statement: new jobs start running, unfinished ones run again, finished and foreign ones are left alone", async () => {
+      await createJob(admin, job("claim-queued"));
+      await createJob(admin, job("claim-done"));
+      await completeJob(admin, "claim-done", { ok: true });
+      await createJob(admin, job("claim-foreign", "mallory"));
+      const claimed = await claimJobs(admin, [job("claim-new"), job("claim-queued"), job("claim-done"), job("claim-foreign")]);
+      assert.deepEqual([...claimed.keys()].sort(), ["claim-new", "claim-queued"]);
+      assert.deepEqual([claimed.get("claim-new")!.status, claimed.get("claim-new")!.attempts], ["running", 1]);
+      assert.deepEqual((await claimJobs(admin, [job("claim-new")])).get("claim-new")!.attempts, 2, "a redelivery counts another attempt");
+      assert.equal((await getJob(admin, "claim-done", "alice"))?.status, "succeeded");
+      assert.equal((await getJob(admin, "claim-foreign", "mallory"))?.status, "queued");
+      assert.equal((await claimJobs(admin, [])).size, 0);
     });
 
     it("answers undefined for a job that does not exist", async () => {

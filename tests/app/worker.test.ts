@@ -166,6 +166,25 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     assert.deepEqual(connections.posts.map((post) => post.message.result.echo), [1, 2, 3, 4], "each notified exactly once");
   });
 
+  it("runs a job delivered twice in one batch once", async () => {
+    const record = job({ type: "echo", input: "twice" });
+    assert.deepEqual(await worker(sqsEvent([record, { ...record, messageId: "same-job-again" }]), context), { batchItemFailures: [] });
+    assert.equal(connections.posts.length, 1);
+    assert.equal((await getJob(db, idOf(record), "alice"))?.attempts, 1);
+  });
+
+  it("fails the whole invocation when the database is down before the batch is claimed, so SQS retries it all", async () => {
+    const records = [job({ type: "echo", input: "a" }), job({ type: "echo", input: "b" })];
+    relay.cut();
+    try {
+      await assert.rejects(worker(sqsEvent(records), context), /terminated|ECONNRESET|could not be reached/i);
+    } finally {
+      relay.restore();
+    }
+    assert.deepEqual(await worker(sqsEvent(records), context), { batchItemFailures: [] });
+    assert.equal(connections.posts.length, 2);
+  });
+
   it("leaves a message without our attributes to SQS (and the DLQ), instead of guessing its owner", async () => {
     const stray = sqsRecord(JSON.stringify({ type: "echo" }), {});
     const response = await worker(sqsEvent([stray, job({ type: "echo" })]), context);
