@@ -14,7 +14,8 @@ export interface UserPoolArgs {
 
 /**
  * The stack's own identity provider when no external OIDC issuer is configured: a Cognito user pool
- * (email sign-in, strong passwords, optional TOTP MFA) and a public app client for SRP sign-in. Its ID
+ * (email sign-in, strong passwords, optional TOTP MFA) and a public app client (SRP, or user and
+ * password from the AWS CLI). Its ID
  * tokens (aud = the client id) are what the APIs accept.
  */
 export class UserPool extends pulumi.ComponentResource implements TokenIssuer {
@@ -43,7 +44,8 @@ export class UserPool extends pulumi.ComponentResource implements TokenIssuer {
       {
         userPoolId: pool.id,
         generateSecret: false, // a browser or CLI client cannot keep a secret
-        explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        // SRP for apps; USER_PASSWORD_AUTH (over TLS, to Cognito itself) so a token can be had from the AWS CLI.
+        explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         preventUserExistenceErrors: "ENABLED",
         idTokenValidity: 60,
         accessTokenValidity: 60,

@@ -4,7 +4,7 @@ import { evaluate, evaluateStack, readStackConfig } from "../../scripts/mock-eng
 import { Registered } from "../registered";
 
 describe("UserPool, and where the APIs' tokens come from", () => {
-  it("is a Cognito pool with email sign-in and strong passwords, and a public SRP client whose ID tokens the APIs accept", async () => {
+  it("is a Cognito pool with email sign-in and strong passwords, and a public client (no secret) whose ID tokens the APIs accept", async () => {
     const { resources, outputs } = await evaluate(() => {
       const users = new UserPool("users", { deletionProtection: true });
       return { issuer: users.issuer, audience: users.audience };
@@ -16,7 +16,7 @@ describe("UserPool, and where the APIs' tokens come from", () => {
     assert.equal(pool.deletionProtection, "ACTIVE");
     const client = registered.one("aws:cognito/userPoolClient:UserPoolClient", "users-client").inputs;
     assert.equal(client.generateSecret, false);
-    assert.deepEqual(client.explicitAuthFlows, ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]);
+    assert.deepEqual(client.explicitAuthFlows, ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]);
     assert.equal(outputs.issuer, "https://cognito-idp.us-east-1.amazonaws.com/users-id");
     assert.deepEqual(outputs.audience, ["users-client-id"]);
   });
