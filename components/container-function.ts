@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Architecture, otherArchitecture } from "../config";
 import type { DatabaseGrant } from "./database";
+import { trustedService } from "./service-role";
 
 /** Where a function's image comes from: one image per architecture (a ContainerImage). */
 export interface ImageSource {
@@ -84,12 +85,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
 
     this.role = new aws.iam.Role(
       `${name}-role`,
-      {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
-      },
+      { assumeRolePolicy: trustedService("lambda.amazonaws.com") },
       { parent: this },
     );
 

@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import { createHash } from "node:crypto";
 import { readMigrations } from "../app/data/migrations";
 import { scramSha256Verifier } from "./postgres-password";
+import { serviceRole } from "./service-role";
 
 const POSTGRES_PORT = 5432;
 
@@ -268,34 +269,19 @@ export class Database extends pulumi.ComponentResource {
       appPassword.result.apply((password) => ({ name: settings.appUser, passwordVerifier: scramSha256Verifier(password) })),
     );
 
-    const proxyRole = new aws.iam.Role(
+    const { role: proxyRole, policy: proxySecrets } = serviceRole(
       `${name}-proxy-role`,
-      {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
-      },
-      parent,
-    );
-    const proxySecrets = new aws.iam.RolePolicy(
-      `${name}-proxy-secrets`,
-      {
-        role: proxyRole.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Sid: "ReadOwnSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: [adminSecretArn, appSecret.arn] },
-            {
-              Sid: "DecryptThemThroughSecretsManager",
-              Effect: "Allow",
-              Action: "kms:Decrypt",
-              Resource: key.arn,
-              Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`secretsmanager.${region}.amazonaws.com` } },
-            },
-          ],
-        }),
-      },
+      "rds.amazonaws.com",
+      [
+        { Sid: "ReadOwnSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: [adminSecretArn, appSecret.arn] },
+        {
+          Sid: "DecryptThemThroughSecretsManager",
+          Effect: "Allow",
+          Action: "kms:Decrypt",
+          Resource: key.arn,
+          Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`secretsmanager.${region}.amazonaws.com` } },
+        },
+      ],
       parent,
     );
 

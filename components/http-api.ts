@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceRole } from "./service-role";
 import type { TokenIssuer } from "./user-pool";
 
 export interface HttpRoute {
@@ -174,27 +175,8 @@ export class HttpApi extends pulumi.ComponentResource {
 
   /** The role API Gateway uses to send to the queues: sqs:SendMessage on exactly those queues. */
   private queueSender(name: string, queueArns: pulumi.Input<string>[]): aws.iam.Role {
-    const role = new aws.iam.Role(
-      `${name}-send-jobs`,
-      {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
-      },
-      { parent: this },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-send-jobs`,
-      {
-        role: role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [{ Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArns }],
-        }),
-      },
-      { parent: this },
-    );
-    return role;
+    return serviceRole(`${name}-send-jobs`, "apigateway.amazonaws.com", [{ Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArns }], {
+      parent: this,
+    }).role;
   }
 }

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceRole, trustedService } from "./service-role";
 
 export interface WebSocketApiArgs {
   /** The $connect REQUEST authorizer: a Lambda function that verifies the `token` query string. */
@@ -131,25 +132,10 @@ export class WebSocketApi extends pulumi.ComponentResource {
     );
 
     // submit: straight to SQS with a role that can only send to this queue.
-    const sender = new aws.iam.Role(
+    const { role: sender } = serviceRole(
       `${name}-send-jobs`,
-      {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
-      },
-      parent,
-    );
-    new aws.iam.RolePolicy(
-      `${name}-send-jobs`,
-      {
-        role: sender.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [{ Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: args.queue.arn }],
-        }),
-      },
+      "apigateway.amazonaws.com",
+      [{ Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: args.queue.arn }],
       parent,
     );
     const model = new aws.apigatewayv2.Model(
@@ -269,10 +255,7 @@ export class WebSocketApi extends pulumi.ComponentResource {
     const role = new aws.iam.Role(
       `${name}-account-logs`,
       {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
+        assumeRolePolicy: trustedService("apigateway.amazonaws.com"),
         managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
       },
       { parent: this },

@@ -113,7 +113,7 @@ describe("Database", () => {
   it("lets the proxy read only its own two secrets, and decrypt them only through Secrets Manager", () => {
     const role = dev.registered.one("aws:iam/role:Role", "db-proxy-role");
     assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal, { Service: "rds.amazonaws.com" });
-    const [read, decrypt] = statements(dev.registered.one(TYPES.rolePolicy, "db-proxy-secrets"));
+    const [read, decrypt] = statements(dev.registered.one(TYPES.rolePolicy, "db-proxy-role"));
     assert.deepEqual(read.Action, "secretsmanager:GetSecretValue");
     assert.deepEqual(read.Resource, [
       dev.registered.one(TYPES.instance, "db-postgres").state.masterUserSecrets[0].secretArn,
