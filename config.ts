@@ -200,6 +200,18 @@ const auth = strictObject({
   audience: z.array(z.string().check(z.minLength(1)), { error: "must be a list of client ids" }).min(1, { error: "must name at least one client id" }),
 });
 
+const tuningCandidates = functionNames.filter((name) => name !== "power-tuning") as Exclude<AppFunctionName, "power-tuning">[];
+const tunableByDefault = tuningCandidates.filter((name) => "tunable" in appFunctions[name] && appFunctions[name].tunable);
+
+const tuning = strictObject({
+  /** The functions (and their twins) the power-tuning state machine may change, invoke and clean up. */
+  functions: z
+    .array(z.enum(tuningCandidates, { error: `must name functions of app/functions.ts: ${tuningCandidates.join(", ")}` }), {
+      error: "must be a list of function names",
+    })
+    .default(tunableByDefault),
+});
+
 const stackConfigSchema = strictObject({
   architecture: architecture.default("arm64"),
   functions: strictObject(
@@ -221,6 +233,7 @@ const stackConfigSchema = strictObject({
   jobs: jobs.default(() => jobs.parse({})),
   /** An external OIDC issuer; unset = the stack creates a Cognito user pool. */
   auth: auth.optional(),
+  tuning: tuning.default(() => tuning.parse({})),
 }).superRefine((config, context) => {
   const reserved = config.functions.worker?.reservedConcurrency;
   if (reserved !== undefined && reserved < config.jobs.maximumConcurrency) {
@@ -236,6 +249,7 @@ export type NetworkConfig = z.output<typeof network>;
 export type DatabaseConfig = z.output<typeof database>;
 export type JobsConfig = z.output<typeof jobs>;
 export type AuthConfig = z.output<typeof auth>;
+export type TuningConfig = z.output<typeof tuning>;
 
 /** One function of the app, with the stack's overrides applied to the app's defaults. */
 export interface FunctionConfig {
@@ -273,6 +287,7 @@ export interface StackConfig {
   jobs: JobsConfig;
   /** An external OIDC issuer and audience; undefined = a Cognito user pool. */
   auth?: AuthConfig;
+  tuning: TuningConfig;
 }
 
 /** The stack configuration is wrong; the message lists every problem with the key, the value and what is allowed. */
@@ -346,6 +361,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     database: config.database,
     jobs: config.jobs,
     auth: config.auth,
+    tuning: config.tuning,
   };
 }
 

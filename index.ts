@@ -1,11 +1,12 @@
 // graviton-platform: stack config -> app image -> database -> identity -> container functions -> migrations
-// -> job queue -> WebSocket API -> worker -> HTTP API -> stack outputs.
+// -> job queue -> WebSocket API -> worker -> HTTP API -> power tuning -> stack outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerFunction } from "./components/container-function";
 import { ContainerImage } from "./components/container-image";
 import { Database } from "./components/database";
 import { HttpApi } from "./components/http-api";
 import { JobQueue } from "./components/job-queue";
+import { PowerTuning } from "./components/power-tuning";
 import { UserPool } from "./components/user-pool";
 import { WebSocketApi } from "./components/websocket-api";
 import { FunctionConfig, loadStackConfig } from "./config";
@@ -95,6 +96,17 @@ const api = new HttpApi("api", {
   logRetentionDays: config.logRetentionDays,
 });
 
+// Power tuning: memory x architecture for the tunable functions and their twins.
+const tuner = functionNamed("power-tuning").resource;
+const powerTuning = new PowerTuning("tuning", {
+  taskFunction: { arn: tuner.arn, role: tuner.role },
+  tunedFunctionArns: config.tuning.functions.flatMap((name) => {
+    const fn = functionNamed(name).resource;
+    return fn.twin ? [fn.arn, fn.twin.arn] : [fn.arn];
+  }),
+  logRetentionDays: config.logRetentionDays,
+});
+
 export const apiUrl = api.url;
 export const websocketUrl = websocket.url;
 export const ecrRepositoryUrls = { app: appImage.repositoryUrl };
@@ -104,6 +116,7 @@ export const database = {
   appUser: postgres.appUser,
   vpcId: postgres.vpcId,
 };
+export const tuningStateMachineArn = powerTuning.stateMachineArn;
 export const jobs = { queueUrl: jobQueue.queueUrl, deadLetterQueueUrl: jobQueue.deadLetterQueueUrl };
 export const auth = { issuer: tokenIssuer.issuer, audience: tokenIssuer.audience, userPoolId: users?.userPoolId };
 export const lambdaFunctions = Object.fromEntries(

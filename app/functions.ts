@@ -20,6 +20,8 @@ export interface AppFunction {
   verifiesTokens?: boolean;
   /** Posts to WebSocket connections (gets WEBSOCKET_MANAGEMENT_ENDPOINT and execute-api:ManageConnections). */
   notifiesConnections?: boolean;
+  /** Safe to invoke many times with a test payload: power tuning may tune it by default. */
+  tunable?: boolean;
   description: string;
   /** Default memory in MB (1,769 MB = 1 vCPU). */
   memory: number;
@@ -31,6 +33,7 @@ export const appFunctions = {
   "number-fact": {
     handler: "number-fact.handler",
     route: "POST /number",
+    tunable: true,
     description: "A fact about a number from the numbers API (GravitonLambdaNumber demo)",
     memory: 256,
     timeout: 10,
@@ -38,6 +41,7 @@ export const appFunctions = {
   primes: {
     handler: "primes.handler",
     route: "GET /primes",
+    tunable: true,
     description: "Counts primes up to max with a segmented sieve; CPU-bound (PythonPrime demo)",
     memory: 1024,
     timeout: 30,
@@ -65,6 +69,12 @@ export const appFunctions = {
     description: "Runs queued jobs from SQS, stores results in PostgreSQL, posts them to the WebSocket connection",
     memory: 1024,
     timeout: 60,
+  },
+  "power-tuning": {
+    handler: "power-tuning.handler",
+    description: "Every step of the power-tuning state machine (publish, measure, clean up, analyze, optimize)",
+    memory: 512,
+    timeout: 900,
   },
   migrate: {
     handler: "migrate.handler",

@@ -11,6 +11,13 @@ const RESOURCE_WILDCARD_ONLY = new Set([
   "ec2:DeleteNetworkInterface",
   "ec2:AssignPrivateIpAddresses",
   "ec2:UnassignPrivateIpAddresses",
+  // CloudWatch Logs delivery (Step Functions, API Gateway execution logs)
+  "logs:CreateLogDelivery",
+  "logs:GetLogDelivery",
+  "logs:UpdateLogDelivery",
+  "logs:DeleteLogDelivery",
+  "logs:ListLogDeliveries",
+  "logs:PutResourcePolicy",
 ]);
 /** One API's stage connections: no wildcard in the API id or the stage. */
 const SCOPED_CONNECTIONS = /^arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9-]+\/[A-Za-z0-9_-]+\/POST\/@connections\/\*$/;

@@ -33,7 +33,7 @@ describe("stack config", () => {
       rejects({ functions: { "number-fact": { timeout: 0 } } }, "graviton-platform:functions.number-fact.timeout must be a whole number from 1 to 900 (seconds), got 0"));
     it("a timeout over 15 minutes", () => rejects({ functions: { primes: { timeout: 901 } } }, "functions.primes.timeout", "got 901"));
     it("an unknown function name", () =>
-      rejects({ functions: { prime: { memory: 512 } } }, 'graviton-platform:functions has unknown key "prime"; allowed: number-fact, primes, get-job, ws-authorizer, worker, migrate'));
+      rejects({ functions: { prime: { memory: 512 } } }, 'graviton-platform:functions has unknown key "prime"; allowed: number-fact, primes, get-job, ws-authorizer, worker, power-tuning, migrate'));
     it("an unknown top-level key", () =>
       rejects({ architecure: "arm64" }, 'graviton-platform has unknown key "architecure"', "allowed: architecture, functions"));
     it("an unknown per-function key", () =>
@@ -90,7 +90,7 @@ describe("stack config", () => {
   describe("architecture toggles", () => {
     it("defaults every function to arm64", () => {
       const config = parseStackConfig({});
-      assert.deepEqual(config.functions.map((fn) => fn.architecture), ["arm64", "arm64", "arm64", "arm64", "arm64", "arm64"]);
+      assert.deepEqual(config.functions.map((fn) => fn.architecture), ["arm64", "arm64", "arm64", "arm64", "arm64", "arm64", "arm64"]);
       assert.deepEqual(config.architecturesInUse, ["arm64"]);
     });
     it("the global architecture applies to every function", () => {
@@ -101,7 +101,7 @@ describe("stack config", () => {
     it("a per-function architecture wins over the global one", () => {
       const config = parseStackConfig({ architecture: "x86_64", functions: { primes: { architecture: "arm64" } } });
       const byName = Object.fromEntries(config.functions.map((fn) => [fn.name, fn.architecture]));
-      assert.deepEqual(byName, { "number-fact": "x86_64", primes: "arm64", "get-job": "x86_64", "ws-authorizer": "x86_64", worker: "x86_64", migrate: "x86_64" });
+      assert.deepEqual(byName, { "number-fact": "x86_64", primes: "arm64", "get-job": "x86_64", "ws-authorizer": "x86_64", worker: "x86_64", "power-tuning": "x86_64", migrate: "x86_64" });
       assert.deepEqual(config.architecturesInUse, ["arm64", "x86_64"]);
     });
     it("compareArchitectures puts the other architecture in use", () => {

@@ -53,6 +53,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       "get-job": { architecture: "arm64", platform: "linux/arm64" },
       "ws-authorizer": { architecture: "arm64", platform: "linux/arm64" },
       worker: { architecture: "arm64", platform: "linux/arm64" },
+      "power-tuning": { architecture: "arm64", platform: "linux/arm64" },
       migrate: { architecture: "arm64", platform: "linux/arm64" },
     });
     assert.equal(registered.all("docker:index/image:Image").length, 2);
@@ -78,6 +79,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       "get-job": { architecture: "x86_64", platform: "linux/amd64" },
       "ws-authorizer": { architecture: "x86_64", platform: "linux/amd64" },
       worker: { architecture: "x86_64", platform: "linux/amd64" },
+      "power-tuning": { architecture: "x86_64", platform: "linux/amd64" },
       migrate: { architecture: "x86_64", platform: "linux/amd64" },
     });
   });
@@ -98,6 +100,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       "get-job": { architecture: "x86_64", platform: "linux/amd64" },
       "ws-authorizer": { architecture: "x86_64", platform: "linux/amd64" },
       worker: { architecture: "x86_64", platform: "linux/amd64" },
+      "power-tuning": { architecture: "x86_64", platform: "linux/amd64" },
       migrate: { architecture: "x86_64", platform: "linux/amd64" },
     });
   });

@@ -330,6 +330,7 @@ describe("policy pack", () => {
         "get-job": { reservedConcurrency: 20 },
         "ws-authorizer": { reservedConcurrency: 20 },
         worker: { reservedConcurrency: 10 },
+        "power-tuning": { reservedConcurrency: 10 },
         migrate: { reservedConcurrency: 1 },
       }),
     };

@@ -1,0 +1,105 @@
+import * as z from "zod/mini";
+import type { LambdaArchitecture } from "../core/architecture";
+import { generatePayloads } from "./analysis";
+
+const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/;
+const ALIAS_NAME = /^(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}$/;
+export const DEFAULT_POWER_VALUES = [128, 256, 512, 1024, 1536, 1769, 3008];
+
+const functionArn = z.string({ error: "must be a function ARN (arn:aws:lambda:<region>:<account>:function:<name>, no qualifier)" }).check(
+  z.regex(FUNCTION_ARN, { error: "must be a function ARN (arn:aws:lambda:<region>:<account>:function:<name>, no qualifier)" }),
+);
+const flag = z._default(z.boolean({ error: "must be true or false" }), false);
+const KNOWN_FIELDS = [
+  "lambdaARN", "lambdaARNs", "powerValues", "num", "payload", "parallelInvocation", "strategy", "balancedWeight", "autoOptimize",
+  "autoOptimizeAlias", "dryRun", "discardTopBottom", "sleepBetweenRunsMs", "onlyColdStarts", "includeOutputResults",
+];
+
+const schema = z
+  .object({
+    lambdaARN: z.optional(functionArn),
+    /** Ours: one function per architecture (the foundation's twins), measured in one execution. */
+    lambdaARNs: z.optional(
+      z.object({ x86_64: z.optional(functionArn), arm64: z.optional(functionArn) }).check(
+        z.refine((arns) => Boolean(arns.x86_64 || arns.arm64), { error: 'must name at least one of "x86_64" and "arm64"' }),
+      ),
+    ),
+    powerValues: z._default(
+      z.array(
+        z.int({ error: "must be whole numbers of MB from 128 to 10240" }).check(
+          z.gte(128, { error: "must be whole numbers of MB from 128 to 10240" }),
+          z.lte(10240, { error: "must be whole numbers of MB from 128 to 10240" }),
+        ),
+        { error: "must be a list of memory sizes in MB" },
+      ).check(
+        z.minLength(1, { error: "must list at least one memory size" }),
+        z.refine((values) => new Set(values).size === values.length, { error: "must not repeat a memory size" }),
+      ),
+      DEFAULT_POWER_VALUES,
+    ),
+    num: z.int({ error: "must be a whole number of invocations from 5 to 1000" }).check(
+      z.gte(5, { error: "must be at least 5 (the trimmed mean needs a sample)" }),
+      z.lte(1000, { error: "must be at most 1000" }),
+    ),
+    payload: z._default(z.unknown(), {}),
+    parallelInvocation: flag,
+    strategy: z._default(z.enum(["cost", "speed", "balanced"], { error: 'must be "cost", "speed" or "balanced"' }), "cost"),
+    balancedWeight: z._default(
+      z.number({ error: "must be a number from 0 (speed) to 1 (cost)" }).check(
+        z.gte(0, { error: "must be a number from 0 (speed) to 1 (cost)" }),
+        z.lte(1, { error: "must be a number from 0 (speed) to 1 (cost)" }),
+      ),
+      0.5,
+    ),
+    autoOptimize: flag,
+    autoOptimizeAlias: z.optional(z.string().check(z.regex(ALIAS_NAME, { error: "must be a Lambda alias name (letters, digits, - and _, not only digits)" }))),
+    dryRun: flag,
+    discardTopBottom: z._default(
+      z.number({ error: "must be a share from 0 to 0.4" }).check(z.gte(0, { error: "must be a share from 0 to 0.4" }), z.lte(0.4, { error: "must be at most 0.4" })),
+      0.2,
+    ),
+    sleepBetweenRunsMs: z._default(z.int({ error: "must be a whole number of ms" }).check(z.gte(0, { error: "must not be negative" })), 0),
+    onlyColdStarts: flag,
+    includeOutputResults: flag,
+  })
+  .check(
+    z.refine((input) => Boolean(input.lambdaARN) !== Boolean(input.lambdaARNs), {
+      path: ["lambdaARN"],
+      error: "give lambdaARN (one function) or lambdaARNs (one per architecture), not both and not neither",
+    }),
+    z.refine((input) => !input.autoOptimizeAlias || input.autoOptimize, { path: ["autoOptimizeAlias"], error: "needs autoOptimize: true" }),
+  );
+
+export type TuningInput = z.output<typeof schema>;
+
+/** The execution's input is not valid; the message names the field and the rule. */
+export class InvalidTuningInput extends Error {
+  override readonly name = "InvalidTuningInput";
+}
+
+/** Validates an execution's input (AWS Lambda Power Tuning 4.x fields, plus lambdaARNs) and applies the defaults. */
+export function parseTuningInput(input: unknown): TuningInput {
+  if (input !== null && typeof input === "object") {
+    const unknown = Object.keys(input).filter((key) => !KNOWN_FIELDS.includes(key));
+    if (unknown.length > 0) throw new InvalidTuningInput(`Invalid input: ${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not supported; the fields are ${KNOWN_FIELDS.join(", ")}`);
+  }
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue.path.join(".") || "input";
+    const value = issue.path.reduce<any>((node, key) => node?.[key as string], input);
+    throw new InvalidTuningInput(`Invalid input: ${field} ${issue.message}${value === undefined ? "" : `, got ${JSON.stringify(value)}`}`);
+  }
+  try {
+    generatePayloads(result.data.num, result.data.payload); // the weighted split must fit num
+  } catch (error) {
+    throw new InvalidTuningInput(`Invalid input: ${(error as Error).message}`);
+  }
+  return result.data;
+}
+
+/** The functions to measure, by architecture. */
+export function targetsOf(input: TuningInput): { architecture?: LambdaArchitecture; functionArn: string }[] {
+  if (input.lambdaARN) return [{ functionArn: input.lambdaARN }];
+  return (["x86_64", "arm64"] as const).flatMap((architecture) => (input.lambdaARNs?.[architecture] ? [{ architecture, functionArn: input.lambdaARNs[architecture]! }] : []));
+}

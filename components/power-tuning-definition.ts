@@ -1,0 +1,75 @@
+/**
+ * The power-tuning state machine (Amazon States Language), built here so tests can validate it:
+ * Initialize -> Publish (one version and alias per memory value, in series) -> Measure (a Map over
+ * every memory value, in parallel) -> CleanUp -> Analyze -> optionally Optimize. Every failure after
+ * Initialize cleans up first, then fails the execution with the error's cause; it never succeeds with an
+ * empty output.
+ */
+export function powerTuningDefinition(taskFunctionArn: string): object {
+  // Throttling and transient service errors of the task function itself are retried.
+  const retry = [
+    {
+      ErrorEquals: ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
+      IntervalSeconds: 2,
+      MaxAttempts: 6,
+      BackoffRate: 2,
+    },
+  ];
+  const task = (step: string, parameters: Record<string, string>, resultPath: string, next: string, onError?: { next: string; resultPath: string }) => ({
+    Type: "Task",
+    Resource: taskFunctionArn,
+    Parameters: { step, ...parameters },
+    ResultPath: resultPath,
+    Retry: retry,
+    ...(onError && { Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: onError.resultPath, Next: onError.next }] }),
+    Next: next,
+  });
+  const plan = { "plan.$": "$.run.plan" };
+  const failed = { next: "CleanUpAfterFailure", resultPath: "$.error" };
+
+  return {
+    Comment: "Power tuning for container-image Lambda functions: memory x architecture, compatible with AWS Lambda Power Tuning's input and output",
+    StartAt: "Initialize",
+    States: {
+      Initialize: task("initialize", { "input.$": "$" }, "$.run", "Publish", { next: "InvalidInput", resultPath: "$.error" }),
+      InvalidInput: { Type: "Fail", Error: "InvalidInput", CausePath: "$.error.Cause" },
+      Publish: task("publish", plan, "$.published", "Measure", failed),
+      Measure: {
+        Type: "Map",
+        ItemsPath: "$.run.points",
+        ItemSelector: { "plan.$": "$.run.plan", "point.$": "$$.Map.Item.Value" },
+        MaxConcurrency: 0,
+        ItemProcessor: {
+          ProcessorConfig: { Mode: "INLINE" },
+          StartAt: "MeasurePoint",
+          States: {
+            MeasurePoint: {
+              Type: "Task",
+              Resource: taskFunctionArn,
+              Parameters: { step: "measure", "plan.$": "$.plan", "point.$": "$.point" },
+              Retry: retry,
+              End: true,
+            },
+          },
+        },
+        ResultPath: "$.measurements",
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "CleanUpAfterFailure" }],
+        Next: "CleanUp",
+      },
+      CleanUp: task("cleanup", plan, "$.cleanup", "Analyze", { next: "CleanUpFailed", resultPath: "$.cleanupError" }),
+      Analyze: task("analyze", { ...plan, "measurements.$": "$.measurements" }, "$.result", "AutoOptimize?", { next: "AnalysisFailed", resultPath: "$.error" }),
+      "AutoOptimize?": {
+        Type: "Choice",
+        Choices: [{ Variable: "$.run.plan.input.autoOptimize", BooleanEquals: true, Next: "Optimize" }],
+        Default: "Done",
+      },
+      Optimize: task("optimize", { ...plan, "result.$": "$.result" }, "$.optimized", "Done", { next: "OptimizeFailed", resultPath: "$.error" }),
+      Done: { Type: "Succeed", OutputPath: "$.result" },
+      CleanUpAfterFailure: task("cleanup", plan, "$.cleanup", "TuningFailed", { next: "CleanUpFailed", resultPath: "$.cleanupError" }),
+      TuningFailed: { Type: "Fail", Error: "TuningFailed", CausePath: "$.error.Cause" },
+      CleanUpFailed: { Type: "Fail", Error: "CleanUpFailed", CausePath: "$.cleanupError.Cause" },
+      AnalysisFailed: { Type: "Fail", Error: "AnalysisFailed", CausePath: "$.error.Cause" },
+      OptimizeFailed: { Type: "Fail", Error: "OptimizeFailed", CausePath: "$.error.Cause" },
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { powerTuningDefinition } from "./power-tuning-definition";
+import { serviceRole } from "./service-role";
+
+export interface PowerTuningArgs {
+  /** The function that runs every step (the app image's power-tuning handler). */
+  taskFunction: { arn: pulumi.Input<string>; role: aws.iam.Role };
+  /** The functions it may tune (and nothing else): their unqualified ARNs. */
+  tunedFunctionArns: pulumi.Input<string>[];
+  /** Days the execution logs are kept. @default 14 */
+  logRetentionDays?: number;
+}
+
+/**
+ * A Step Functions state machine that measures functions at several memory sizes (and both
+ * architectures, through their twins) and recommends one, with execution logs and X-Ray tracing.
+ * The task function may change, version, alias, invoke and clean up exactly the tuned functions.
+ */
+export class PowerTuning extends pulumi.ComponentResource {
+  readonly stateMachineArn: pulumi.Output<string>;
+
+  constructor(name: string, args: PowerTuningArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("graviton:tuning:PowerTuning", name, {}, opts);
+    const parent = { parent: this };
+    const qualified = args.tunedFunctionArns.map((arn) => pulumi.interpolate`${arn}:*`);
+
+    const tunePolicy = new aws.iam.RolePolicy(
+      `${name}-tune-functions`,
+      {
+        role: args.taskFunction.role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "ConfigureVersionAndAlias",
+              Effect: "Allow",
+              Action: [
+                "lambda:GetFunction",
+                "lambda:GetFunctionConfiguration",
+                "lambda:UpdateFunctionConfiguration",
+                "lambda:PublishVersion",
+                "lambda:ListAliases",
+                "lambda:ListVersionsByFunction",
+                "lambda:CreateAlias",
+                "lambda:UpdateAlias",
+                "lambda:DeleteAlias",
+              ],
+              Resource: args.tunedFunctionArns,
+            },
+            // Qualified ARNs only: versions and aliases, never the function itself.
+            { Sid: "InvokeAndDeleteTheVersionsItMade", Effect: "Allow", Action: ["lambda:InvokeFunction", "lambda:DeleteFunction"], Resource: qualified },
+          ],
+        }),
+      },
+      parent,
+    );
+
+    const logs = new aws.cloudwatch.LogGroup(
+      `${name}-executions`,
+      { name: `/aws/vendedlogs/states/${pulumi.getProject()}-${pulumi.getStack()}-${name}`, retentionInDays: args.logRetentionDays ?? 14 },
+      parent,
+    );
+    const { role, policy } = serviceRole(
+      `${name}-state-machine`,
+      "states.amazonaws.com",
+      [
+        { Sid: "RunSteps", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: [args.taskFunction.arn, pulumi.interpolate`${args.taskFunction.arn}:*`] },
+        // Log delivery and X-Ray writes support no resource-level permissions.
+        {
+          Sid: "DeliverExecutionLogs",
+          Effect: "Allow",
+          Action: [
+            "logs:CreateLogDelivery",
+            "logs:GetLogDelivery",
+            "logs:UpdateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:DescribeResourcePolicies",
+            "logs:DescribeLogGroups",
+          ],
+          Resource: "*",
+        },
+        { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], Resource: "*" },
+      ],
+      parent,
+    );
+
+    const stateMachine = new aws.sfn.StateMachine(
+      name,
+      {
+        type: "STANDARD",
+        roleArn: role.arn,
+        definition: pulumi.output(args.taskFunction.arn).apply((arn) => JSON.stringify(powerTuningDefinition(arn))),
+        loggingConfiguration: { level: "ALL", includeExecutionData: true, logDestination: pulumi.interpolate`${logs.arn}:*` },
+        tracingConfiguration: { enabled: true },
+      },
+      { parent: this, dependsOn: [policy, tunePolicy] },
+    );
+
+    this.stateMachineArn = stateMachine.arn;
+    this.registerOutputs({ stateMachineArn: this.stateMachineArn });
+  }
+}

@@ -1,0 +1,141 @@
+import { strict as assert } from "node:assert";
+import { powerTuningDefinition } from "../../components/power-tuning-definition";
+import { choose, PointStatistics } from "../../app/tuning/analysis";
+import { invocationCost } from "../../app/tuning/prices";
+import { decodeVisualization } from "../../app/tuning/visualization";
+import { DurationModel, modelDuration, SimulatedLambda } from "./simulated-lambda";
+import { runStateMachine } from "./state-machine-runner";
+
+const TASK = "arn:aws:lambda:us-east-1:123456789012:function:power-tuning";
+const X86 = "arn:aws:lambda:us-east-1:123456789012:function:primes-x86_64";
+const ARM = "arn:aws:lambda:us-east-1:123456789012:function:primes";
+const model: DurationModel = { workMs: 400, overheadMs: 20, arm64Factor: 0.75, minimumMemoryMb: 256, logFormat: "Text" };
+const POWER_VALUES = [128, 256, 512, 1024, 1769, 3008];
+
+describe("power tuning, end to end (state machine definition run locally, Lambda simulated)", function () {
+  this.timeout(30_000);
+  let lambda: SimulatedLambda;
+  let handler: (event: unknown) => Promise<unknown>;
+
+  before(() => {
+    process.env.AWS_REGION = "us-east-1";
+    ({ handler } = require("../../app/handlers/power-tuning"));
+  });
+  beforeEach(() => {
+    lambda?.mock.restore();
+    lambda = new SimulatedLambda(model).addFunction(X86, "x86_64").addFunction(ARM, "arm64");
+  });
+  after(() => lambda?.mock.restore());
+
+  const run = (input: object) =>
+    runStateMachine(powerTuningDefinition(TASK), input, async (resource, parameters) => {
+      assert.equal(resource, TASK);
+      return JSON.parse(JSON.stringify(await handler(parameters))); // Step Functions passes JSON
+    });
+
+  /** What the model implies: each point's duration and cost, without noise, and the strategy's choice. */
+  function expectedChoice(architectures: ("arm64" | "x86_64")[], strategy: "cost" | "speed" | "balanced", weight = 0.5) {
+    const points: PointStatistics[] = architectures.flatMap((architecture) =>
+      POWER_VALUES.filter((memory) => memory >= model.minimumMemoryMb).map((memoryMb) => {
+        const duration = Math.round(modelDuration(model, memoryMb, architecture) * 100) / 100;
+        return {
+          memoryMb,
+          architecture,
+          averageDurationMs: duration,
+          averageCostUsd: invocationCost(Math.ceil(duration), memoryMb, architecture, "us-east-1"),
+          totalCostUsd: 0,
+          invocations: 5,
+          failures: 0,
+          coldStarts: { count: 0 },
+          status: "ok" as const,
+        };
+      }),
+    );
+    const chosen = choose(points, strategy, weight);
+    return { architecture: chosen.architecture, power: chosen.memoryMb };
+  }
+
+  for (const strategy of ["cost", "speed", "balanced"] as const) {
+    it(`${strategy}: recommends what the duration model implies, across both architectures, and cleans up`, async () => {
+      const outcome = await run({ lambdaARNs: { x86_64: X86, arm64: ARM }, powerValues: POWER_VALUES, num: 5, strategy, payload: { queryStringParameters: { max: "1000000" } } });
+      assert.equal(outcome.status, "SUCCEEDED", JSON.stringify(outcome));
+      const output = (outcome as any).output;
+      assert.deepEqual({ architecture: output.architecture, power: output.power }, expectedChoice(["x86_64", "arm64"], strategy));
+      assert.equal(output.comparison.recommendation.architecture, "arm64", "the model makes arm64 faster and cheaper");
+      assert.ok(output.comparison.recommendation.versusOtherArchitectureAtSameMemory.fasterPercent > 20);
+      assert.deepEqual(output.failedPowerValues.map((failed: any) => [failed.power, failed.error]), [
+        [128, "Runtime.OutOfMemory: Runtime exited with error: signal: killed"],
+        [128, "Runtime.OutOfMemory: Runtime exited with error: signal: killed"],
+      ]);
+      assert.equal(decodeVisualization(output.comparison.visualization).length, 2);
+      for (const fn of lambda.functions.values()) {
+        assert.deepEqual([fn.memory, fn.description, [...fn.aliases.keys()], fn.versions.size], [1024, "the original description", ["live"], 0], "restored, nothing left");
+      }
+    });
+  }
+
+  it("is compatible with the original's single-function input and output (and JSON logs, and dry runs)", async () => {
+    lambda = (lambda.mock.restore(), new SimulatedLambda({ ...model, logFormat: "JSON" }).addFunction(ARM, "arm64"));
+    const outcome = await run({ lambdaARN: ARM, powerValues: [512, 1024], num: 5, strategy: "speed", includeOutputResults: true });
+    const output = (outcome as any).output;
+    assert.deepEqual(Object.keys(output.stateMachine).sort(), ["executionCost", "lambdaCost", "visualization"]);
+    assert.deepEqual([output.power, output.architecture, output.comparison], [1024, "arm64", undefined]);
+    assert.equal(output.stats.length, 2);
+    assert.equal(output.stats[0].coldStarts.count, 1, "the first invocation of each alias is a cold start");
+    assert.ok(output.stateMachine.lambdaCost > 0 && output.stateMachine.executionCost > 0);
+    const dry = await run({ lambdaARN: ARM, powerValues: [512], num: 5, dryRun: true });
+    assert.equal((dry as any).output.power, 512);
+    assert.equal([...lambda.functions.get(ARM)!.invocations].length, 5 * 2 + 1, "a dry run invokes once");
+  });
+
+  it("measures cold starts only, with a fresh version per invocation, when asked", async () => {
+    const outcome = await run({ lambdaARN: ARM, powerValues: [512], num: 5, onlyColdStarts: true, includeOutputResults: true });
+    assert.equal((outcome as any).output.stats[0].coldStarts.count, 5);
+    assert.equal(lambda.functions.get(ARM)!.versions.size, 0, "every version it made is deleted");
+  });
+
+  it("applies the result when autoOptimize is set, with an alias when asked", async () => {
+    const outcome = await run({ lambdaARN: ARM, powerValues: [512, 1769], num: 5, strategy: "speed", autoOptimize: true, autoOptimizeAlias: "tuned" });
+    assert.equal(outcome.status, "SUCCEEDED");
+    const fn = lambda.functions.get(ARM)!;
+    assert.equal(fn.memory, 1769);
+    assert.equal(fn.versions.get(fn.aliases.get("tuned")!)?.memory, 1769);
+  });
+
+  it("fails with a clear cause on invalid input, naming the field and the rule, and touches nothing", async () => {
+    const outcome = await run({ lambdaARN: ARM, num: 3 });
+    assert.deepEqual([outcome.status, (outcome as any).error], ["FAILED", "InvalidInput"]);
+    assert.match((outcome as any).cause, /Invalid input: num must be at least 5 \(the trimmed mean needs a sample\), got 3/);
+    assert.ok(!lambda.calls.includes("UpdateFunctionConfiguration"));
+    const mismatch = await run({ lambdaARNs: { arm64: X86 }, num: 5 });
+    assert.match((mismatch as any).cause, /lambdaARNs\.arm64 names .*primes-x86_64, which runs on x86_64/);
+  });
+
+  it("fails (never succeeds empty) when every memory value fails, after cleaning up and restoring", async () => {
+    const outcome = await run({ lambdaARN: ARM, powerValues: [128], num: 5 });
+    assert.deepEqual([outcome.status, (outcome as any).error], ["FAILED", "AnalysisFailed"]);
+    assert.match((outcome as any).cause, /Every memory value failed/);
+    const fn = lambda.functions.get(ARM)!;
+    assert.deepEqual([fn.memory, [...fn.aliases.keys()], fn.versions.size], [1024, ["live"], 0]);
+  });
+
+  for (const [command, afterCalls] of [["PublishVersion", 1], ["Invoke", 7], ["CreateAlias", 1]] as const) {
+    it(`cleans up and restores after a failure in ${command}, then fails with its cause`, async () => {
+      lambda.failOn = { command, afterCalls, error: new Error(`simulated ${command} failure`) };
+      const outcome = await run({ lambdaARN: ARM, powerValues: [256, 512, 1024], num: 5 });
+      assert.deepEqual([outcome.status, (outcome as any).error], ["FAILED", "TuningFailed"]);
+      assert.match((outcome as any).cause, new RegExp(`simulated ${command} failure`));
+      assert.ok(outcome.path.includes("CleanUpAfterFailure"));
+      const fn = lambda.functions.get(ARM)!;
+      assert.deepEqual([fn.memory, fn.description, [...fn.aliases.keys()], fn.versions.size], [1024, "the original description", ["live"], 0]);
+    });
+  }
+
+  it("reports a cleanup that could not finish as the failure, naming what is left", async () => {
+    lambda.failOn = { command: "DeleteFunction", error: new Error("AccessDenied") };
+    const outcome = await run({ lambdaARN: ARM, powerValues: [512], num: 5 });
+    assert.deepEqual([outcome.status, (outcome as any).error], ["FAILED", "CleanUpFailed"]);
+    assert.match((outcome as any).cause, /Cleanup left work undone \(fix by hand\): version 1: AccessDenied/);
+    assert.equal(lambda.functions.get(ARM)!.memory, 1024, "the configuration is restored even so");
+  });
+});
