@@ -13,7 +13,8 @@ const TUNED = ["arn:aws:lambda:us-east-1:123456789012:function:primes", "arn:aws
 describe("PowerTuning", () => {
   it("builds a definition that is valid Amazon States Language (asl-validator), and the validator does catch a broken one", async () => {
     const definition = powerTuningDefinition(TASK) as any;
-    assert.deepEqual(await validate(definition), { isValid: true, errors: [] });
+    const result = await validate(definition);
+    assert.deepEqual([result.isValid, result.errors], [true, []]);
     const broken = structuredClone(definition);
     broken.States.Publish.Next = "NoSuchState";
     assert.equal((await validate(broken)).isValid, false);
