@@ -131,6 +131,25 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
     });
   }
 
+  it("publishes in series: update, wait until updated, publish a version, alias it; one memory value after the other", async () => {
+    const { LambdaClient } = await import("@aws-sdk/client-lambda");
+    const { initialize, publish } = await import("../../app/tuning/tuner");
+    const client = new LambdaClient({ region: "us-east-1" });
+    const plan = await initialize(client, { lambdaARN: ARM, powerValues: [512, 1024], num: 5 });
+    lambda.calls.length = 0;
+    const published = await publish(client, plan);
+    const cycle = ["UpdateFunctionConfiguration", "GetFunction", "PublishVersion", "CreateAlias"];
+    assert.deepEqual(lambda.calls, [...cycle, ...cycle]);
+    assert.deepEqual(published, [
+      { alias: `${ARM}:graviton-tuning-512`, version: "1" },
+      { alias: `${ARM}:graviton-tuning-1024`, version: "2" },
+    ]);
+    lambda.functions.get(ARM)!.aliases.delete("graviton-tuning-1024");
+    lambda.calls.length = 0;
+    await publish(client, plan); // an interrupted run left graviton-tuning-512: it is updated, not duplicated
+    assert.deepEqual(lambda.calls, [...cycle, "UpdateAlias", ...cycle]);
+  });
+
   it("reports a cleanup that could not finish as the failure, naming what is left", async () => {
     lambda.failOn = { command: "DeleteFunction", error: new Error("AccessDenied") };
     const outcome = await run({ lambdaARN: ARM, powerValues: [512], num: 5 });
