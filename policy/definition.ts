@@ -26,6 +26,7 @@ export const TYPES = {
   apiRoute: "aws:apigatewayv2/route:Route",
   sqsQueue: "aws:sqs/queue:Queue",
   eventSourceMapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+  stateMachine: "aws:sfn/stateMachine:StateMachine",
   rdsInstance: "aws:rds/instance:Instance",
   rdsProxy: "aws:rds/proxy:Proxy",
   securityGroup: "aws:ec2/securityGroup:SecurityGroup",

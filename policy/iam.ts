@@ -19,6 +19,16 @@ const RESOURCE_WILDCARD_ONLY = new Set([
   "logs:ListLogDeliveries",
   "logs:PutResourcePolicy",
 ]);
+/** Lambda actions that change what a function runs or delete it. */
+const LAMBDA_MANAGEMENT = new Set([
+  "lambda:UpdateFunctionConfiguration",
+  "lambda:UpdateFunctionCode",
+  "lambda:PublishVersion",
+  "lambda:CreateAlias",
+  "lambda:UpdateAlias",
+  "lambda:DeleteAlias",
+  "lambda:DeleteFunction",
+]);
 /** One API's stage connections: no wildcard in the API id or the stage. */
 const SCOPED_CONNECTIONS = /^arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9-]+\/[A-Za-z0-9_-]+\/POST\/@connections\/\*$/;
 const READ_ONLY = /^[a-z0-9-]+:(Get|List|Describe|BatchGet|Head|View|Search)/;
@@ -92,6 +102,25 @@ export const iamPolicies: GravitonPolicy[] = [
           .filter((statement) => statement.effect === "Allow" && statement.actions.some((action) => ["execute-api:ManageConnections", "execute-api:*"].includes(action)))
           .flatMap((statement) => statement.resources.filter((resource) => !SCOPED_CONNECTIONS.test(resource)));
         if (broad.length > 0) report(`The ${label} allows ManageConnections on ${broad.join(", ")}.`);
+      }
+    },
+  },
+  {
+    name: "iam-lambda-management-scoped",
+    description: "Permissions that change, version or delete Lambda functions (power tuning needs them) name the functions, with no wildcard, and delete only versions (qualified ARNs), never a whole function.",
+    enforcementLevel: "mandatory",
+    howToFix: "List the functions to tune in graviton-platform:tuning.functions; PowerTuning grants on exactly those.",
+    validateResource: (args, report) => {
+      for (const [label, document] of documentsOf(args)) {
+        for (const statement of statementsOf(document).filter((candidate) => candidate.effect === "Allow")) {
+          const managing = statement.actions.filter((action) => LAMBDA_MANAGEMENT.has(action) || action === "lambda:*");
+          const loose = managing.length > 0 ? statement.resources.filter((resource) => !/:function:[A-Za-z0-9_-]+(:\*)?$/.test(resource)) : [];
+          if (loose.length > 0) report(`The ${label} allows ${managing.join(", ")} on ${loose.join(", ")}.`);
+          if (statement.actions.includes("lambda:DeleteFunction")) {
+            const whole = statement.resources.filter((resource) => /:function:[A-Za-z0-9_-]+$/.test(resource));
+            if (whole.length > 0) report(`The ${label} allows deleting the whole function ${whole.join(", ")}, not only its versions.`);
+          }
+        }
       }
     },
   },

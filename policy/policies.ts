@@ -7,6 +7,7 @@ import { ecrPolicies } from "./ecr";
 import { iamPolicies } from "./iam";
 import { lambdaPolicies } from "./lambda";
 import { rdsPolicies } from "./rds";
+import { sfnPolicies } from "./sfn";
 import { sqsPolicies } from "./sqs";
 
 /** Every policy of the pack, one file per service. */
@@ -20,4 +21,5 @@ export const policies: GravitonPolicy[] = [
   ...rdsPolicies,
   ...ec2Policies,
   ...sqsPolicies,
+  ...sfnPolicies,
 ];

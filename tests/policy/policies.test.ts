@@ -240,6 +240,32 @@ const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: Resou
     ],
     message: /allows ManageConnections on arn:aws:execute-api:us-east-1:123456789012:\*\/\*\/POST\/@connections\/\*/,
   },
+  "sfn-logging": {
+    compliant: [resource("aws:sfn/stateMachine:StateMachine", { name: "tuning", loggingConfiguration: { level: "ALL", logDestination: "arn:aws:logs:us-east-1:1:log-group:x:*" } })],
+    violating: [resource("aws:sfn/stateMachine:StateMachine", { name: "tuning", loggingConfiguration: { level: "OFF" } })],
+    message: /State machine tuning does not log its executions/,
+  },
+  "sfn-tracing": {
+    compliant: [resource("aws:sfn/stateMachine:StateMachine", { name: "tuning", tracingConfiguration: { enabled: true } })],
+    violating: [resource("aws:sfn/stateMachine:StateMachine", { name: "tuning" })],
+    message: /State machine tuning is not traced/,
+  },
+  "iam-lambda-management-scoped": {
+    compliant: [
+      resource("aws:iam/rolePolicy:RolePolicy", {
+        policy: document([
+          { Effect: "Allow", Action: ["lambda:UpdateFunctionConfiguration", "lambda:PublishVersion"], Resource: ["arn:aws:lambda:us-east-1:123456789012:function:primes"] },
+          { Effect: "Allow", Action: ["lambda:InvokeFunction", "lambda:DeleteFunction"], Resource: ["arn:aws:lambda:us-east-1:123456789012:function:primes:*"] },
+        ]),
+      }),
+    ],
+    violating: [
+      resource("aws:iam/rolePolicy:RolePolicy", {
+        policy: document([{ Effect: "Allow", Action: ["lambda:UpdateFunctionConfiguration"], Resource: "arn:aws:lambda:us-east-1:123456789012:function:*" }]),
+      }),
+    ],
+    message: /allows lambda:UpdateFunctionConfiguration on arn:aws:lambda:us-east-1:123456789012:function:\*/,
+  },
   "sg-no-public-postgres": {
     compliant: [
       resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { referencedSecurityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 5432, toPort: 5432 }),
@@ -289,6 +315,14 @@ describe("policy pack", () => {
       assert.equal((await runPolicies(functions, {}, policy)).violations.length, 1);
       assert.deepEqual((await runPolicies(functions, { "capacity-unreserved-headroom": { accountConcurrencyLimit: 2000 } }, policy)).violations, []);
     });
+  });
+
+  it("iam-lambda-management-scoped refuses deleting a whole function", async () => {
+    const policy = resource("aws:iam/rolePolicy:RolePolicy", {
+      policy: document([{ Effect: "Allow", Action: "lambda:DeleteFunction", Resource: "arn:aws:lambda:us-east-1:123456789012:function:primes" }]),
+    });
+    const { violations } = await runPolicies([policy], {}, named("iam-lambda-management-scoped"));
+    assert.match(violations[0]?.message ?? "", /deleting the whole function arn:aws:lambda:us-east-1:123456789012:function:primes, not only its versions/);
   });
 
   it("sg-no-public-postgres finds 5432 open to the internet however the rule is written", async () => {
