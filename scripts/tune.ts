@@ -1,0 +1,115 @@
+// npm run tune -- --stack dev --function primes [--compare-architectures] [--num 20] [--payload JSON]
+//                [--strategy cost|speed|balanced] [--power-values 128,512,1024] [--chart FILE]
+// npm run tune -- --from-output FILE [--chart FILE]
+// Starts the stack's power-tuning state machine on a function (and its twin, to compare architectures),
+// shows progress, then prints a table (memory x architecture), the recommendation and the links, and
+// writes an SVG chart. --from-output renders an existing execution output (ours, or AWS Lambda Power
+// Tuning's) without AWS.
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { readFileSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
+import { chartSvg, pointsOfOutput, recommendationOf, tableOf } from "./tuning-report";
+
+const USAGE =
+  "usage: npm run tune -- --stack <name> --function <name> [--compare-architectures] [--num N] [--payload JSON] [--strategy cost|speed|balanced] [--power-values 128,512,...] [--chart FILE]\n" +
+  "       npm run tune -- --from-output FILE [--chart FILE]";
+
+export interface TuneDependencies {
+  outputs(stack: string): StackOutputs;
+  sfn: SFNClient;
+  /** Between progress checks. @default 5 s */
+  pollIntervalMs?: number;
+  /** Progress checks before giving up watching. @default 720 (an hour at 5 s) */
+  maxPolls?: number;
+}
+
+export async function main(argv: string[], write: (text: string) => void, deps: TuneDependencies): Promise<number> {
+  let options;
+  try {
+    options = parseArgs({
+      args: argv,
+      options: {
+        stack: { type: "string" },
+        function: { type: "string" },
+        "compare-architectures": { type: "boolean" },
+        num: { type: "string", default: "20" },
+        payload: { type: "string" },
+        strategy: { type: "string", default: "cost" },
+        "power-values": { type: "string" },
+        chart: { type: "string" },
+        "from-output": { type: "string" },
+      },
+    }).values;
+    if (!options["from-output"] && (!options.stack || !options.function)) throw new Error("--stack and --function are required (or --from-output FILE)");
+  } catch (error) {
+    write(`tune: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+
+  let output: any;
+  let name = options.function ?? "function";
+  try {
+    if (options["from-output"]) {
+      output = JSON.parse(readFileSync(options["from-output"], "utf8"));
+      name = options["from-output"].replace(/.*\//, "").replace(/\.json$/, "");
+    } else {
+      const input = executionInput(options, deps.outputs(options.stack!), options.stack!);
+      const stateMachineArn = requiredOutput(deps.outputs(options.stack!), "tuningStateMachineArn", options.stack!);
+      const { executionArn } = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
+      write(`Started ${executionArn}\n`);
+      output = await waitForOutput(deps, executionArn!, write);
+      if (output === undefined) return 1;
+    }
+    write(`\n${tableOf(pointsOfOutput(output))}\n\n${recommendationOf(output)}\n`);
+    const chart = options.chart ?? `tuning-${name}.svg`;
+    writeFileSync(chart, await chartSvg(pointsOfOutput(output), `Power tuning: ${name}`));
+    write(`Chart written to ${chart}\n`);
+    return 0;
+  } catch (error) {
+    write(`tune: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** The execution input for a function of the stack (and its twin), from the stack's outputs. */
+function executionInput(options: Record<string, any>, outputs: StackOutputs, stack: string) {
+  const fn = outputs.lambdaFunctions?.[options.function];
+  if (!fn) throw new Error(`Stack "${stack}" has no function ${options.function}; it has ${Object.keys(outputs.lambdaFunctions ?? {}).join(", ")}`);
+  const payload = options.payload === undefined ? {} : JSON.parse(options.payload);
+  const common = {
+    num: Number(options.num),
+    payload,
+    strategy: options.strategy,
+    includeOutputResults: true,
+    ...(options["power-values"] && { powerValues: String(options["power-values"]).split(",").map(Number) }),
+  };
+  if (!options["compare-architectures"]) return { lambdaARN: fn.arn, ...common };
+  if (!fn.twin) {
+    throw new Error(
+      `${options.function} has no twin on the other architecture: set graviton-platform:functions.${options.function}.compareArchitectures to true and pulumi up`,
+    );
+  }
+  return { lambdaARNs: { [fn.architecture]: fn.arn, [fn.twin.architecture]: fn.twin.arn }, ...common };
+}
+
+async function waitForOutput(deps: TuneDependencies, executionArn: string, write: (text: string) => void): Promise<any> {
+  const started = Date.now();
+  for (let poll = 0; poll < (deps.maxPolls ?? 720); poll++) {
+    const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status === "SUCCEEDED") return JSON.parse(execution.output ?? "{}");
+    if (execution.status !== "RUNNING") {
+      write(`The execution ended ${execution.status}: ${execution.error ?? ""} ${execution.cause ?? ""}\n`);
+      return undefined;
+    }
+    write(`  running, ${Math.round((Date.now() - started) / 1000)} s\n`);
+    await sleep(deps.pollIntervalMs ?? 5000);
+  }
+  write(`Still running; follow it in the Step Functions console: ${executionArn}\n`);
+  return undefined;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), (text) => process.stdout.write(text), { outputs: readStackOutputs, sfn: new SFNClient({}) }).then((code) => process.exit(code));
+}

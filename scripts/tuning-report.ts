@@ -1,0 +1,83 @@
+// Turns a power-tuning execution's output (this platform's, or AWS Lambda Power Tuning's) into a table
+// and a chart of duration and cost against memory, per architecture.
+import { decodeVisualization, type VisualizedPoint } from "../app/tuning/visualization";
+
+export interface ReportPoint extends VisualizedPoint {
+  series: string;
+}
+
+/**
+ * Every measured point of an output: from its per-point stats when it has them (includeOutputResults),
+ * otherwise from its visualization link(s), which carry every point.
+ */
+export function pointsOfOutput(output: any): ReportPoint[] {
+  if (Array.isArray(output?.stats) && output.stats.length > 0 && "averageDurationMs" in output.stats[0]) {
+    return output.stats
+      .filter((point: any) => point.status === "ok")
+      .map((point: any) => ({ series: point.architecture, memoryMb: point.memoryMb, durationMs: point.averageDurationMs, costUsd: point.averageCostUsd }));
+  }
+  const link: string | undefined = output?.comparison?.visualization ?? output?.stateMachine?.visualization;
+  if (!link) throw new Error("The output has neither per-point stats nor a visualization link: is it a power-tuning execution's output?");
+  return decodeVisualization(link).flatMap(({ label, points }) => points.map((point) => ({ series: label ?? output.architecture ?? "function", ...point })));
+}
+
+const usd = (value: number) => `$${value.toPrecision(3)}`;
+
+/** A text table, memory x series: average duration and cost. */
+export function tableOf(points: ReportPoint[]): string {
+  const series = [...new Set(points.map((point) => point.series))];
+  const memories = [...new Set(points.map((point) => point.memoryMb))].sort((a, b) => a - b);
+  const header = ["memory", ...series.flatMap((name) => [`${name} duration`, `${name} cost`])];
+  const rows = memories.map((memory) => [
+    `${memory} MB`,
+    ...series.flatMap((name) => {
+      const point = points.find((candidate) => candidate.series === name && candidate.memoryMb === memory);
+      return point ? [`${point.durationMs.toFixed(1)} ms`, usd(point.costUsd)] : ["-", "-"];
+    }),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ");
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
+}
+
+/** What the recommendation says, in a sentence, with the links. */
+export function recommendationOf(output: any): string {
+  const lines = [`Recommended: ${output.power} MB${output.architecture ? ` on ${output.architecture}` : ""} (${output.duration?.toFixed?.(1) ?? output.duration} ms, ${usd(output.cost)} per invocation).`];
+  const versus = output.comparison?.recommendation?.versusOtherArchitectureAtSameMemory;
+  if (versus) {
+    lines.push(
+      `At ${output.power} MB, ${output.architecture} is ${Math.abs(versus.fasterPercent)}% ${versus.fasterPercent >= 0 ? "faster" : "slower"} and ${Math.abs(versus.cheaperPercent)}% ${versus.cheaperPercent >= 0 ? "cheaper" : "more expensive"} than ${versus.architecture}.`,
+    );
+  }
+  for (const failed of output.failedPowerValues ?? []) lines.push(`Left out: ${failed.power} MB on ${failed.architecture} failed (${failed.error}).`);
+  if (output.stateMachine) {
+    lines.push(`This run cost ${usd(output.stateMachine.lambdaCost)} in Lambda and ${usd(output.stateMachine.executionCost)} in Step Functions.`);
+    lines.push(`Chart: ${output.comparison?.visualization ?? output.stateMachine.visualization}`);
+  }
+  return lines.join("\n");
+}
+
+// A real dynamic import: vega and vega-lite are ES modules with top-level await.
+const importModule = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<any>;
+
+/** An SVG chart (vega-lite): duration and cost against memory, one line per architecture. */
+export async function chartSvg(points: ReportPoint[], title: string): Promise<string> {
+  const [vega, vegaLite] = await Promise.all([importModule("vega"), importModule("vega-lite")]);
+  const panel = (field: "durationMs" | "costUsd", axis: string) => ({
+    width: 420,
+    height: 260,
+    mark: { type: "line", point: true },
+    encoding: {
+      x: { field: "memoryMb", type: "quantitative", title: "memory (MB)" },
+      y: { field, type: "quantitative", title: axis, ...(field === "costUsd" && { axis: { format: ".2e" } }) },
+      color: { field: "series", type: "nominal", title: "architecture" },
+    },
+  });
+  const spec = {
+    title,
+    data: { values: points },
+    hconcat: [panel("durationMs", "average duration (ms)"), panel("costUsd", "average cost per invocation (USD)")],
+  };
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" });
+  return view.toSVG();
+}

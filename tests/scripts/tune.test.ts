@@ -1,0 +1,119 @@
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { mockClient } from "aws-sdk-client-mock";
+import { strict as assert } from "node:assert";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Measurement } from "../../app/tuning/analysis";
+import { parseTuningInput } from "../../app/tuning/input";
+import { tuningResult } from "../../app/tuning/result";
+import { visualizationUrl } from "../../app/tuning/visualization";
+import { main } from "../../scripts/tune";
+
+const ARM = "arn:aws:lambda:us-east-1:123456789012:function:primes";
+const X86 = "arn:aws:lambda:us-east-1:123456789012:function:primes-x86_64";
+
+/** An output of this platform's state machine: both architectures, every point. */
+function ourOutput() {
+  const plan = {
+    input: parseTuningInput({ lambdaARNs: { arm64: ARM, x86_64: X86 }, num: 5, powerValues: [512, 1024, 2048], includeOutputResults: true }),
+    targets: [
+      { functionArn: X86, architecture: "x86_64" as const, originalMemoryMb: 1024, originalDescription: "" },
+      { functionArn: ARM, architecture: "arm64" as const, originalMemoryMb: 1024, originalDescription: "" },
+    ],
+    region: "us-east-1",
+    runId: "test",
+  };
+  const measurements: Measurement[] = plan.targets.flatMap(({ architecture }) =>
+    [512, 1024, 2048].map((memoryMb) => {
+      const duration = ((400 * 1769) / Math.min(memoryMb, 1769) + 20) * (architecture === "arm64" ? 0.75 : 1);
+      return { memoryMb, architecture, invocations: Array.from({ length: 5 }, () => ({ report: { durationMs: duration, billedDurationMs: Math.ceil(duration), memorySizeMb: memoryMb, maxMemoryUsedMb: 90 } })) };
+    }),
+  );
+  return JSON.parse(JSON.stringify(tuningResult(plan, measurements)));
+}
+
+describe("npm run tune", function () {
+  this.timeout(30_000);
+  let dir: string;
+  let printed: string;
+  const sfn = mockClient(SFNClient);
+  const outputs = {
+    tuningStateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:tuning",
+    lambdaFunctions: { primes: { arn: ARM, architecture: "arm64", twin: { arn: X86, architecture: "x86_64" } }, "number-fact": { arn: `${ARM}-nf`, architecture: "arm64" } },
+  };
+  const run = (...argv: string[]) =>
+    main(argv, (text) => void (printed += text), { outputs: () => outputs, sfn: new SFNClient({ region: "us-east-1" }), pollIntervalMs: 1, maxPolls: 5 });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "tune-"));
+    printed = "";
+    sfn.reset();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("renders an output of AWS Lambda Power Tuning from its visualization link alone (table and SVG chart)", async () => {
+    const original = {
+      power: 1024,
+      cost: 0.00006489,
+      duration: 3870.76,
+      stateMachine: {
+        executionCost: 0.00045,
+        lambdaCost: 0.0012,
+        visualization: visualizationUrl([
+          { memoryMb: 128, durationMs: 36555.39, costUsd: 0.00007612 },
+          { memoryMb: 256, durationMs: 18441.58, costUsd: 0.00007696 },
+          { memoryMb: 512, durationMs: 8539.34, costUsd: 0.00007155 },
+          { memoryMb: 1024, durationMs: 3870.76, costUsd: 0.00006489 },
+        ]),
+      },
+    };
+    const file = join(dir, "original.json");
+    writeFileSync(file, JSON.stringify(original));
+    assert.equal(await run("--from-output", file, "--chart", join(dir, "chart.svg")), 0);
+    assert.match(printed, /memory\s+function duration\s+function cost/);
+    assert.match(printed, /128 MB\s+36555\.4 ms\s+\$0\.0000761\n/);
+    assert.match(printed, /Recommended: 1024 MB \(3870\.8 ms, \$0\.0000649 per invocation\)/);
+    const svg = readFileSync(join(dir, "chart.svg"), "utf8");
+    assert.match(svg, /^<svg/);
+    assert.match(svg, /average duration \(ms\)/);
+  });
+
+  it("renders this platform's comparison output: memory x architecture, and how much better the pick is", async () => {
+    const file = join(dir, "ours.json");
+    writeFileSync(file, JSON.stringify(ourOutput()));
+    assert.equal(await run("--from-output", file, "--chart", join(dir, "ours.svg")), 0);
+    assert.match(printed, /memory\s+x86_64 duration\s+x86_64 cost\s+arm64 duration\s+arm64 cost/);
+    assert.match(printed, /Recommended: 512 MB on arm64/);
+    assert.match(printed, /At 512 MB, arm64 is 25% faster and \d+(\.\d)?% cheaper than x86_64\./);
+    assert.match(readFileSync(join(dir, "ours.svg"), "utf8"), /arm64/);
+  });
+
+  it("starts the stack's state machine on a function and its twin, follows it, and reports", async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: "arn:aws:states:us-east-1:123456789012:execution:tuning:1" });
+    sfn.on(DescribeExecutionCommand).resolvesOnce({ status: "RUNNING" }).resolves({ status: "SUCCEEDED", output: JSON.stringify(ourOutput()) });
+    const chart = join(dir, "run.svg");
+    assert.equal(await run("--stack", "dev", "--function", "primes", "--compare-architectures", "--num", "10", "--payload", '{"queryStringParameters":{"max":"1000000"}}', "--chart", chart), 0);
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!);
+    assert.deepEqual(input, {
+      lambdaARNs: { arm64: ARM, x86_64: X86 },
+      num: 10,
+      payload: { queryStringParameters: { max: "1000000" } },
+      strategy: "cost",
+      includeOutputResults: true,
+    });
+    assert.match(printed, /running, \d+ s\n/);
+    assert.match(printed, /Recommended: 512 MB on arm64/);
+    assert.match(printed, /Chart written to .*run\.svg/);
+  });
+
+  it("says what to do when the function has no twin to compare with, and reports a failed execution", async () => {
+    assert.equal(await run("--stack", "dev", "--function", "number-fact", "--compare-architectures"), 1);
+    assert.match(printed, /number-fact has no twin on the other architecture: set graviton-platform:functions\.number-fact\.compareArchitectures to true/);
+    printed = "";
+    sfn.on(StartExecutionCommand).resolves({ executionArn: "arn:x" });
+    sfn.on(DescribeExecutionCommand).resolves({ status: "FAILED", error: "InvalidInput", cause: "Invalid input: num must be at least 5" });
+    assert.equal(await run("--stack", "dev", "--function", "primes", "--num", "3"), 1);
+    assert.match(printed, /The execution ended FAILED: InvalidInput Invalid input: num must be at least 5/);
+  });
+});
