@@ -83,6 +83,10 @@ describe("stack config", () => {
     it("maximum concurrency below SQS's minimum of 2", () => rejects({ jobs: { maximumConcurrency: 1 } }, "jobs.maximumConcurrency must be a whole number from 2 to 1000", "got 1"));
     it("a filter pattern on something SQS records do not have", () =>
       rejects({ jobs: { filterPatterns: [{ detail: { type: ["x"] } }] } }, "jobs.filterPatterns.0 must be a filter pattern on body, attributes"));
+    it("a function to tune that the app does not have, or the tuner itself", () => {
+      rejects({ tuning: { functions: ["prime"] } }, "graviton-platform:tuning.functions.0 must name functions of app/functions.ts", 'got "prime"');
+      rejects({ tuning: { functions: ["power-tuning"] } }, "tuning.functions.0 must name functions");
+    });
     it("every problem at once, not just the first", () =>
       rejects({ architecture: "arm", functions: { primes: { memory: 64 } } }, "graviton-platform:architecture", "functions.primes.memory"));
   });
