@@ -10,6 +10,14 @@ const appDir = dirname(fileURLToPath(import.meta.url));
 const outdir = process.env.APP_DIST_DIR ?? join(appDir, "dist");
 const handlers = readdirSync(join(appDir, "handlers")).filter((file) => file.endsWith(".ts"));
 
+/** Resolves the SDK's credential provider chains to the environment provider (lambda-credentials.mjs). */
+const lambdaCredentials = {
+  name: "lambda-credentials",
+  setup(build) {
+    build.onResolve({ filter: /^@aws-sdk\/(credential-providers|credential-provider-node)$/ }, () => ({ path: join(appDir, "lambda-credentials.mjs") }));
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   entryPoints: handlers.map((file) => join(appDir, "handlers", file)),
@@ -26,6 +34,7 @@ const result = await build({
   // The AWS SDK v3 in the runtime is not pinned to our tested versions: bundle what we use.
   // Some dependencies still call require(); give ESM bundles a require that works.
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+  plugins: [lambdaCredentials],
   logLevel: "warning",
 });
 
