@@ -49,6 +49,16 @@ describe("app bundles (what the image's final stage copies)", function () {
     });
   }
 
+  it("carries only the environment credential provider, not the SDK's whole chain (no SSO, profile, process or container providers)", () => {
+    for (const file of ["worker.mjs", "get-job.mjs", "power-tuning.mjs"]) {
+      const code = readFileSync(join(dist, file), "utf8");
+      for (const marker of ["sso_start_url", "credential_process", "web_identity_token_file", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]) {
+        assert.ok(!code.includes(marker), `${file} bundles a credential provider that reads ${marker}`);
+      }
+      assert.ok(code.includes("AWS_SECRET_ACCESS_KEY"), `${file} reads credentials from the environment`);
+    }
+  });
+
   it("runs in a fresh Node process the way the Lambda runtime loads it (as an ES module)", () => {
     const event = httpEvent({ method: "GET", path: "/primes", query: { max: "1000" } });
     const script = `import { handler } from ${JSON.stringify(join(dist, "primes.mjs"))};
