@@ -29,8 +29,11 @@ export class JobOwnershipError extends Error {
   override readonly name = "JobOwnershipError";
 }
 
-const COLUMNS = `id, owner, type, input, status, result, error, attempts,
-  created_at AS "createdAt", updated_at AS "updatedAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+/** The columns of a Job, from `table` (an alias, when the statement joins another relation). */
+const columns = (table = "jobs") =>
+  ["id", "owner", "type", "input", "status", "result", "error", "attempts"].map((column) => `${table}.${column}`).join(", ") +
+  `, ${table}.created_at AS "createdAt", ${table}.updated_at AS "updatedAt", ${table}.started_at AS "startedAt", ${table}.finished_at AS "finishedAt"`;
+const COLUMNS = columns();
 
 /**
  * Records a job unless its id is already recorded (a redelivered message, or a second submitter
@@ -59,7 +62,7 @@ export async function claimJobs(db: Queryable, jobs: NewJob[]): Promise<Map<stri
      SELECT id, owner, type, input, 'running', 1, now() FROM jsonb_to_recordset($1) AS claim(id text, owner text, type text, input jsonb)
      ON CONFLICT (id) DO UPDATE SET status = 'running', attempts = existing.attempts + 1, started_at = now(), updated_at = now()
        WHERE existing.owner = excluded.owner AND existing.status IN ('queued', 'running')
-     RETURNING ${COLUMNS}`,
+     RETURNING ${columns("existing")}`,
     [JSON.stringify(jobs)],
   );
   return new Map(rows.map((job) => [job.id, job]));
@@ -75,26 +78,37 @@ export async function markJobRunning(db: Queryable, id: string): Promise<Job | u
   return rows[0];
 }
 
+/** How a job ended: its result, or why it failed. */
+export type JobOutcome = { id: string; status: "succeeded"; result: unknown } | { id: string; status: "failed"; error: string };
+
 /**
- * Stores the result. Returns the job only to the call that finished it: a second call (a redelivered
- * message) gets undefined, so its caller knows not to notify anyone again.
+ * Records how jobs ended, in one statement. Returns, by id, only the jobs this call finished: a job that
+ * had already finished (a redelivered message) is left as it was and not returned, so its caller knows
+ * not to notify anyone again. Ids must be distinct.
  */
+export async function finishJobs(db: Queryable, outcomes: JobOutcome[]): Promise<Map<string, Job>> {
+  if (outcomes.length === 0) return new Map();
+  const rows = outcomes.map((outcome) =>
+    outcome.status === "succeeded" ? { id: outcome.id, status: outcome.status, result: outcome.result ?? null } : { id: outcome.id, status: outcome.status, error: outcome.error },
+  );
+  const { rows: finished } = await db.query<Job>(
+    `UPDATE jobs AS job SET status = outcome.status, result = outcome.result, error = outcome.error, finished_at = now(), updated_at = now()
+     FROM jsonb_to_recordset($1) AS outcome(id text, status text, result jsonb, error text)
+     WHERE job.id = outcome.id AND job.status IN ('queued', 'running')
+     RETURNING ${columns("job")}`,
+    [JSON.stringify(rows)],
+  );
+  return new Map(finished.map((job) => [job.id, job]));
+}
+
+/** Stores the result; returns the job only to the call that finished it (see finishJobs). */
 export async function completeJob(db: Queryable, id: string, result: unknown): Promise<Job | undefined> {
-  return finish(db, id, "succeeded", JSON.stringify(result), null);
+  return (await finishJobs(db, [{ id, status: "succeeded", result }])).get(id);
 }
 
 /** Records why the job failed; like completeJob, returns the job only to the call that finished it. */
 export async function failJob(db: Queryable, id: string, reason: string): Promise<Job | undefined> {
-  return finish(db, id, "failed", null, reason);
-}
-
-async function finish(db: Queryable, id: string, status: JobStatus, result: string | null, error: string | null) {
-  const { rows } = await db.query<Job>(
-    `UPDATE jobs SET status = $2, result = $3, error = $4, finished_at = now(), updated_at = now()
-     WHERE id = $1 AND status IN ('queued', 'running') RETURNING ${COLUMNS}`,
-    [id, status, result, error],
-  );
-  return rows[0];
+  return (await finishJobs(db, [{ id, status: "failed", error: reason }])).get(id);
 }
 
 /** The job, if it exists and belongs to `owner`; another owner's job is indistinguishable from none. */

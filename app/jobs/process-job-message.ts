@@ -1,5 +1,5 @@
 import { parseJob, runJob, type ParsedJob } from "../core/job-types";
-import { claimJobs, completeJob, failJob, type Job } from "../data/jobs";
+import { claimJobs, finishJobs, type Job, type JobOutcome } from "../data/jobs";
 import type { Queryable } from "../data/queryable";
 
 /** One queued job as the API integrations send it: the client's body plus attributes they set themselves. */
@@ -19,7 +19,7 @@ export interface Notifier {
   notify(connectionId: string, message: unknown): Promise<"delivered" | "gone">;
 }
 
-/** What became of a message. */
+/** What became of a message that does not go back to the queue. */
 export type Outcome = "completed" | "invalid" | "already-finished";
 
 /** A message without the attributes our API integrations always set: it did not come through them. */
@@ -58,26 +58,61 @@ export async function claimJobMessages(db: Queryable, messages: JobMessage[]): P
 }
 
 /**
- * Finishes one claimed job: runs it, stores the result and notifies the client; an invalid job is
- * stored as failed with the reason (and the client told), not retried. Only the call that finishes a
- * job notifies, so a redelivered message never produces a second result or notification. A database
- * failure throws, so the caller reports this message for retry.
+ * Processes a batch: claims its jobs (one statement), runs them, records every outcome (one more
+ * statement), then tells each client whose job this call finished. Returns, per message, what became of
+ * it, or the error that should send it back to SQS:
+ * - an invalid job is stored as failed with the reason (and the client told); it is not retried;
+ * - a redelivered message of a finished job (or the same job twice in one batch) is "already-finished":
+ *   no second result, no second notification;
+ * - if the outcomes cannot be stored (database unavailable), every message whose job is still unfinished
+ *   gets that error, so SQS retries exactly those;
+ * - a message without our attributes gets UnattributedMessageError (it did not come through our APIs).
+ * If the claim itself fails, this throws: the whole batch is retried.
  */
-export async function finishJobMessage(message: JobMessage, claims: ClaimedJobs, deps: WorkerDependencies): Promise<Outcome> {
-  const { jobId, owner, connectionId } = message;
-  if (!jobId || !owner) {
-    throw new UnattributedMessageError(
-      "The message has no jobId/owner attributes, which the API integrations always set; it is left to go to the DLQ for inspection.",
-    );
+export async function processJobBatch(messages: JobMessage[], deps: WorkerDependencies): Promise<(Outcome | Error)[]> {
+  const claims = await claimJobMessages(deps.db, messages);
+  const outcomes: JobOutcome[] = [...claims].map(([id, { parsed }]) => {
+    if (!parsed.ok) return { id, status: "failed", error: parsed.reason };
+    try {
+      return { id, status: "succeeded", result: runJob(parsed.job) };
+    } catch (error) {
+      return { id, status: "failed", error: `the job failed: ${(error as Error).message}` };
+    }
+  });
+  let finished: Map<string, Job> | Error;
+  try {
+    finished = await finishJobs(deps.db, outcomes);
+  } catch (error) {
+    finished = error as Error;
   }
-  const claim = claims.get(jobId);
-  if (!claim) return "already-finished";
-  const finished = claim.parsed.ok
-    ? await completeJob(deps.db, jobId, runJob(claim.parsed.job))
-    : await failJob(deps.db, jobId, claim.parsed.reason);
-  if (!finished) return "already-finished"; // the same job twice in one batch: the first finished it
-  await notify(deps, connectionId, finished);
-  return claim.parsed.ok ? "completed" : "invalid";
+  const announced = new Set<string>();
+  const results: (Outcome | Error)[] = [];
+  for (const { jobId, owner, connectionId } of messages) {
+    if (!jobId || !owner) {
+      results.push(
+        new UnattributedMessageError("The message has no jobId/owner attributes, which the API integrations always set; it is left to go to the DLQ for inspection."),
+      );
+      continue;
+    }
+    const claim = claims.get(jobId);
+    if (!claim) {
+      results.push("already-finished");
+      continue;
+    }
+    if (finished instanceof Error) {
+      results.push(finished);
+      continue;
+    }
+    const job = finished.get(jobId);
+    if (!job || announced.has(jobId)) {
+      results.push("already-finished");
+      continue;
+    }
+    announced.add(jobId);
+    await notify(deps, connectionId, job);
+    results.push(claim.parsed.ok ? "completed" : "invalid");
+  }
+  return results;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { claimJobMessages, finishJobMessage, type JobMessage, type WorkerDependencies } from "./process-job-message";
+import { processJobBatch, type JobMessage, type WorkerDependencies } from "./process-job-message";
 
 /** The job message an SQS record carries: the body and the attributes the API integration set. */
 export function jobMessageOf(record: SQSRecord): JobMessage {
@@ -9,20 +9,26 @@ export function jobMessageOf(record: SQSRecord): JobMessage {
 }
 
 /**
- * The worker's Lambda handler for an SQS event source with ReportBatchItemFailures. The batch's jobs
- * are claimed in one statement (if that fails, the invocation fails and SQS retries the batch); then
- * each record is finished on its own, and the ones that threw (database unavailable, a message that is
- * not ours) are reported back, so SQS retries exactly those and, after maxReceiveCount, moves them to
- * the DLQ.
+ * The worker's Lambda handler for an SQS event source with ReportBatchItemFailures. The batch is
+ * processed as a whole (processJobBatch: two statements for up to batchSize jobs); Powertools' batch
+ * processor then reports the records that must go back to the queue, so SQS retries exactly those and,
+ * after maxReceiveCount, moves them to the DLQ. If the batch cannot even be claimed, the invocation
+ * fails and SQS retries the batch.
  */
 export function sqsWorker(deps: WorkerDependencies): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
   return async (event, context) => {
-    const claims = await claimJobMessages(deps.db, event.Records.map(jobMessageOf));
-    return processPartialResponse(event, (record: SQSRecord) => finishJobMessage(jobMessageOf(record), claims, deps), processor, {
-      context,
-      // One database connection per environment: records take turns on it anyway.
-      processInParallel: false,
-    });
+    const results = await processJobBatch(event.Records.map(jobMessageOf), deps);
+    const byMessage = new Map(event.Records.map((record, index) => [record.messageId, results[index]]));
+    return processPartialResponse(
+      event,
+      async (record: SQSRecord) => {
+        const result = byMessage.get(record.messageId);
+        if (result instanceof Error) throw result;
+        return result;
+      },
+      processor,
+      { context, processInParallel: false },
+    );
   };
 }

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { claimJobs, completeJob, createJob, failJob, getJob, JobOwnershipError, markJobRunning } from "../../app/data/jobs";
+import { claimJobs, completeJob, createJob, failJob, finishJobs, getJob, JobOwnershipError, markJobRunning } from "../../app/data/jobs";
 import { ensureLoginRole } from "../../app/data/login-role";
 import { applyMigrations, readMigrations } from "../../app/data/migrations";
 import { createPool, DatabasePool } from "../../app/data/pool";
@@ -107,6 +107,20 @@ describe("jobs repository and the app's login role (against a real PostgreSQL)",
       assert.equal((await getJob(admin, "claim-done", "alice"))?.status, "succeeded");
       assert.equal((await getJob(admin, "claim-foreign", "mallory"))?.status, "queued");
       assert.equal((await claimJobs(admin, [])).size, 0);
+    });
+
+    it("finishes a batch in one statement, returning only the jobs this call finished", async () => {
+      await claimJobs(admin, [job("batch-ok"), job("batch-bad"), job("batch-done")]);
+      await completeJob(admin, "batch-done", { first: true });
+      const finished = await finishJobs(admin, [
+        { id: "batch-ok", status: "succeeded", result: { n: 1 } },
+        { id: "batch-bad", status: "failed", error: "input.max must be at least 1, got 0" },
+        { id: "batch-done", status: "succeeded", result: { second: true } },
+        { id: "batch-missing", status: "succeeded", result: {} },
+      ]);
+      assert.deepEqual([...finished.keys()].sort(), ["batch-bad", "batch-ok"]);
+      assert.deepEqual([finished.get("batch-ok")!.result, finished.get("batch-bad")!.error], [{ n: 1 }, "input.max must be at least 1, got 0"]);
+      assert.deepEqual((await getJob(admin, "batch-done", "alice"))?.result, { first: true }, "a finished job keeps its first result");
     });
 
     it("answers undefined for a job that does not exist", async () => {
