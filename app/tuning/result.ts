@@ -27,7 +27,8 @@ export function tuningResult(plan: TuningPlan, measurements: Measurement[]) {
   const best = choose(stats, input.strategy, input.balancedWeight);
   const byArchitecture = (architecture: LambdaArchitecture) => stats.filter((point) => point.architecture === architecture);
   const target = plan.targets.find((candidate) => candidate.architecture === best.architecture)!;
-  const architectures = [...new Set(stats.map((point) => point.architecture))];
+  // Architectures with at least one memory value that worked: the others are only in failedPowerValues.
+  const architectures = [...new Set(stats.filter((point) => point.status === "ok").map((point) => point.architecture))];
 
   const comparison =
     architectures.length === 2

@@ -88,6 +88,16 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
     assert.equal([...lambda.functions.get(ARM)!.invocations].length, 5 * 2 + 1, "a dry run invokes once");
   });
 
+  it("still recommends when one architecture fails at every memory value, listing its failures", async () => {
+    lambda.mock.restore();
+    lambda = new SimulatedLambda({ ...model, brokenArchitecture: "x86_64" }).addFunction(X86, "x86_64").addFunction(ARM, "arm64");
+    const outcome = await run({ lambdaARNs: { x86_64: X86, arm64: ARM }, powerValues: [512, 1024], num: 5, strategy: "cost" });
+    assert.equal(outcome.status, "SUCCEEDED", JSON.stringify(outcome));
+    const output = (outcome as any).output;
+    assert.deepEqual([output.architecture, output.comparison], ["arm64", undefined]);
+    assert.deepEqual(output.failedPowerValues.map((failed: any) => [failed.power, failed.architecture]), [[512, "x86_64"], [1024, "x86_64"]]);
+  });
+
   it("measures cold starts only, with a fresh version per invocation, when asked", async () => {
     const outcome = await run({ lambdaARN: ARM, powerValues: [512], num: 5, onlyColdStarts: true, includeOutputResults: true });
     assert.equal((outcome as any).output.stats[0].coldStarts.count, 5);

@@ -30,6 +30,8 @@ export interface DurationModel {
   arm64Factor: number;
   minimumMemoryMb: number;
   logFormat: "Text" | "JSON";
+  /** Every invocation of functions on this architecture fails (a broken twin). */
+  brokenArchitecture?: "arm64" | "x86_64";
 }
 
 interface FunctionState {
@@ -118,7 +120,7 @@ export class SimulatedLambda {
     const memory = version === "$LATEST" ? fn.memory : fn.versions.get(version)!.memory;
     const cold = !fn.invocations.some((invocation) => invocation.qualifier === qualifier);
     fn.invocations.push({ qualifier, memory });
-    const outOfMemory = memory < this.model.minimumMemoryMb;
+    const outOfMemory = memory < this.model.minimumMemoryMb || fn.architecture === this.model.brokenArchitecture;
     const duration = Math.round(modelDuration(this.model, memory, fn.architecture) * 100) / 100;
     const init = cold ? 250 : undefined;
     const log =
