@@ -31,8 +31,9 @@ export function powerTuningDefinition(taskFunctionArn: string): object {
     Comment: "Power tuning for container-image Lambda functions: memory x architecture, compatible with AWS Lambda Power Tuning's input and output",
     StartAt: "Initialize",
     States: {
-      Initialize: task("initialize", { "input.$": "$" }, "$.run", "Publish", { next: "InvalidInput", resultPath: "$.error" }),
-      InvalidInput: { Type: "Fail", Error: "InvalidInput", CausePath: "$.error.Cause" },
+      Initialize: task("initialize", { "input.$": "$" }, "$.run", "Publish", { next: "InitializeFailed", resultPath: "$.error" }),
+      // Invalid input, or a function that cannot be read: nothing has been changed yet.
+      InitializeFailed: { Type: "Fail", Error: "InitializeFailed", CausePath: "$.error.Cause" },
       Publish: task("publish", plan, "$.published", "Measure", failed),
       Measure: {
         Type: "Map",

@@ -114,7 +114,7 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
 
   it("fails with a clear cause on invalid input, naming the field and the rule, and touches nothing", async () => {
     const outcome = await run({ lambdaARN: ARM, num: 3 });
-    assert.deepEqual([outcome.status, (outcome as any).error], ["FAILED", "InvalidInput"]);
+    assert.deepEqual([outcome.status, (outcome as any).error], ["FAILED", "InitializeFailed"]);
     assert.match((outcome as any).cause, /Invalid input: num must be at least 5 \(the trimmed mean needs a sample\), got 3/);
     assert.ok(!lambda.calls.includes("UpdateFunctionConfiguration"));
     const mismatch = await run({ lambdaARNs: { arm64: X86 }, num: 5 });
