@@ -278,7 +278,8 @@ export interface StackConfig {
   /** Every architecture some function (or twin) runs on: exactly the images to build. */
   architecturesInUse: Architecture[];
   logRetentionDays: number;
-  httpApi: { burstLimit: number; rateLimit: number };
+  /** Default route throttling of both APIs (HTTP and WebSocket), from httpApiBurstLimit and httpApiRateLimit. */
+  apiThrottling: { burstLimit: number; rateLimit: number };
   ecr: { keepImages: number; forceDelete: boolean };
   /** Set API Gateway's account-level CloudWatch role (needed for WebSocket execution logs). */
   apiGatewayAccountLogRole: boolean;
@@ -354,7 +355,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     functions,
     architecturesInUse: ARCHITECTURES.filter((arch) => inUse.has(arch)),
     logRetentionDays: config.logRetentionDays,
-    httpApi: { burstLimit: config.httpApiBurstLimit, rateLimit: config.httpApiRateLimit },
+    apiThrottling: { burstLimit: config.httpApiBurstLimit, rateLimit: config.httpApiRateLimit },
     ecr: { keepImages: config.ecrKeepImages, forceDelete: config.ecrForceDelete },
     apiGatewayAccountLogRole: config.apiGatewayAccountLogRole,
     network: config.network,

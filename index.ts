@@ -72,7 +72,7 @@ const authorizer = functionNamed("ws-authorizer").resource;
 const websocket = new WebSocketApi("ws", {
   authorizer: { name: authorizer.functionName, arn: authorizer.arn },
   queue: { name: jobQueue.queueName, arn: jobQueue.queueArn },
-  throttling: config.httpApi,
+  throttling: config.apiThrottling,
   logRetentionDays: config.logRetentionDays,
   manageAccountLogRole: config.apiGatewayAccountLogRole,
 });
@@ -92,7 +92,7 @@ const api = new HttpApi("api", {
     ),
     { routeKey: "POST /jobs", authorized: true, queue: { url: jobQueue.queueUrl, arn: jobQueue.queueArn } },
   ],
-  throttling: config.httpApi,
+  throttling: config.apiThrottling,
   logRetentionDays: config.logRetentionDays,
 });
 

@@ -158,18 +158,16 @@ export class WebSocketApi extends pulumi.ComponentResource {
       },
       parent,
     );
-    const acknowledge = (integration: aws.apigatewayv2.Integration, resourceName: string, ok: string, failed: string) => [
-      new aws.apigatewayv2.IntegrationResponse(
-        `${resourceName}-ok`,
-        { apiId: api.id, integrationId: integration.id, integrationResponseKey: "/200/", responseTemplates: { $default: ok }, templateSelectionExpression: "\\$default" },
-        parent,
-      ),
-      new aws.apigatewayv2.IntegrationResponse(
-        `${resourceName}-failed`,
-        { apiId: api.id, integrationId: integration.id, integrationResponseKey: "$default", responseTemplates: { $default: failed }, templateSelectionExpression: "\\$default" },
-        parent,
-      ),
-    ];
+    /** What the client gets back: `ok` for a 200 from the integration, `failed` for anything else. */
+    const acknowledge = (integration: aws.apigatewayv2.Integration, resourceName: string, ok: string, failed: string) => {
+      for (const [suffix, key, template] of [["ok", "/200/", ok], ["failed", "$default", failed]]) {
+        new aws.apigatewayv2.IntegrationResponse(
+          `${resourceName}-${suffix}`,
+          { apiId: api.id, integrationId: integration.id, integrationResponseKey: key, responseTemplates: { $default: template }, templateSelectionExpression: "\\$default" },
+          parent,
+        );
+      }
+    };
     acknowledge(toQueue, `${name}-submit`, '{"jobId": "$context.requestId", "status": "queued"}', '{"error": "The job could not be queued; try again."}');
     const submit = new aws.apigatewayv2.Route(
       `${name}-submit`,

@@ -1,5 +1,5 @@
 import { GravitonPolicy, TYPES } from "./definition";
-import { statementsOf } from "./iam-document";
+import { Statement, statementsOf } from "./iam-document";
 
 /** Write actions AWS offers no resource-level permissions for: "*" is the only Resource they accept. */
 const RESOURCE_WILDCARD_ONLY = new Set([
@@ -33,17 +33,15 @@ const LAMBDA_MANAGEMENT = new Set([
 const SCOPED_CONNECTIONS = /^arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9-]+\/[A-Za-z0-9_-]+\/POST\/@connections\/\*$/;
 const READ_ONLY = /^[a-z0-9-]+:(Get|List|Describe|BatchGet|Head|View|Search)/;
 
-/** The inline and managed policy documents a resource carries: [label, document]. */
-function documentsOf(resource: { type: string; props: Record<string, any> }): [string, unknown][] {
-  switch (resource.type) {
-    case TYPES.iamRolePolicy:
-    case TYPES.iamPolicy:
-      return [["policy", resource.props.policy]];
-    case TYPES.iamRole:
-      return (resource.props.inlinePolicies ?? []).map((inline: any) => [`inline policy ${inline.name}`, inline.policy]);
-    default:
-      return [];
-  }
+/** The inline and managed policy documents a resource carries, each with its Allow statements: [label, statements]. */
+function allowedStatementsOf(resource: { type: string; props: Record<string, any> }): [string, Statement[]][] {
+  const documents: [string, unknown][] =
+    resource.type === TYPES.iamRolePolicy || resource.type === TYPES.iamPolicy
+      ? [["policy", resource.props.policy]]
+      : resource.type === TYPES.iamRole
+        ? (resource.props.inlinePolicies ?? []).map((inline: any) => [`inline policy ${inline.name}`, inline.policy])
+        : [];
+  return documents.map(([label, document]) => [label, statementsOf(document).filter((statement) => statement.effect === "Allow")]);
 }
 
 export const iamPolicies: GravitonPolicy[] = [
@@ -53,10 +51,8 @@ export const iamPolicies: GravitonPolicy[] = [
     enforcementLevel: "mandatory",
     howToFix: "List the actions the code calls, e.g. sqs:SendMessage instead of sqs:*.",
     validateResource: (args, report) => {
-      for (const [label, document] of documentsOf(args)) {
-        const wildcards = statementsOf(document)
-          .filter((statement) => statement.effect === "Allow")
-          .flatMap((statement) => statement.actions.filter((action) => action === "*" || action.endsWith(":*")));
+      for (const [label, statements] of allowedStatementsOf(args)) {
+        const wildcards = statements.flatMap((statement) => statement.actions.filter((action) => action === "*" || action.endsWith(":*")));
         if (wildcards.length > 0) report(`The ${label} allows ${wildcards.join(", ")}.`);
       }
     },
@@ -67,9 +63,9 @@ export const iamPolicies: GravitonPolicy[] = [
     enforcementLevel: "mandatory",
     howToFix: "Name the resources (ARNs) the write actions apply to.",
     validateResource: (args, report) => {
-      for (const [label, document] of documentsOf(args)) {
-        const writes = statementsOf(document)
-          .filter((statement) => statement.effect === "Allow" && statement.resources.includes("*"))
+      for (const [label, statements] of allowedStatementsOf(args)) {
+        const writes = statements
+          .filter((statement) => statement.resources.includes("*"))
           .flatMap((statement) => statement.actions.filter((action) => !READ_ONLY.test(action) && !RESOURCE_WILDCARD_ONLY.has(action)));
         if (writes.length > 0) report(`The ${label} allows ${writes.join(", ")} on every resource ("*").`);
       }
@@ -97,9 +93,9 @@ export const iamPolicies: GravitonPolicy[] = [
     enforcementLevel: "mandatory",
     howToFix: "Grant it with WebSocketApi.grantManageConnections(fn).",
     validateResource: (args, report) => {
-      for (const [label, document] of documentsOf(args)) {
-        const broad = statementsOf(document)
-          .filter((statement) => statement.effect === "Allow" && statement.actions.some((action) => ["execute-api:ManageConnections", "execute-api:*"].includes(action)))
+      for (const [label, statements] of allowedStatementsOf(args)) {
+        const broad = statements
+          .filter((statement) => statement.actions.some((action) => ["execute-api:ManageConnections", "execute-api:*"].includes(action)))
           .flatMap((statement) => statement.resources.filter((resource) => !SCOPED_CONNECTIONS.test(resource)));
         if (broad.length > 0) report(`The ${label} allows ManageConnections on ${broad.join(", ")}.`);
       }
@@ -111,8 +107,8 @@ export const iamPolicies: GravitonPolicy[] = [
     enforcementLevel: "mandatory",
     howToFix: "List the functions to tune in graviton-platform:tuning.functions; PowerTuning grants on exactly those.",
     validateResource: (args, report) => {
-      for (const [label, document] of documentsOf(args)) {
-        for (const statement of statementsOf(document).filter((candidate) => candidate.effect === "Allow")) {
+      for (const [label, statements] of allowedStatementsOf(args)) {
+        for (const statement of statements) {
           const managing = statement.actions.filter((action) => LAMBDA_MANAGEMENT.has(action) || action === "lambda:*");
           const loose = managing.length > 0 ? statement.resources.filter((resource) => !/:function:[A-Za-z0-9_-]+(:\*)?$/.test(resource)) : [];
           if (loose.length > 0) report(`The ${label} allows ${managing.join(", ")} on ${loose.join(", ")}.`);

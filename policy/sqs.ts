@@ -40,7 +40,8 @@ export const sqsPolicies: GravitonPolicy[] = [
     howToFix: "Give the queue a redrivePolicy with deadLetterTargetArn and maxReceiveCount (JobQueue does).",
     validateStack: (args, report) => {
       for (const { queue } of queueSubscriptions(args.resources)) {
-        if (queue && !(redriveOf(queue).deadLetterTargetArn && redriveOf(queue).maxReceiveCount)) {
+        const redrive = queue && redriveOf(queue);
+        if (queue && !(redrive?.deadLetterTargetArn && redrive.maxReceiveCount)) {
           report(`Queue ${queue.name} is consumed by a function but has no dead-letter queue.`, queue.urn);
         }
       }

@@ -18,6 +18,7 @@ import type { Queryable } from "../app/data/queryable";
 import { sqsWorker } from "../app/jobs/sqs-worker";
 import { sqsEvent, sqsRecord } from "../tests/app/sqs-event";
 import { httpEvent } from "../tests/app/api-gateway-event";
+import { LAMBDA_ENVIRONMENT } from "../tests/app/lambda-environment";
 import { startPostgres } from "../tests/embedded-postgres";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -63,18 +64,8 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
   process.env.NUMBERS_API_URL = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
-  // What the database handlers' and the authorizer's INIT read (nothing connects until invoked).
-  Object.assign(process.env, {
-    AWS_REGION: "us-east-1",
-    DB_HOST: "127.0.0.1",
-    DB_PORT: "5432",
-    DB_NAME: "app",
-    DB_USER: "postgres",
-    DB_IDLE_TIMEOUT_MS: "1620000",
-    MIGRATIONS_DIR: join(__dirname, "..", "app", "migrations"),
-    JWT_ISSUER: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
-    JWT_AUDIENCE: "client-id",
-  });
+  // What the handlers' INIT reads in Lambda (nothing connects until invoked).
+  Object.assign(process.env, LAMBDA_ENVIRONMENT);
   // Warm timings for the self-contained handlers; the others need a database or an issuer: import cost only.
   const events: Record<string, unknown> = {
     "number-fact": httpEvent({ method: "POST", path: "/number", body: JSON.stringify({ number: "42", type: "trivia" }) }),

@@ -55,16 +55,18 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
       output = JSON.parse(readFileSync(options["from-output"], "utf8"));
       name = options["from-output"].replace(/.*\//, "").replace(/\.json$/, "");
     } else {
-      const input = executionInput(options, deps.outputs(options.stack!), options.stack!);
-      const stateMachineArn = requiredOutput(deps.outputs(options.stack!), "tuningStateMachineArn", options.stack!);
+      const outputs = deps.outputs(options.stack!);
+      const input = executionInput(options, outputs, options.stack!);
+      const stateMachineArn = requiredOutput(outputs, "tuningStateMachineArn", options.stack!);
       const { executionArn } = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
       write(`Started ${executionArn}\n`);
       output = await waitForOutput(deps, executionArn!, write);
       if (output === undefined) return 1;
     }
-    write(`\n${tableOf(pointsOfOutput(output))}\n\n${recommendationOf(output)}\n`);
+    const points = pointsOfOutput(output);
+    write(`\n${tableOf(points)}\n\n${recommendationOf(output)}\n`);
     const chart = options.chart ?? `tuning-${name}.svg`;
-    writeFileSync(chart, await chartSvg(pointsOfOutput(output), `Power tuning: ${name}`));
+    writeFileSync(chart, await chartSvg(points, `Power tuning: ${name}`));
     write(`Chart written to ${chart}\n`);
     return 0;
   } catch (error) {

@@ -128,8 +128,8 @@ describe("stack config", () => {
     const applied: Record<string, unknown> = {
       architecture: defaults.architecture,
       logRetentionDays: defaults.logRetentionDays,
-      httpApiBurstLimit: defaults.httpApi.burstLimit,
-      httpApiRateLimit: defaults.httpApi.rateLimit,
+      httpApiBurstLimit: defaults.apiThrottling.burstLimit,
+      httpApiRateLimit: defaults.apiThrottling.rateLimit,
       ecrKeepImages: defaults.ecr.keepImages,
       ecrForceDelete: defaults.ecr.forceDelete,
       apiGatewayAccountLogRole: defaults.apiGatewayAccountLogRole,

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { readdirSync } from "node:fs";
+import { appFunctions } from "../app/functions";
 import { DOCKER_PLATFORMS } from "../components/container-image";
 import { Architecture, ConfigError } from "../config";
 import { evaluate, evaluateStack, readStackConfig } from "../scripts/mock-engine";
@@ -20,6 +21,15 @@ function functionPlatforms(registered: Registered) {
       .map((fn) => [fn.name, { architecture: fn.inputs.architectures[0], platform: platformByDigest.get(fn.inputs.imageUri) }]),
   );
 }
+
+const PLATFORM = { arm64: { architecture: "arm64", platform: "linux/arm64" }, x86_64: { architecture: "x86_64", platform: "linux/amd64" } } as const;
+
+/** What functionPlatforms should find: every function of app/functions.ts on `architecture`, except `others`. */
+const everyFunctionOn = (architecture: Architecture, others: Record<string, Architecture> = {}) =>
+  Object.fromEntries([
+    ...Object.keys(appFunctions).map((name) => [name, PLATFORM[architecture]]),
+    ...Object.entries(others).map(([name, other]) => [name, PLATFORM[other]]),
+  ]);
 
 describe("the whole program under each Pulumi.<stack>.yaml", () => {
   it("finds the dev and prod stacks", () => assert.deepEqual(stacks.sort(), ["dev", "prod"]));
@@ -46,16 +56,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
   it("dev: arm64 everywhere, plus an x86_64 twin of primes; both images built, nothing more", async () => {
     const { resources, outputs } = await evaluateStack("dev");
     const registered = new Registered(resources);
-    assert.deepEqual(functionPlatforms(registered), {
-      "number-fact": { architecture: "arm64", platform: "linux/arm64" },
-      primes: { architecture: "arm64", platform: "linux/arm64" },
-      "primes-x86_64": { architecture: "x86_64", platform: "linux/amd64" },
-      "get-job": { architecture: "arm64", platform: "linux/arm64" },
-      "ws-authorizer": { architecture: "arm64", platform: "linux/arm64" },
-      worker: { architecture: "arm64", platform: "linux/arm64" },
-      "power-tuning": { architecture: "arm64", platform: "linux/arm64" },
-      migrate: { architecture: "arm64", platform: "linux/arm64" },
-    });
+    assert.deepEqual(functionPlatforms(registered), everyFunctionOn("arm64", { "primes-x86_64": "x86_64" }));
     assert.equal(registered.all("docker:index/image:Image").length, 2);
     assert.equal(outputs.lambdaFunctions.primes.twin.architecture, "x86_64");
     assert.equal(outputs.lambdaFunctions["number-fact"].twin, undefined);
@@ -72,16 +73,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
   it("flipping the global architecture flips every function and the image it runs, together", async () => {
     const config = { ...readStackConfig("dev"), "graviton-platform:architecture": "x86_64" };
     const registered = new Registered((await evaluateStack("dev", config)).resources);
-    assert.deepEqual(functionPlatforms(registered), {
-      "number-fact": { architecture: "x86_64", platform: "linux/amd64" },
-      primes: { architecture: "x86_64", platform: "linux/amd64" },
-      "primes-arm64": { architecture: "arm64", platform: "linux/arm64" },
-      "get-job": { architecture: "x86_64", platform: "linux/amd64" },
-      "ws-authorizer": { architecture: "x86_64", platform: "linux/amd64" },
-      worker: { architecture: "x86_64", platform: "linux/amd64" },
-      "power-tuning": { architecture: "x86_64", platform: "linux/amd64" },
-      migrate: { architecture: "x86_64", platform: "linux/amd64" },
-    });
+    assert.deepEqual(functionPlatforms(registered), everyFunctionOn("x86_64", { "primes-arm64": "arm64" }));
   });
 
   it("a per-function architecture overrides the global one, and only the architectures in use are built", async () => {
@@ -94,15 +86,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
     assert.deepEqual(registered.all("docker:index/image:Image").map((image) => image.inputs.build.platform), ["linux/amd64"]);
 
     const mixed = { ...config, "graviton-platform:functions": JSON.stringify({ primes: { architecture: "arm64" } }) };
-    assert.deepEqual(functionPlatforms(new Registered((await evaluateStack("dev", mixed)).resources)), {
-      "number-fact": { architecture: "x86_64", platform: "linux/amd64" },
-      primes: { architecture: "arm64", platform: "linux/arm64" },
-      "get-job": { architecture: "x86_64", platform: "linux/amd64" },
-      "ws-authorizer": { architecture: "x86_64", platform: "linux/amd64" },
-      worker: { architecture: "x86_64", platform: "linux/amd64" },
-      "power-tuning": { architecture: "x86_64", platform: "linux/amd64" },
-      migrate: { architecture: "x86_64", platform: "linux/amd64" },
-    });
+    assert.deepEqual(functionPlatforms(new Registered((await evaluateStack("dev", mixed)).resources)), everyFunctionOn("x86_64", { primes: "arm64" }));
   });
 
   it("a bad config value fails the program before any resource is registered", async () => {

@@ -34,13 +34,13 @@ export interface WorkerDependencies {
 }
 
 /** The jobs of a batch this invocation may process, by job id, each with its parsed request. */
-export type ClaimedJobs = Map<string, { job: Job; parsed: ParsedJob }>;
+type ClaimedJobs = Map<string, { job: Job; parsed: ParsedJob }>;
 
 /**
  * Claims every job of a batch in one statement (records new ones as running; finished ones are not
  * claimed). If the database is unavailable this throws, and the whole batch is retried.
  */
-export async function claimJobMessages(db: Queryable, messages: JobMessage[]): Promise<ClaimedJobs> {
+async function claimJobMessages(db: Queryable, messages: JobMessage[]): Promise<ClaimedJobs> {
   const requests = new Map<string, { owner: string; parsed: ParsedJob }>();
   for (const { jobId, owner, body } of messages) {
     if (jobId && owner && !requests.has(jobId)) requests.set(jobId, { owner, parsed: parseJob(body) });

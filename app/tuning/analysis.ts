@@ -91,9 +91,6 @@ export function choose(points: PointStatistics[], strategy: Strategy, balancedWe
   return [...candidates].sort((a, b) => compare(score[strategy](a), score[strategy](b)) || a.memoryMb - b.memoryMb)[0];
 }
 
-/** A payload as the input gives it: anything, or a weighted list of `{payload, weight}`. */
-export type PayloadInput = unknown;
-
 const isWeighted = (payload: unknown): payload is { payload: unknown; weight: number }[] =>
   Array.isArray(payload) &&
   payload.length > 0 &&
@@ -116,7 +113,7 @@ function asJson(payload: unknown): string {
  * The `num` payloads of one memory value: the same payload `num` times, or a weighted list split by
  * weight (each at least once; the last takes what rounding leaves).
  */
-export function generatePayloads(num: number, payload: PayloadInput): string[] {
+export function generatePayloads(num: number, payload: unknown): string[] {
   if (!isWeighted(payload)) return Array.from({ length: num }, () => asJson(payload));
   if (num < payload.length) throw new Error(`payload has ${payload.length} weighted payloads but num is ${num}: num must be at least the number of payloads`);
   const total = payload.reduce((sum, entry) => sum + entry.weight, 0);

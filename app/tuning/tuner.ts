@@ -90,13 +90,7 @@ export async function publish(lambda: LambdaClient, plan: TuningPlan): Promise<{
       );
       await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 300, minDelay: 1 }, { FunctionName: target.functionArn });
       const { Version } = await lambda.send(new PublishVersionCommand({ FunctionName: target.functionArn }));
-      const aliasInput = { FunctionName: target.functionArn, Name: alias, FunctionVersion: Version };
-      try {
-        await lambda.send(new CreateAliasCommand(aliasInput));
-      } catch (error) {
-        if (!(error instanceof ResourceConflictException)) throw error;
-        await lambda.send(new UpdateAliasCommand(aliasInput)); // left by an interrupted run
-      }
+      await pointAlias(lambda, target.functionArn, alias, Version!); // an interrupted run may have left it
       published.push({ alias: `${target.functionArn}:${alias}`, version: Version! });
     }
   }
@@ -193,12 +187,17 @@ export async function applyRecommendation(lambda: LambdaClient, plan: TuningPlan
   await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 300, minDelay: 1 }, { FunctionName: choice.functionArn });
   if (!plan.input.autoOptimizeAlias) return {};
   const { Version } = await lambda.send(new PublishVersionCommand({ FunctionName: choice.functionArn }));
-  const aliasInput = { FunctionName: choice.functionArn, Name: plan.input.autoOptimizeAlias, FunctionVersion: Version };
+  await pointAlias(lambda, choice.functionArn, plan.input.autoOptimizeAlias, Version!);
+  return { version: Version };
+}
+
+/** Points the alias at the version, creating the alias if it does not exist yet. */
+async function pointAlias(lambda: LambdaClient, functionArn: string, name: string, version: string): Promise<void> {
+  const alias = { FunctionName: functionArn, Name: name, FunctionVersion: version };
   try {
-    await lambda.send(new CreateAliasCommand(aliasInput));
+    await lambda.send(new CreateAliasCommand(alias));
   } catch (error) {
     if (!(error instanceof ResourceConflictException)) throw error;
-    await lambda.send(new UpdateAliasCommand(aliasInput));
+    await lambda.send(new UpdateAliasCommand(alias));
   }
-  return { version: Version };
 }

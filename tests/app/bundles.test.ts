@@ -5,20 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { appFunctions } from "../../app/functions";
 import { httpEvent } from "./api-gateway-event";
+import { LAMBDA_ENVIRONMENT } from "./lambda-environment";
 
-/** What a function's INIT reads: the database settings Database.grantConnect gives, and the migrations the image holds. */
-const lambdaEnvironment = {
-  ...process.env,
-  AWS_REGION: "us-east-1",
-  DB_HOST: "db-proxy.proxy-c0mock.us-east-1.rds.amazonaws.com",
-  DB_PORT: "5432",
-  DB_NAME: "app",
-  DB_USER: "postgres",
-  DB_IDLE_TIMEOUT_MS: "1620000",
-  MIGRATIONS_DIR: "app/migrations",
-  JWT_ISSUER: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
-  JWT_AUDIENCE: "client-id",
-};
+const lambdaEnvironment = { ...process.env, ...LAMBDA_ENVIRONMENT };
 
 describe("app bundles (what the image's final stage copies)", function () {
   this.timeout(60_000);

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { LAMBDA_ENVIRONMENT } from "./lambda-environment";
 
 describe("migrate handler", () => {
   const saved = { ...process.env };
@@ -6,15 +7,7 @@ describe("migrate handler", () => {
 
   before(() => {
     // What Database.grantConnect and the image give it; INIT builds the pool but does not connect.
-    Object.assign(process.env, {
-      AWS_REGION: "us-east-1",
-      DB_HOST: "db-proxy.proxy-c0mock.us-east-1.rds.amazonaws.com",
-      DB_PORT: "5432",
-      DB_NAME: "app",
-      DB_USER: "postgres",
-      DB_IDLE_TIMEOUT_MS: "1620000",
-      MIGRATIONS_DIR: "app/migrations",
-    });
+    Object.assign(process.env, LAMBDA_ENVIRONMENT);
     ({ handler } = require("../../app/handlers/migrate"));
   });
   after(() => (process.env = saved));
