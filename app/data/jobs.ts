@@ -57,13 +57,15 @@ export async function createJob(db: Queryable, job: NewJob): Promise<{ job: Job;
  */
 export async function claimJobs(db: Queryable, jobs: NewJob[]): Promise<Map<string, Job>> {
   if (jobs.length === 0) return new Map();
+  // jsonb_array_elements, not jsonb_to_recordset: the latter turns a JSON null input into SQL NULL.
   const { rows } = await db.query<Job>(
     `INSERT INTO jobs AS existing (id, owner, type, input, status, attempts, started_at)
-     SELECT id, owner, type, input, 'running', 1, now() FROM jsonb_to_recordset($1) AS claim(id text, owner text, type text, input jsonb)
+     SELECT claim->>'id', claim->>'owner', claim->>'type', coalesce(claim->'input', 'null'::jsonb), 'running', 1, now()
+       FROM jsonb_array_elements($1::jsonb) AS claim
      ON CONFLICT (id) DO UPDATE SET status = 'running', attempts = existing.attempts + 1, started_at = now(), updated_at = now()
        WHERE existing.owner = excluded.owner AND existing.status IN ('queued', 'running')
      RETURNING ${columns("existing")}`,
-    [JSON.stringify(jobs)],
+    [JSON.stringify(jobs.map((job) => ({ ...job, input: job.input ?? null })))],
   );
   return new Map(rows.map((job) => [job.id, job]));
 }
@@ -92,9 +94,9 @@ export async function finishJobs(db: Queryable, outcomes: JobOutcome[]): Promise
     outcome.status === "succeeded" ? { id: outcome.id, status: outcome.status, result: outcome.result ?? null } : { id: outcome.id, status: outcome.status, error: outcome.error },
   );
   const { rows: finished } = await db.query<Job>(
-    `UPDATE jobs AS job SET status = outcome.status, result = outcome.result, error = outcome.error, finished_at = now(), updated_at = now()
-     FROM jsonb_to_recordset($1) AS outcome(id text, status text, result jsonb, error text)
-     WHERE job.id = outcome.id AND job.status IN ('queued', 'running')
+    `UPDATE jobs AS job SET status = outcome->>'status', result = outcome->'result', error = outcome->>'error', finished_at = now(), updated_at = now()
+     FROM jsonb_array_elements($1::jsonb) AS outcome
+     WHERE job.id = outcome->>'id' AND job.status IN ('queued', 'running')
      RETURNING ${columns("job")}`,
     [JSON.stringify(rows)],
   );

@@ -1,7 +1,6 @@
-import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 import { databaseSettingsFromEnvironment } from "../data/database-settings";
 import { createPool } from "../data/pool";
-import { connectionNotifier } from "../jobs/connection-notifier";
+import { connectionNotifier, managementClient } from "../jobs/connection-notifier";
 import { sqsWorker } from "../jobs/sqs-worker";
 
 // INIT, once per execution environment: the pool (app user, IAM auth, through RDS Proxy) and the
@@ -14,6 +13,6 @@ if (!endpoint) {
 /** SQS -> this worker (capped concurrency) -> PostgreSQL -> the client's WebSocket connection. */
 export const handler = sqsWorker({
   db: createPool(databaseSettingsFromEnvironment()),
-  notifier: connectionNotifier(new ApiGatewayManagementApiClient({ endpoint })),
+  notifier: connectionNotifier(managementClient(endpoint)),
   log: (entry) => console.log(JSON.stringify(entry)),
 });

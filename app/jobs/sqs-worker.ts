@@ -2,9 +2,15 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { processJobBatch, type JobMessage, type WorkerDependencies } from "./process-job-message";
 
-/** The job message an SQS record carries: the body and the attributes the API integration set. */
+/** Time kept back from the function's timeout for reporting the batch: notifications stop this early. */
+export const REPORTING_MARGIN_MS = 1000;
+
+/** The job message an SQS record carries: the body and the attributes the API integration set (if any). */
 export function jobMessageOf(record: SQSRecord): JobMessage {
-  const attribute = (name: string) => record.messageAttributes[name]?.stringValue || undefined;
+  const attribute = (name: string) => {
+    const value = (record.messageAttributes as SQSRecord["messageAttributes"] | undefined)?.[name]?.stringValue;
+    return typeof value === "string" && value !== "" ? value : undefined;
+  };
   return { body: record.body, jobId: attribute("jobId"), owner: attribute("owner"), connectionId: attribute("connectionId") };
 }
 
@@ -13,12 +19,13 @@ export function jobMessageOf(record: SQSRecord): JobMessage {
  * processed as a whole (processJobBatch: two statements for up to batchSize jobs); Powertools' batch
  * processor then reports the records that must go back to the queue, so SQS retries exactly those and,
  * after maxReceiveCount, moves them to the DLQ. If the batch cannot even be claimed, the invocation
- * fails and SQS retries the batch.
+ * fails and SQS retries the batch. Notifications end before the function's own timeout.
  */
 export function sqsWorker(deps: WorkerDependencies): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
   return async (event, context) => {
-    const results = await processJobBatch(event.Records.map(jobMessageOf), deps);
+    const deadline = Date.now() + (context.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY) - REPORTING_MARGIN_MS;
+    const results = await processJobBatch(event.Records.map(jobMessageOf), deps, deadline);
     const byMessage = new Map(event.Records.map((record, index) => [record.messageId, results[index]]));
     return processPartialResponse(
       event,

@@ -6,7 +6,7 @@ import { getJob } from "../../app/data/jobs";
 import { ensureLoginRole } from "../../app/data/login-role";
 import { applyMigrations, readMigrations } from "../../app/data/migrations";
 import { createPool, DatabasePool } from "../../app/data/pool";
-import { connectionNotifier } from "../../app/jobs/connection-notifier";
+import { connectionNotifier, managementClient } from "../../app/jobs/connection-notifier";
 import { sqsWorker } from "../../app/jobs/sqs-worker";
 import { scramSha256Verifier } from "../../components/postgres-password";
 import { startPostgres, TestPostgres } from "../embedded-postgres";
@@ -101,11 +101,13 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     assert.equal(stored?.attempts, 1);
     assert.deepEqual((await getJob(db, idOf(echo), "alice"))?.result, { echo: { hello: "world" } });
 
-    assert.deepEqual(connections.posts.map((post) => [post.connectionId, post.message.jobId, post.message.status, post.signed]), [
+    // Notifications go out in parallel: compare them in submission order.
+    const posts = [...connections.posts].sort((a, b) => Number(a.connectionId.slice(5)) - Number(b.connectionId.slice(5)));
+    assert.deepEqual(posts.map((post) => [post.connectionId, post.message.jobId, post.message.status, post.signed]), [
       [primes.messageAttributes.connectionId.stringValue, idOf(primes), "succeeded", true],
       [echo.messageAttributes.connectionId.stringValue, idOf(echo), "succeeded", true],
     ]);
-    assert.equal(connections.posts[0].message.result.count, 168);
+    assert.equal(posts[0].message.result.count, 168);
   });
 
   it("records an invalid job as failed with the reason, tells the client, and does not retry it", async () => {
@@ -122,7 +124,107 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     ]);
     assert.match(failures[2].error!, /^body is not valid JSON: /);
     assert.deepEqual(failures[2].input, { raw: "{not json" });
-    assert.deepEqual(connections.posts.map((post) => [post.message.status, post.message.error]), failures.map((failed) => ["failed", failed.error]));
+    const told = new Map(connections.posts.map((post) => [post.message.jobId, [post.message.status, post.message.error]]));
+    assert.deepEqual(failures.map((failed) => told.get(failed.id)), failures.map((failed) => ["failed", failed.error]));
+  });
+
+  it("gives every hostile record its own outcome: one bad job never costs another job of its batch", async () => {
+    const good = job({ type: "primes", input: { max: 100 } });
+    const deep = `{"type":"echo","input":${"[".repeat(3000)}${"]".repeat(3000)}}`;
+    const invalid = {
+      nullBody: job("null"),
+      array: job("[1,2]"),
+      hugeNumber: job('{"type":"echo","input":1e400}'),
+      nul: job('{"type":"echo","input":"a\\u0000b"}'),
+      loneSurrogate: job('{"type":"echo","input":"\\ud800"}'),
+      loneSurrogateKey: job('{"type":"echo","input":{"\\udc00":1}}'),
+      deep: job(deep),
+      oversized: job(JSON.stringify({ type: "echo", input: "x".repeat(70_000) })),
+      wrongTypes: job({ type: ["primes"], input: "max" }),
+      hugeMax: job(`{"type":"primes","input":{"max":${"9".repeat(5000)}}}`),
+      emptyBody: job(""),
+    };
+    const echoNull = job({ type: "echo", input: null });
+    const unattributed = {
+      noAttributes: { ...job({ type: "echo" }), messageAttributes: undefined as never },
+      longOwner: job({ type: "echo" }, { owner: "o".repeat(300) }),
+      nulOwner: job({ type: "echo" }, { owner: "al\u0000ice" }),
+      blankOwner: job({ type: "echo" }, { owner: "   " }),
+      longJobId: job({ type: "echo" }, { jobId: "j".repeat(200) }),
+    };
+    const records = [good, ...Object.values(invalid), echoNull, ...Object.values(unattributed), job({ type: "echo", input: "last" })];
+    const response = await worker(sqsEvent(records), { ...context, getRemainingTimeInMillis: () => 60_000 });
+
+    assert.deepEqual(
+      response.batchItemFailures.map((failure) => failure.itemIdentifier).sort(),
+      Object.values(unattributed).map((record) => record.messageId).sort(),
+      "only the records that name no usable job and owner go back to the queue (and on to the DLQ)",
+    );
+    assert.equal((await getJob(db, idOf(good), "alice"))?.status, "succeeded");
+    assert.deepEqual((await getJob(db, idOf(echoNull), "alice"))?.result, { echo: null });
+    const reasons: Record<string, RegExp> = {
+      nullBody: /^body must be a JSON object/,
+      array: /^body must be a JSON object/,
+      hugeNumber: /^body\.input is a number too large for JSON/,
+      nul: /^body\.input holds a NUL character/,
+      loneSurrogate: /^body\.input holds an unpaired UTF-16 surrogate/,
+      loneSurrogateKey: /^a key in body\.input holds an unpaired UTF-16 surrogate/,
+      deep: /nests deeper than 32 levels/,
+      oversized: /^body is \d+ bytes; a job may be at most 65536$/,
+      wrongTypes: /^type must be "primes" or "echo", got \["primes"\]$/,
+      hugeMax: /^body\.input\.max is a number too large for JSON/,
+      emptyBody: /^body is not valid JSON/,
+    };
+    for (const [name, record] of Object.entries(invalid)) {
+      const stored = await getJob(db, idOf(record), "alice");
+      assert.equal(stored?.status, "failed", name);
+      assert.match(stored!.error!, reasons[name], name);
+      assert.ok(stored!.error!.length < 400, `${name}: the reason is short enough to read`);
+    }
+    const notified = new Map(connections.posts.map((post) => [post.message.jobId, post.message.status]));
+    for (const record of [good, echoNull, ...Object.values(invalid)]) assert.ok(notified.has(idOf(record)), "every stored job's client is told");
+  });
+
+  it("sets apart a job whose row PostgreSQL refuses, and completes the rest of the batch", async () => {
+    const poisoned = job({ type: "echo", input: "refused by the database" });
+    const others = [job({ type: "echo", input: 1 }), job({ type: "echo", input: 2 })];
+    // Whatever slips past validation: the statement that carries the poisoned job fails as PostgreSQL fails it.
+    const refusing = sqsWorker({
+      db: {
+        query: async (text, values) => {
+          const claims = text.includes("INSERT INTO jobs") ? (JSON.parse(String(values?.[0])) as { id: string; type: string }[]) : [];
+          if (claims.some((claim) => claim.id === idOf(poisoned) && claim.type !== "unknown")) {
+            throw Object.assign(new Error("unsupported Unicode escape sequence"), { code: "22P05" });
+          }
+          return db.query(text, values);
+        },
+      },
+      notifier: connectionNotifier(new ApiGatewayManagementApiClient({ endpoint: connections.url, region: "us-east-1", maxAttempts: 1 })),
+    });
+    assert.deepEqual(await refusing(sqsEvent([others[0], poisoned, others[1]]), context), { batchItemFailures: [] });
+    for (const record of others) assert.equal((await getJob(db, idOf(record), "alice"))?.status, "succeeded");
+    const stored = await getJob(db, idOf(poisoned), "alice");
+    assert.deepEqual([stored?.status, stored?.error], ["failed", "the job could not be stored: unsupported Unicode escape sequence"]);
+  });
+
+  it("keeps notifications inside the function's time: a management endpoint that never answers costs no job", async () => {
+    const silent = createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((done) => silent.listen(0, "127.0.0.1", () => done()));
+    try {
+      const endpoint = `http://127.0.0.1:${(silent.address() as { port: number }).port}/test`;
+      const hanging = sqsWorker({ db, notifier: connectionNotifier(managementClient(endpoint, "us-east-1")), log: (entry) => void logs.push(entry) });
+      const records = [job({ type: "echo", input: "a" }), job({ type: "echo", input: "b" })];
+      const started = Date.now();
+      const response = await hanging(sqsEvent(records), { ...context, getRemainingTimeInMillis: () => 2500 });
+      const elapsed = Date.now() - started;
+      assert.deepEqual(response, { batchItemFailures: [] });
+      assert.ok(elapsed < 2500, `returned within the function's remaining time (${elapsed} ms)`);
+      for (const record of records) assert.equal((await getJob(db, idOf(record), "alice"))?.status, "succeeded");
+      assert.ok(logs.some((entry) => entry.jobId === idOf(records[0]) && String(entry.message).startsWith("job notification failed")));
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((done) => silent.close(done));
+    }
   });
 
   it("processes a redelivered message once: one result, one notification", async () => {
@@ -171,7 +273,7 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
       const stored = await getJob(db, idOf(record), "alice");
       assert.deepEqual([stored?.status, stored?.attempts], ["succeeded", 2]);
     }
-    assert.deepEqual(connections.posts.map((post) => post.message.result.echo), [1, 2, 3], "each notified exactly once");
+    assert.deepEqual(connections.posts.map((post) => post.message.result.echo).sort(), [1, 2, 3], "each notified exactly once");
   });
 
   it("runs a job delivered twice in one batch once", async () => {
