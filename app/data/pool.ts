@@ -13,9 +13,14 @@ export interface PoolSettings {
   tls: ConnectionOptions | false;
   /** Close a connection idle this long; keep it below the proxy's idle client timeout. */
   idleTimeoutMs: number;
-  /** Give up connecting after this long, with an error instead of a hang. @default 5000 */
+  /** Give up connecting (TCP, TLS and login) after this long, with an error instead of a hang. @default 3000 */
   connectTimeoutMs?: number;
+  /** Give up waiting for a statement's answer after this long. Keep connect + query below the function's timeout. @default 5000 */
+  queryTimeoutMs?: number;
 }
+
+/** Defaults that keep one statement (a connect, then the query) well inside a 10 s function timeout. */
+export const DATABASE_TIMEOUTS = { connectTimeoutMs: 3000, queryTimeoutMs: 5000 } as const;
 
 /** The database could not be reached or refused the login; the message says which and what to check. */
 export class DatabaseConnectionError extends Error {
@@ -32,10 +37,13 @@ const SESSION_ENDED_MESSAGES = [/connection terminated/i, /not queryable/i, /ECO
 
 /**
  * True when `error` says the connection was gone before the statement could run: typically a pooled
- * connection the proxy closed while the execution environment was frozen.
+ * connection the proxy closed while the execution environment was frozen. A timeout is not that: pg
+ * reports a connect timeout as "Connection terminated due to connection timeout", and a database that
+ * did not answer once will not answer a retry in time either.
  */
 export function isEndedSession(error: unknown): boolean {
-  const { code, message } = error as { code?: string; message?: string };
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  if (/timeout/i.test(message ?? "")) return false;
   return (code !== undefined && SESSION_ENDED_CODES.has(code)) || SESSION_ENDED_MESSAGES.some((pattern) => pattern.test(message ?? ""));
 }
 
@@ -48,7 +56,10 @@ function describeConnectionError(settings: PoolSettings, error: unknown): Error 
         "(Database.grantConnect) and that the proxy has this user's secret.",
     );
   }
-  if (/timeout/i.test(message ?? "") || code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EHOSTUNREACH") {
+  if (/query read timeout/i.test(message ?? "")) {
+    return new DatabaseConnectionError(`${where} did not answer within ${settings.queryTimeoutMs ?? DATABASE_TIMEOUTS.queryTimeoutMs} ms: ${message}.`);
+  }
+  if (/timeout/i.test(message ?? "") || code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EHOSTUNREACH" || isEndedSession(error)) {
     return new DatabaseConnectionError(
       `${where} could not be reached: ${message}. Check that the function runs in the database's subnets and security group.`,
     );
@@ -77,7 +88,8 @@ export function createPool(settings: PoolSettings): DatabasePool {
     ssl: settings.tls === false ? false : { ...settings.tls, rejectUnauthorized: true },
     max: 1,
     idleTimeoutMillis: settings.idleTimeoutMs,
-    connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000,
+    connectionTimeoutMillis: settings.connectTimeoutMs ?? DATABASE_TIMEOUTS.connectTimeoutMs,
+    query_timeout: settings.queryTimeoutMs ?? DATABASE_TIMEOUTS.queryTimeoutMs,
   });
   // An idle connection closed by the server must not crash the process; the pool drops it and the
   // next statement opens a new one.

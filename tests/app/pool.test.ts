@@ -117,9 +117,22 @@ describe("database pool (against a real PostgreSQL)", function () {
     const started = Date.now();
     await assert.rejects(pool.query("SELECT 1"), /could not be reached: .*timeout.*Check that the function runs in the database's subnets/);
     assert.ok(Date.now() - started < 3000);
+    assert.equal(accepted.length, 1, "a connect timeout is not retried as if a frozen session had ended");
     await pool.end();
     for (const socket of accepted) socket.destroy();
     silent.close();
+  });
+
+  it("gives up on a statement that never answers after the query timeout, and the next statement gets a fresh connection", async () => {
+    const pool = createPool(settings({ queryTimeoutMs: 300 }));
+    try {
+      const started = Date.now();
+      await assert.rejects(pool.query("SELECT pg_sleep(5)"), (error: Error) => error instanceof DatabaseConnectionError && /did not answer within 300 ms/.test(error.message));
+      assert.ok(Date.now() - started < 2000);
+      assert.equal((await pool.query("SELECT 1 AS one")).rows[0].one, 1);
+    } finally {
+      await pool.end();
+    }
   });
 
   it("requires TLS when TLS is configured: no silent fallback to an unencrypted connection", async () => {
