@@ -198,6 +198,10 @@ const auth = strictObject({
   issuer: z.url({ protocol: /^https$/, error: "must be the issuer's https URL, as in its tokens' iss claim" }),
   /** Accepted audiences (the tokens' aud claim): your app's client id(s). */
   audience: z.array(z.string().check(z.minLength(1)), { error: "must be a list of client ids" }).min(1, { error: "must name at least one client id" }),
+  /** The scope the issuer's access tokens for these APIs carry; ID tokens carry none and are refused. */
+  scope: z.string({ error: "must be the scope your access tokens carry, e.g. \"jobs\"" }).regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/, {
+    error: "must be one scope token (printable characters, no spaces or quotes; at most 128)",
+  }),
 });
 
 const tuningCandidates = functionNames.filter((name) => name !== "power-tuning") as Exclude<AppFunctionName, "power-tuning">[];

@@ -55,7 +55,11 @@ const deployFunction = (fn: FunctionConfig, environment: Record<string, pulumi.I
     database: fn.database && postgres.grantConnect(databaseUsers[fn.database]),
   }),
 });
-const tokenSettings = { JWT_ISSUER: tokenIssuer.issuer, JWT_AUDIENCE: pulumi.output(tokenIssuer.audience).apply((ids) => ids.join(",")) };
+const tokenSettings = {
+  JWT_ISSUER: tokenIssuer.issuer,
+  JWT_AUDIENCE: pulumi.output(tokenIssuer.audience).apply((ids) => ids.join(",")),
+  JWT_SCOPE: tokenIssuer.scope,
+};
 const functions = config.functions
   .filter((fn) => !fn.notifiesConnections)
   .map((fn) => deployFunction(fn, fn.verifiesTokens ? tokenSettings : {}));

@@ -20,7 +20,7 @@ export interface HttpRoute {
 
 export interface HttpApiArgs {
   routes: HttpRoute[];
-  /** The issuer whose JWTs authorized routes accept (from the Authorization header). @default undefined */
+  /** The issuer whose access tokens authorized routes accept (from the Authorization header), with the scope they must carry. @default undefined */
   jwt?: TokenIssuer;
   /** Default route throttling: burst (requests) and steady rate (requests per second). @default {burstLimit: 100, rateLimit: 50} */
   throttling?: { burstLimit: number; rateLimit: number };
@@ -117,7 +117,8 @@ export class HttpApi extends pulumi.ComponentResource {
           apiId: api.id,
           routeKey: route.routeKey,
           target: pulumi.interpolate`integrations/${integration.id}`,
-          ...(route.authorized && { authorizationType: "JWT", authorizerId: authorizer!.id }),
+          // The scope admits access tokens only (ID tokens carry none), as the WebSocket authorizer does.
+          ...(route.authorized && { authorizationType: "JWT", authorizerId: authorizer!.id, authorizationScopes: [args.jwt!.scope] }),
         },
         { parent: this },
       );

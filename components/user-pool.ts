@@ -1,11 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-/** Who may call the authorized routes: an OIDC issuer and the audiences (client ids) it issues tokens for. */
+/**
+ * Who may call the authorized routes: an OIDC issuer, the audiences (client ids) it issues access tokens
+ * for, and the scope those access tokens carry. Both APIs accept access tokens only: the HTTP API's routes
+ * require the scope (ID tokens have none), and the WebSocket authorizer checks the same claims.
+ */
 export interface TokenIssuer {
   issuer: pulumi.Input<string>;
   audience: pulumi.Input<string>[];
+  scope: string;
 }
+
+/** The scope Cognito puts in every access token from its own sign-in flows (SRP, USER_PASSWORD_AUTH). */
+export const COGNITO_SIGN_IN_SCOPE = "aws.cognito.signin.user.admin";
 
 export interface UserPoolArgs {
   /** Refuse to delete the pool (and with it every account). @default false */
@@ -15,14 +23,15 @@ export interface UserPoolArgs {
 /**
  * The stack's own identity provider when no external OIDC issuer is configured: a Cognito user pool
  * (email sign-in, strong passwords, optional TOTP MFA) and a public app client (SRP, or user and
- * password from the AWS CLI). Its ID
- * tokens (aud = the client id) are what the APIs accept.
+ * password from the AWS CLI). Its access tokens (client_id = the client, scope
+ * aws.cognito.signin.user.admin) are what the APIs accept.
  */
 export class UserPool extends pulumi.ComponentResource implements TokenIssuer {
   readonly issuer: pulumi.Output<string>;
   readonly audience: pulumi.Output<string>[];
   readonly userPoolId: pulumi.Output<string>;
   readonly clientId: pulumi.Output<string>;
+  readonly scope = COGNITO_SIGN_IN_SCOPE;
 
   constructor(name: string, args: UserPoolArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("graviton:auth:UserPool", name, {}, opts);

@@ -15,5 +15,6 @@ export const LAMBDA_ENVIRONMENT = {
   MIGRATIONS_DIR: join(__dirname, "..", "..", "app", "migrations"),
   JWT_ISSUER: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
   JWT_AUDIENCE: "client-id",
+  JWT_SCOPE: "aws.cognito.signin.user.admin",
   WEBSOCKET_MANAGEMENT_ENDPOINT: "https://ws-id.execute-api.us-east-1.amazonaws.com/live",
 };

@@ -4,6 +4,7 @@ import { strict as assert } from "node:assert";
 
 type SigningKey = Parameters<SignJWT["sign"]>[0];
 import { createServer, Server } from "node:http";
+import { IssuerUnavailable, tokenVerifier } from "../../app/auth/token-verifier";
 
 /** A $connect request as API Gateway hands it to a REQUEST authorizer. */
 function connectEvent(token?: string): APIGatewayRequestAuthorizerEvent {
@@ -24,7 +25,8 @@ describe("WebSocket $connect authorizer (real JWTs, JWKS served on 127.0.0.1)", 
   const audience = "graviton-client";
   let issuer: string;
   let server: Server;
-  let sign: (claims: Record<string, unknown>, options?: { expiresIn?: string; issuer?: string; audience?: string; key?: SigningKey }) => Promise<string>;
+  const scope = "aws.cognito.signin.user.admin";
+  let sign: (claims: Record<string, unknown>, options?: { expiresIn?: string | null; issuer?: string; audience?: string; key?: SigningKey }) => Promise<string>;
   let handler: (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
   let strangerKey: SigningKey;
   let jwksRequests = 0;
@@ -40,16 +42,17 @@ describe("WebSocket $connect authorizer (real JWTs, JWKS served on 127.0.0.1)", 
     });
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", () => done()));
     issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    sign = (claims, options = {}) =>
-      new SignJWT(claims)
+    // A Cognito access token: client_id (no aud), token_use "access", the sign-in scope.
+    sign = (claims, options = {}) => {
+      const jwt = new SignJWT({ client_id: options.audience ?? audience, token_use: "access", scope, ...claims })
         .setProtectedHeader({ alg: "RS256", kid: "key-1" })
-        .setIssuer(options.issuer ?? issuer)
-        .setAudience(options.audience ?? audience)
-        .setIssuedAt()
-        .setExpirationTime(options.expiresIn ?? "5m")
-        .sign(options.key ?? privateKey);
+        .setIssuer(options.issuer ?? issuer);
+      if (!("iat" in claims)) jwt.setIssuedAt();
+      if (options.expiresIn !== null) jwt.setExpirationTime(options.expiresIn ?? "5m");
+      return jwt.sign(options.key ?? privateKey);
+    };
     strangerKey = stranger.privateKey;
-    Object.assign(process.env, { JWT_ISSUER: issuer, JWT_AUDIENCE: `other-client,${audience}` });
+    Object.assign(process.env, { JWT_ISSUER: issuer, JWT_AUDIENCE: `other-client,${audience}`, JWT_SCOPE: scope });
     ({ handler } = require("../../app/handlers/ws-authorizer"));
   });
   after(() => {
@@ -87,7 +90,29 @@ describe("WebSocket $connect authorizer (real JWTs, JWKS served on 127.0.0.1)", 
   });
 
   it("refuses an expired token", async () => refused(await sign({ sub: "alice" }, { expiresIn: "-1m" }), /ERR_JWT_EXPIRED/));
-  it("refuses a token for another audience", async () => refused(await sign({ sub: "alice" }, { audience: "someone-else" }), /unexpected "aud"/));
+  it("refuses a token for another client", async () => {
+    await refused(await sign({ sub: "alice" }, { audience: "someone-else" }), /unexpected "client_id"/);
+    await refused(await sign({ sub: "alice", aud: "someone-else" }), /unexpected "aud"/);
+  });
+  it("accepts an access token whose aud names the client (API Gateway's rule: aud first, then client_id)", async () => {
+    assert.equal((await handler(connectEvent(await sign({ sub: "alice", aud: audience }, { audience: "unused" })))).principalId, "alice");
+  });
+  it("refuses an ID token: access tokens only, on both APIs", async () => {
+    await refused(await sign({ sub: "alice", aud: audience, token_use: "id", scope: undefined }), /an id token; use an access token/);
+    await refused(await sign({ sub: "alice", aud: audience, token_use: undefined, scope: undefined }), /lacks the scope/);
+  });
+  it("refuses a token without exp, and one issued in the future beyond the clock skew", async () => {
+    await refused(await sign({ sub: "alice" }, { expiresIn: null }), /"exp" claim/);
+    await refused(await sign({ sub: "alice", iat: Math.floor(Date.now() / 1000) + 600 }), /"iat" claim/);
+    assert.equal((await handler(connectEvent(await sign({ sub: "alice", iat: Math.floor(Date.now() / 1000) + 30 })))).principalId, "alice", "30 s of skew is tolerated");
+  });
+  it("refuses a subject that cannot own jobs, without echoing it", async () => {
+    for (const sub of ["", "   ", "al\u0000ice", "x".repeat(100_000), 42]) await refused(await sign({ sub }), /sub|token is \d+ characters/);
+  });
+  it("refuses a huge or hostile token string before parsing it", async () => {
+    await refused("a".repeat(20_000), /at most 16384/);
+    await refused("\u0000.\ud800.x", /ERR_JWS_INVALID/);
+  });
   it("refuses a token from another issuer", async () => refused(await sign({ sub: "alice" }, { issuer: "https://evil.example.com" }), /unexpected "iss"/));
   it("refuses a token signed with a key the issuer did not publish", async () =>
     refused(await sign({ sub: "alice" }, { key: strangerKey }), /signature verification failed/));
@@ -100,5 +125,41 @@ describe("WebSocket $connect authorizer (real JWTs, JWKS served on 127.0.0.1)", 
     await refused(undefined, /no token/);
     await refused("not-a-jwt", /ERR_JWS_INVALID/);
   });
-  it("refuses a token without a subject", async () => refused(await sign({}), /no sub/));
+  it("refuses a token without a subject", async () => refused(await sign({}), /sub must be a string/));
+
+  describe("when the issuer's keys cannot be fetched: an outage (500, so clients retry), not a bad token (401)", () => {
+    const outage = (respond: (response: import("node:http").ServerResponse) => void) => async () => {
+      const failing = createServer((_request, response) => respond(response));
+      await new Promise<void>((done) => failing.listen(0, "127.0.0.1", () => done()));
+      const jwksUri = `http://127.0.0.1:${(failing.address() as { port: number }).port}/.well-known/jwks.json`;
+      try {
+        const verify = tokenVerifier({ issuer, audience: [audience], scope, jwksUri });
+        const started = Date.now();
+        await assert.rejects(verify(await sign({ sub: "alice" })), IssuerUnavailable);
+        assert.ok(Date.now() - started < 4000, "inside the authorizer's 5 s timeout");
+        // The handler lets it through as a failure (API Gateway answers 500), never as "Unauthorized" (401).
+        process.env.JWKS_URI = jwksUri;
+        delete require.cache[require.resolve("../../app/handlers/ws-authorizer")];
+        const { handler: fresh } = require("../../app/handlers/ws-authorizer");
+        const log = console.log;
+        console.log = () => undefined;
+        try {
+          await assert.rejects(fresh(connectEvent(await sign({ sub: "alice" }))), (error: Error) => error instanceof IssuerUnavailable && error.message !== "Unauthorized");
+        } finally {
+          console.log = log;
+          delete process.env.JWKS_URI;
+        }
+      } finally {
+        failing.closeAllConnections();
+        failing.close();
+      }
+    };
+    it("a key fetch that times out", outage(() => undefined));
+    it("a key fetch answered with 500", outage((response) => response.writeHead(500).end("oops")));
+    it("a key fetch answered with an HTML page", outage((response) => response.writeHead(200, { "content-type": "text/html" }).end("<html>maintenance</html>")));
+    it("a refused connection", async () => {
+      const verify = tokenVerifier({ issuer, audience: [audience], scope, jwksUri: "http://127.0.0.1:1/.well-known/jwks.json" });
+      await assert.rejects(verify(await sign({ sub: "alice" })), IssuerUnavailable);
+    });
+  });
 });

@@ -72,7 +72,7 @@ describe("HttpApi", () => {
 
   describe("jobs: JWT-authorized routes and POST /jobs straight to SQS", () => {
     const queue = { url: "https://sqs.us-east-1.amazonaws.com/123456789012/jobs", arn: "arn:aws:sqs:us-east-1:123456789012:jobs" };
-    const jwt = { issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example", audience: ["client-id"] };
+    const jwt = { issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example", audience: ["client-id"], scope: "aws.cognito.signin.user.admin" };
     async function deployJobsApi() {
       const { resources } = await evaluate(() => {
         new HttpApi("api", {
@@ -94,7 +94,10 @@ describe("HttpApi", () => {
       assert.deepEqual(authorizer.inputs.identitySources, ["$request.header.Authorization"]);
       assert.deepEqual(authorizer.inputs.jwtConfiguration, { issuer: jwt.issuer, audiences: jwt.audience });
       const auth = (name: string) => registered.one("aws:apigatewayv2/route:Route", name).inputs;
-      for (const name of ["api-get-jobs-id", "api-post-jobs"]) assert.deepEqual([auth(name).authorizationType, auth(name).authorizerId], ["JWT", "api-jwt-id"]);
+      for (const name of ["api-get-jobs-id", "api-post-jobs"]) {
+        assert.deepEqual([auth(name).authorizationType, auth(name).authorizerId], ["JWT", "api-jwt-id"]);
+        assert.deepEqual(auth(name).authorizationScopes, [jwt.scope], "access tokens only: an ID token has no scope");
+      }
       assert.equal(auth("api-get-primes").authorizationType, undefined);
     });
 
