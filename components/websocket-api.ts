@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { JOB_TYPES, jobRequestJsonSchema } from "../app/core/job-types";
 import { serviceRole, trustedService } from "./service-role";
 
 export interface WebSocketApiArgs {
@@ -7,8 +8,6 @@ export interface WebSocketApiArgs {
   authorizer: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** Where `submit` messages go, with no Lambda in front. */
   queue: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
-  /** The job types the `submit` model accepts. @default ["primes", "echo"] */
-  jobTypes?: string[];
   /** Stage name (the last part of the wss:// URL). @default "live" */
   stageName?: string;
   /** Route throttling: burst (requests) and steady rate (requests per second). @default {burstLimit: 100, rateLimit: 50} */
@@ -22,8 +21,12 @@ export interface WebSocketApiArgs {
   manageAccountLogRole?: boolean;
 }
 
-/** Access log fields (JSON, one line per message); see API Gateway's $context variables for WebSocket APIs. */
-const ACCESS_LOG_FORMAT = JSON.stringify({
+/**
+ * Access log fields (JSON, one line per message). Only variables the WebSocket list documents: API
+ * Gateway refuses a stage whose format names another (HTTP APIs' $context.integrationErrorMessage is not
+ * one). https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-logging.html
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: "$context.requestId",
   connectionId: "$context.connectionId",
   eventType: "$context.eventType",
@@ -31,21 +34,24 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
   status: "$context.status",
   principal: "$context.authorizer.principalId",
   error: "$context.error.message",
-  integrationError: "$context.integrationErrorMessage",
+  validationError: "$context.error.validationErrorString",
+  authorizerError: "$context.authorizer.error",
+  integrationError: "$context.integration.error",
 });
 
-/** What a client sends: {"action": "submit", "type": "primes", "input": {"max": 1000000}}. */
-export function submitModel(jobTypes: string[]): object {
+/**
+ * What a client sends: {"action": "submit", "type": "primes", "input": {"max": 1000000}}. Derived from
+ * the job types of app/core/job-types.ts (one alternative per type, with its input's rules), so the edge
+ * refuses what the worker would. The worker still checks what a schema cannot say (size, depth, characters).
+ */
+export function submitModel(): object {
   return {
     $schema: "http://json-schema.org/draft-04/schema#",
     title: "SubmitJob",
     type: "object",
     required: ["action", "type"],
-    properties: {
-      action: { enum: ["submit"] },
-      type: { enum: jobTypes },
-      input: { type: ["object", "string", "number", "boolean", "array", "null"] },
-    },
+    properties: { action: { enum: ["submit"] }, type: { enum: JOB_TYPES } },
+    ...jobRequestJsonSchema(),
   };
 }
 
@@ -140,7 +146,7 @@ export class WebSocketApi extends pulumi.ComponentResource {
     );
     const model = new aws.apigatewayv2.Model(
       `${name}-submit`,
-      { apiId: api.id, name: "SubmitJob", contentType: "application/json", schema: JSON.stringify(submitModel(args.jobTypes ?? ["primes", "echo"])) },
+      { apiId: api.id, name: "SubmitJob", contentType: "application/json", schema: JSON.stringify(submitModel()) },
       parent,
     );
     const toQueue = new aws.apigatewayv2.Integration(

@@ -23,12 +23,22 @@ export const jobRequest = z.discriminatedUnion(
       }),
     }),
     // Returns its input (any JSON, null included): for tests and for measuring the path without the work.
-    z.object({ type: z.literal("echo"), input: z._default(z.json(), {}) }),
+    // Any JSON (the body was parsed from JSON and checked by jsonBoundsProblem), null included.
+    z.object({ type: z.literal("echo"), input: z._default(z.unknown(), {}) }),
   ],
   { error: (issue) => `must be ${alternatives(JOB_TYPES)}, got ${describeValue((issue.input as { type?: unknown } | undefined)?.type)}` },
 );
 
 export type JobRequest = z.output<typeof jobRequest>;
+
+/**
+ * The JSON schema (draft 4, what API Gateway models take) of a job request: one alternative per job
+ * type, each with its input's rules, so the WebSocket API refuses at the edge what the worker would.
+ */
+export function jobRequestJsonSchema(): { oneOf: object[] } {
+  const { $schema: _, ...schema } = z.toJSONSchema(jobRequest, { target: "draft-04", io: "input" }) as { $schema?: string; oneOf: object[] };
+  return schema;
+}
 export type JobType = JobRequest["type"];
 export const JOB_TYPES = jobRequest.def.options.map((option) => option.def.shape.type.def.values[0]) as JobType[];
 

@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import { strict as assert } from "node:assert";
-import { SUBMIT_REQUEST_TEMPLATE, WebSocketApi, WebSocketApiArgs } from "../../components/websocket-api";
+import Ajv from "ajv";
+import { parseJob } from "../../app/core/job-types";
+import { ACCESS_LOG_FORMAT, SUBMIT_REQUEST_TEMPLATE, submitModel, WebSocketApi, WebSocketApiArgs } from "../../components/websocket-api";
 import { evaluate } from "../../scripts/mock-engine";
 import { Registered } from "../registered";
 
@@ -79,6 +81,48 @@ describe("WebSocketApi", () => {
     const ack = registered.one("aws:apigatewayv2/integrationResponse:IntegrationResponse", "ws-submit-ok").inputs;
     assert.equal(ack.integrationResponseKey, "/200/");
     assert.deepEqual(JSON.parse(ack.responseTemplates.$default.replace("$context.requestId", "REQ")), { jobId: "REQ", status: "queued" });
+  });
+
+  it("refuses at the edge what the worker would refuse, and accepts what it accepts (one job schema for both)", () => {
+    // ajv reads this draft-04 model as it is (no draft-04-only keywords are used); API Gateway validates with draft 4.
+    const { $schema, ...model } = submitModel() as { $schema: string };
+    assert.equal($schema, "http://json-schema.org/draft-04/schema#");
+    const edge = new Ajv({ strict: false }).compile(model);
+    const bodies: unknown[] = [
+      { type: "primes", input: { max: 1000 } },
+      { type: "primes", input: { max: 50_000_000 } },
+      { type: "primes", input: { max: 50_000_001 } },
+      { type: "primes", input: { max: 0 } },
+      { type: "primes", input: { max: 1.5 } },
+      { type: "primes", input: { max: "1000" } },
+      { type: "primes", input: {} },
+      { type: "primes", input: null },
+      { type: "primes" },
+      { type: "echo" },
+      { type: "echo", input: null },
+      { type: "echo", input: [1, { deep: ["x"] }] },
+      { type: "mine-bitcoin", input: {} },
+      { type: ["primes"] },
+      { type: null },
+      {},
+    ];
+    for (const body of bodies) {
+      const message = { action: "submit", ...(body as object) };
+      assert.equal(edge(message), parseJob(JSON.stringify(message)).ok, JSON.stringify(body));
+    }
+    assert.equal(edge({ action: "other", type: "echo" }), false);
+  });
+
+  it("logs only $context variables that the WebSocket API documents (API Gateway refuses others on a WebSocket stage)", () => {
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-logging.html (the variables used here)
+    const documented = new Set([
+      "$context.requestId", "$context.connectionId", "$context.eventType", "$context.routeKey", "$context.status",
+      "$context.authorizer.principalId", "$context.authorizer.error", "$context.error.message", "$context.error.validationErrorString",
+      "$context.integration.error", "$context.integrationLatency", "$context.requestTimeEpoch", "$context.identity.sourceIp",
+    ]);
+    const used = Object.values(JSON.parse(ACCESS_LOG_FORMAT)) as string[];
+    assert.deepEqual(used.filter((variable) => !documented.has(variable)), []);
+    assert.equal(JSON.parse(registered.one("aws:apigatewayv2/stage:Stage", "ws").inputs.accessLogSettings.format).integrationError, "$context.integration.error");
   });
 
   it("answers any other action with the usage", () => {
