@@ -1,6 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { AppFunctionName, appFunctions } from "./app/functions";
+import { AppFunction, AppFunctionName, appFunctions } from "./app/functions";
+import {
+  ENVIRONMENT_MAX_BYTES,
+  environmentBytes,
+  LAMBDA_RESERVED_ENVIRONMENT,
+  largestEnvironmentBytes,
+  STACK_ENVIRONMENT,
+  STACK_ENVIRONMENT_NAMES,
+  type StackEnvironmentRole,
+} from "./components/lambda-environment";
 
 /** The Pulumi project name: the namespace of every key below (`graviton-platform:architecture`). */
 export const PROJECT = "graviton-platform";
@@ -17,16 +26,6 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-/** Environment variables Lambda sets itself and refuses in a function's configuration. */
-const RESERVED_ENVIRONMENT = new Set([
-  "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-  "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-  "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-  "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-  "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-]);
-/** Lambda's limit on the total size of a function's environment variables. */
-const ENVIRONMENT_MAX_BYTES = 4096;
 
 const wholeNumber = (min: number, max: number, unit = "") =>
   z
@@ -47,21 +46,23 @@ const strictObject = <Shape extends z.ZodRawShape>(shape: Shape) =>
 
 const architecture = z.enum(ARCHITECTURES, { error: 'must be "arm64" or "x86_64"' });
 
+// Names are checked one by one, reserved names first, so each refusal gives its real reason.
 const environment = z
-  .record(
-    z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, {
-      error: "has a variable name that is not letters, digits and underscores starting with a letter",
-    }),
-    z.string({ error: 'must map names to strings (quote numbers and booleans: "8080")' }),
-    { error: "must be a map of variable names to strings" },
-  )
+  .record(z.string(), z.string({ error: 'must map names to strings (quote numbers and booleans: "8080")' }), {
+    error: "must be a map of variable names to strings",
+  })
   .superRefine((variables, context) => {
     for (const name of Object.keys(variables)) {
-      if (RESERVED_ENVIRONMENT.has(name)) {
-        context.addIssue({ code: "custom", path: [name], message: "is reserved by Lambda and cannot be set" });
-      }
+      const problem = LAMBDA_RESERVED_ENVIRONMENT.includes(name)
+        ? "is reserved by Lambda and cannot be set"
+        : STACK_ENVIRONMENT_NAMES.includes(name)
+          ? "is set by the stack itself (database, token issuer or WebSocket settings) and cannot be overridden"
+          : /^[A-Za-z][A-Za-z0-9_]*$/.test(name)
+            ? undefined
+            : "is not a variable name: letters, digits and underscores, starting with a letter";
+      if (problem) context.addIssue({ code: "custom", path: [name], message: problem });
     }
-    const bytes = Buffer.byteLength(JSON.stringify(variables));
+    const bytes = environmentBytes(variables);
     if (bytes > ENVIRONMENT_MAX_BYTES) {
       context.addIssue({ code: "custom", message: `is ${bytes} bytes; Lambda allows ${ENVIRONMENT_MAX_BYTES} in all` });
     }
@@ -88,6 +89,12 @@ const functionSettings = strictObject({
 });
 
 const functionNames = Object.keys(appFunctions) as AppFunctionName[];
+
+/** The stack-set variables a function gets, from what app/functions.ts says it does. */
+function stackEnvironmentRoles(name: AppFunctionName): StackEnvironmentRole[] {
+  const fn: AppFunction = appFunctions[name];
+  return (["database", "verifiesTokens", "notifiesConnections"] as const).filter((role) => Boolean(fn[role]));
+}
 
 export const NAT_GATEWAY_STRATEGIES = ["none", "single", "onePerAz"] as const;
 
@@ -239,6 +246,27 @@ const stackConfigSchema = strictObject({
   auth: auth.optional(),
   tuning: tuning.default(() => tuning.parse({})),
 }).superRefine((config, context) => {
+  for (const name of functionNames) {
+    const roles = stackEnvironmentRoles(name);
+    // Functions that post to WebSocket connections call API Gateway's management API, which has no VPC
+    // endpoint: from a VPC (the database's) they need a NAT gateway to reach it.
+    if (config.network.natGateways === "none" && roles.includes("database") && roles.includes("notifiesConnections")) {
+      context.addIssue({
+        code: "custom",
+        path: ["network", "natGateways"],
+        message: `must not be none: ${name} runs in the database's VPC and posts results to WebSocket connections through API Gateway's management API, which it can reach only through a NAT gateway (use single or onePerAz)`,
+      });
+    }
+    const own = config.functions[name]?.environment ?? {};
+    const largest = largestEnvironmentBytes(own, roles);
+    if (environmentBytes(own) <= ENVIRONMENT_MAX_BYTES && largest > ENVIRONMENT_MAX_BYTES) {
+      context.addIssue({
+        code: "custom",
+        path: ["functions", name, "environment"],
+        message: `with what the stack adds (${roles.flatMap((role) => Object.keys(STACK_ENVIRONMENT[role])).join(", ")}) can reach ${largest} bytes; Lambda allows ${ENVIRONMENT_MAX_BYTES} in all`,
+      });
+    }
+  }
   const reserved = config.functions.worker?.reservedConcurrency;
   if (reserved !== undefined && reserved < config.jobs.maximumConcurrency) {
     context.addIssue({
@@ -311,7 +339,8 @@ function describeIssue(input: unknown, issue: z.core.$ZodIssue): string {
   const key = [PROJECT, ...issue.path.map(String)].join(".").replace(".", ":");
   if (issue.code === "unrecognized_keys") return `${key} ${issue.message}`;
   const value = valueAt(input, issue.path);
-  return `${key} ${issue.message}, got ${value === undefined ? "nothing" : JSON.stringify(value)}`;
+  const shown = value === undefined ? "nothing" : (JSON.stringify(value) ?? String(value));
+  return `${key} ${issue.message}, got ${shown.length > 80 ? `${shown.slice(0, 80)}... (${shown.length} characters)` : shown}`;
 }
 
 /**
@@ -382,11 +411,33 @@ function parseConfigValue(text: string): unknown {
   }
 }
 
+/** Config namespaces this program reads or its providers do; a key in any other is a mistake. */
+export const KNOWN_NAMESPACES = [PROJECT, "aws", "docker", "random", "pulumi"];
+
+/**
+ * Keys outside the known namespaces (a misspelt project name, or no namespace at all), each with the
+ * key it most likely meant. Pulumi passes them through silently; they would be ignored.
+ */
+export function strayConfigKeys(keys: string[]): string[] {
+  return keys.flatMap((key) => {
+    const colon = key.indexOf(":");
+    if (colon < 0) return [`${key} has no namespace: write ${PROJECT}:${key}`];
+    const namespace = key.slice(0, colon);
+    if (KNOWN_NAMESPACES.includes(namespace)) return [];
+    return [`${key} is in the unknown namespace "${namespace}": this project's keys are ${PROJECT}:<key> (did you mean ${PROJECT}:${key.slice(colon + 1)}?)`];
+  });
+}
+
 /** Reads this project's keys from the stack's config and validates them. Call once, in index.ts. */
 export function loadStackConfig(): StackConfig {
+  const all = pulumi.runtime.allConfig();
+  const stray = strayConfigKeys(Object.keys(all));
+  if (stray.length > 0) {
+    throw new ConfigError(`Invalid stack configuration (fix it in Pulumi.<stack>.yaml):\n${stray.map((problem) => `  - ${problem}`).join("\n")}`);
+  }
   const prefix = `${PROJECT}:`;
   const values = Object.fromEntries(
-    Object.entries(pulumi.runtime.allConfig())
+    Object.entries(all)
       .filter(([key]) => key.startsWith(prefix))
       .map(([key, value]) => [key.slice(prefix.length), parseConfigValue(value)]),
   );

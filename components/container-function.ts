@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Architecture, otherArchitecture } from "../config";
 import type { DatabaseGrant } from "./database";
+import { checkEnvironmentSize } from "./lambda-environment";
 import { trustedService } from "./service-role";
 
 /** Where a function's image comes from: one image per architecture (a ContainerImage). */
@@ -140,7 +141,8 @@ export class ContainerFunction extends pulumi.ComponentResource {
           timeout: settings.timeout,
           // A twin exists to be measured, not to serve traffic: it reserves nothing from the account.
           reservedConcurrentExecutions: architecture === args.architecture ? args.reservedConcurrency : undefined,
-          environment: { variables: { ...settings.environment, ...args.database?.environment } },
+          // Lambda's 4 KB counts every variable, the stack's own included: checked once their values are known.
+          environment: { variables: pulumi.output({ ...settings.environment, ...args.database?.environment }).apply((variables) => checkEnvironmentSize(name, variables)) },
           vpcConfig: args.database && { subnetIds: args.database.subnetIds, securityGroupIds: args.database.securityGroupIds },
           loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" },
           tracingConfig: { mode: "Active" },

@@ -72,6 +72,43 @@ function unknownChecking(value: any, path: string[] = []): any {
   });
 }
 
+/** The enforcement levels `--policy-pack-config` takes (Pulumi's names). */
+export const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
+
+/** The policy configuration names something the pack does not have; the message lists every problem. */
+export class PolicyConfigError extends Error {
+  override readonly name = "PolicyConfigError";
+}
+
+/**
+ * Refuses a policy configuration that would silently do nothing or turn a policy off: an unknown policy
+ * name, an unknown level (a typo such as "fatal" would otherwise disable the policy), an unknown setting.
+ */
+export function validatePolicyConfig(config: unknown, policies: GravitonPolicy[] = packPolicies): PolicyConfig {
+  if (config === null || typeof config !== "object" || Array.isArray(config)) {
+    throw new PolicyConfigError('The policy configuration must be a JSON object such as {"all": "mandatory"}.');
+  }
+  const names = policies.map((policy) => policy.name);
+  const levels = `one of ${ENFORCEMENT_LEVELS.join(", ")}`;
+  const problems = Object.entries(config).flatMap(([name, entry]): string[] => {
+    const policy = policies.find((candidate) => candidate.name === name);
+    if (name !== "all" && !policy) return [`"${name}" is not a policy of this pack; the policies are all, ${names.join(", ")}`];
+    const level = typeof entry === "string" ? entry : (entry as { enforcementLevel?: unknown } | null)?.enforcementLevel;
+    if (typeof entry !== "string" && (entry === null || typeof entry !== "object" || Array.isArray(entry))) return [`"${name}" must be a level (${levels}) or an object`];
+    const wrong: string[] = [];
+    if (level !== undefined && !ENFORCEMENT_LEVELS.includes(level as EnforcementLevel)) wrong.push(`"${name}" has the level ${JSON.stringify(level)}; it must be ${levels}`);
+    if (typeof entry === "object") {
+      const known = Object.keys(policy?.configSchema?.properties ?? {});
+      for (const key of Object.keys(entry).filter((key) => key !== "enforcementLevel" && !known.includes(key))) {
+        wrong.push(`"${name}" has no setting "${key}"${known.length > 0 ? `; its settings are ${known.join(", ")}` : ""}`);
+      }
+    }
+    return wrong;
+  });
+  if (problems.length > 0) throw new PolicyConfigError(`Invalid policy configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+  return config as PolicyConfig;
+}
+
 function settingsFor(policy: GravitonPolicy, config: PolicyConfig): { level: EnforcementLevel; settings: Record<string, unknown> } {
   const defaults = Object.fromEntries(
     Object.entries(policy.configSchema?.properties ?? {}).map(([key, schema]) => [key, (schema as { default?: unknown }).default]),
@@ -98,6 +135,7 @@ export async function runPolicies(
   config: PolicyConfig = {},
   policies: GravitonPolicy[] = packPolicies,
 ): Promise<PolicyReport> {
+  validatePolicyConfig(config, policies);
   const report: PolicyReport = { violations: [], skipped: [] };
   const custom = resources.filter((resource) => resource.custom);
   const byUrn = new Map<string, PolicyResource>();

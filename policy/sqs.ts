@@ -1,3 +1,4 @@
+import { ONE_VCPU_MB, SLOWEST_JOB_MS_AT_ONE_VCPU } from "../app/core/job-types";
 import type { PolicyResource } from "@pulumi/policy";
 import { GravitonPolicy, propsOf, TYPES } from "./definition";
 
@@ -85,6 +86,28 @@ export const sqsPolicies: GravitonPolicy[] = [
         if (maximum === undefined) report(`Event source mapping ${mapping.name} has no maximum concurrency.`, mapping.urn);
         else if (reserved !== undefined && reserved >= 0 && maximum > reserved) {
           report(`Event source mapping ${mapping.name} may run ${maximum} at once; ${fn!.name} reserves only ${reserved}.`, mapping.urn);
+        }
+      }
+    },
+  },
+  {
+    name: "jobs-batch-fits-timeout",
+    description: `A batch of the slowest jobs (${SLOWEST_JOB_MS_AT_ONE_VCPU} ms of one vCPU each; Lambda gives one vCPU at ${ONE_VCPU_MB} MB, less memory proportionally less) finishes within the worker's timeout; otherwise the whole batch times out and returns to the queue, again and again, to the DLQ.`,
+    enforcementLevel: "advisory",
+    howToFix: "Lower graviton-platform:jobs.batchSize, or raise functions.worker.timeout or functions.worker.memory.",
+    validateStack: (args, report) => {
+      for (const { mapping, fn } of queueSubscriptions(args.resources)) {
+        if (!fn) continue;
+        const batchSize = mapping.props.batchSize ?? 10; // SQS event sources default to 10
+        const memoryMb = fn.props.memorySize ?? 128;
+        const timeoutSeconds = fn.props.timeout ?? 3;
+        const perJobMs = Math.round(SLOWEST_JOB_MS_AT_ONE_VCPU * Math.max(1, ONE_VCPU_MB / memoryMb));
+        const neededSeconds = (batchSize * perJobMs) / 1000;
+        if (neededSeconds > timeoutSeconds) {
+          report(
+            `A batch of ${batchSize} of the slowest jobs needs about ${neededSeconds} s at ${memoryMb} MB (${perJobMs} ms each); ${fn.name}'s timeout is ${timeoutSeconds} s.`,
+            mapping.urn,
+          );
         }
       }
     },

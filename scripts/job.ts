@@ -3,6 +3,7 @@
 // job, prints the acknowledgement (the job id) and then the result when the worker pushes it.
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
+import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 
 const USAGE = "usage: npm run job -- --stack <name> --token <JWT> [--type primes|echo] [--max <n>] [--timeout <seconds>]";
@@ -74,6 +75,4 @@ export async function main(argv: string[], write: (text: string) => void, output
   });
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2), (text) => process.stdout.write(text)).then((code) => process.exit(code));
-}
+if (require.main === module) runCommand(main);

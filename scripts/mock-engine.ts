@@ -230,7 +230,8 @@ export function readStackConfig(stack: string, projectDir = "."): Record<string,
   if (!existsSync(file)) throw new Error(`No stack file ${file}: stacks are the Pulumi.<stack>.yaml files beside Pulumi.yaml.`);
   let document: any;
   try {
-    document = parseYaml(readFileSync(file, "utf8"));
+    // Pulumi reads stack files with YAML 1.1 merge keys (`<<: *defaults`); so does this.
+    document = parseYaml(readFileSync(file, "utf8"), { merge: true });
   } catch (error) {
     throw new Error(`${file} is not valid YAML: ${(error as Error).message}`);
   }

@@ -4,8 +4,10 @@
 // and exits 1 on a mandatory violation (2 on a usage or config error).
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { PolicyConfig, PolicyReport, runPolicies } from "../policy/run-offline";
+import { PolicyConfig, PolicyReport, runPolicies, validatePolicyConfig } from "../policy/run-offline";
+import { runCommand } from "./run-command";
 import { evaluateStack, readStackConfig, RegisteredResource } from "./mock-engine";
 
 export interface PlanNode {
@@ -179,14 +181,17 @@ export async function main(argv: string[], write: (text: string) => void = (text
   }
   let result;
   try {
-    const policyConfig = options["policy-config"] ? JSON.parse(readFileSync(options["policy-config"], "utf8")) : {};
+    if (options.diagram && !existsSync(dirname(resolve(options.diagram)))) {
+      throw new Error(`--diagram ${options.diagram}: the folder ${dirname(resolve(options.diagram))} does not exist; create it or write the diagram elsewhere`);
+    }
+    const policyConfig = options["policy-config"] ? validatePolicyConfig(readPolicyConfigFile(options["policy-config"])) : {};
     result = await plan(options.stack, policyConfig);
+    if (options.diagram) writeFileSync(options.diagram, mermaidDiagram(result.resources));
   } catch (error) {
     write(`plan: ${(error as Error).message}\n`);
     return 2;
   }
-  const { plan: stackPlan, resources } = result;
-  if (options.diagram) writeFileSync(options.diagram, mermaidDiagram(resources));
+  const { plan: stackPlan } = result;
 
   if (options.json) {
     write(`${JSON.stringify(stackPlan, null, 2)}\n`);
@@ -207,6 +212,19 @@ export async function main(argv: string[], write: (text: string) => void = (text
   return stackPlan.summary.mandatory > 0 ? 1 : 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+/** The JSON of a --policy-config file, or an error that names the file. */
+function readPolicyConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new Error(`--policy-config ${file} cannot be read: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--policy-config ${file} is not JSON: ${(error as Error).message}`);
+  }
 }
+
+if (require.main === module) runCommand(main);

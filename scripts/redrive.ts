@@ -5,6 +5,7 @@
 import { GetQueueAttributesCommand, ListMessageMoveTasksCommand, SQSClient, StartMessageMoveTaskCommand } from "@aws-sdk/client-sqs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 
 export interface RedriveDependencies {
@@ -80,6 +81,4 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2), (text) => process.stdout.write(text), { outputs: readStackOutputs, sqs: new SQSClient({}) }).then((code) => process.exit(code));
-}
+if (require.main === module) runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, sqs: new SQSClient({}) }));

@@ -9,6 +9,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws
 import { readFileSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 import { chartSvg, pointsOfOutput, recommendationOf, tableOf } from "./tuning-report";
 
@@ -112,6 +113,4 @@ async function waitForOutput(deps: TuneDependencies, executionArn: string, write
   return undefined;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2), (text) => process.stdout.write(text), { outputs: readStackOutputs, sfn: new SFNClient({}) }).then((code) => process.exit(code));
-}
+if (require.main === module) runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, sfn: new SFNClient({}) }));

@@ -2,7 +2,12 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { appFunctions } from "../app/functions";
-import { ConfigError, parseStackConfig } from "../config";
+import { ConfigError, parseStackConfig, strayConfigKeys } from "../config";
+import { ENVIRONMENT_MAX_BYTES, environmentBytes, STACK_ENVIRONMENT_NAMES } from "../components/lambda-environment";
+import { readStackConfig } from "../scripts/mock-engine";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 function rejects(values: Record<string, unknown>, ...expected: (string | RegExp)[]): void {
   assert.throws(
@@ -87,8 +92,51 @@ describe("stack config", () => {
       rejects({ tuning: { functions: ["prime"] } }, "graviton-platform:tuning.functions.0 must name functions of app/functions.ts", 'got "prime"');
       rejects({ tuning: { functions: ["power-tuning"] } }, "tuning.functions.0 must name functions");
     });
+    it("a variable name Lambda reserves, with that reason even when it does not look like a name", () => {
+      rejects({ functions: { primes: { environment: { _HANDLER: "x" } } } }, "functions.primes.environment._HANDLER is reserved by Lambda");
+      rejects({ functions: { primes: { environment: { "1BAD": "x" } } } }, "functions.primes.environment.1BAD is not a variable name");
+    });
+    it("a variable the stack sets itself, by name", () => {
+      for (const name of STACK_ENVIRONMENT_NAMES) {
+        rejects({ functions: { worker: { environment: { [name]: "mine" } } } }, `functions.worker.environment.${name} is set by the stack itself`);
+      }
+    });
+    it("an environment that fits on its own but not with what the stack adds (Lambda counts all 4 KB together)", () => {
+      const own = { PADDING: "x".repeat(3900) };
+      assert.ok(environmentBytes(own) <= ENVIRONMENT_MAX_BYTES);
+      rejects({ functions: { worker: { environment: own } } }, "functions.worker.environment with what the stack adds (DB_HOST", "Lambda allows 4096");
+      parseStackConfig({ functions: { primes: { environment: own } } }); // primes gets nothing from the stack
+    });
+    it("no NAT gateway while the worker must reach API Gateway's management API from the database's VPC", () =>
+      rejects({ network: { natGateways: "none" } }, "network.natGateways must not be none: worker runs in the database's VPC", 'got "none"'));
+    it("a value too long to show is cut in the message", () =>
+      rejects({ architecture: "a".repeat(5000) }, /got "a{79}\.\.\. \(5002 characters\)/));
     it("every problem at once, not just the first", () =>
       rejects({ architecture: "arm", functions: { primes: { memory: 64 } } }, "graviton-platform:architecture", "functions.primes.memory"));
+  });
+
+  describe("stack files", () => {
+    it("reports keys in no namespace or a misspelt one, with the key they meant", () => {
+      assert.deepEqual(strayConfigKeys(["aws:region", "graviton-platform:architecture", "architecture", "graviton-platfrom:architecture"]), [
+        "architecture has no namespace: write graviton-platform:architecture",
+        'graviton-platfrom:architecture is in the unknown namespace "graviton-platfrom": this project\'s keys are graviton-platform:<key> (did you mean graviton-platform:architecture?)',
+      ]);
+    });
+    it("reads YAML merge keys (<<: *anchor) as Pulumi does", () => {
+      const dir = mkdtempSync(join(tmpdir(), "stack-"));
+      try {
+        writeFileSync(
+          join(dir, "Pulumi.merged.yaml"),
+          "x-small: &small\n  memory: 256\n  timeout: 10\nconfig:\n  graviton-platform:functions:\n    primes:\n      <<: *small\n      memory: 512\n",
+        );
+        const config = readStackConfig("merged", dir);
+        assert.deepEqual(JSON.parse(config["graviton-platform:functions"]), { primes: { memory: 512, timeout: 10 } });
+        const primes = parseStackConfig({ functions: JSON.parse(config["graviton-platform:functions"]) }).functions.find((fn) => fn.name === "primes")!;
+        assert.deepEqual([primes.memory, primes.timeout], [512, 10]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 
   describe("architecture toggles", () => {

@@ -5,6 +5,11 @@ import { DOCKER_PLATFORMS } from "../components/container-image";
 import { Architecture, ConfigError } from "../config";
 import { evaluate, evaluateStack, readStackConfig } from "../scripts/mock-engine";
 import { Registered } from "./registered";
+import { ENVIRONMENT_MAX_BYTES, environmentBytes, STACK_ENVIRONMENT_NAMES } from "../components/lambda-environment";
+
+/** The stack file's per-function settings. */
+const readConfigFunctions = (stack: string): Record<string, { environment?: Record<string, string> }> =>
+  JSON.parse(readStackConfig(stack)["graviton-platform:functions"] ?? "{}");
 
 const stacks = readdirSync(".")
   .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
@@ -44,6 +49,13 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
         }
         assert.match(outputs.apiUrl, /^https:\/\//);
         assert.match(outputs.ecrRepositoryUrls.app, /\.dkr\.ecr\.us-east-1\.amazonaws\.com\//);
+        for (const fn of registered.all("aws:lambda/function:Function")) {
+          const variables = Object.keys(fn.inputs.environment?.variables ?? {});
+          const own = Object.keys(readConfigFunctions(stack)[fn.name.replace(/-(arm64|x86_64)$/, "")]?.environment ?? {});
+          const undeclared = variables.filter((name) => !own.includes(name) && !STACK_ENVIRONMENT_NAMES.includes(name));
+          assert.deepEqual(undeclared, [], `${fn.name}: every variable the stack sets is listed in STACK_ENVIRONMENT, so users cannot override it`);
+          assert.ok(environmentBytes(fn.inputs.environment?.variables ?? {}) <= ENVIRONMENT_MAX_BYTES);
+        }
         for (const name of ["number-fact", "primes"]) {
           const exported = outputs.lambdaFunctions[name];
           assert.ok(exported.name && exported.arn.startsWith("arn:aws:lambda:"), `${name} name and ARN exported`);

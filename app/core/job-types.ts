@@ -26,7 +26,7 @@ export const jobRequest = z.discriminatedUnion(
     // Any JSON (the body was parsed from JSON and checked by jsonBoundsProblem), null included.
     z.object({ type: z.literal("echo"), input: z._default(z.unknown(), {}) }),
   ],
-  { error: (issue) => `must be ${alternatives(JOB_TYPES)}, got ${describeValue((issue.input as { type?: unknown } | undefined)?.type)}` },
+  { error: (issue): string => `must be ${alternatives(JOB_TYPES)}, got ${describeValue((issue.input as { type?: unknown } | undefined)?.type)}` },
 );
 
 export type JobRequest = z.output<typeof jobRequest>;
@@ -44,6 +44,16 @@ export const JOB_TYPES = jobRequest.def.options.map((option) => option.def.shape
 
 /** `"a", "b" or "c"`. */
 const alternatives = (values: readonly string[]) => values.map((value) => `"${value}"`).join(", ").replace(/, ([^,]*)$/, " or $1");
+
+/**
+ * The slowest job a worker may be handed, in ms of one full vCPU: primes at its maximum. countPrimes(50,000,000)
+ * took 160-170 ms on one core of the development machine (2026-11); this allows 2.4x for a slower vCPU.
+ * The jobs-batch-fits-timeout policy multiplies it by the batch size against the worker's timeout.
+ */
+export const SLOWEST_JOB_MS_AT_ONE_VCPU = 400;
+
+/** Lambda gives a function one full vCPU at 1,769 MB, and CPU in proportion to memory below that. */
+export const ONE_VCPU_MB = 1769;
 
 /** A value for an error message: JSON, at most 80 characters, and never "null" for a number JSON cannot carry. */
 export function describeValue(value: unknown): string {

@@ -1,5 +1,6 @@
+import { SLOWEST_JOB_MS_AT_ONE_VCPU } from "../../app/core/job-types";
 import { strict as assert } from "node:assert";
-import { countPrimes } from "../../app/core/prime-count";
+import { countPrimes, MAX_PRIME_LIMIT } from "../../app/core/prime-count";
 
 /** Trial division: slow but obviously right, to check the sieve on every small input. */
 function isPrime(n: number): boolean {
@@ -35,6 +36,15 @@ describe("countPrimes (segmented sieve)", () => {
     assert.equal(countPrimes(131_072), 12251);
     assert.equal(countPrimes(131_071), 12251); // 131,071 is a Mersenne prime, 131,072 is not prime
     assert.equal(countPrimes(131_070), 12250);
+  });
+
+  it("counts to its maximum within the slowest-job estimate the batch-size policy uses (best of 3, one core)", () => {
+    const runs = [1, 2, 3].map(() => {
+      const started = performance.now();
+      countPrimes(MAX_PRIME_LIMIT);
+      return performance.now() - started;
+    });
+    assert.ok(Math.min(...runs) < SLOWEST_JOB_MS_AT_ONE_VCPU, `${Math.round(Math.min(...runs))} ms; the estimate is ${SLOWEST_JOB_MS_AT_ONE_VCPU} ms`);
   });
 
   it("refuses a max that is not a safe integer", () => {

@@ -217,6 +217,11 @@ const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: Resou
     violating: [queue(), workerFunction({ reservedConcurrentExecutions: 3 }), mapping()],
     message: /jobs-worker may run 5 at once; .* reserves only 3/,
   },
+  "jobs-batch-fits-timeout": {
+    compliant: [queue(), workerFunction({ memorySize: 1024 }), mapping({ batchSize: 10 })],
+    violating: [queue(), workerFunction({ memorySize: 1024 }), mapping({ batchSize: 10_000 })],
+    message: /A batch of 10000 of the slowest jobs needs about 6910 s at 1024 MB \(691 ms each\); .*timeout is 60 s/,
+  },
   "apigateway-websocket-connect-authorized": {
     compliant: [route("$connect", "CUSTOM"), route("$default"), route("submit")],
     violating: [route("$connect", "NONE")],

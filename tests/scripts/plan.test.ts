@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnSync } from "node:child_process";
 import { main, plan } from "../../scripts/plan";
 
 async function run(...argv: string[]): Promise<{ code: number; output: string }> {
@@ -80,5 +81,45 @@ describe("npm run plan", () => {
   it("refuses a stack whose config is invalid, with the config error", async () => {
     writeFileSync(join(scratch, "Pulumi.typo.yaml"), "config:\n  graviton-platform:architecture: arm\n");
     await assert.rejects(plan("typo", {}, scratch), /graviton-platform:architecture must be "arm64" or "x86_64", got "arm"/);
+  });
+
+  it("refuses keys in no namespace or a misspelt one, which Pulumi would ignore", async () => {
+    writeFileSync(join(scratch, "Pulumi.stray.yaml"), "config:\n  architecture: sparc\n  graviton-platfrom:architecture: x86_64\n");
+    await assert.rejects(plan("stray", {}, scratch), (error: Error) => {
+      assert.match(error.message, /architecture has no namespace: write graviton-platform:architecture/);
+      assert.match(error.message, /unknown namespace "graviton-platfrom"/);
+      return true;
+    });
+  });
+
+  it("refuses a policy configuration naming an unknown policy, level or setting, instead of turning a policy off", async () => {
+    const file = join(scratch, "policy.json");
+    for (const [config, expected] of [
+      [{ "sfn-logging": "fatal" }, /"sfn-logging" has the level "fatal"; it must be one of advisory, mandatory, remediate, disabled/],
+      [{ "sfn-loging": "mandatory" }, /"sfn-loging" is not a policy of this pack/],
+      [{ "capacity-unreserved-headroom": { accountConcurrencyLimt: 5 } }, /has no setting "accountConcurrencyLimt"; its settings are accountConcurrencyLimit/],
+      [["mandatory"], /must be a JSON object/],
+    ] as const) {
+      writeFileSync(file, JSON.stringify(config));
+      const { code, output } = await run("--stack", "dev", "--policy-config", file);
+      assert.equal(code, 2, output);
+      assert.match(output, expected);
+    }
+    writeFileSync(file, "{not json");
+    assert.match((await run("--stack", "dev", "--policy-config", file)).output, /--policy-config .*policy\.json is not JSON/);
+  });
+
+  it("refuses a diagram path in a folder that does not exist, by name (exit 2, not a stack trace)", async () => {
+    const { code, output } = await run("--stack", "dev", "--diagram", join(scratch, "missing", "plan.md"));
+    assert.equal(code, 2);
+    assert.match(output, /^plan: --diagram .*plan\.md: the folder .*missing does not exist/);
+  });
+
+  it("hands all of a large output to a pipe before exiting (no cut at 64 KB)", () => {
+    const script = join(scratch, "large-output.ts");
+    writeFileSync(script, `import { runCommand } from ${JSON.stringify(join(process.cwd(), "scripts/run-command"))};\nrunCommand(async (_argv, write) => { for (let i = 0; i < 50; i++) write("x".repeat(10_000) + "\\n"); return 3; });\n`);
+    const result = spawnSync(process.execPath, ["-r", "ts-node/register", script], { env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, maxBuffer: 10_000_000 });
+    assert.equal(result.stdout.length, 50 * 10_001);
+    assert.equal(result.status, 3);
   });
 });
