@@ -20,7 +20,7 @@ export function unstorableText(text: string): string | undefined {
   const match = UNSTORABLE_CHARACTER.exec(text);
   if (!match) return undefined;
   return match[0] === "\u0000"
-    ? "holds a NUL character (\\u0000), which PostgreSQL cannot store"
+    ? "holds a NUL character (\\u0000), which PostgreSQL cannot store and this platform refuses"
     : `holds an unpaired UTF-16 surrogate (\\u${match[0].charCodeAt(0).toString(16)}), which is not valid Unicode`;
 }
 

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { describeValue } from "./describe-value";
 import { JOB_LIMITS, jsonBoundsProblem, storableText } from "./job-bounds";
 import { countPrimes, MAX_PRIME_LIMIT } from "./prime-count";
 
@@ -54,13 +55,6 @@ export const SLOWEST_JOB_MS_AT_ONE_VCPU = 400;
 
 /** Lambda gives a function one full vCPU at 1,769 MB, and CPU in proportion to memory below that. */
 export const ONE_VCPU_MB = 1769;
-
-/** A value for an error message: JSON, at most 80 characters, and never "null" for a number JSON cannot carry. */
-export function describeValue(value: unknown): string {
-  if (typeof value === "number" && !Number.isFinite(value)) return `a number too large for JSON (${value})`;
-  const text = value === undefined ? "nothing" : (JSON.stringify(value) ?? String(value));
-  return text.length > 80 ? `${text.slice(0, 80)}... (${text.length} characters)` : text;
-}
 
 /** A valid job, or the reason it is not one (a field path and what is wrong, ready for the client). */
 export type ParsedJob = { ok: true; job: JobRequest } | { ok: false; reason: string; type: string; input: unknown };

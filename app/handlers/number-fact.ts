@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import * as z from "zod/mini";
 import { lambdaArchitecture } from "../core/architecture";
+import { describeValue } from "../core/describe-value";
 import { fetchNumberFact, NUMBER_FACT_TYPES, UpstreamError } from "../core/number-fact";
 import { BadRequest, jsonBody, requireMethod, validate } from "../http/request";
 import { errorResponse, jsonResponse } from "../http/responses";
@@ -18,7 +19,7 @@ const architecture = lambdaArchitecture();
 const numberError = (issue: { input?: unknown }) =>
   issue.input === undefined
     ? 'is required, for example {"number": "345"}'
-    : `must be a whole number (digits only), got ${JSON.stringify(issue.input)}`;
+    : `must be a whole number (digits only), got ${describeValue(issue.input)}`;
 
 const requestBody = z.object({
   number: z.pipe(
@@ -27,7 +28,7 @@ const requestBody = z.object({
   ),
   type: z._default(
     z.enum(NUMBER_FACT_TYPES, {
-      error: (issue) => `must be one of ${NUMBER_FACT_TYPES.join(", ")}, got ${JSON.stringify(issue.input)}`,
+      error: (issue) => `must be one of ${NUMBER_FACT_TYPES.join(", ")}, got ${describeValue(issue.input)}`,
     }),
     "trivia",
   ),

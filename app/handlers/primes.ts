@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import * as z from "zod/mini";
 import { lambdaArchitecture } from "../core/architecture";
+import { describeValue } from "../core/describe-value";
 import { countPrimes, MAX_PRIME_LIMIT } from "../core/prime-count";
 import { BadRequest, requireMethod, validate } from "../http/request";
 import { jsonResponse } from "../http/responses";
@@ -11,12 +12,12 @@ const DEFAULT_MAX = 1_000_000;
 const query = z.object({
   max: z._default(
     z.pipe(
-      z.string().check(z.regex(/^\d{1,9}$/, { error: (issue) => `must be a whole number from 1 to ${MAX_PRIME_LIMIT}, got ${JSON.stringify(issue.input)}` })),
+      z.string().check(z.regex(/^\d{1,9}$/, { error: (issue) => `must be a whole number from 1 to ${MAX_PRIME_LIMIT}, got ${describeValue(issue.input)}` })),
       z.pipe(
         z.transform((value: string) => Number(value)),
         z.int().check(
-          z.gte(1, { error: (issue) => `must be at least 1, got ${issue.input}` }),
-          z.lte(MAX_PRIME_LIMIT, { error: (issue) => `must be at most ${MAX_PRIME_LIMIT}, got ${issue.input}` }),
+          z.gte(1, { error: (issue) => `must be at least 1, got ${describeValue(issue.input)}` }),
+          z.lte(MAX_PRIME_LIMIT, { error: (issue) => `must be at most ${MAX_PRIME_LIMIT}, got ${describeValue(issue.input)}` }),
         ),
       ),
     ),

@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type * as z from "zod/mini";
+import { describeValue } from "../core/describe-value";
+import { jsonBoundsProblem } from "../core/job-bounds";
 import { errorResponse } from "./responses";
 
 /** A request that cannot be served; `response` says why (a 4xx with a specific message). */
@@ -22,15 +24,25 @@ export function requireMethod(event: APIGatewayProxyEventV2, allowed: string): v
   }
 }
 
-/** Parses the request body as JSON (base64-decoding it first when API Gateway encoded it). */
+/**
+ * Parses the request body as a JSON object (base64-decoding it first when API Gateway encoded it), within
+ * the platform's bounds on JSON (depth, characters, finite numbers: app/core/job-bounds.ts).
+ */
 export function jsonBody(event: APIGatewayProxyEventV2): unknown {
   if (!event.body) throw new BadRequest(errorResponse(400, "Request body is missing; send a JSON object."));
   const text = event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (error) {
-    throw new BadRequest(errorResponse(400, `Request body is not valid JSON: ${(error as Error).message}`));
+    throw new BadRequest(errorResponse(400, `Request body is not valid JSON: ${(error as Error).message.slice(0, 200)}`));
   }
+  const outOfBounds = jsonBoundsProblem(body);
+  if (outOfBounds) throw new BadRequest(errorResponse(400, `Invalid ${outOfBounds}`));
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new BadRequest(errorResponse(400, `Request body must be a JSON object, got ${describeValue(body)}`));
+  }
+  return body;
 }
 
 /** Validates `input` against `schema`, turning the first problem into a 400 that names the field. */

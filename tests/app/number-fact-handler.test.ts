@@ -94,7 +94,13 @@ describe("number-fact handler (POST /number)", () => {
     ["a non-numeric number", JSON.stringify({ number: "abc" }), /Invalid body\.number: must be a whole number \(digits only\), got "abc"/],
     ["a fractional number", JSON.stringify({ number: 3.5 }), /Invalid body\.number: must be a whole number/],
     ["an unknown type", JSON.stringify({ number: "1", type: "color" }), /Invalid body\.type: must be one of trivia, math, date, year, got "color"/],
-    ["a body that is not an object", JSON.stringify([345]), /Invalid body/],
+    ["a body that is not an object", JSON.stringify([345]), /^Request body must be a JSON object, got \[345\]$/],
+    ["a null body", "null", /^Request body must be a JSON object, got null$/],
+    ["a number too large for JSON", '{"number": 1e309}', /^Invalid body\.number is a number too large for JSON \(it parses as Infinity\)$/],
+    ["a 100 KB number", JSON.stringify({ number: "9".repeat(100_000) }), /got "9{79}\.\.\. \(100002 characters\)$/],
+    ["a NUL byte", '{"number": "1\\u0000"}', /^Invalid body\.number holds a NUL character/],
+    ["a lone surrogate", '{"number": "1", "type": "\\ud800"}', /^Invalid body\.type holds an unpaired UTF-16 surrogate/],
+    ["deep nesting", `{"number": ${"[".repeat(5000)}${"]".repeat(5000)}}`, /^Invalid body\.number(\[0\])+.* nests deeper than 32 levels/],
   ];
   for (const [what, body, message] of badRequests) {
     it(`answers 400 for ${what}, saying what is wrong`, async () => {
@@ -103,6 +109,14 @@ describe("number-fact handler (POST /number)", () => {
       assert.match(bodyOf(response).error, message);
     });
   }
+
+  it("answers 400, not 500, to an event that is not an HTTP API request", async () => {
+    for (const event of [{}, { requestContext: {} }, { requestContext: { http: null } }, null]) {
+      const response = (await handler(event as never)) as { statusCode: number; body: string };
+      assert.equal(response.statusCode, 400, JSON.stringify(event));
+      assert.match(bodyOf(response).error, /not an API Gateway HTTP API request/);
+    }
+  });
 
   it("answers 405 with an Allow header to a method other than POST", async () => {
     const response = await post(undefined, { method: "GET" });
