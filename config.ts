@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { DEFAULT_POSTGRES_MAJOR, RDS_PROXY_POSTGRES_MAJORS } from "./components/rds-names";
 import { AppFunction, AppFunctionName, appFunctions } from "./app/functions";
 import {
   ENVIRONMENT_MAX_BYTES,
@@ -133,10 +134,14 @@ const database = strictObject({
   /** A Graviton class (the `g` in t4g, m7g, r8g) is the point of this platform; the policy pack checks it. */
   instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'must be an RDS instance class such as "db.t4g.micro"' }).default("db.t4g.micro"),
   /** Major ("18") or major.minor ("18.4"); the parameter group family follows the major version. */
+  /** Major ("17") or major.minor ("17.6"); the parameter group family follows the major, which RDS Proxy must support. */
   engineVersion: z
-    .string({ error: 'must be a PostgreSQL version in quotes, such as "18" or "18.4"' })
-    .regex(/^\d{2}(\.\d+)?$/, { error: 'must be a PostgreSQL version in quotes, such as "18" or "18.4"' })
-    .default("18"),
+    .string({ error: 'must be a PostgreSQL version in quotes, such as "17" or "17.6"' })
+    .regex(/^\d{2}(\.\d+)?$/, { error: 'must be a PostgreSQL version in quotes, such as "17" or "17.6"' })
+    .refine((version) => (RDS_PROXY_POSTGRES_MAJORS as readonly string[]).includes(version.split(".")[0]), {
+      error: `must be a PostgreSQL major that RDS Proxy documents (${RDS_PROXY_POSTGRES_MAJORS.join(", ")})`,
+    })
+    .default(DEFAULT_POSTGRES_MAJOR),
   /** GB of gp3 storage to start with. */
   allocatedStorage: wholeNumber(20, 65536, " (GB)").default(20),
   /** Storage autoscaling ceiling in GB. */

@@ -101,9 +101,9 @@ const api = new HttpApi("api", {
 });
 
 // Power tuning: memory x architecture for the tunable functions and their twins.
-const tuner = functionNamed("power-tuning").resource;
+const tuner = functionNamed("power-tuning");
 const powerTuning = new PowerTuning("tuning", {
-  taskFunction: { arn: tuner.arn, role: tuner.role },
+  taskFunction: { arn: tuner.resource.arn, role: tuner.resource.role, reservedConcurrency: tuner.config.reservedConcurrency },
   tunedFunctionArns: config.tuning.functions.flatMap((name) => {
     const fn = functionNamed(name).resource;
     return fn.twin ? [fn.arn, fn.twin.arn] : [fn.arn];

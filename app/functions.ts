@@ -81,7 +81,7 @@ export const appFunctions = {
     database: "admin",
     description: "Applies app/migrations and sets up the app's database role; invoked by the stack on deploy",
     memory: 256,
-    timeout: 300,
+    timeout: 900, // the proxy's target can take minutes to register on a first deploy
   },
 } satisfies Record<string, AppFunction>;
 

@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import { createHash } from "node:crypto";
 import { readMigrations } from "../app/data/migrations";
 import { scramSha256Verifier } from "./postgres-password";
+import { DEFAULT_POSTGRES_MAJOR, rdsInstanceIdentifier } from "./rds-names";
 import { serviceRole } from "./service-role";
 
 const POSTGRES_PORT = 5432;
@@ -107,7 +108,7 @@ export class Database extends pulumi.ComponentResource {
       availabilityZones: args.availabilityZones ?? 2,
       natGateways: args.natGateways ?? "single",
       instanceClass: args.instanceClass ?? "db.t4g.micro",
-      engineVersion: args.engineVersion ?? "18",
+      engineVersion: args.engineVersion ?? DEFAULT_POSTGRES_MAJOR,
       allocatedStorage: args.allocatedStorage ?? 20,
       maxAllocatedStorage: args.maxAllocatedStorage ?? 100,
       multiAz: args.multiAz ?? false,
@@ -198,7 +199,7 @@ export class Database extends pulumi.ComponentResource {
     );
 
     // RDS would create its log groups itself, with no retention: create them first.
-    const identifier = `${pulumi.getProject()}-${pulumi.getStack()}-${name}`.toLowerCase();
+    const identifier = rdsInstanceIdentifier(pulumi.getProject(), pulumi.getStack(), name);
     const exports = ["postgresql", "upgrade"];
     const logGroups = exports.map(
       (log) =>

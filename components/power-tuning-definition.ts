@@ -1,11 +1,16 @@
 /**
- * The power-tuning state machine (Amazon States Language), built here so tests can validate it:
+ * The power-tuning state machine (Amazon States Language), built here so tests can run it:
  * Initialize -> Publish (one version and alias per memory value, in series) -> Measure (a Map over
- * every memory value, in parallel) -> CleanUp -> Analyze -> optionally Optimize. Every failure after
- * Initialize cleans up first, then fails the execution with the error's cause; it never succeeds with an
- * empty output.
+ * every memory value, summarized where measured) -> CleanUp -> Analyze -> optionally Optimize. Every
+ * failure after Initialize cleans up first, then fails the execution with the error's cause; it never
+ * succeeds with an empty output.
+ *
+ * The state stays small whatever the input allows (Step Functions refuses a state over 256 KiB with
+ * States.DataLimitExceeded, which no Catch handles, so cleanup would never run): Initialize replaces the
+ * execution input with the plan, points are indexes, Publish returns a count, and each Map iteration
+ * returns one point's statistics. https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
  */
-export function powerTuningDefinition(taskFunctionArn: string): object {
+export function powerTuningDefinition(taskFunctionArn: string, options: { maxConcurrency?: number } = {}): object {
   // Throttling and transient service errors of the task function itself are retried.
   const retry = [
     {
@@ -15,31 +20,34 @@ export function powerTuningDefinition(taskFunctionArn: string): object {
       BackoffRate: 2,
     },
   ];
-  const task = (step: string, parameters: Record<string, string>, resultPath: string, next: string, onError?: { next: string; resultPath: string }) => ({
+  const task = (step: string, parameters: Record<string, string>, resultPath: string | undefined, next: string, onError: { next: string; resultPath?: string }) => ({
     Type: "Task",
     Resource: taskFunctionArn,
     Parameters: { step, ...parameters },
-    ResultPath: resultPath,
+    ...(resultPath && { ResultPath: resultPath }),
     Retry: retry,
-    ...(onError && { Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: onError.resultPath, Next: onError.next }] }),
+    Catch: [{ ErrorEquals: ["States.ALL"], ...(onError.resultPath && { ResultPath: onError.resultPath }), Next: onError.next }],
     Next: next,
   });
-  const plan = { "plan.$": "$.run.plan" };
+  const plan = { "plan.$": "$.plan" };
   const failed = { next: "CleanUpAfterFailure", resultPath: "$.error" };
 
   return {
     Comment: "Power tuning for container-image Lambda functions: memory x architecture, compatible with AWS Lambda Power Tuning's input and output",
     StartAt: "Initialize",
     States: {
-      Initialize: task("initialize", { "input.$": "$" }, "$.run", "Publish", { next: "InitializeFailed", resultPath: "$.error" }),
+      // The result ({plan, points}) replaces the input, and an error replaces it too (no ResultPath: "$"),
+      // so any input, a string or null included, fails here with a readable cause.
+      Initialize: task("initialize", { "input.$": "$" }, undefined, "Publish", { next: "InitializeFailed" }),
       // Invalid input, or a function that cannot be read: nothing has been changed yet.
-      InitializeFailed: { Type: "Fail", Error: "InitializeFailed", CausePath: "$.error.Cause" },
+      InitializeFailed: { Type: "Fail", Error: "InitializeFailed", CausePath: "$.Cause" },
       Publish: task("publish", plan, "$.published", "Measure", failed),
       Measure: {
         Type: "Map",
-        ItemsPath: "$.run.points",
-        ItemSelector: { "plan.$": "$.run.plan", "point.$": "$$.Map.Item.Value" },
-        MaxConcurrency: 0,
+        ItemsPath: "$.points",
+        ItemSelector: { "plan.$": "$.plan", "point.$": "$$.Map.Item.Value" },
+        // No more at once than the task function may run (its reserved concurrency); 0 = no limit.
+        MaxConcurrency: options.maxConcurrency ?? 0,
         ItemProcessor: {
           ProcessorConfig: { Mode: "INLINE" },
           StartAt: "MeasurePoint",
@@ -61,7 +69,7 @@ export function powerTuningDefinition(taskFunctionArn: string): object {
       Analyze: task("analyze", { ...plan, "measurements.$": "$.measurements" }, "$.result", "AutoOptimize?", { next: "AnalysisFailed", resultPath: "$.error" }),
       "AutoOptimize?": {
         Type: "Choice",
-        Choices: [{ Variable: "$.run.plan.input.autoOptimize", BooleanEquals: true, Next: "Optimize" }],
+        Choices: [{ Variable: "$.plan.input.autoOptimize", BooleanEquals: true, Next: "Optimize" }],
         Default: "Done",
       },
       Optimize: task("optimize", { ...plan, "result.$": "$.result" }, "$.optimized", "Done", { next: "OptimizeFailed", resultPath: "$.error" }),

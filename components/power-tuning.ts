@@ -4,8 +4,12 @@ import { powerTuningDefinition } from "./power-tuning-definition";
 import { serviceRole } from "./service-role";
 
 export interface PowerTuningArgs {
-  /** The function that runs every step (the app image's power-tuning handler). */
-  taskFunction: { arn: pulumi.Input<string>; role: aws.iam.Role };
+  /**
+   * The function that runs every step (the app image's power-tuning handler), and its reserved
+   * concurrency: the Map measures at most that many memory values at once, so none is throttled.
+   * @default reservedConcurrency undefined (no limit)
+   */
+  taskFunction: { arn: pulumi.Input<string>; role: aws.iam.Role; reservedConcurrency?: number };
   /** The functions it may tune (and nothing else): their unqualified ARNs. */
   tunedFunctionArns: pulumi.Input<string>[];
   /** Days the execution logs are kept. @default 14 */
@@ -92,7 +96,7 @@ export class PowerTuning extends pulumi.ComponentResource {
       {
         type: "STANDARD",
         roleArn: role.arn,
-        definition: pulumi.output(args.taskFunction.arn).apply((arn) => JSON.stringify(powerTuningDefinition(arn))),
+        definition: pulumi.output(args.taskFunction.arn).apply((arn) => JSON.stringify(powerTuningDefinition(arn, { maxConcurrency: args.taskFunction.reservedConcurrency }))),
         loggingConfiguration: { level: "ALL", includeExecutionData: true, logDestination: pulumi.interpolate`${logs.arn}:*` },
         tracingConfiguration: { enabled: true },
       },

@@ -65,6 +65,8 @@ describe("stack config", () => {
       rejects({ database: { instanceClass: "t4g.micro" } }, 'database.instanceClass must be an RDS instance class such as "db.t4g.micro", got "t4g.micro"'));
     it("backups switched off", () => rejects({ database: { backupRetentionDays: 0 } }, "database.backupRetentionDays must be a whole number from 1 to 35 (days), got 0"));
     it("an engine version that is not a PostgreSQL version", () => rejects({ database: { engineVersion: 18 } }, "database.engineVersion must be a PostgreSQL version", "got 18"));
+    it("a PostgreSQL major RDS Proxy does not document", () =>
+      rejects({ database: { engineVersion: "18" } }, "database.engineVersion must be a PostgreSQL major that RDS Proxy documents (13, 14, 15, 16, 17)", 'got "18"'));
     it("storage autoscaling below the storage", () =>
       rejects({ database: { allocatedStorage: 200 } }, "database.maxAllocatedStorage must be at least allocatedStorage"));
     it("the app connecting as the admin", () =>

@@ -1,3 +1,4 @@
+import type { Context } from "aws-lambda";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as z from "zod/mini";
@@ -8,8 +9,12 @@ import { createPool, DatabaseConnectionError } from "../data/pool";
 
 /** The group role 0001_jobs.sql creates with the app's privileges; the app's login role joins it. */
 const APP_PRIVILEGES_ROLE = "app_rw";
-/** Right after the stack creates RDS Proxy, its target takes a while to become available. */
-const FIRST_CONTACT_DEADLINE_MS = 180_000;
+/**
+ * Right after the stack creates RDS Proxy, its target takes a while to become available (minutes, and
+ * more on a new instance). Keep trying for as long as the invocation may run, less this margin to
+ * report the failure: the whole of the function's timeout (900 s in app/functions.ts), not a fixed window.
+ */
+const FIRST_CONTACT_MARGIN_MS = 15_000;
 const FIRST_CONTACT_RETRY_MS = 5_000;
 
 // INIT: the migrations shipped in the image (app/migrations -> $LAMBDA_TASK_ROOT/migrations) and the
@@ -26,14 +31,14 @@ const request = z.object({
  * makes sure the app's login role exists with the password verifier the stack computed. A failure
  * throws, which fails the deployment with this message.
  */
-export async function handler(event: unknown) {
+export async function handler(event: unknown, context?: Pick<Context, "getRemainingTimeInMillis">) {
   const parsed = request.safeParse(event);
   if (!parsed.success) {
     // Name the problem, never echo the event: it carries the password verifier.
     const issue = parsed.error.issues[0];
     throw new Error(`migrate expects {"appRole": {"name", "passwordVerifier"}} from the stack; ${issue.path.join(".") || "the event"}: ${issue.message}`);
   }
-  await waitForDatabase();
+  await waitForDatabase(Date.now() + (context?.getRemainingTimeInMillis() ?? 300_000) - FIRST_CONTACT_MARGIN_MS);
   const report = await applyMigrations(pool, migrations);
   const status = await ensureLoginRole(pool, { ...parsed.data.appRole, memberOf: APP_PRIVILEGES_ROLE });
   const result = { ...report, appRole: { name: parsed.data.appRole.name, status } };
@@ -41,8 +46,7 @@ export async function handler(event: unknown) {
   return result;
 }
 
-async function waitForDatabase(): Promise<void> {
-  const deadline = Date.now() + FIRST_CONTACT_DEADLINE_MS;
+async function waitForDatabase(deadline: number): Promise<void> {
   for (;;) {
     try {
       await pool.query("SELECT 1");

@@ -1,5 +1,5 @@
 import { LambdaClient } from "@aws-sdk/client-lambda";
-import type { Measurement } from "../tuning/analysis";
+import type { PointStatistics } from "../tuning/analysis";
 import { tuningResult, type TuningResult } from "../tuning/result";
 import { applyRecommendation, cleanUp, initialize, measure, pointsOf, publish, type TuningPlan, type TuningPoint } from "../tuning/tuner";
 
@@ -12,12 +12,12 @@ export type TuningStep =
   | { step: "publish"; plan: TuningPlan }
   | { step: "measure"; plan: TuningPlan; point: TuningPoint }
   | { step: "cleanup"; plan: TuningPlan }
-  | { step: "analyze"; plan: TuningPlan; measurements: Measurement[] }
+  | { step: "analyze"; plan: TuningPlan; measurements: PointStatistics[] }
   | { step: "optimize"; plan: TuningPlan; result: TuningResult };
 
 /** Every task of the power-tuning state machine: one function, one role, the step named in the event. */
 export async function handler(event: TuningStep) {
-  switch (event.step) {
+  switch (event?.step) {
     case "initialize": {
       const plan = await initialize(lambda, event.input);
       return { plan, points: pointsOf(plan) };
@@ -33,6 +33,6 @@ export async function handler(event: TuningStep) {
     case "optimize":
       return applyRecommendation(lambda, event.plan, { functionArn: event.result.functionArn, memoryMb: event.result.power });
     default:
-      throw new Error(`Unknown step ${JSON.stringify((event as { step?: unknown }).step)}: the state machine and the function are from different versions`);
+      throw new Error(`Unknown step ${JSON.stringify((event as { step?: unknown } | null)?.step)}: the state machine and the function are from different versions`);
   }
 }

@@ -96,7 +96,10 @@ const isWeighted = (payload: unknown): payload is { payload: unknown; weight: nu
   payload.length > 0 &&
   payload.every((entry) => entry !== null && typeof entry === "object" && "payload" in entry && typeof entry.weight === "number" && entry.weight > 0);
 
-/** A payload as Lambda's Invoke takes it: a JSON string (a string that already is JSON stays as it is). */
+/**
+ * A payload as Lambda's Invoke takes it: a JSON string (a string that already is JSON stays as it is;
+ * null is the JSON null, as the original sends it).
+ */
 function asJson(payload: unknown): string {
   if (typeof payload === "string") {
     try {
@@ -106,7 +109,7 @@ function asJson(payload: unknown): string {
       return JSON.stringify(payload);
     }
   }
-  return JSON.stringify(payload ?? {});
+  return JSON.stringify(payload ?? null);
 }
 
 /**

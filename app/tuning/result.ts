@@ -1,5 +1,5 @@
 import type { LambdaArchitecture } from "../core/architecture";
-import { choose, summarize, type Measurement, type PointStatistics } from "./analysis";
+import { choose, type PointStatistics } from "./analysis";
 import { pricesFor } from "./prices";
 import type { TuningPlan } from "./tuner";
 import { comparisonUrl, visualizationUrl, type VisualizedPoint } from "./visualization";
@@ -18,12 +18,11 @@ export const stateTransitions = (points: number, optimized: boolean) => 7 + poin
 
 /**
  * The execution's output: AWS Lambda Power Tuning's fields (power, cost, duration, stateMachine), the
- * architecture comparison when two architectures were measured, and every point with
- * includeOutputResults.
+ * architecture comparison when two architectures were measured, and every point's statistics (in the
+ * original's `stats` shape) with includeOutputResults.
  */
-export function tuningResult(plan: TuningPlan, measurements: Measurement[]) {
+export function tuningResult(plan: TuningPlan, stats: PointStatistics[]) {
   const { input } = plan;
-  const stats = measurements.map((measurement) => summarize(measurement, { discardTopBottom: input.discardTopBottom, region: plan.region }));
   const best = choose(stats, input.strategy, input.balancedWeight);
   const byArchitecture = (architecture: LambdaArchitecture) => stats.filter((point) => point.architecture === architecture);
   const target = plan.targets.find((candidate) => candidate.architecture === best.architecture)!;
@@ -79,8 +78,17 @@ export function tuningResult(plan: TuningPlan, measurements: Measurement[]) {
     },
     ...(comparison && { comparison }),
     failedPowerValues: stats.filter((point) => point.status === "failed").map((point) => ({ power: point.memoryMb, architecture: point.architecture, error: point.firstError })),
-    ...(input.includeOutputResults && { stats }),
+    ...(input.includeOutputResults && { stats: stats.map(originalStats) }),
   };
+}
+
+/**
+ * A point as the original's `stats` entries are (value, averagePrice, averageDuration, totalCost), so
+ * tooling written for it reads ours, followed by what this platform adds.
+ */
+function originalStats(point: PointStatistics) {
+  const { memoryMb, averageCostUsd, averageDurationMs, totalCostUsd, ...added } = point;
+  return { value: memoryMb, averagePrice: averageCostUsd, averageDuration: averageDurationMs, totalCost: totalCostUsd, ...added };
 }
 
 export type TuningResult = ReturnType<typeof tuningResult>;

@@ -16,7 +16,7 @@ import {
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LambdaArchitecture } from "../core/architecture";
-import { generatePayloads, type InvocationResult, type Measurement } from "./analysis";
+import { generatePayloads, summarize, type InvocationResult, type Measurement, type PointStatistics } from "./analysis";
 import { parseTuningInput, targetsOf, type TuningInput } from "./input";
 import { parseReport } from "./report-line";
 
@@ -41,9 +41,9 @@ export interface TuningPlan {
   runId: string;
 }
 
-/** One memory value of one target, as the Map state fans them out. */
+/** One memory value of one target (its index in plan.targets), as the Map state fans them out: a few bytes each. */
 export interface TuningPoint {
-  target: Target;
+  target: number;
   memoryMb: number;
 }
 
@@ -68,16 +68,19 @@ export async function initialize(lambda: LambdaClient, rawInput: unknown): Promi
 
 /** The points the Map state measures: every memory value of every target. */
 export function pointsOf(plan: TuningPlan): TuningPoint[] {
-  return plan.targets.flatMap((target) => plan.input.powerValues.map((memoryMb) => ({ target, memoryMb })));
+  return plan.targets.flatMap((_, target) => plan.input.powerValues.map((memoryMb) => ({ target, memoryMb })));
 }
 
 /**
  * For every target, one version per memory value (num of them with onlyColdStarts, each a cold start)
- * and an alias to it. In series per function: one configuration update at a time.
+ * and an alias to it. In series per function: one configuration update at a time. Returns only how many
+ * it made: with onlyColdStarts that can be 128,000, far too many to list in the execution's state.
  */
-export async function publish(lambda: LambdaClient, plan: TuningPlan): Promise<{ alias: string; version: string }[]> {
-  const published: { alias: string; version: string }[] = [];
-  for (const { target, memoryMb } of pointsOf(plan)) {
+export async function publish(lambda: LambdaClient, plan: TuningPlan): Promise<{ versions: number }> {
+  let versions = 0;
+  for (const point of pointsOf(plan)) {
+    const { memoryMb } = point;
+    const target = plan.targets[point.target];
     const copies = plan.input.onlyColdStarts ? Array.from({ length: plan.input.num }, (_, copy) => copy) : [undefined];
     for (const copy of copies) {
       const alias = aliasName(memoryMb, copy);
@@ -91,20 +94,25 @@ export async function publish(lambda: LambdaClient, plan: TuningPlan): Promise<{
       await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 300, minDelay: 1 }, { FunctionName: target.functionArn });
       const { Version } = await lambda.send(new PublishVersionCommand({ FunctionName: target.functionArn }));
       await pointAlias(lambda, target.functionArn, alias, Version!); // an interrupted run may have left it
-      published.push({ alias: `${target.functionArn}:${alias}`, version: Version! });
+      versions++;
     }
   }
-  return published;
+  return { versions };
 }
 
-/** Invokes one memory value `num` times and reads each invocation's REPORT line. */
-export async function measure(lambda: LambdaClient, plan: TuningPlan, point: TuningPoint): Promise<Measurement> {
+/**
+ * Invokes one memory value `num` times, reads each invocation's REPORT line, and returns the point's
+ * statistics: summarized here, as the original's executor does, so the state carries a few hundred bytes
+ * per point whatever num is, never every invocation's report.
+ */
+export async function measure(lambda: LambdaClient, plan: TuningPlan, point: TuningPoint): Promise<PointStatistics> {
   const { input } = plan;
+  const target = plan.targets[point.target];
   const payloads = generatePayloads(input.dryRun ? 1 : input.num, input.payload);
   const invoke = async (payload: string, index: number): Promise<InvocationResult> => {
     const qualifier = aliasName(point.memoryMb, input.onlyColdStarts ? index : undefined);
     const response = await lambda.send(
-      new InvokeCommand({ FunctionName: point.target.functionArn, Qualifier: qualifier, Payload: Buffer.from(payload), LogType: "Tail" }),
+      new InvokeCommand({ FunctionName: target.functionArn, Qualifier: qualifier, Payload: Buffer.from(payload), LogType: "Tail" }),
     );
     const report = parseReport(Buffer.from(response.LogResult ?? "", "base64").toString("utf8"));
     if (!response.FunctionError) return { report };
@@ -126,7 +134,8 @@ export async function measure(lambda: LambdaClient, plan: TuningPlan, point: Tun
       invocations.push(await invoke(payload, index));
     }
   }
-  return { memoryMb: point.memoryMb, architecture: point.target.architecture, invocations };
+  const measurement: Measurement = { memoryMb: point.memoryMb, architecture: target.architecture, invocations };
+  return summarize(measurement, { discardTopBottom: input.discardTopBottom, region: plan.region });
 }
 
 /** Every page of a Lambda list call. */
@@ -164,8 +173,10 @@ export async function cleanUp(lambda: LambdaClient, plan: TuningPlan): Promise<{
           lambda.send(new ListVersionsByFunctionCommand({ FunctionName, Marker })).then((page) => ({ items: page.Versions, next: page.NextMarker })),
         )
       ).filter((version) => version.Version !== "$LATEST" && version.Description?.startsWith(VERSION_MARK));
+      // The version is named in the ARN itself, so the request's resource is the qualified ARN the role
+      // may delete (${arn}:*), never the function: https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunction.html
       for (const version of ourVersions) {
-        await attempt(`version ${version.Version}`, lambda.send(new DeleteFunctionCommand({ FunctionName, Qualifier: version.Version })), () => versions++);
+        await attempt(`version ${version.Version}`, lambda.send(new DeleteFunctionCommand({ FunctionName: `${FunctionName}:${version.Version}` })), () => versions++);
       }
     } catch (error) {
       problems.push(`listing what ${FunctionName} holds: ${(error as Error).message}`);

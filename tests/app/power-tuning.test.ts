@@ -3,8 +3,9 @@ import { powerTuningDefinition } from "../../components/power-tuning-definition"
 import { choose, PointStatistics } from "../../app/tuning/analysis";
 import { invocationCost } from "../../app/tuning/prices";
 import { decodeVisualization } from "../../app/tuning/visualization";
+import { TUNING_LIMITS } from "../../app/tuning/input";
 import { DurationModel, modelDuration, SimulatedLambda } from "./simulated-lambda";
-import { runStateMachine } from "./state-machine-runner";
+import { runDefinition } from "./local-step-functions";
 
 const TASK = "arn:aws:lambda:us-east-1:123456789012:function:power-tuning";
 const X86 = "arn:aws:lambda:us-east-1:123456789012:function:primes-x86_64";
@@ -27,11 +28,7 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
   });
   after(() => lambda?.mock.restore());
 
-  const run = (input: object) =>
-    runStateMachine(powerTuningDefinition(TASK), input, async (resource, parameters) => {
-      assert.equal(resource, TASK);
-      return JSON.parse(JSON.stringify(await handler(parameters))); // Step Functions passes JSON
-    });
+  const run = (input: unknown, options: { maxConcurrency?: number } = {}) => runDefinition(powerTuningDefinition(TASK, options), input, handler);
 
   /** What the model implies: each point's duration and cost, without noise, and the strategy's choice. */
   function expectedChoice(architectures: ("arm64" | "x86_64")[], strategy: "cost" | "speed" | "balanced", weight = 0.5) {
@@ -150,10 +147,8 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
     const published = await publish(client, plan);
     const cycle = ["UpdateFunctionConfiguration", "GetFunction", "PublishVersion", "CreateAlias"];
     assert.deepEqual(lambda.calls, [...cycle, ...cycle]);
-    assert.deepEqual(published, [
-      { alias: `${ARM}:graviton-tuning-512`, version: "1" },
-      { alias: `${ARM}:graviton-tuning-1024`, version: "2" },
-    ]);
+    assert.deepEqual(published, { versions: 2 });
+    assert.deepEqual([...lambda.functions.get(ARM)!.aliases.keys()].sort(), ["graviton-tuning-1024", "graviton-tuning-512", "live"]);
     lambda.functions.get(ARM)!.aliases.delete("graviton-tuning-1024");
     lambda.calls.length = 0;
     await publish(client, plan); // an interrupted run left graviton-tuning-512: it is updated, not duplicated
@@ -166,5 +161,86 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
     assert.deepEqual([outcome.status, (outcome as any).error], ["FAILED", "CleanUpFailed"]);
     assert.match((outcome as any).cause, /Cleanup left work undone \(fix by hand\): version 1: AccessDenied/);
     assert.equal(lambda.functions.get(ARM)!.memory, 1024, "the configuration is restored even so");
+  });
+
+  describe("Step Functions' limits (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html)", () => {
+    const STATE_LIMIT_BYTES = 256 * 1024;
+    /** A function ARN at its longest: a 64-character name. */
+    const longest = (architecture: string) => `arn:aws:lambda:us-east-1:123456789012:function:${architecture.padEnd(64, "x")}`;
+
+    it("seed 002's example (num 1000, both architectures) keeps every state small, and cleans up", async function () {
+      this.timeout(120_000);
+      const outcome = await run({ lambdaARNs: { x86_64: X86, arm64: ARM }, num: 1000, payload: { queryStringParameters: { max: "1000000" } }, parallelInvocation: true, includeOutputResults: true });
+      assert.equal(outcome.status, "SUCCEEDED", JSON.stringify(outcome).slice(0, 500));
+      assert.equal(lambda.functions.get(ARM)!.invocations.length, 1000 * 7);
+      assert.ok(outcome.maxStateBytes < 64 * 1024, `largest state ${outcome.maxStateBytes} B`);
+    });
+
+    it("the largest input the validator allows stays under 256 KiB with a wide margin, and the state does not grow with num", async () => {
+      lambda.mock.restore();
+      lambda = new SimulatedLambda(model).addFunction(longest("x86"), "x86_64").addFunction(longest("arm"), "arm64");
+      for (const fn of lambda.functions.values()) fn.description = "d".repeat(256); // Lambda's longest description
+      const largest = (num: number) => ({
+        lambdaARNs: { x86_64: longest("x86"), arm64: longest("arm") },
+        powerValues: Array.from({ length: TUNING_LIMITS.maxPowerValues }, (_, index) => 10240 - index * 64),
+        num,
+        payload: { data: "p".repeat(TUNING_LIMITS.maxPayloadBytes - 20) },
+        strategy: "balanced",
+        includeOutputResults: true,
+        autoOptimize: true,
+        autoOptimizeAlias: "a".repeat(128),
+        dryRun: true,
+      });
+      const outcome = await run(largest(TUNING_LIMITS.maxNum));
+      assert.equal(outcome.status, "SUCCEEDED", JSON.stringify(outcome).slice(0, 500));
+      assert.ok(outcome.maxStateBytes < STATE_LIMIT_BYTES * 0.75, `largest state ${outcome.maxStateBytes} B of ${STATE_LIMIT_BYTES}`);
+      const [five, fifty] = [await run({ ...largest(5), dryRun: false }), await run({ ...largest(50), dryRun: false })];
+      // Only the digits of each point's counts grow (a few bytes per point), never a record per invocation.
+      assert.ok(Math.abs(fifty.maxStateBytes - five.maxStateBytes) < 4096, `${five.maxStateBytes} B at num 5, ${fifty.maxStateBytes} B at num 50`);
+    });
+
+    it("measures no more memory values at once than the task function may run (its reserved concurrency)", async () => {
+      let running = 0;
+      let most = 0;
+      const counting = async (event: any) => {
+        if (event.step !== "measure") return handler(event);
+        most = Math.max(most, ++running);
+        try {
+          await new Promise((done) => setTimeout(done, 5));
+          return await handler(event);
+        } finally {
+          running--;
+        }
+      };
+      const input = { lambdaARNs: { x86_64: X86, arm64: ARM }, powerValues: POWER_VALUES, num: 5 };
+      const outcome = await runDefinition(powerTuningDefinition(TASK, { maxConcurrency: 3 }), input, counting);
+      assert.equal(outcome.status, "SUCCEEDED");
+      assert.equal(most, 3, "12 points, 3 at a time");
+    });
+
+    it("retries a throttled task (Retry on Lambda.TooManyRequestsException), then goes on", async () => {
+      let throttled = 0;
+      const flaky = async (event: any) => {
+        if (event.step === "publish" && throttled++ === 0) throw Object.assign(new Error("Rate exceeded"), { name: "Lambda.TooManyRequestsException" });
+        return handler(event);
+      };
+      const outcome = await runDefinition(powerTuningDefinition(TASK), { lambdaARN: ARM, powerValues: [512], num: 5 }, flaky);
+      assert.equal(outcome.status, "SUCCEEDED");
+      assert.equal(throttled, 2);
+      assert.equal(outcome.path.filter((state) => state === "Publish").length, 1);
+    });
+
+    it("fails an execution input that is not an object with a readable cause, touching nothing", async () => {
+      for (const input of ["primes", [1, 2], 42, { lambdaARN: ["not", "an", "arn"], num: "many" }]) {
+        const outcome = await run(input);
+        assert.deepEqual([outcome.status, (outcome as any).error], ["FAILED", "InitializeFailed"], JSON.stringify(input));
+        assert.match((outcome as any).cause, /Invalid input: /);
+      }
+      // A null input: the interpreter refuses "$" on null before any task runs (AWS's own answer is unverified here).
+      const nullInput = await run(null);
+      assert.equal(nullInput.status, "FAILED");
+      assert.deepEqual(nullInput.path, ["Initialize"]);
+      assert.ok(!lambda.calls.includes("UpdateFunctionConfiguration"));
+    });
   });
 });

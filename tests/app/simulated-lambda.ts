@@ -95,8 +95,11 @@ export class SimulatedLambda {
     })));
     this.mock.on(DeleteAliasCommand).callsFake(handle("DeleteAlias", (input) => void this.fn(input.FunctionName).aliases.delete(input.Name)));
     this.mock.on(DeleteFunctionCommand).callsFake(handle("DeleteFunction", (input) => {
-      if (!input.Qualifier) throw new Error("the tuner must never delete a whole function");
-      this.fn(input.FunctionName).versions.delete(input.Qualifier);
+      // As Lambda reads it: a version in the ARN (arn:aws:lambda:<region>:<account>:function:<name>:<version>) or in Qualifier.
+      const parts = String(input.FunctionName).split(":");
+      const [arn, qualifier] = parts.length === 8 ? [parts.slice(0, 7).join(":"), parts[7]] : [input.FunctionName, input.Qualifier];
+      if (!qualifier) throw new Error("the tuner must never delete a whole function");
+      this.fn(arn).versions.delete(qualifier);
       return {};
     }));
     this.mock.on(InvokeCommand).callsFake(handle("Invoke", (input) => this.invoke(input.FunctionName, input.Qualifier)));

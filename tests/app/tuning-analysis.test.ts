@@ -106,7 +106,8 @@ describe("power tuning analysis (plain functions)", () => {
       assert.deepEqual(generatePayloads(3, { max: 5 }), ['{"max":5}', '{"max":5}', '{"max":5}']);
       assert.deepEqual(generatePayloads(2, '{"a":1}'), ['{"a":1}', '{"a":1}']);
       assert.deepEqual(generatePayloads(1, "plain text"), ['"plain text"']);
-      assert.deepEqual(generatePayloads(1, undefined), ["{}"]);
+      assert.deepEqual(generatePayloads(1, undefined), ["null"], "as the original: no payload invokes with null");
+      assert.deepEqual(generatePayloads(2, null), ["null", "null"], "an explicit null is null, not {}");
     });
     it("splits a weighted list by weight, the last taking what rounding leaves", () => {
       const payloads = generatePayloads(10, [

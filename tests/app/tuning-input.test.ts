@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { DEFAULT_POWER_VALUES, InvalidTuningInput, parseTuningInput, targetsOf } from "../../app/tuning/input";
+import { ALL_POWER_VALUES, DEFAULT_POWER_VALUES, InvalidTuningInput, parseTuningInput, targetsOf } from "../../app/tuning/input";
 
 const ARN = "arn:aws:lambda:us-east-1:123456789012:function:primes";
 
@@ -8,9 +8,28 @@ describe("power tuning input (AWS Lambda Power Tuning 4.x fields, plus lambdaARN
     const input = parseTuningInput({ lambdaARN: ARN, num: 10 });
     assert.deepEqual(
       [input.powerValues, input.strategy, input.balancedWeight, input.discardTopBottom, input.parallelInvocation, input.payload, input.autoOptimize, input.onlyColdStarts],
-      [DEFAULT_POWER_VALUES, "cost", 0.5, 0.2, false, {}, false, false],
+      [DEFAULT_POWER_VALUES, "cost", 0.5, 0.2, false, null, false, false],
     );
     assert.deepEqual(targetsOf(input), [{ functionArn: ARN }]);
+  });
+
+  it("reads the original's shorthands and its onlyColdStarts default, and keeps an explicit null payload", () => {
+    assert.deepEqual(parseTuningInput({ lambdaARN: ARN, num: 10, powerValues: "ALL" }).powerValues, ALL_POWER_VALUES);
+    assert.equal(ALL_POWER_VALUES.length, 46);
+    assert.deepEqual([ALL_POWER_VALUES[0], ALL_POWER_VALUES[45]], [128, 3008]);
+    assert.deepEqual(parseTuningInput({ lambdaARN: ARN, num: 10, powerValues: [] }).powerValues, DEFAULT_POWER_VALUES);
+    assert.equal(parseTuningInput({ lambdaARN: ARN, num: 10, onlyColdStarts: true }).discardTopBottom, 0, "cold starts only: nothing trimmed");
+    assert.equal(parseTuningInput({ lambdaARN: ARN, num: 10, onlyColdStarts: true, discardTopBottom: 0.1 }).discardTopBottom, 0.1);
+    assert.equal(parseTuningInput({ lambdaARN: ARN, num: 10, payload: null }).payload, null);
+  });
+
+  it("refuses an execution input that is not an object, and bounds what travels in the state", () => {
+    for (const input of ["primes", 42, null, [], [{ lambdaARN: ARN }]]) {
+      assert.throws(() => parseTuningInput(input), /^InvalidTuningInput: Invalid input: the execution input must be a JSON object/);
+    }
+    assert.throws(() => parseTuningInput({ lambdaARN: ARN, num: 10, payload: "x".repeat(40_000) }), /payload must be at most 32768 bytes as JSON/);
+    assert.throws(() => parseTuningInput({ lambdaARN: ARN, num: 10, powerValues: Array.from({ length: 65 }, (_, i) => 128 + i) }), /powerValues must list at most 64 memory sizes/);
+    assert.throws(() => parseTuningInput({ lambdaARN: ARN, num: 1001 }), /num must be at most 1000/);
   });
 
   it("takes one function per architecture", () => {

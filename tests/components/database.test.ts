@@ -1,3 +1,4 @@
+import { rdsInstanceIdentifier } from "../../components/rds-names";
 import { strict as assert } from "node:assert";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -42,7 +43,7 @@ describe("Database", () => {
   it("runs PostgreSQL on a Graviton class, encrypted, private, IAM-enabled, backed up, with its admin password managed by RDS", () => {
     const db = dev.registered.one(TYPES.instance, "db-postgres").inputs;
     assert.equal(db.engine, "postgres");
-    assert.equal(db.engineVersion, "18");
+    assert.equal(db.engineVersion, "17", "the newest major RDS Proxy documents");
     assert.equal(db.instanceClass, "db.t4g.micro");
     assert.equal(db.storageEncrypted, true);
     assert.equal(db.kmsKeyId, dev.registered.one("aws:kms/key:Key", "db-key").state.arn);
@@ -55,7 +56,7 @@ describe("Database", () => {
     assert.deepEqual(db.enabledCloudwatchLogsExports, ["postgresql", "upgrade"]);
     assert.deepEqual(db.vpcSecurityGroupIds, ["db-postgres-id"], "only the database security group");
     const params = dev.registered.one("aws:rds/parameterGroup:ParameterGroup", "db-params").inputs;
-    assert.equal(params.family, "postgres18");
+    assert.equal(params.family, "postgres17");
     assert.ok(params.parameters.some((p: any) => p.name === "rds.force_ssl" && p.value === "1"), "the database refuses unencrypted connections");
     const subnets = dev.registered.one("aws:rds/subnetGroup:SubnetGroup", "db-subnets").inputs.subnetIds;
     assert.ok(subnets.length === 2 && subnets.every((id: string) => id.startsWith("subnet-isolated-")), "isolated subnets in two zones");
@@ -230,5 +231,15 @@ describe("Database", () => {
       writeFileSync(join(dir, "0002_job_notes.sql"), "ALTER TABLE jobs ADD COLUMN notes text;");
       assert.notDeepEqual((await invocationOf(dir)).inputs.triggers, added.inputs.triggers, "an edited migration re-runs it");
     });
+  });
+
+  it("builds an RDS identifier AWS accepts from any stack name (1-63 letters, digits, single hyphens, a letter first)", () => {
+    const valid = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
+    for (const stack of ["dev", "team_a.staging", "Feature__X..Y", "9lives", "s".repeat(100), "___", "ünïcode"]) {
+      const identifier = rdsInstanceIdentifier("graviton-platform", stack, "db");
+      assert.match(identifier, valid, `${stack} -> ${identifier}`);
+    }
+    assert.equal(rdsInstanceIdentifier("graviton-platform", "team_a.staging", "db"), "graviton-platform-team-a-staging-db");
+    assert.notEqual(rdsInstanceIdentifier("p", "s".repeat(100), "db"), rdsInstanceIdentifier("p", `${"s".repeat(99)}t`, "db"), "long names stay apart");
   });
 });
