@@ -10,6 +10,17 @@ export const DOCKER_PLATFORMS: Record<Architecture, string> = {
   x86_64: "linux/amd64",
 };
 
+/**
+ * Tags this component pushes start with this (`build-<architecture>-<content hash>`), and only these may
+ * be pushed again: the repository is IMMUTABLE_WITH_EXCLUSION with this one exclusion. The docker
+ * provider rebuilds and pushes for reasons of its own (file modes, a `build` input, a provider upgrade,
+ * an `up` interrupted after the push), and an IMMUTABLE repository refuses the second push of a tag, so
+ * the deploy would fail. Functions run images by digest, never by tag, so a re-pushed build tag changes
+ * nothing that runs; every other tag (a release tag CI pushes) stays immutable.
+ * https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html
+ */
+export const BUILD_TAG_PREFIX = "build-";
+
 export interface ContainerImageArgs {
   /** Build context directory (relative to the Pulumi project). */
   context: string;
@@ -24,9 +35,9 @@ export interface ContainerImageArgs {
 }
 
 /**
- * One private ECR repository (scan on push, immutable tags, KMS encryption, lifecycle policy) and one
- * single-platform image per architecture, tagged `<architecture>-<content hash>`: unchanged sources give
- * the same tag, so a rebuild is a no-op, and an immutable tag is never pushed twice with new content.
+ * One private ECR repository (scan on push, immutable tags but for the build tags, KMS encryption,
+ * lifecycle policy) and one single-platform image per architecture, tagged
+ * `build-<architecture>-<content hash>` and used by digest: a rebuild for any reason succeeds.
  */
 export class ContainerImage extends pulumi.ComponentResource {
   readonly repositoryUrl: pulumi.Output<string>;
@@ -45,7 +56,8 @@ export class ContainerImage extends pulumi.ComponentResource {
     const repository = new aws.ecr.Repository(
       name,
       {
-        imageTagMutability: "IMMUTABLE",
+        imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+        imageTagMutabilityExclusionFilters: [{ filter: `${BUILD_TAG_PREFIX}*`, filterType: "WILDCARD" }],
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfigurations: [{ encryptionType: "KMS" }],
         forceDelete: args.forceDelete ?? false,
@@ -68,7 +80,7 @@ export class ContainerImage extends pulumi.ComponentResource {
             ...args.architectures.map((architecture, index) => ({
               rulePriority: index + 2,
               description: `Keep the newest ${keepImages} ${architecture} images`,
-              selection: { tagStatus: "tagged", tagPrefixList: [`${architecture}-`], countType: "imageCountMoreThan", countNumber: keepImages },
+              selection: { tagStatus: "tagged", tagPrefixList: [`${BUILD_TAG_PREFIX}${architecture}-`], countType: "imageCountMoreThan", countNumber: keepImages },
               action: { type: "expire" },
             })),
           ],
@@ -85,7 +97,7 @@ export class ContainerImage extends pulumi.ComponentResource {
       const image = new docker.Image(
         `${name}-${architecture}`,
         {
-          imageName: pulumi.interpolate`${repository.repositoryUrl}:${architecture}-${contentHash}`,
+          imageName: pulumi.interpolate`${repository.repositoryUrl}:${BUILD_TAG_PREFIX}${architecture}-${contentHash}`,
           build: {
             context: args.context,
             dockerfile,

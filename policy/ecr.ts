@@ -1,3 +1,4 @@
+import { BUILD_TAG_PREFIX } from "../components/container-image";
 import { GravitonPolicy, propsOf, TYPES } from "./definition";
 import { statementsOf } from "./iam-document";
 
@@ -14,12 +15,16 @@ export const ecrPolicies: GravitonPolicy[] = [
   },
   {
     name: "ecr-immutable-tags",
-    description: "ECR repositories have immutable tags, so a deployed tag always means the same image (AWS Security Hub ECR.2; Checkov CKV_AWS_51).",
+    description: `ECR repositories have immutable tags, so a released tag always means the same image (AWS Security Hub ECR.2; Checkov CKV_AWS_51). The one exception allowed is the stack's own build tags (${BUILD_TAG_PREFIX}*), which the docker provider may push again and which nothing runs by: functions run images by digest (lambda-private-ecr-image).`,
     enforcementLevel: "mandatory",
-    howToFix: 'Set imageTagMutability to "IMMUTABLE" and tag images by content (ContainerImage does).',
+    howToFix: `Set imageTagMutability to "IMMUTABLE", or "IMMUTABLE_WITH_EXCLUSION" excluding only "${BUILD_TAG_PREFIX}*" (ContainerImage does).`,
     validateResource: (args, report) => {
       const props = propsOf(args, TYPES.ecrRepository);
-      if (props && props.imageTagMutability !== "IMMUTABLE") report(`Tag mutability is ${props.imageTagMutability ?? "MUTABLE"}.`);
+      if (!props || props.imageTagMutability === "IMMUTABLE") return;
+      const filters: { filter?: string }[] = props.imageTagMutabilityExclusionFilters ?? [];
+      if (props.imageTagMutability !== "IMMUTABLE_WITH_EXCLUSION") return report(`Tag mutability is ${props.imageTagMutability ?? "MUTABLE"}.`);
+      const others = filters.map((filter) => filter.filter).filter((filter) => filter !== `${BUILD_TAG_PREFIX}*`);
+      if (filters.length === 0 || others.length > 0) report(`Tags matching ${others.join(", ") || "nothing"} are mutable; only ${BUILD_TAG_PREFIX}* may be.`);
     },
   },
   {

@@ -13,11 +13,15 @@ async function buildImage(architectures: ("arm64" | "x86_64")[]) {
 }
 
 describe("ContainerImage", () => {
-  it("creates one private repository with scan on push, immutable tags and KMS encryption", async () => {
+  it("creates one private repository with scan on push, immutable tags (but the build tags, re-pushable) and KMS encryption", async () => {
     const { registered } = await buildImage(["arm64"]);
     const [repository] = registered.all("aws:ecr/repository:Repository");
     assert.equal(registered.all("aws:ecr/repository:Repository").length, 1);
-    assert.equal(repository.inputs.imageTagMutability, "IMMUTABLE");
+    assert.equal(repository.inputs.imageTagMutability, "IMMUTABLE_WITH_EXCLUSION");
+    assert.deepEqual(repository.inputs.imageTagMutabilityExclusionFilters, [{ filter: "build-*", filterType: "WILDCARD" }]);
+    for (const image of registered.all("docker:index/image:Image")) {
+      assert.match(image.inputs.imageName.split(":").pop(), /^build-/, "every tag it pushes is one the exclusion lets it push again");
+    }
     assert.equal(repository.inputs.imageScanningConfiguration.scanOnPush, true);
     assert.deepEqual(repository.inputs.encryptionConfigurations, [{ encryptionType: "KMS" }]);
   });
@@ -27,7 +31,7 @@ describe("ContainerImage", () => {
     const policy = JSON.parse(registered.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "app").inputs.policy);
     assert.equal(policy.rules[0].selection.tagStatus, "untagged");
     const kept = policy.rules.slice(1).map((rule: any) => [rule.selection.tagPrefixList[0], rule.selection.countNumber]);
-    assert.deepEqual(kept, [["arm64-", 7], ["x86_64-", 7]]);
+    assert.deepEqual(kept, [["build-arm64-", 7], ["build-x86_64-", 7]]);
     assert.deepEqual(policy.rules.map((rule: any) => rule.rulePriority), [1, 2, 3]);
   });
 
@@ -40,12 +44,12 @@ describe("ContainerImage", () => {
     assert.deepEqual(platforms.sort(), ["linux/amd64", "linux/arm64"]);
   });
 
-  it("tags each image <architecture>-<content hash>, pushes to its repository, and exposes the digest URI", async () => {
+  it("tags each image build-<architecture>-<content hash>, pushes to its repository, and exposes the digest URI", async () => {
     const { registered, outputs } = await buildImage(["arm64", "x86_64"]);
     const repositoryUrl = registered.all("aws:ecr/repository:Repository")[0].state.repositoryUrl;
     for (const image of registered.all("docker:index/image:Image")) {
       const architecture = image.name.replace("app-", "");
-      assert.match(image.inputs.imageName, new RegExp(`^${repositoryUrl}:${architecture}-[0-9a-f]{20}$`));
+      assert.match(image.inputs.imageName, new RegExp(`^${repositoryUrl}:build-${architecture}-[0-9a-f]{20}$`));
       assert.equal(image.inputs.registry.server, repositoryUrl);
       assert.deepEqual(image.secretInputs, ["registry"], "the registry password is a secret");
       assert.equal(image.inputs.build.builderVersion, "BuilderBuildKit");

@@ -114,7 +114,10 @@ const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: Resou
     message: /not scanned on push/,
   },
   "ecr-immutable-tags": {
-    compliant: [resource("aws:ecr/repository:Repository", { imageTagMutability: "IMMUTABLE" })],
+    compliant: [
+      resource("aws:ecr/repository:Repository", { imageTagMutability: "IMMUTABLE" }),
+      resource("aws:ecr/repository:Repository", { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filter: "build-*", filterType: "WILDCARD" }] }),
+    ],
     violating: [resource("aws:ecr/repository:Repository", { imageTagMutability: "MUTABLE" })],
     message: /Tag mutability is MUTABLE/,
   },
@@ -289,6 +292,15 @@ describe("policy pack", () => {
       assert.ok(policy.description.length > 20 && policy.howToFix.length > 10, policy.name);
       assert.ok(["mandatory", "advisory"].includes(policy.enforcementLevel!), policy.name);
     }
+  });
+
+  it("ecr-immutable-tags: an exclusion other than the build tags is a violation", async () => {
+    const releaseTagsMutable = resource("aws:ecr/repository:Repository", {
+      imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+      imageTagMutabilityExclusionFilters: [{ filter: "build-*", filterType: "WILDCARD" }, { filter: "v*", filterType: "WILDCARD" }],
+    });
+    const { violations } = await runPolicies([releaseTagsMutable], {}, named("ecr-immutable-tags"));
+    assert.deepEqual(violations.map((violation) => violation.message), ["Tags matching v* are mutable; only build-* may be."]);
   });
 
   for (const [name, { compliant, violating, message, config }] of Object.entries(cases)) {
