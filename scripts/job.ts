@@ -4,9 +4,11 @@
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { runCommand } from "./run-command";
+import { describeValue } from "../app/core/describe-value";
+import { JOB_TYPES, parseJob } from "../app/core/job-types";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 
-const USAGE = "usage: npm run job -- --stack <name> --token <JWT> [--type primes|echo] [--max <n>] [--timeout <seconds>]";
+const USAGE = `usage: npm run job -- --stack <name> --token <JWT> [--type ${JOB_TYPES.join("|")}] [--max <n>] [--timeout <seconds, 1-900>]`;
 
 export async function main(argv: string[], write: (text: string) => void, outputs: (stack: string) => StackOutputs = readStackOutputs): Promise<number> {
   let options;
@@ -16,10 +18,18 @@ export async function main(argv: string[], write: (text: string) => void, output
       options: { stack: { type: "string" }, token: { type: "string" }, type: { type: "string", default: "primes" }, max: { type: "string", default: "1000000" }, timeout: { type: "string", default: "60" } },
     }).values;
     if (!options.stack || !options.token) throw new Error("--stack and --token are required");
-    if (!["primes", "echo"].includes(options.type!)) throw new Error(`--type must be primes or echo, got "${options.type}"`);
-    if (!/^\d+$/.test(options.max!) || !/^\d+$/.test(options.timeout!)) throw new Error("--max and --timeout must be whole numbers");
+    if (!(JOB_TYPES as string[]).includes(options.type!)) throw new Error(`--type must be one of ${JOB_TYPES.join(", ")}, got ${describeValue(options.type)}`);
+    if (!/^\d{1,15}$/.test(options.max!)) throw new Error(`--max must be a whole number, got ${describeValue(options.max)}`);
+    if (!/^\d{1,3}$/.test(options.timeout!) || Number(options.timeout) < 1 || Number(options.timeout) > 900) throw new Error(`--timeout must be 1 to 900 seconds, got ${describeValue(options.timeout)}`);
   } catch (error) {
     write(`job: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const request = { action: "submit", type: options.type, input: options.type === "primes" ? { max: Number(options.max) } : { sentAt: new Date().toISOString() } };
+  // The worker's own rules, before anything is sent: a job the stack would refuse is refused here, by name.
+  const parsed = parseJob(JSON.stringify(request));
+  if (!parsed.ok) {
+    write(`job: ${parsed.reason.replace(/^input\.max/, "--max")}\n${USAGE}\n`);
     return 2;
   }
   let url: string;
@@ -29,12 +39,17 @@ export async function main(argv: string[], write: (text: string) => void, output
     write(`job: ${(error as Error).message}\n`);
     return 1;
   }
-  const request = { action: "submit", type: options.type, input: options.type === "primes" ? { max: Number(options.max) } : { sentAt: new Date().toISOString() } };
   const timeoutMs = Number(options.timeout) * 1000;
 
   return new Promise<number>((finish) => {
     const socket = new WebSocket(`${url}?token=${encodeURIComponent(options.token!)}`, { handshakeTimeout: 10_000 });
     let jobId: string | undefined;
+    // The worker may post the result before API Gateway's acknowledgement arrives: keep results until then.
+    const early = new Map<string, any>();
+    const finishWith = (message: any) => {
+      const ok = message.status === "succeeded";
+      done(ok ? 0 : 1, `Job ${jobId} ${message.status}: ${JSON.stringify(ok ? message.result : message.error)}\n`);
+    };
     const done = (code: number, message: string) => {
       clearTimeout(timer);
       write(message);
@@ -62,15 +77,18 @@ export async function main(argv: string[], write: (text: string) => void, output
       } catch {
         return write(`(ignored a message that is not JSON: ${String(data).slice(0, 200)})\n`);
       }
+      if (message === null || typeof message !== "object") return write(`(ignored an unexpected message: ${String(data).slice(0, 200)})\n`);
       if (message.error && !message.jobId) return done(1, `The API refused the job: ${message.error}\n`);
-      if (message.status === "queued") {
+      // API Gateway's own error frames: {"message": "Invalid request body", "connectionId": ..., "requestId": ...}
+      if (typeof message.message === "string" && !message.jobId) return done(1, `API Gateway refused the message: ${message.message.slice(0, 200)}\n`);
+      if (message.status === "queued" && !jobId) {
         jobId = message.jobId;
-        return write(`Queued as job ${jobId}; waiting for the result...\n`);
+        write(`Queued as job ${jobId}; waiting for the result...\n`);
+        if (early.has(jobId!)) finishWith(early.get(jobId!));
+        return;
       }
-      if (jobId && message.jobId === jobId) {
-        const ok = message.status === "succeeded";
-        done(ok ? 0 : 1, `Job ${jobId} ${message.status}: ${JSON.stringify(ok ? message.result : message.error)}\n`);
-      }
+      if (jobId && message.jobId === jobId) return finishWith(message);
+      if (!jobId && typeof message.jobId === "string" && early.size < 100) early.set(message.jobId, message);
     });
   });
 }

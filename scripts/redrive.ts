@@ -17,7 +17,10 @@ export interface RedriveDependencies {
   maxPolls?: number;
 }
 
-const USAGE = "usage: npm run redrive -- --stack <name> [--dry-run] [--rate <messages per second>]";
+/** StartMessageMoveTask's MaxNumberOfMessagesPerSecond: at most 500. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html */
+export const MAX_MOVE_RATE = 500;
+
+const USAGE = `usage: npm run redrive -- --stack <name> [--dry-run] [--rate <messages per second, 1-${MAX_MOVE_RATE}>]`;
 
 async function queueAttributes(sqs: SQSClient, queueUrl: string) {
   const { Attributes = {} } = await sqs.send(
@@ -31,7 +34,9 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   try {
     options = parseArgs({ args: argv, options: { stack: { type: "string" }, "dry-run": { type: "boolean" }, rate: { type: "string" } } }).values;
     if (!options.stack) throw new Error("--stack is required");
-    if (options.rate !== undefined && !/^[1-9]\d*$/.test(options.rate)) throw new Error(`--rate must be a whole number of messages per second, got "${options.rate}"`);
+    if (options.rate !== undefined && !(/^[1-9]\d{0,2}$/.test(options.rate) && Number(options.rate) <= MAX_MOVE_RATE)) {
+      throw new Error(`--rate must be a whole number of messages per second from 1 to ${MAX_MOVE_RATE} (SQS's maximum for a move task), got ${JSON.stringify(options.rate.slice(0, 40))}`);
+    }
   } catch (error) {
     write(`redrive: ${(error as Error).message}\n${USAGE}\n`);
     return 2;

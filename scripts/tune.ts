@@ -9,6 +9,8 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws
 import { readFileSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { describeValue } from "../app/core/describe-value";
+import { parseTuningInput } from "../app/tuning/input";
 import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 import { chartSvg, pointsOfOutput, recommendationOf, tableOf } from "./tuning-report";
@@ -44,6 +46,17 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
       },
     }).values;
     if (!options["from-output"] && (!options.stack || !options.function)) throw new Error("--stack and --function are required (or --from-output FILE)");
+    if (!/^\d{1,4}$/.test(options.num!)) throw new Error(`--num must be a whole number of invocations, got ${describeValue(options.num)}`);
+    if (options["power-values"] !== undefined && !/^(ALL|\d{3,5}(,\d{3,5})*)$/.test(options["power-values"])) {
+      throw new Error(`--power-values must be memory sizes in MB separated by commas (128,512,1024) or ALL, got ${describeValue(options["power-values"])}`);
+    }
+    if (options.payload !== undefined) {
+      try {
+        JSON.parse(options.payload);
+      } catch (error) {
+        throw new Error(`--payload must be JSON (quote it for the shell: --payload '{"max": 1000}'): ${(error as Error).message}`);
+      }
+    }
   } catch (error) {
     write(`tune: ${(error as Error).message}\n${USAGE}\n`);
     return 2;
@@ -53,11 +66,22 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   let name = options.function ?? "function";
   try {
     if (options["from-output"]) {
-      output = JSON.parse(readFileSync(options["from-output"], "utf8"));
+      const text = readFileSync(options["from-output"], "utf8");
+      try {
+        output = JSON.parse(text);
+      } catch (error) {
+        throw new Error(`--from-output ${options["from-output"]} is not JSON: ${(error as Error).message}`);
+      }
       name = options["from-output"].replace(/.*\//, "").replace(/\.json$/, "");
     } else {
       const outputs = deps.outputs(options.stack!);
       const input = executionInput(options, outputs, options.stack!);
+      try {
+        parseTuningInput(input); // the state machine's own rules, before an execution is started
+      } catch (error) {
+        write(`tune: ${(error as Error).message.replace(/^Invalid input: /, "")}\n${USAGE}\n`);
+        return 2;
+      }
       const stateMachineArn = requiredOutput(outputs, "tuningStateMachineArn", options.stack!);
       const { executionArn } = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
       write(`Started ${executionArn}\n`);
@@ -80,13 +104,13 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
 function executionInput(options: Record<string, any>, outputs: StackOutputs, stack: string) {
   const fn = outputs.lambdaFunctions?.[options.function];
   if (!fn) throw new Error(`Stack "${stack}" has no function ${options.function}; it has ${Object.keys(outputs.lambdaFunctions ?? {}).join(", ")}`);
-  const payload = options.payload === undefined ? {} : JSON.parse(options.payload);
+  const powerValues = options["power-values"] === undefined ? undefined : options["power-values"] === "ALL" ? "ALL" : String(options["power-values"]).split(",").map(Number);
   const common = {
     num: Number(options.num),
-    payload,
+    ...(options.payload !== undefined && { payload: JSON.parse(options.payload) }),
     strategy: options.strategy,
     includeOutputResults: true,
-    ...(options["power-values"] && { powerValues: String(options["power-values"]).split(",").map(Number) }),
+    ...(powerValues && { powerValues }),
   };
   if (!options["compare-architectures"]) return { lambdaARN: fn.arn, ...common };
   if (!fn.twin) {

@@ -1,24 +1,57 @@
 // Turns a power-tuning execution's output (this platform's, or AWS Lambda Power Tuning's) into a table
 // and a chart of duration and cost against memory, per architecture.
+import { z } from "zod";
 import { decodeVisualization, type VisualizedPoint } from "../app/tuning/visualization";
 
 export interface ReportPoint extends VisualizedPoint {
   series: string;
 }
 
+const finite = z.number().refine(Number.isFinite);
+/** What the report reads of an execution output (ours, or AWS Lambda Power Tuning's): anything else is refused by name. */
+const outputShape = z.object({
+  power: finite,
+  cost: finite,
+  duration: finite,
+  architecture: z.string().optional(),
+  stats: z
+    .array(z.object({ value: finite, averageDuration: finite, averagePrice: finite, architecture: z.string().optional(), status: z.string().optional() }))
+    .optional(),
+  stateMachine: z.object({ visualization: z.string().optional(), lambdaCost: finite.optional(), executionCost: finite.optional() }).optional(),
+  comparison: z.object({ visualization: z.string() }).optional(),
+});
+
+/** The output, checked: a malformed one is an error that says which field is wrong. */
+function checkedOutput(output: unknown) {
+  const result = outputShape.safeParse(output);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new Error(`This is not a power-tuning execution's output: ${issue.path.join(".") || "the output"} ${issue.message.toLowerCase()}`);
+}
+
 /**
- * Every measured point of an output: from its per-point stats when it has them (includeOutputResults),
- * otherwise from its visualization link(s), which carry every point.
+ * Every measured point of an output: from its per-point stats when it has them (includeOutputResults,
+ * in the original's shape), otherwise from its visualization link(s), which carry every point.
  */
-export function pointsOfOutput(output: any): ReportPoint[] {
-  if (Array.isArray(output?.stats) && output.stats.length > 0 && "averageDurationMs" in output.stats[0]) {
-    return output.stats
-      .filter((point: any) => point.status === "ok")
-      .map((point: any) => ({ series: point.architecture, memoryMb: point.memoryMb, durationMs: point.averageDurationMs, costUsd: point.averageCostUsd }));
+export function pointsOfOutput(rawOutput: unknown): ReportPoint[] {
+  const output = checkedOutput(rawOutput);
+  let points: ReportPoint[];
+  if (output.stats && output.stats.length > 0) {
+    points = output.stats
+      .filter((point) => point.status !== "failed")
+      .map((point) => ({ series: point.architecture ?? output.architecture ?? "function", memoryMb: point.value, durationMs: point.averageDuration, costUsd: point.averagePrice }));
+  } else {
+    const link = output.comparison?.visualization ?? output.stateMachine?.visualization;
+    if (!link) throw new Error("The output has neither per-point stats nor a visualization link: is it a power-tuning execution's output?");
+    try {
+      points = decodeVisualization(link).flatMap(({ label, points }) => points.map((point) => ({ series: label ?? output.architecture ?? "function", ...point })));
+    } catch (error) {
+      throw new Error(`The output's visualization link cannot be read (${(error as Error).message}): ${link.slice(0, 120)}`);
+    }
   }
-  const link: string | undefined = output?.comparison?.visualization ?? output?.stateMachine?.visualization;
-  if (!link) throw new Error("The output has neither per-point stats nor a visualization link: is it a power-tuning execution's output?");
-  return decodeVisualization(link).flatMap(({ label, points }) => points.map((point) => ({ series: label ?? output.architecture ?? "function", ...point })));
+  const bad = points.find((point) => ![point.memoryMb, point.durationMs, point.costUsd].every((value) => Number.isFinite(value) && value >= 0));
+  if (points.length === 0 || bad) throw new Error(`The output's points are ${points.length === 0 ? "empty" : `malformed (${JSON.stringify(bad)})`}: nothing to report`);
+  return points;
 }
 
 const usd = (value: number) => `$${value.toPrecision(3)}`;
@@ -41,7 +74,9 @@ export function tableOf(points: ReportPoint[]): string {
 }
 
 /** What the recommendation says, in a sentence, with the links. */
-export function recommendationOf(output: any): string {
+export function recommendationOf(rawOutput: unknown): string {
+  checkedOutput(rawOutput);
+  const output = rawOutput as any;
   const lines = [`Recommended: ${output.power} MB${output.architecture ? ` on ${output.architecture}` : ""} (${output.duration?.toFixed?.(1) ?? output.duration} ms, ${usd(output.cost)} per invocation).`];
   const versus = output.comparison?.recommendation?.versusOtherArchitectureAtSameMemory;
   if (versus) {

@@ -7,6 +7,8 @@ import { main } from "../../scripts/job";
 class FakeJobsApi {
   readonly received: any[] = [];
   result: (job: any, jobId: string) => object | undefined = (job, jobId) => ({ jobId, status: "succeeded", result: { max: job.input.max, count: 78498 } });
+  /** How the API answers: the acknowledgement first (usual), the worker's result first (a race), or API Gateway's own error frame. */
+  order: "ack-first" | "result-first" | "gateway-error" = "ack-first";
   private readonly server: Server = createServer();
   private readonly sockets = new WebSocketServer({ noServer: true });
   url = "";
@@ -22,10 +24,12 @@ class FakeJobsApi {
           const job = JSON.parse(String(data));
           this.received.push(job);
           const jobId = `job-${this.received.length}`;
-          ws.send(JSON.stringify({ jobId, status: "queued" }));
-          ws.send(JSON.stringify({ jobId: "someone-elses-job", status: "succeeded", result: {} }));
+          if (this.order === "gateway-error") return ws.send(JSON.stringify({ message: "Invalid request body", connectionId: "abc=", requestId: "req=" }));
           const result = this.result(job, jobId);
-          if (result) setTimeout(() => ws.send(JSON.stringify(result)), 20);
+          if (this.order === "result-first" && result) ws.send(JSON.stringify(result));
+          ws.send(JSON.stringify({ jobId: "someone-elses-job", status: "succeeded", result: {} }));
+          setTimeout(() => ws.send(JSON.stringify({ jobId, status: "queued" })), this.order === "result-first" ? 20 : 0);
+          if (this.order === "ack-first" && result) setTimeout(() => ws.send(JSON.stringify(result)), 20);
         });
       });
     });
@@ -61,7 +65,7 @@ describe("npm run job", function () {
 
   it("reports a failed job and exits 1", async () => {
     api.result = (_job, jobId) => ({ jobId, status: "failed", error: "input.max must be at most 50000000, got 60000000" });
-    assert.equal(await run("--stack", "dev", "--token", "good-token", "--max", "60000000"), 1);
+    assert.equal(await run("--stack", "dev", "--token", "good-token", "--max", "1000"), 1);
     assert.match(printed, /Job job-1 failed: "input\.max must be at most 50000000, got 60000000"/);
   });
 
@@ -79,5 +83,34 @@ describe("npm run job", function () {
   it("explains missing arguments", async () => {
     assert.equal(await run("--stack", "dev"), 2);
     assert.match(printed, /--stack and --token are required\nusage: npm run job/);
+  });
+
+  it("refuses, before sending anything, a job the worker would refuse: --max out of range, an unknown type, a bad timeout", async () => {
+    for (const [argv, expected] of [
+      [["--max", "60000000"], /^job: --max must be at most 50000000, got 60000000\n/],
+      [["--max", "0"], /^job: --max must be at least 1, got 0\n/],
+      [["--max", "1e9"], /^job: --max must be a whole number, got "1e9"\n/],
+      [["--type", "mine-bitcoin"], /^job: --type must be one of primes, echo, got "mine-bitcoin"\n/],
+      [["--timeout", "0"], /^job: --timeout must be 1 to 900 seconds, got "0"\n/],
+    ] as const) {
+      printed = "";
+      assert.equal(await run("--stack", "dev", "--token", "good-token", ...argv), 2, argv.join(" "));
+      assert.match(printed, expected);
+    }
+    assert.deepEqual(api.received, []);
+  });
+
+  it("recognises API Gateway's own error frame (the model refused the message) instead of waiting for the timeout", async () => {
+    api.order = "gateway-error";
+    const started = Date.now();
+    assert.equal(await run("--stack", "dev", "--token", "good-token", "--timeout", "30"), 1);
+    assert.match(printed, /API Gateway refused the message: Invalid request body/);
+    assert.ok(Date.now() - started < 5000);
+  });
+
+  it("keeps a result that arrives before the acknowledgement", async () => {
+    api.order = "result-first";
+    assert.equal(await run("--stack", "dev", "--token", "good-token", "--max", "1000", "--timeout", "5"), 0);
+    assert.match(printed, /Job job-1 succeeded/);
   });
 });

@@ -61,7 +61,12 @@ describe("npm run redrive", () => {
     assert.match(printed, /--stack is required\nusage: npm run redrive/);
     printed = "";
     assert.equal(await run(["--stack", "dev", "--rate", "fast"]), 2);
-    assert.match(printed, /--rate must be a whole number of messages per second, got "fast"/);
+    assert.match(printed, /--rate must be a whole number of messages per second from 1 to 500 \(SQS's maximum for a move task\), got "fast"/);
+    for (const rate of ["501", "0", "100000", "1.5"]) {
+      printed = "";
+      assert.equal(await run(["--stack", "dev", "--rate", rate]), 2, rate);
+      assert.match(printed, /from 1 to 500/);
+    }
     printed = "";
     assert.equal(await run(["--stack", "old"], {}), 1);
     assert.match(printed, /Stack "old" has no output jobs\.deadLetterQueueUrl/);

@@ -52,6 +52,43 @@ describe("npm run tune", function () {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  it("refuses bad flags by name before starting anything", async () => {
+    for (const [argv, expected] of [
+      [["--num", "abc"], /--num must be a whole number of invocations, got "abc"/],
+      [["--num", "3"], /num must be at least 5/],
+      [["--num", "5000"], /num must be at most 1000/],
+      [["--strategy", "fastest"], /strategy must be "cost", "speed" or "balanced", got "fastest"/],
+      [["--power-values", "128,lots"], /--power-values must be memory sizes in MB/],
+      [["--power-values", "64"], /--power-values must be memory sizes in MB|powerValues must be whole numbers of MB from 128 to 10240/],
+      [["--payload", "{max: 1}"], /--payload must be JSON/],
+    ] as const) {
+      printed = "";
+      assert.equal(await run("--stack", "dev", "--function", "primes", ...argv), 2, argv.join(" "));
+      assert.match(printed, expected);
+    }
+    assert.equal(sfn.commandCalls(StartExecutionCommand).length, 0, "no execution was started");
+  });
+
+  it("refuses an output file it cannot read, naming what is wrong, with exit 1 (never an empty or NaN table)", async () => {
+    const cases: [unknown, RegExp][] = [
+      ["not json at all", /is not JSON/],
+      [[1, 2], /not a power-tuning execution's output: the output/],
+      [{ power: "1024", cost: 1, duration: 1 }, /power/],
+      [{ power: 1024, cost: 1, duration: 1, stateMachine: { visualization: "https://lambda-power-tuning.show/#garbage" } }, /visualization link cannot be read/],
+      [{ power: 1024, cost: 1, duration: 1, stateMachine: { visualization: "https://lambda-power-tuning.show/#;;" } }, /points are empty/],
+      [{ power: 1024, cost: 1, duration: 1, stateMachine: { visualization: 42 } }, /stateMachine\.visualization/],
+      [{ power: 1024, cost: 1, duration: 1 }, /neither per-point stats nor a visualization link/],
+    ];
+    for (const [content, expected] of cases) {
+      const file = join(dir, "bad.json");
+      writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
+      printed = "";
+      assert.equal(await run("--from-output", file, "--chart", join(dir, "bad.svg")), 1, JSON.stringify(content));
+      assert.match(printed, expected);
+      assert.doesNotMatch(printed, /NaN|is not a function/);
+    }
+  });
+
   it("renders an output of AWS Lambda Power Tuning from its visualization link alone (table and SVG chart)", async () => {
     const original = {
       power: 1024,
@@ -112,8 +149,8 @@ describe("npm run tune", function () {
     assert.match(printed, /number-fact has no twin on the other architecture: set graviton-platform:functions\.number-fact\.compareArchitectures to true/);
     printed = "";
     sfn.on(StartExecutionCommand).resolves({ executionArn: "arn:x" });
-    sfn.on(DescribeExecutionCommand).resolves({ status: "FAILED", error: "InvalidInput", cause: "Invalid input: num must be at least 5" });
-    assert.equal(await run("--stack", "dev", "--function", "primes", "--num", "3"), 1);
-    assert.match(printed, /The execution ended FAILED: InvalidInput Invalid input: num must be at least 5/);
+    sfn.on(DescribeExecutionCommand).resolves({ status: "FAILED", error: "TuningFailed", cause: "simulated Invoke failure" });
+    assert.equal(await run("--stack", "dev", "--function", "primes", "--num", "10"), 1);
+    assert.match(printed, /The execution ended FAILED: TuningFailed simulated Invoke failure/);
   });
 });
