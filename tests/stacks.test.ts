@@ -74,6 +74,14 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
     assert.equal(outputs.lambdaFunctions["number-fact"].twin, undefined);
   });
 
+  it("prod: power tuning measures no more memory values at once than its task function reserves", async () => {
+    const registered = new Registered((await evaluateStack("prod")).resources);
+    const reserved = registered.one("aws:lambda/function:Function", "power-tuning").inputs.reservedConcurrentExecutions;
+    const definition = JSON.parse(registered.one("aws:sfn/stateMachine:StateMachine", "tuning").inputs.definition);
+    assert.equal(reserved, 10);
+    assert.equal(definition.States.Measure.MaxConcurrency, reserved);
+  });
+
   it("prod: arm64 only, so only the arm64 image is built, and functions have reserved concurrency", async () => {
     const registered = new Registered((await evaluateStack("prod")).resources);
     assert.deepEqual(registered.all("docker:index/image:Image").map((image) => image.inputs.build.platform), ["linux/arm64"]);

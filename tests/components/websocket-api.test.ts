@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import { strict as assert } from "node:assert";
 import Ajv from "ajv";
+import { render } from "velocityjs";
 import { parseJob } from "../../app/core/job-types";
 import { ACCESS_LOG_FORMAT, SUBMIT_REQUEST_TEMPLATE, submitModel, WebSocketApi, WebSocketApiArgs } from "../../components/websocket-api";
 import { evaluate } from "../../scripts/mock-engine";
@@ -60,6 +61,28 @@ describe("WebSocketApi", () => {
     assert.equal(fields.get(attribute("jobId")), "$util.urlEncode($context.requestId)");
     assert.equal(fields.get(attribute("owner")), "$util.urlEncode($context.authorizer.principalId)");
     assert.doesNotMatch(template, /\$input\.(json|path)|\$input\.params/, "no value is taken from inside the client's message");
+  });
+
+  it("renders the SQS request (VTL, as API Gateway does) so that no body, however hostile, can add or change a field", () => {
+    // API Gateway's $util.urlEncode is Java's URLEncoder (UTF-8, space as +); $input.body is the frame as text.
+    const urlEncode = (text: string) => encodeURIComponent(text).replace(/%20/g, "+").replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    const context = { connectionId: "K5wZ1cfFIAMCJmA=", requestId: "JzQ9AhW2oAMEVhA=", authorizer: { principalId: "alice" } };
+    const hostile = [
+      '{"action":"submit","type":"echo","input":"x&MessageAttribute.3.Value.StringValue=mallory"}',
+      '{"action":"submit","type":"echo","input":"a=b&Action=DeleteQueue"}',
+      '{"action":"submit","type":"echo","input":"line\\nbreak #set($x = 1) $context.requestId ${util}"}',
+      `{"action":"submit","type":"echo","input":"${"é".repeat(1000)}\\u0000"}`,
+      "not json & = ? %26",
+    ];
+    for (const body of hostile) {
+      const rendered = render(SUBMIT_REQUEST_TEMPLATE, { input: { body }, context, util: { urlEncode } });
+      const fields = new URLSearchParams(rendered);
+      assert.deepEqual([...fields.keys()].length, 11, "exactly the template's fields");
+      assert.equal(fields.get("Action"), "SendMessage");
+      assert.equal(fields.get("MessageBody"), body, "the body arrives whole, as the message");
+      assert.equal(fields.get("MessageAttribute.3.Value.StringValue"), "alice", "the owner is API Gateway's, never the body's");
+      assert.equal(fields.get("MessageAttribute.2.Value.StringValue"), context.requestId);
+    }
   });
 
   it("sends with a role that can only sqs:SendMessage to this queue", () => {
