@@ -56,6 +56,22 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
           assert.deepEqual(undeclared, [], `${fn.name}: every variable the stack sets is listed in STACK_ENVIRONMENT, so users cannot override it`);
           assert.ok(environmentBytes(fn.inputs.environment?.variables ?? {}) <= ENVIRONMENT_MAX_BYTES);
         }
+        // Pulumi names a resource `<name>-<7 hex>` unless it is named explicitly; AWS caps these names.
+        // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html, IAM and SQS quotas.
+        const nameLimits: Record<string, [string, number]> = {
+          "aws:lambda/function:Function": ["name", 64],
+          "aws:iam/role:Role": ["name", 64],
+          "aws:sqs/queue:Queue": ["name", 80],
+          "aws:sfn/stateMachine:StateMachine": ["name", 80],
+          "aws:cloudwatch/logGroup:LogGroup": ["name", 512],
+        };
+        for (const resource of registered.resources) {
+          const limit = nameLimits[resource.type];
+          if (!limit) continue;
+          const explicit = resource.inputs[limit[0]];
+          const length = typeof explicit === "string" ? explicit.length : resource.name.length + 8;
+          assert.ok(length <= limit[1], `${resource.type} ${resource.name}: a ${length}-character name; AWS allows ${limit[1]}`);
+        }
         for (const name of ["number-fact", "primes"]) {
           const exported = outputs.lambdaFunctions[name];
           assert.ok(exported.name && exported.arn.startsWith("arn:aws:lambda:"), `${name} name and ARN exported`);
