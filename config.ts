@@ -309,9 +309,14 @@ export interface FunctionConfig {
 }
 
 export interface StackConfig {
+  /** The stack's AWS region (`aws:region`); unset = the AWS provider's own default (AWS_REGION). */
+  region?: string;
   /** Default architecture of every function. */
   architecture: Architecture;
+  /** Every function of app/functions.ts, in its order, with the stack's settings applied. */
   functions: FunctionConfig[];
+  /** The same, by name: a misspelt name does not compile. */
+  functionNamed: Record<AppFunctionName, FunctionConfig>;
   /** Every architecture some function (or twin) runs on: exactly the images to build. */
   architecturesInUse: Architecture[];
   logRetentionDays: number;
@@ -391,6 +396,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
   return {
     architecture: config.architecture,
     functions,
+    functionNamed: Object.fromEntries(functions.map((fn) => [fn.name, fn])) as Record<AppFunctionName, FunctionConfig>,
     architecturesInUse: ARCHITECTURES.filter((arch) => inUse.has(arch)),
     logRetentionDays: config.logRetentionDays,
     apiThrottling: { burstLimit: config.httpApiBurstLimit, rateLimit: config.httpApiRateLimit },
@@ -446,5 +452,5 @@ export function loadStackConfig(): StackConfig {
       .filter(([key]) => key.startsWith(prefix))
       .map(([key, value]) => [key.slice(prefix.length), parseConfigValue(value)]),
   );
-  return parseStackConfig(values);
+  return { ...parseStackConfig(values), region: all["aws:region"] };
 }

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Architecture, otherArchitecture } from "../config";
 import type { DatabaseGrant } from "./database";
 import { checkEnvironmentSize } from "./lambda-environment";
-import { trustedService } from "./service-role";
+import { rolePolicy, trustedService } from "./iam";
+import { stackScopedName } from "./stack-name";
 
 /** Where a function's image comes from: one image per architecture (a ContainerImage). */
 export interface ImageSource {
@@ -95,7 +96,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
         new aws.cloudwatch.LogGroup(
           variantName(architecture),
           {
-            name: `/aws/lambda/${pulumi.getProject()}-${pulumi.getStack()}/${variantName(architecture)}`,
+            name: `/aws/lambda/${stackScopedName([variantName(architecture)], "/")}`,
             retentionInDays: settings.logRetentionDays,
           },
           { parent: this },
@@ -104,13 +105,10 @@ export class ContainerFunction extends pulumi.ComponentResource {
 
     // Only what every function needs: write its own logs and its X-Ray segments. X-Ray's write actions
     // support no resource-level permissions, so they name "*" (AWSXRayDaemonWriteAccess does the same).
-    const basePolicy = new aws.iam.RolePolicy(
+    const basePolicy = rolePolicy(
       `${name}-base`,
-      {
-        role: this.role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
+      this.role,
+      [
             {
               Sid: "WriteOwnLogs",
               Effect: "Allow",
@@ -118,10 +116,8 @@ export class ContainerFunction extends pulumi.ComponentResource {
               Resource: logGroups.map((group) => pulumi.interpolate`${group.arn}:*`),
             },
             { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
-          ],
-        }),
-      },
-      { parent: this },
+      ],
+      { parent: this }
     );
 
     const databasePolicy = args.database && this.grantDatabase(name, args.database);
@@ -177,13 +173,10 @@ export class ContainerFunction extends pulumi.ComponentResource {
   }
 
   private grantDatabase(name: string, grant: DatabaseGrant): aws.iam.RolePolicy {
-    return new aws.iam.RolePolicy(
+    return rolePolicy(
       `${name}-database`,
-      {
-        role: this.role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
+      this.role,
+      [
             { Sid: "ConnectAsOneUser", Effect: "Allow", Action: "rds-db:connect", Resource: grant.connectArn },
             {
               // Lambda's network interfaces in the VPC. These actions support no resource-level
@@ -200,10 +193,8 @@ export class ContainerFunction extends pulumi.ComponentResource {
               ],
               Resource: "*",
             },
-          ],
-        }),
-      },
-      { parent: this },
+      ],
+      { parent: this }
     );
   }
 }

@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import { readMigrations } from "../app/data/migrations";
 import { scramSha256Verifier } from "./postgres-password";
 import { DEFAULT_POSTGRES_MAJOR, rdsInstanceIdentifier } from "./rds-names";
-import { serviceRole } from "./service-role";
+import { serviceRole } from "./iam";
+import { stackScopedName } from "./stack-name";
 
 const POSTGRES_PORT = 5432;
 
@@ -199,7 +200,7 @@ export class Database extends pulumi.ComponentResource {
     );
 
     // RDS would create its log groups itself, with no retention: create them first.
-    const identifier = rdsInstanceIdentifier(pulumi.getProject(), pulumi.getStack(), name);
+    const identifier = rdsInstanceIdentifier(stackScopedName([name]));
     const exports = ["postgresql", "upgrade"];
     const logGroups = exports.map(
       (log) =>

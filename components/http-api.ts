@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceRole } from "./service-role";
+import { serviceRole } from "./iam";
+import { stackScopedName } from "./stack-name";
 import type { TokenIssuer } from "./user-pool";
 
 export interface HttpRoute {
@@ -127,7 +128,7 @@ export class HttpApi extends pulumi.ComponentResource {
     const accessLogs = new aws.cloudwatch.LogGroup(
       `${name}-access`,
       {
-        name: pulumi.interpolate`/aws/apigateway/${pulumi.getProject()}-${pulumi.getStack()}/${name}`,
+        name: `/aws/apigateway/${stackScopedName([name], "/")}`,
         retentionInDays: args.logRetentionDays ?? 14,
       },
       { parent: this },

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { rolePolicy } from "./iam";
 
 /** The Lambda function that consumes the queue. */
 export interface QueueWorker {
@@ -150,18 +151,13 @@ export class JobQueue extends pulumi.ComponentResource {
    * concurrency, filters; created after the worker may receive and delete on this queue (and nothing else).
    */
   subscribe(worker: QueueWorker): aws.lambda.EventSourceMapping {
-    const consume = new aws.iam.RolePolicy(
+    const consume = rolePolicy(
       `${this.name}-consume`,
-      {
-        role: worker.role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
+      worker.role,
+      [
             { Sid: "ConsumeJobs", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: this.queueArn },
-          ],
-        }),
-      },
-      { parent: this },
+      ],
+      { parent: this }
     );
     return new aws.lambda.EventSourceMapping(
       `${this.name}-worker`,

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { powerTuningDefinition } from "./power-tuning-definition";
-import { serviceRole } from "./service-role";
+import { rolePolicy, serviceRole } from "./iam";
+import { stackScopedName } from "./stack-name";
 
 export interface PowerTuningArgs {
   /**
@@ -29,13 +30,10 @@ export class PowerTuning extends pulumi.ComponentResource {
     const parent = { parent: this };
     const qualified = args.tunedFunctionArns.map((arn) => pulumi.interpolate`${arn}:*`);
 
-    const tunePolicy = new aws.iam.RolePolicy(
+    const tunePolicy = rolePolicy(
       `${name}-tune-functions`,
-      {
-        role: args.taskFunction.role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
+      args.taskFunction.role,
+      [
             {
               Sid: "ConfigureVersionAndAlias",
               Effect: "Allow",
@@ -54,15 +52,13 @@ export class PowerTuning extends pulumi.ComponentResource {
             },
             // Qualified ARNs only: versions and aliases, never the function itself.
             { Sid: "InvokeAndDeleteTheVersionsItMade", Effect: "Allow", Action: ["lambda:InvokeFunction", "lambda:DeleteFunction"], Resource: qualified },
-          ],
-        }),
-      },
-      parent,
+      ],
+      parent
     );
 
     const logs = new aws.cloudwatch.LogGroup(
       `${name}-executions`,
-      { name: `/aws/vendedlogs/states/${pulumi.getProject()}-${pulumi.getStack()}-${name}`, retentionInDays: args.logRetentionDays ?? 14 },
+      { name: `/aws/vendedlogs/states/${stackScopedName([name])}`, retentionInDays: args.logRetentionDays ?? 14 },
       parent,
     );
     const { role, policy } = serviceRole(

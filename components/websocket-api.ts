@@ -1,16 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { JOB_TYPES, jobRequestJsonSchema } from "../app/core/job-types";
-import { serviceRole, trustedService } from "./service-role";
+import { rolePolicy, serviceRole, trustedService } from "./iam";
+import { stackScopedName } from "./stack-name";
 
 export interface WebSocketApiArgs {
-  /** The $connect REQUEST authorizer: a Lambda function that verifies the `token` query string. */
-  authorizer: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** Where `submit` messages go, with no Lambda in front. */
   queue: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** Stage name (the last part of the wss:// URL). @default "live" */
   stageName?: string;
-  /** Route throttling: burst (requests) and steady rate (requests per second). @default {burstLimit: 100, rateLimit: 50} */
+  /**
+   * Route throttling: burst (requests) and steady rate (requests per second).
+   * @default {burstLimit: 100, rateLimit: 50}
+   * @example {burstLimit: 500, rateLimit: 200}
+   */
   throttling?: { burstLimit: number; rateLimit: number };
   /** Days the access and execution logs are kept. @default 14 */
   logRetentionDays?: number;
@@ -19,6 +22,13 @@ export interface WebSocketApiArgs {
    * Let this component set it; turn off when something else in the account manages it. @default true
    */
   manageAccountLogRole?: boolean;
+}
+
+/** A Lambda function as the API needs it: to invoke it, or to let its role post to connections. */
+export interface ConnectedFunction {
+  functionName: pulumi.Input<string>;
+  arn: pulumi.Input<string>;
+  role: aws.iam.Role;
 }
 
 /**
@@ -78,10 +88,10 @@ const USAGE = JSON.stringify({
 });
 
 /**
- * An API Gateway WebSocket API for jobs: `$connect` behind a REQUEST authorizer (JWT in `?token=`),
- * `submit` integrated straight to SQS (validated against a JSON-schema model at the edge, acknowledged
- * with the job id), `$default` answering with the usage. Results come back over the connection from
- * whoever is given grantManageConnections.
+ * An API Gateway WebSocket API for jobs: `submit` integrated straight to SQS (validated against a
+ * JSON-schema model at the edge, acknowledged with the job id), `$default` answering with the usage, and,
+ * once authorizeConnections is called, `$connect` behind a REQUEST authorizer (JWT in `?token=`). Results
+ * come back over the connection from whoever is given grantManageConnections.
  */
 export class WebSocketApi extends pulumi.ComponentResource {
   /** `wss://{api}.execute-api.{region}.amazonaws.com/{stage}`: what clients connect to. */
@@ -89,7 +99,10 @@ export class WebSocketApi extends pulumi.ComponentResource {
   /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}`: where PostToConnection goes. */
   readonly managementEndpoint: pulumi.Output<string>;
   readonly apiId: pulumi.Output<string>;
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  readonly nodes: { api: aws.apigatewayv2.Api; stage: aws.apigatewayv2.Stage; submitIntegration: aws.apigatewayv2.Integration; accessLogs: aws.cloudwatch.LogGroup };
   private readonly connectionsArn: pulumi.Output<string>;
+  private readonly region: pulumi.Output<string>;
 
   constructor(
     private readonly name: string,
@@ -98,20 +111,35 @@ export class WebSocketApi extends pulumi.ComponentResource {
   ) {
     super("graviton:api:WebSocketApi", name, {}, opts);
     const stageName = args.stageName ?? "live";
-    const throttling = args.throttling ?? { burstLimit: 100, rateLimit: 50 };
+    this.region = aws.getRegionOutput({}, { parent: this }).region;
+    const api = new aws.apigatewayv2.Api(name, { protocolType: "WEBSOCKET", routeSelectionExpression: "$request.body.action" }, { parent: this });
+
+    const submit = this.submitRoute(api, args.queue);
+    const fallback = this.usageRoute(api);
+    const { stage, accessLogs } = this.stage(api, stageName, args, [...submit.routes, fallback]);
+
+    this.apiId = api.id;
+    this.nodes = { api, stage, submitIntegration: submit.integration, accessLogs };
+    this.url = pulumi.interpolate`${api.apiEndpoint}/${stageName}`;
+    this.managementEndpoint = pulumi.interpolate`https://${api.id}.execute-api.${this.region}.amazonaws.com/${stageName}`;
+    this.connectionsArn = pulumi.interpolate`${api.executionArn}/${stageName}/POST/@connections/*`;
+    this.registerOutputs({ url: this.url, managementEndpoint: this.managementEndpoint, apiId: this.apiId });
+  }
+
+  /**
+   * `$connect` decided by `authorizer`, a REQUEST authorizer function that verifies the `token` query
+   * string; the mock integration just accepts. Without it the API accepts no connection at all.
+   */
+  authorizeConnections(authorizer: Pick<ConnectedFunction, "functionName" | "arn">): aws.apigatewayv2.Route {
+    const { name } = this;
+    const api = this.nodes.api;
     const parent = { parent: this };
-    const region = aws.getRegionOutput({}, parent).region;
-    const account = aws.getCallerIdentityOutput({}, parent).accountId;
-
-    const api = new aws.apigatewayv2.Api(name, { protocolType: "WEBSOCKET", routeSelectionExpression: "$request.body.action" }, parent);
-
-    // $connect: the authorizer decides; the mock integration just accepts.
-    const authorizer = new aws.apigatewayv2.Authorizer(
+    const tokenAuthorizer = new aws.apigatewayv2.Authorizer(
       `${name}-token`,
       {
         apiId: api.id,
         authorizerType: "REQUEST",
-        authorizerUri: pulumi.interpolate`arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${args.authorizer.arn}/invocations`,
+        authorizerUri: pulumi.interpolate`arn:aws:apigateway:${this.region}:lambda:path/2015-03-31/functions/${authorizer.arn}/invocations`,
         identitySources: ["route.request.querystring.token"],
       },
       parent,
@@ -120,9 +148,9 @@ export class WebSocketApi extends pulumi.ComponentResource {
       `${name}-token`,
       {
         action: "lambda:InvokeFunction",
-        function: args.authorizer.name,
+        function: authorizer.functionName,
         principal: "apigateway.amazonaws.com",
-        sourceArn: pulumi.interpolate`${api.executionArn}/authorizers/${authorizer.id}`,
+        sourceArn: pulumi.interpolate`${api.executionArn}/authorizers/${tokenAuthorizer.id}`,
       },
       parent,
     );
@@ -131,31 +159,32 @@ export class WebSocketApi extends pulumi.ComponentResource {
       { apiId: api.id, integrationType: "MOCK", requestTemplates: { "200": '{"statusCode": 200}' }, templateSelectionExpression: "200" },
       parent,
     );
-    const connect = new aws.apigatewayv2.Route(
+    return new aws.apigatewayv2.Route(
       `${name}-connect`,
-      { apiId: api.id, routeKey: "$connect", authorizationType: "CUSTOM", authorizerId: authorizer.id, target: pulumi.interpolate`integrations/${accept.id}` },
+      { apiId: api.id, routeKey: "$connect", authorizationType: "CUSTOM", authorizerId: tokenAuthorizer.id, target: pulumi.interpolate`integrations/${accept.id}` },
       parent,
     );
+  }
 
-    // submit: straight to SQS with a role that can only send to this queue.
-    const { role: sender } = serviceRole(
-      `${name}-send-jobs`,
-      "apigateway.amazonaws.com",
-      [{ Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: args.queue.arn }],
-      parent,
-    );
-    const model = new aws.apigatewayv2.Model(
-      `${name}-submit`,
-      { apiId: api.id, name: "SubmitJob", contentType: "application/json", schema: JSON.stringify(submitModel()) },
-      parent,
-    );
-    const toQueue = new aws.apigatewayv2.Integration(
+  /** Lets a function post to (and only to) this API's connections, on its stage. */
+  grantManageConnections(fn: { role: aws.iam.Role }, resourceName = `${this.name}-manage-connections`): aws.iam.RolePolicy {
+    return rolePolicy(resourceName, fn.role, [{ Sid: "PostToConnections", Effect: "Allow", Action: "execute-api:ManageConnections", Resource: this.connectionsArn }], { parent: this });
+  }
+
+  /** `submit`: the model, the SQS integration with a role that can only send to this queue, and the acknowledgement. */
+  private submitRoute(api: aws.apigatewayv2.Api, queue: WebSocketApiArgs["queue"]) {
+    const { name } = this;
+    const parent = { parent: this };
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+    const { role: sender } = serviceRole(`${name}-send-jobs`, "apigateway.amazonaws.com", [{ Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: queue.arn }], parent);
+    const model = new aws.apigatewayv2.Model(`${name}-submit`, { apiId: api.id, name: "SubmitJob", contentType: "application/json", schema: JSON.stringify(submitModel()) }, parent);
+    const integration = new aws.apigatewayv2.Integration(
       `${name}-submit`,
       {
         apiId: api.id,
         integrationType: "AWS",
         integrationMethod: "POST",
-        integrationUri: pulumi.interpolate`arn:aws:apigateway:${region}:sqs:path/${account}/${args.queue.name}`,
+        integrationUri: pulumi.interpolate`arn:aws:apigateway:${this.region}:sqs:path/${account}/${queue.name}`,
         credentialsArn: sender.arn,
         requestParameters: { "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'" },
         requestTemplates: { $default: SUBMIT_REQUEST_TEMPLATE },
@@ -164,64 +193,70 @@ export class WebSocketApi extends pulumi.ComponentResource {
       },
       parent,
     );
-    /** What the client gets back: `ok` for a 200 from the integration, `failed` for anything else. */
-    const acknowledge = (integration: aws.apigatewayv2.Integration, resourceName: string, ok: string, failed: string) => {
-      for (const [suffix, key, template] of [["ok", "/200/", ok], ["failed", "$default", failed]]) {
-        new aws.apigatewayv2.IntegrationResponse(
-          `${resourceName}-${suffix}`,
-          { apiId: api.id, integrationId: integration.id, integrationResponseKey: key, responseTemplates: { $default: template }, templateSelectionExpression: "\\$default" },
-          parent,
-        );
-      }
-    };
-    acknowledge(toQueue, `${name}-submit`, '{"jobId": "$context.requestId", "status": "queued"}', '{"error": "The job could not be queued; try again."}');
-    const submit = new aws.apigatewayv2.Route(
+    this.respond(api, integration, `${name}-submit`, '{"jobId": "$context.requestId", "status": "queued"}', '{"error": "The job could not be queued; try again."}');
+    const route = new aws.apigatewayv2.Route(
       `${name}-submit`,
       {
         apiId: api.id,
         routeKey: "submit",
-        target: pulumi.interpolate`integrations/${toQueue.id}`,
+        target: pulumi.interpolate`integrations/${integration.id}`,
         modelSelectionExpression: "$request.body.action",
         requestModels: { submit: model.name },
         routeResponseSelectionExpression: "$default",
       },
       parent,
     );
-    new aws.apigatewayv2.RouteResponse(`${name}-submit`, { apiId: api.id, routeId: submit.id, routeResponseKey: "$default" }, parent);
+    new aws.apigatewayv2.RouteResponse(`${name}-submit`, { apiId: api.id, routeId: route.id, routeResponseKey: "$default" }, parent);
+    return { integration, routes: [route] };
+  }
 
-    // $default: any other action gets the usage.
+  /** `$default`: any other action gets the usage. */
+  private usageRoute(api: aws.apigatewayv2.Api): aws.apigatewayv2.Route {
+    const { name } = this;
+    const parent = { parent: this };
     const usage = new aws.apigatewayv2.Integration(
       `${name}-default`,
       { apiId: api.id, integrationType: "MOCK", requestTemplates: { "200": '{"statusCode": 200}' }, templateSelectionExpression: "200" },
       parent,
     );
-    acknowledge(usage, `${name}-default`, USAGE, USAGE);
-    const fallback = new aws.apigatewayv2.Route(
+    this.respond(api, usage, `${name}-default`, USAGE, USAGE);
+    const route = new aws.apigatewayv2.Route(
       `${name}-default`,
       { apiId: api.id, routeKey: "$default", target: pulumi.interpolate`integrations/${usage.id}`, routeResponseSelectionExpression: "$default" },
       parent,
     );
-    new aws.apigatewayv2.RouteResponse(`${name}-default`, { apiId: api.id, routeId: fallback.id, routeResponseKey: "$default" }, parent);
+    new aws.apigatewayv2.RouteResponse(`${name}-default`, { apiId: api.id, routeId: route.id, routeResponseKey: "$default" }, parent);
+    return route;
+  }
 
-    const logs = new aws.cloudwatch.LogGroup(
-      `${name}-access`,
-      { name: pulumi.interpolate`/aws/apigateway/${pulumi.getProject()}-${pulumi.getStack()}/${name}`, retentionInDays: args.logRetentionDays ?? 14 },
-      parent,
-    );
+  /** What the client gets back from an integration: `ok` for a 200, `failed` for anything else. */
+  private respond(api: aws.apigatewayv2.Api, integration: aws.apigatewayv2.Integration, resourceName: string, ok: string, failed: string): void {
+    for (const [suffix, key, template] of [["ok", "/200/", ok], ["failed", "$default", failed]]) {
+      new aws.apigatewayv2.IntegrationResponse(
+        `${resourceName}-${suffix}`,
+        { apiId: api.id, integrationId: integration.id, integrationResponseKey: key, responseTemplates: { $default: template }, templateSelectionExpression: "\\$default" },
+        { parent: this },
+      );
+    }
+  }
+
+  /** The stage: JSON access logs, execution logs at ERROR (no message bodies), throttling; its log groups first, with retention. */
+  private stage(api: aws.apigatewayv2.Api, stageName: string, args: WebSocketApiArgs, routes: aws.apigatewayv2.Route[]) {
+    const { name } = this;
+    const parent = { parent: this };
+    const retentionInDays = args.logRetentionDays ?? 14;
+    const throttling = args.throttling ?? { burstLimit: 100, rateLimit: 50 };
+    const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access`, { name: `/aws/apigateway/${stackScopedName([name], "/")}`, retentionInDays }, parent);
     // API Gateway writes execution logs to a group it names itself: create it first, with retention.
-    const executionLogs = new aws.cloudwatch.LogGroup(
-      `${name}-execution`,
-      { name: pulumi.interpolate`API-Gateway-Execution-Logs_${api.id}/${stageName}`, retentionInDays: args.logRetentionDays ?? 14 },
-      parent,
-    );
+    const executionLogs = new aws.cloudwatch.LogGroup(`${name}-execution`, { name: pulumi.interpolate`API-Gateway-Execution-Logs_${api.id}/${stageName}`, retentionInDays }, parent);
     const accountLogRole = (args.manageAccountLogRole ?? true) ? this.accountLogRole(name) : [];
-    new aws.apigatewayv2.Stage(
+    const stage = new aws.apigatewayv2.Stage(
       name,
       {
         apiId: api.id,
         name: stageName,
         autoDeploy: true,
-        accessLogSettings: { destinationArn: logs.arn, format: ACCESS_LOG_FORMAT },
+        accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
         defaultRouteSettings: {
           loggingLevel: "ERROR",
           dataTraceEnabled: false, // message bodies stay out of the logs
@@ -229,29 +264,9 @@ export class WebSocketApi extends pulumi.ComponentResource {
           throttlingRateLimit: throttling.rateLimit,
         },
       },
-      { parent: this, dependsOn: [connect, submit, fallback, executionLogs, ...accountLogRole] },
+      { parent: this, dependsOn: [...routes, executionLogs, ...accountLogRole] },
     );
-
-    this.apiId = api.id;
-    this.url = pulumi.interpolate`${api.apiEndpoint}/${stageName}`;
-    this.managementEndpoint = pulumi.interpolate`https://${api.id}.execute-api.${region}.amazonaws.com/${stageName}`;
-    this.connectionsArn = pulumi.interpolate`${api.executionArn}/${stageName}/POST/@connections/*`;
-    this.registerOutputs({ url: this.url, managementEndpoint: this.managementEndpoint, apiId: this.apiId });
-  }
-
-  /** Lets a function post to (and only to) this API's connections, on its stage. */
-  grantManageConnections(fn: { role: aws.iam.Role }, resourceName = `${this.name}-manage-connections`): aws.iam.RolePolicy {
-    return new aws.iam.RolePolicy(
-      resourceName,
-      {
-        role: fn.role.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [{ Sid: "PostToConnections", Effect: "Allow", Action: "execute-api:ManageConnections", Resource: this.connectionsArn }],
-        }),
-      },
-      { parent: this },
-    );
+    return { stage, accessLogs };
   }
 
   /** The account-level role API Gateway writes execution logs with (one per account and region). */

@@ -24,6 +24,8 @@ export interface RegisteredResource {
   parent?: string;
   /** URNs of the resources it depends on (explicit dependsOn and outputs it consumed). */
   dependencies: string[];
+  /** The explicit provider it was registered with (`<urn>::<id>`); none for a default provider. */
+  provider?: string;
 }
 
 /** How the Pulumi engine protocol marks a secret value: `{[SECRET_SIGNATURE]: SECRET_SENTINEL, value}`. */
@@ -117,6 +119,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
       secretInputs: Object.keys(args.inputs).filter((key) => isSecret(args.inputs[key])),
       state,
       custom: args.custom ?? true,
+      provider: args.provider || undefined,
     });
     return { id: args.custom === false ? undefined : id, state };
   }

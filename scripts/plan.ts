@@ -3,11 +3,12 @@
 // network), prints the resource tree with the settings a reviewer checks, runs the policy pack over it,
 // and exits 1 on a mandatory violation (2 on a usage or config error).
 import * as pulumi from "@pulumi/pulumi";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PolicyConfig, PolicyReport, runPolicies, validatePolicyConfig } from "../policy/run-offline";
 import { runCommand } from "./run-command";
+import { listStacks } from "./stacks";
 import { evaluateStack, readStackConfig, RegisteredResource } from "./mock-engine";
 
 export interface PlanNode {
@@ -141,8 +142,7 @@ function printTree(nodes: PlanNode[], indent = ""): string[] {
 /** Builds the plan of one stack. Throws with a clear message for an unknown stack or a bad stack file. */
 export async function plan(stack: string, policyConfig: PolicyConfig = {}, projectDir = "."): Promise<{ plan: Plan; resources: RegisteredResource[] }> {
   if (!existsSync(`${projectDir}/Pulumi.${stack}.yaml`)) {
-    const stacks = readdirSync(projectDir).flatMap((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1] ?? []);
-    throw new Error(`Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Stacks here: ${stacks.join(", ")}.`);
+    throw new Error(`Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Stacks here: ${listStacks(projectDir).join(", ")}.`);
   }
   const { resources } = await evaluateStack(stack, readStackConfig(stack, projectDir), true);
   const report = await runPolicies(resources, policyConfig);

@@ -1,5 +1,8 @@
 import { strict as assert } from "node:assert";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { listStacks } from "../scripts/stacks";
 import { appFunctions } from "../app/functions";
 import { DOCKER_PLATFORMS } from "../components/container-image";
 import { Architecture, ConfigError } from "../config";
@@ -11,9 +14,7 @@ import { ENVIRONMENT_MAX_BYTES, environmentBytes, STACK_ENVIRONMENT_NAMES } from
 const readConfigFunctions = (stack: string): Record<string, { environment?: Record<string, string> }> =>
   JSON.parse(readStackConfig(stack)["graviton-platform:functions"] ?? "{}");
 
-const stacks = readdirSync(".")
-  .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
-  .filter((stack): stack is string => stack !== undefined);
+const stacks = listStacks();
 
 /** For every Lambda function: its architecture and the Docker platform of the image it runs. */
 function functionPlatforms(registered: Registered) {
@@ -37,7 +38,25 @@ const everyFunctionOn = (architecture: Architecture, others: Record<string, Arch
   ]);
 
 describe("the whole program under each Pulumi.<stack>.yaml", () => {
-  it("finds the dev and prod stacks", () => assert.deepEqual(stacks.sort(), ["dev", "prod"]));
+  it("finds the stacks from the Pulumi.<stack>.yaml files: adding a stack is adding its file", () => {
+    assert.ok(stacks.includes("dev") && stacks.includes("prod"));
+    const dir = mkdtempSync(join(tmpdir(), "stacks-"));
+    try {
+      for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.team_a.test.yaml", "README.md"]) writeFileSync(join(dir, file), "");
+      assert.deepEqual(listStacks(dir), ["dev", "staging", "team_a.test"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("tags every AWS resource with the project and the stack (the AWS provider's default tags)", async () => {
+    const registered = new Registered((await evaluateStack("dev")).resources);
+    const [provider] = registered.all("pulumi:providers:aws");
+    assert.deepEqual(JSON.parse(provider.inputs.defaultTags), { tags: { project: "graviton-platform", stack: "dev" } }, "providers take nested config as JSON");
+    assert.equal(provider.inputs.region, "us-east-1");
+    const untagged = registered.resources.filter((resource) => resource.type.startsWith("aws:") && !resource.provider?.startsWith(`${provider.urn}::`));
+    assert.deepEqual(untagged.map((resource) => `${resource.type} ${resource.name}`), [], "every AWS resource goes through the tagging provider");
+  });
 
   for (const stack of stacks) {
     describe(stack, () => {

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import { spawnSync } from "node:child_process";
 
 const workflow = (file: string) => parseYaml(readFileSync(`.github/workflows/${file}`, "utf8"), { strict: true });
 const commands = (job: any): string[] => job.steps.flatMap((step: any) => (step.run ? [step.run] : []));
@@ -13,11 +14,15 @@ describe("GitHub workflows for forks", () => {
     assert.doesNotMatch(JSON.stringify(checks), /aws-actions|secrets\.|id-token/);
   });
 
-  it("checks: the offline plan for every stack", () => {
-    const plan = workflow("checks.yml").jobs.plan;
-    assert.deepEqual(plan.strategy.matrix.include.map((entry: any) => [entry.stack, entry["policy-config"]]), [
-      ["dev", ""],
-      ["prod", "--policy-config policy/strict.json"],
+  it("checks: the offline plan for every stack, the matrix made from the Pulumi.<stack>.yaml files", () => {
+    const checks = workflow("checks.yml");
+    const plan = checks.jobs.plan;
+    assert.equal(plan.strategy.matrix.include, "${{ fromJson(needs.stacks.outputs.matrix) }}");
+    assert.ok(commands(checks.jobs.stacks).some((command) => command.includes("npm run --silent stacks -- --json")));
+    const listed = spawnSync("npm", ["run", "--silent", "stacks", "--", "--json"], { encoding: "utf8" });
+    assert.deepEqual(JSON.parse(listed.stdout), [
+      { stack: "dev", "policy-config": "" },
+      { stack: "prod", "policy-config": "--policy-config policy/strict.json" },
     ]);
     assert.ok(commands(plan).some((command) => command.startsWith("npm run plan -- --stack ${{ matrix.stack }}") && command.endsWith("${{ matrix.policy-config }}")));
   });

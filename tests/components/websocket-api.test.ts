@@ -8,12 +8,13 @@ import { evaluate } from "../../scripts/mock-engine";
 import { Registered } from "../registered";
 
 const queue = { name: "jobs-queue", arn: "arn:aws:sqs:us-east-1:123456789012:jobs-queue" };
-const authorizerFn = { name: "ws-authorizer", arn: "arn:aws:lambda:us-east-1:123456789012:function:ws-authorizer" };
+const authorizerFn = { functionName: "ws-authorizer", arn: "arn:aws:lambda:us-east-1:123456789012:function:ws-authorizer" };
 
 async function deploy(settings: Partial<WebSocketApiArgs> = {}) {
   const { resources, outputs } = await evaluate(() => {
     const role = new aws.iam.Role("worker-role", { assumeRolePolicy: "{}" });
-    const ws = new WebSocketApi("ws", { authorizer: authorizerFn, queue, ...settings });
+    const ws = new WebSocketApi("ws", { queue, ...settings });
+    ws.authorizeConnections(authorizerFn);
     ws.grantManageConnections({ role }, "worker-manage-connections");
     return { url: ws.url, managementEndpoint: ws.managementEndpoint };
   });

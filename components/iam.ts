@@ -9,6 +9,11 @@ export function trustedService(service: string): string {
   });
 }
 
+/** An inline policy of `role` made of `statements` (each with a Sid a reviewer can read in the plan). */
+export function rolePolicy(name: string, role: aws.iam.Role, statements: pulumi.Input<object>[], opts: pulumi.CustomResourceOptions): aws.iam.RolePolicy {
+  return new aws.iam.RolePolicy(name, { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) }, opts);
+}
+
 /** An IAM role one AWS service assumes, with its one inline policy: `name` for the role and the policy. */
 export function serviceRole(
   name: string,
@@ -17,10 +22,5 @@ export function serviceRole(
   opts: pulumi.CustomResourceOptions,
 ): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
   const role = new aws.iam.Role(name, { assumeRolePolicy: trustedService(service) }, opts);
-  const policy = new aws.iam.RolePolicy(
-    name,
-    { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) },
-    opts,
-  );
-  return { role, policy };
+  return { role, policy: rolePolicy(name, role, statements, opts) };
 }
