@@ -18,7 +18,11 @@ export function policyConfigFor(stack: string): string | undefined {
 
 if (require.main === module) {
   runCommand(async (argv, write) => {
-    const stacks = listStacks().map((stack) => ({ stack, "policy-config": policyConfigFor(stack) ? `--policy-config ${policyConfigFor(stack)}` : "" }));
+    // For CI's matrices: the flag for npm run plan, and the file for pulumi preview.
+    const stacks = listStacks().map((stack) => {
+      const file = policyConfigFor(stack) ?? "";
+      return { stack, "policy-config": file && `--policy-config ${file}`, "policy-file": file };
+    });
     write(argv.includes("--json") ? `${JSON.stringify(stacks)}\n` : `${stacks.map((entry) => `${entry.stack} ${entry["policy-config"]}`.trim()).join("\n")}\n`);
     return 0;
   });

@@ -21,8 +21,8 @@ describe("GitHub workflows for forks", () => {
     assert.ok(commands(checks.jobs.stacks).some((command) => command.includes("npm run --silent stacks -- --json")));
     const listed = spawnSync("npm", ["run", "--silent", "stacks", "--", "--json"], { encoding: "utf8" });
     assert.deepEqual(JSON.parse(listed.stdout), [
-      { stack: "dev", "policy-config": "" },
-      { stack: "prod", "policy-config": "--policy-config policy/strict.json" },
+      { stack: "dev", "policy-config": "", "policy-file": "" },
+      { stack: "prod", "policy-config": "--policy-config policy/strict.json", "policy-file": "policy/strict.json" },
     ]);
     assert.ok(commands(plan).some((command) => command.startsWith("npm run plan -- --stack ${{ matrix.stack }}") && command.endsWith("${{ matrix.policy-config }}")));
   });
@@ -33,16 +33,14 @@ describe("GitHub workflows for forks", () => {
     assert.ok("pull_request" in preview.on);
     assert.equal(preview.permissions["id-token"], "write");
     assert.equal(job.if, "${{ vars.PULUMI_PREVIEW_ENABLED == 'true' }}");
-    assert.deepEqual(job.strategy.matrix.include.map((entry: any) => [entry.stack, entry["policy-config"]]), [
-      ["dev", ""],
-      ["prod", "policy/strict.json"],
-    ]);
+    assert.equal(job.strategy.matrix.include, "${{ fromJson(needs.stacks.outputs.matrix) }}");
+    assert.ok(commands(preview.jobs.stacks).some((command) => command.includes("npm run --silent stacks -- --json")));
     const aws = job.steps.find((step: any) => String(step.uses).startsWith("aws-actions/configure-aws-credentials@"));
     assert.ok(aws.with["role-to-assume"], "credentials come from an assumed role (OIDC), not stored keys");
     const pulumi = job.steps.find((step: any) => String(step.uses).startsWith("pulumi/actions@"));
     assert.equal(pulumi.with.command, "preview");
     assert.equal(pulumi.with.policyPacks, "policy");
-    assert.equal(pulumi.with.policyPackConfigs, "${{ matrix.policy-config }}");
+    assert.equal(pulumi.with.policyPackConfigs, "${{ matrix.policy-file }}");
     assert.equal(pulumi.with["stack-name"], "${{ matrix.stack }}");
   });
 });
