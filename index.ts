@@ -27,8 +27,7 @@ const appImage = new ContainerImage(
 );
 
 // PostgreSQL (Graviton) behind RDS Proxy, in its own VPC; functions connect with IAM auth and TLS.
-const { name: databaseName, ...databaseSettings } = config.database;
-const postgres = new Database("db", { ...config.network, ...databaseSettings, databaseName, logRetentionDays: config.logRetentionDays }, inStack);
+const postgres = new Database("db", { ...config.network, ...config.database, logRetentionDays: config.logRetentionDays }, inStack);
 
 // Who may submit and read jobs: an external OIDC issuer from config, or the stack's own Cognito user pool.
 const users = config.auth ? undefined : new UserPool("users", { deletionProtection: config.database.deletionProtection }, inStack);

@@ -1,12 +1,40 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Architecture, otherArchitecture } from "../config";
+import { Architecture, architecture, flag, logRetention, otherArchitecture, strictObject, wholeNumber } from "./settings-schema";
 import type { DatabaseGrant } from "./database";
-import { checkEnvironmentSize } from "./lambda-environment";
+import { z } from "zod";
+import { checkEnvironmentSize, environmentVariables } from "./lambda-environment";
 import { rolePolicy, trustedService } from "./iam";
 import { stackScopedName } from "./stack-name";
 
 /** Where a function's image comes from: one image per architecture (a ContainerImage). */
+/**
+ * What a stack may set per function (`graviton-platform:functions.<name>`); unset fields fall back to
+ * app/functions.ts and the global keys.
+ */
+export const functionSettings = strictObject({
+  architecture: architecture.optional().meta({ description: "this function's architecture, over the global `architecture`" }),
+  memory: wholeNumber(128, 10240, " (MB)").optional().meta({ description: "MB, over app/functions.ts; CPU grows with memory, 1,769 MB = 1 vCPU" }),
+  timeout: wholeNumber(1, 900, " (seconds)").optional().meta({ description: "seconds, over app/functions.ts" }),
+  reservedConcurrency: wholeNumber(0, 10000).optional().meta({ description: "concurrency reserved for, and capping, the function; unset = unreserved" }),
+  environment: environmentVariables
+    .optional()
+    .meta({ description: "extra environment variables (quote numbers; Lambda's reserved names and the ones the stack sets are refused; 4 KB in all, the stack's own variables included)" }),
+  compareArchitectures: flag().optional().meta({ description: "also deploy a twin on the other architecture (for power tuning); default false" }),
+  expectedRps: z
+    .number({ error: "must be a number of requests per second" })
+    .positive({ error: "must be above 0" })
+    .optional()
+    .meta({ description: "declared peak requests per second; with `expectedDurationMs`, checked by the capacity policy" }),
+  expectedDurationMs: z
+    .number({ error: "must be a number of milliseconds" })
+    .positive({ error: "must be above 0" })
+    .optional()
+    .meta({ description: "declared average duration of one request, ms; set together with `expectedRps`" }),
+}).refine((settings) => (settings.expectedRps === undefined) === (settings.expectedDurationMs === undefined), {
+  error: "must set expectedRps and expectedDurationMs together (concurrency = requests per second x duration)",
+});
+
 export interface ImageSource {
   imageUri(architecture: Architecture): pulumi.Output<string>;
 }
@@ -79,7 +107,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
       memory: args.memory ?? 128,
       timeout: args.timeout ?? 3,
       environment: args.environment ?? {},
-      logRetentionDays: args.logRetentionDays ?? 14,
+      logRetentionDays: logRetention.parse(args.logRetentionDays),
       description: args.description ?? "",
     };
     const architectures = args.compareArchitectures ? [args.architecture, otherArchitecture(args.architecture)] : [args.architecture];

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { Architecture } from "../config";
+import { z } from "zod";
+import { Architecture, flag, settingsFrom, strictObject, wholeNumber } from "./settings-schema";
 import { buildContextHash } from "./build-context-hash";
 
 /** The Docker platform that builds an image for each Lambda architecture. */
@@ -21,18 +22,23 @@ export const DOCKER_PLATFORMS: Record<Architecture, string> = {
  */
 export const BUILD_TAG_PREFIX = "build-";
 
-export interface ContainerImageArgs {
-  /** Build context directory (relative to the Pulumi project). */
+/** The repository's settings (`ecrKeepImages`, `ecrForceDelete` of the stack config). */
+export const containerImageSettings = strictObject({
+  keepImages: wholeNumber(1, 1000)
+    .default(20)
+    .meta({ description: "tagged images kept per architecture by the ECR lifecycle policy (untagged ones expire after a day)" }),
+  forceDelete: flag().default(false).meta({ description: "let `pulumi destroy` delete repositories that still hold images" }),
+});
+
+/** The settings above, and what to build. */
+export type ContainerImageArgs = z.input<typeof containerImageSettings> & {
+  /** Build context directory (relative to the Pulumi project). @example "app" */
   context: string;
-  /** Dockerfile path (relative to the Pulumi project). @default `<context>/Dockerfile` */
+  /** Dockerfile path (relative to the Pulumi project). @default `<context>/Dockerfile` @example "app/Dockerfile" */
   dockerfile?: string;
-  /** The architectures to build an image for: one image each, built for exactly that platform. */
+  /** The architectures to build an image for: one image each, built for exactly that platform. @example ["arm64", "x86_64"] */
   architectures: Architecture[];
-  /** Tagged images kept per architecture by the lifecycle policy; older ones expire. @default 20 */
-  keepImages?: number;
-  /** Let `pulumi destroy` delete the repository even when it still holds images. @default false */
-  forceDelete?: boolean;
-}
+};
 
 /**
  * One private ECR repository (scan on push, immutable tags but for the build tags, KMS encryption,
@@ -51,7 +57,7 @@ export class ContainerImage extends pulumi.ComponentResource {
       throw new Error(`ContainerImage ${name}: architectures is empty; build at least one of arm64, x86_64.`);
     }
     const dockerfile = args.dockerfile ?? `${args.context}/Dockerfile`;
-    const keepImages = args.keepImages ?? 20;
+    const { keepImages, forceDelete } = settingsFrom(containerImageSettings, args);
 
     const repository = new aws.ecr.Repository(
       name,
@@ -60,7 +66,7 @@ export class ContainerImage extends pulumi.ComponentResource {
         imageTagMutabilityExclusionFilters: [{ filter: `${BUILD_TAG_PREFIX}*`, filterType: "WILDCARD" }],
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfigurations: [{ encryptionType: "KMS" }],
-        forceDelete: args.forceDelete ?? false,
+        forceDelete,
       },
       { parent: this },
     );

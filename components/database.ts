@@ -5,53 +5,95 @@ import * as random from "@pulumi/random";
 import { createHash } from "node:crypto";
 import { readMigrations } from "../app/data/migrations";
 import { scramSha256Verifier } from "./postgres-password";
-import { DEFAULT_POSTGRES_MAJOR, rdsInstanceIdentifier } from "./rds-names";
+import { z } from "zod";
+import { DEFAULT_POSTGRES_MAJOR, RDS_PROXY_POSTGRES_MAJORS, rdsInstanceIdentifier } from "./rds-names";
+import { flag, logRetention, settingsFrom, strictObject, wholeNumber } from "./settings-schema";
 import { serviceRole } from "./iam";
 import { stackScopedName } from "./stack-name";
 
 const POSTGRES_PORT = 5432;
 
-export interface DatabaseArgs {
-  /** Availability zones of the VPC. @default 2 */
-  availabilityZones?: number;
-  /** NAT gateways: "none" (functions in the VPC reach only the database), "single" or "onePerAz". @default "single" */
-  natGateways?: "none" | "single" | "onePerAz";
-  /** A Graviton instance class. @default "db.t4g.micro" */
-  instanceClass?: string;
-  /** PostgreSQL major or major.minor version. @default "18" */
-  engineVersion?: string;
-  /** GB of gp3 storage. @default 20 */
-  allocatedStorage?: number;
-  /** Storage autoscaling ceiling in GB. @default 100 */
-  maxAllocatedStorage?: number;
-  /** @default false */
-  multiAz?: boolean;
-  /** Days of automated backups. @default 7 */
-  backupRetentionDays?: number;
-  /** @default false */
-  deletionProtection?: boolean;
-  /** Take a final snapshot when the database is deleted. @default false */
-  finalSnapshot?: boolean;
-  /** The app's database. @default "app" */
-  databaseName?: string;
-  /** The RDS master user (its password is managed by RDS in Secrets Manager). @default "postgres" */
-  adminUser?: string;
-  /** The app's least-privileged login role. @default "app_user" */
-  appUser?: string;
-  /** RDS Proxy settings. */
-  proxy?: {
-    /** @default 1800 */
-    idleClientTimeoutSeconds?: number;
-    /** @default 90 */
-    maxConnectionsPercent?: number;
-    /** @default 50 */
-    maxIdleConnectionsPercent?: number;
-    /** @default 30 */
-    connectionBorrowTimeoutSeconds?: number;
-  };
-  /** Days the PostgreSQL logs are kept in CloudWatch. @default 14 */
-  logRetentionDays?: number;
-}
+export const NAT_GATEWAY_STRATEGIES = ["none", "single", "onePerAz"] as const;
+
+/** The VPC of the database and of the functions that use it: `graviton-platform:network`. */
+export const networkSettings = strictObject({
+  availabilityZones: wholeNumber(2, 6).default(2).meta({ description: "zones the VPC spans (RDS needs two)" }),
+  natGateways: z
+    .enum(NAT_GATEWAY_STRATEGIES, { error: `must be one of ${NAT_GATEWAY_STRATEGIES.join(", ")}` })
+    .default("single")
+    .meta({
+      description:
+        "NAT for functions in the VPC (they call AWS APIs through it); `none` puts them in isolated subnets that reach only the database, and is refused while the worker (which posts to API Gateway) is one of them; `onePerAz` survives a zone outage",
+    }),
+});
+
+/** Roles RDS creates, and the group role the migrations create (app/migrations/0001_jobs.sql). */
+const RESERVED_ROLES = new Set(["rdsadmin", "rds_superuser", "rds_iam", "rds_password", "app_rw", "public"]);
+
+/** PostgreSQL identifiers the stack creates: lower case, so they never need quoting. */
+const postgresName = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, {
+  error: "must be a lower-case PostgreSQL name: a letter, then letters, digits or _ (at most 63)",
+});
+
+const proxySettings = strictObject({
+  idleClientTimeoutSeconds: wholeNumber(1, 28800, " (seconds)")
+    .default(1800)
+    .meta({ description: "the proxy closes client connections idle this long (the app's pool closes them first)" }),
+  maxConnectionsPercent: wholeNumber(1, 100, " (%)").default(90).meta({ description: "share of the database's `max_connections` the proxy may use" }),
+  maxIdleConnectionsPercent: wholeNumber(0, 100, " (%)").default(50).meta({ description: "share it keeps open while idle; at most `maxConnectionsPercent`" }),
+  connectionBorrowTimeoutSeconds: wholeNumber(1, 3600, " (seconds)")
+    .default(30)
+    .meta({ description: "how long a client waits for a database connection before its query fails" }),
+}).refine((proxy) => proxy.maxIdleConnectionsPercent <= proxy.maxConnectionsPercent, {
+  path: ["maxIdleConnectionsPercent"],
+  error: "must not exceed maxConnectionsPercent",
+});
+
+/** PostgreSQL on RDS and RDS Proxy: `graviton-platform:database`. */
+export const databaseSettings = strictObject({
+  instanceClass: z
+    .string()
+    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'must be an RDS instance class such as "db.t4g.micro"' })
+    .default("db.t4g.micro")
+    .meta({ description: "RDS instance class; Graviton ones (`db.t4g`, `db.m7g`, `db.r8g` ...) pass the `rds-graviton` policy" }),
+  engineVersion: z
+    .string({ error: 'must be a PostgreSQL version in quotes, such as "17" or "17.6"' })
+    .regex(/^\d{2}(\.\d+)?$/, { error: 'must be a PostgreSQL version in quotes, such as "17" or "17.6"' })
+    .refine((version) => (RDS_PROXY_POSTGRES_MAJORS as readonly string[]).includes(version.split(".")[0]), {
+      error: `must be a PostgreSQL major that RDS Proxy documents (${RDS_PROXY_POSTGRES_MAJORS.join(", ")})`,
+    })
+    .default(DEFAULT_POSTGRES_MAJOR)
+    .meta({
+      description: `PostgreSQL major ("17") or major.minor ("17.6"), quoted; the parameter group family follows the major. Only majors RDS Proxy documents (${RDS_PROXY_POSTGRES_MAJORS.join(", ")}) are accepted`,
+    }),
+  allocatedStorage: wholeNumber(20, 65536, " (GB)").default(20).meta({ description: "GB of gp3 storage" }),
+  maxAllocatedStorage: wholeNumber(20, 65536, " (GB)").default(100).meta({ description: "storage autoscaling ceiling, GB; at least `allocatedStorage`" }),
+  multiAz: flag().default(false).meta({ description: "a standby in another zone" }),
+  backupRetentionDays: wholeNumber(1, 35, " (days)").default(7).meta({ description: "days of automated backups (point-in-time recovery); 0 (off) is not allowed" }),
+  deletionProtection: flag().default(false).meta({ description: "refuse to delete the instance (and the Cognito user pool)" }),
+  finalSnapshot: flag().default(false).meta({ description: "snapshot the instance when it is deleted" }),
+  name: postgresName.default("app").meta({ description: "the app's database (a lower-case PostgreSQL name)" }),
+  adminUser: postgresName
+    .default("postgres")
+    .meta({ description: "RDS master user (password managed by RDS in Secrets Manager); only `migrate` connects as it" }),
+  appUser: postgresName.default("app_user").meta({ description: "the app's least-privileged login role; not `adminUser`" }),
+  proxy: proxySettings.default(() => proxySettings.parse({})).meta({ description: "RDS Proxy" }),
+})
+  .refine((db) => db.maxAllocatedStorage >= db.allocatedStorage, {
+    path: ["maxAllocatedStorage"],
+    error: "must be at least allocatedStorage (it defaults to 100 GB)",
+  })
+  .refine((db) => db.appUser !== db.adminUser, { path: ["appUser"], error: "must differ from adminUser: the app never connects as the admin" })
+  .superRefine((db, context) => {
+    for (const key of ["adminUser", "appUser"] as const) {
+      if (RESERVED_ROLES.has(db[key])) {
+        context.addIssue({ code: "custom", path: [key], message: `must not be one of ${[...RESERVED_ROLES].join(", ")} (roles RDS or the migrations own)` });
+      }
+    }
+  });
+
+/** Settings (`network` and `database` of the stack config) and the log retention; every field has its default. */
+export type DatabaseArgs = z.input<typeof networkSettings> & z.input<typeof databaseSettings> & { logRetentionDays?: number };
 
 /**
  * What a function needs to connect as one database user: handed to ContainerFunction when it is created,
@@ -105,26 +147,8 @@ export class Database extends pulumi.ComponentResource {
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("graviton:data:Database", name, {}, opts);
-    const settings = {
-      availabilityZones: args.availabilityZones ?? 2,
-      natGateways: args.natGateways ?? "single",
-      instanceClass: args.instanceClass ?? "db.t4g.micro",
-      engineVersion: args.engineVersion ?? DEFAULT_POSTGRES_MAJOR,
-      allocatedStorage: args.allocatedStorage ?? 20,
-      maxAllocatedStorage: args.maxAllocatedStorage ?? 100,
-      multiAz: args.multiAz ?? false,
-      backupRetentionDays: args.backupRetentionDays ?? 7,
-      deletionProtection: args.deletionProtection ?? false,
-      finalSnapshot: args.finalSnapshot ?? false,
-      databaseName: args.databaseName ?? "app",
-      adminUser: args.adminUser ?? "postgres",
-      appUser: args.appUser ?? "app_user",
-      idleClientTimeoutSeconds: args.proxy?.idleClientTimeoutSeconds ?? 1800,
-      maxConnectionsPercent: args.proxy?.maxConnectionsPercent ?? 90,
-      maxIdleConnectionsPercent: args.proxy?.maxIdleConnectionsPercent ?? 50,
-      connectionBorrowTimeoutSeconds: args.proxy?.connectionBorrowTimeoutSeconds ?? 30,
-      logRetentionDays: args.logRetentionDays ?? 14,
-    };
+    const { proxy: proxySettings, name: databaseName, ...settings } = { ...settingsFrom(networkSettings, args), ...settingsFrom(databaseSettings, args) };
+    const logRetentionDays = logRetention.parse(args.logRetentionDays);
     const parent = { parent: this };
     const region = aws.getRegionOutput({}, parent).region;
     const account = aws.getCallerIdentityOutput({}, parent).accountId;
@@ -201,12 +225,12 @@ export class Database extends pulumi.ComponentResource {
 
     // RDS would create its log groups itself, with no retention: create them first.
     const identifier = rdsInstanceIdentifier(stackScopedName([name]));
-    const exports = ["postgresql", "upgrade"];
-    const logGroups = exports.map(
+    const logExports = ["postgresql", "upgrade"];
+    const logGroups = logExports.map(
       (log) =>
         new aws.cloudwatch.LogGroup(
           `${name}-${log}-logs`,
-          { name: `/aws/rds/instance/${identifier}/${log}`, retentionInDays: settings.logRetentionDays },
+          { name: `/aws/rds/instance/${identifier}/${log}`, retentionInDays: logRetentionDays },
           parent,
         ),
     );
@@ -223,7 +247,7 @@ export class Database extends pulumi.ComponentResource {
         storageType: "gp3",
         storageEncrypted: true,
         kmsKeyId: key.arn,
-        dbName: settings.databaseName,
+        dbName: databaseName,
         username: settings.adminUser,
         // RDS generates the admin password and keeps it in Secrets Manager: it is never in this
         // program, its state, or any function's environment.
@@ -243,7 +267,7 @@ export class Database extends pulumi.ComponentResource {
         performanceInsightsEnabled: true,
         performanceInsightsKmsKeyId: key.arn,
         performanceInsightsRetentionPeriod: 7,
-        enabledCloudwatchLogsExports: exports,
+        enabledCloudwatchLogsExports: logExports,
         autoMinorVersionUpgrade: true,
         caCertIdentifier: "rds-ca-rsa2048-g1",
       },
@@ -299,7 +323,7 @@ export class Database extends pulumi.ComponentResource {
       {
         engineFamily: "POSTGRESQL",
         requireTls: true,
-        idleClientTimeout: settings.idleClientTimeoutSeconds,
+        idleClientTimeout: proxySettings.idleClientTimeoutSeconds,
         roleArn: proxyRole.arn,
         vpcSubnetIds: vpc.isolatedSubnetIds,
         vpcSecurityGroupIds: [proxyGroup.id],
@@ -313,9 +337,9 @@ export class Database extends pulumi.ComponentResource {
       {
         dbProxyName: proxy.name,
         connectionPoolConfig: {
-          maxConnectionsPercent: settings.maxConnectionsPercent,
-          maxIdleConnectionsPercent: settings.maxIdleConnectionsPercent,
-          connectionBorrowTimeout: settings.connectionBorrowTimeoutSeconds,
+          maxConnectionsPercent: proxySettings.maxConnectionsPercent,
+          maxIdleConnectionsPercent: proxySettings.maxIdleConnectionsPercent,
+          connectionBorrowTimeout: proxySettings.connectionBorrowTimeoutSeconds,
         },
       },
       parent,
@@ -330,11 +354,11 @@ export class Database extends pulumi.ComponentResource {
     this.proxyArn = proxy.arn;
     // arn:aws:rds:<region>:<account>:db-proxy:prx-0123456789abcdef0 -> prx-0123456789abcdef0
     this.proxyResourceId = proxy.arn.apply((arn) => arn.split(":").pop()!);
-    this.databaseName = settings.databaseName;
+    this.databaseName = databaseName;
     this.adminUser = settings.adminUser;
     this.appUser = settings.appUser;
     // pg's idle timeout stays below the proxy's, so the pool closes a connection before the proxy does.
-    this.idleTimeoutMs = Math.floor(settings.idleClientTimeoutSeconds * 900);
+    this.idleTimeoutMs = Math.floor(proxySettings.idleClientTimeoutSeconds * 900);
     this.ready = [target, appSecretVersion, ...rules];
     this.connectArnPrefix = pulumi.interpolate`arn:aws:rds-db:${region}:${account}:dbuser:${this.proxyResourceId}`;
 

@@ -1,7 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceRole } from "./iam";
+import { logRetention, throttlingSettings } from "./settings-schema";
 import { stackScopedName } from "./stack-name";
+import { z } from "zod";
 import type { TokenIssuer } from "./user-pool";
 
 export interface HttpRoute {
@@ -23,8 +25,8 @@ export interface HttpApiArgs {
   routes: HttpRoute[];
   /** The issuer whose access tokens authorized routes accept (from the Authorization header), with the scope they must carry. @default undefined */
   jwt?: TokenIssuer;
-  /** Default route throttling: burst (requests) and steady rate (requests per second). @default {burstLimit: 100, rateLimit: 50} */
-  throttling?: { burstLimit: number; rateLimit: number };
+  /** Default route throttling: burst (requests) and steady rate (requests per second); defaults from throttlingSettings. @example {burstLimit: 500, rateLimit: 200} */
+  throttling?: z.input<typeof throttlingSettings>;
   /** Days the access logs are kept. @default 14 */
   logRetentionDays?: number;
 }
@@ -65,7 +67,7 @@ export class HttpApi extends pulumi.ComponentResource {
 
   constructor(name: string, args: HttpApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("graviton:api:HttpApi", name, {}, opts);
-    const throttling = args.throttling ?? { burstLimit: 100, rateLimit: 50 };
+    const throttling = throttlingSettings.parse(args.throttling ?? {});
 
     const api = new aws.apigatewayv2.Api(name, { protocolType: "HTTP" }, { parent: this });
 
@@ -129,7 +131,7 @@ export class HttpApi extends pulumi.ComponentResource {
       `${name}-access`,
       {
         name: `/aws/apigateway/${stackScopedName([name], "/")}`,
-        retentionInDays: args.logRetentionDays ?? 14,
+        retentionInDays: logRetention.parse(args.logRetentionDays),
       },
       { parent: this },
     );

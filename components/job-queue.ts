@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { rolePolicy } from "./iam";
+import { settingsFrom, strictObject, wholeNumber } from "./settings-schema";
 
 /** The Lambda function that consumes the queue. */
 export interface QueueWorker {
@@ -8,26 +10,42 @@ export interface QueueWorker {
   role: aws.iam.Role;
 }
 
-export interface JobQueueArgs {
+/** Top-level keys an SQS event filter pattern may match on (Lambda event filtering for SQS). */
+const SQS_FILTER_KEYS = ["body", "attributes", "messageAttributes", "messageId", "md5OfBody", "eventSource", "awsRegion"];
+
+/** The queue and the worker's event source: `graviton-platform:jobs`. */
+export const jobQueueSettings = strictObject({
+  maxReceiveCount: wholeNumber(1, 1000).default(3).meta({ description: "receives before a message moves to the DLQ" }),
+  batchSize: wholeNumber(1, 10000).default(10).meta({ description: "messages per worker invocation; above 10 needs `batchingWindowSeconds` >= 1" }),
+  batchingWindowSeconds: wholeNumber(0, 300, " (seconds)").default(0).meta({ description: "how long the event source waits to fill a batch, seconds" }),
+  maximumConcurrency: wholeNumber(2, 1000)
+    .default(5)
+    .meta({ description: "the most worker invocations at once; `functions.worker.reservedConcurrency`, when set, must be at least this" }),
+  retentionDays: wholeNumber(1, 14, " (days)").default(4).meta({ description: "how long an unprocessed job waits in the queue (the DLQ keeps 14 days)" }),
+  oldestMessageAlarmSeconds: wholeNumber(60, 1209600, " (seconds)").default(300).meta({ description: "alarm when a job has waited this long, seconds" }),
+  filterPatterns: z
+    .array(
+      z.record(z.string(), z.unknown(), { error: "must be a list of filter patterns (YAML maps)" }).refine(
+        (pattern) => Object.keys(pattern).length > 0 && Object.keys(pattern).every((key) => SQS_FILTER_KEYS.includes(key)),
+        { error: `must be a filter pattern on ${SQS_FILTER_KEYS.join(", ")}` },
+      ),
+      { error: "must be a list of filter patterns (YAML maps)" },
+    )
+    .max(5, { error: "may hold at most 5 patterns (Lambda's limit per event source)" })
+    .optional()
+    .meta({ description: "at most 5 Lambda event filters on `body`, `attributes`, `messageAttributes`...; messages that match none are deleted unprocessed" }),
+}).refine((jobs) => jobs.batchSize <= 10 || jobs.batchingWindowSeconds >= 1, {
+  path: ["batchSize"],
+  error: "above 10 needs batchingWindowSeconds of at least 1",
+});
+
+/** The settings (`jobs` of the stack config), the worker's timeout, and where alarms go. */
+export type JobQueueArgs = z.input<typeof jobQueueSettings> & {
   /** The worker's timeout, which the queue's visibility timeout must outlast. */
   workerTimeoutSeconds: number;
-  /** Receives before a message moves to the DLQ. @default 3 */
-  maxReceiveCount?: number;
-  /** Messages per worker invocation. @default 10 */
-  batchSize?: number;
-  /** Seconds the event source waits to fill a batch. @default 0 */
-  batchingWindowSeconds?: number;
-  /** The most concurrent worker invocations the event source runs (2-1000). @default 5 */
-  maximumConcurrency?: number;
-  /** Days an unprocessed message stays in the queue. @default 4 */
-  retentionDays?: number;
-  /** Lambda event filter patterns; messages that match none are deleted unprocessed. @default undefined */
-  filterPatterns?: Record<string, unknown>[];
-  /** Alarm when the oldest message has waited this many seconds. @default 300 */
-  oldestMessageAlarmSeconds?: number;
   /** Where the alarms notify (an SNS topic). @default undefined (alarms without actions) */
   alarmTopicArn?: pulumi.Input<string>;
-}
+};
 
 /** The longest visibility timeout SQS allows: 12 hours. */
 const MAX_VISIBILITY_TIMEOUT = 43_200;
@@ -46,7 +64,7 @@ export class JobQueue extends pulumi.ComponentResource {
   readonly queueName: pulumi.Output<string>;
   readonly deadLetterQueueUrl: pulumi.Output<string>;
   readonly deadLetterQueueArn: pulumi.Output<string>;
-  private readonly subscription: Pick<JobQueueArgs, "filterPatterns"> & { batchSize: number; batchingWindowSeconds: number; maximumConcurrency: number };
+  private readonly subscription: z.output<typeof jobQueueSettings>;
 
   constructor(
     private readonly name: string,
@@ -54,14 +72,7 @@ export class JobQueue extends pulumi.ComponentResource {
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("graviton:jobs:JobQueue", name, {}, opts);
-    const settings = {
-      maxReceiveCount: args.maxReceiveCount ?? 3,
-      batchSize: args.batchSize ?? 10,
-      batchingWindowSeconds: args.batchingWindowSeconds ?? 0,
-      maximumConcurrency: args.maximumConcurrency ?? 5,
-      retentionDays: args.retentionDays ?? 4,
-      oldestMessageAlarmSeconds: args.oldestMessageAlarmSeconds ?? 300,
-    };
+    const settings = settingsFrom(jobQueueSettings, args);
     // AWS: at least six times the function timeout, plus the batching window, so a message is not
     // redelivered while a throttled or retried invocation still holds it.
     const visibilityTimeoutSeconds = 6 * args.workerTimeoutSeconds + settings.batchingWindowSeconds;
@@ -127,12 +138,7 @@ export class JobQueue extends pulumi.ComponentResource {
       `A job has waited over ${settings.oldestMessageAlarmSeconds} s: the worker is failing, throttled, or at its maximum concurrency.`,
     );
 
-    this.subscription = {
-      batchSize: settings.batchSize,
-      batchingWindowSeconds: settings.batchingWindowSeconds,
-      maximumConcurrency: settings.maximumConcurrency,
-      filterPatterns: args.filterPatterns,
-    };
+    this.subscription = settings;
     this.queueUrl = queue.url;
     this.queueArn = queue.arn;
     this.queueName = queue.name;

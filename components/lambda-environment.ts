@@ -1,3 +1,4 @@
+import { z } from "zod";
 /**
  * What Lambda allows in a function's environment, and what this stack puts there itself.
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html (reserved names) and
@@ -53,3 +54,28 @@ export function checkEnvironmentSize(functionName: string, variables: Record<str
   }
   return variables;
 }
+
+/**
+ * A function's own environment variables (`functions.<name>.environment`). Names are checked one by one,
+ * reserved names first, so each refusal gives its real reason.
+ */
+export const environmentVariables = z
+  .record(z.string(), z.string({ error: 'must map names to strings (quote numbers and booleans: "8080")' }), {
+    error: "must be a map of variable names to strings",
+  })
+  .superRefine((variables, context) => {
+    for (const name of Object.keys(variables)) {
+      const problem = LAMBDA_RESERVED_ENVIRONMENT.includes(name)
+        ? "is reserved by Lambda and cannot be set"
+        : STACK_ENVIRONMENT_NAMES.includes(name)
+          ? "is set by the stack itself (database, token issuer or WebSocket settings) and cannot be overridden"
+          : /^[A-Za-z][A-Za-z0-9_]*$/.test(name)
+            ? undefined
+            : "is not a variable name: letters, digits and underscores, starting with a letter";
+      if (problem) context.addIssue({ code: "custom", path: [name], message: problem });
+    }
+    const bytes = environmentBytes(variables);
+    if (bytes > ENVIRONMENT_MAX_BYTES) {
+      context.addIssue({ code: "custom", message: `is ${bytes} bytes; Lambda allows ${ENVIRONMENT_MAX_BYTES} in all` });
+    }
+  });

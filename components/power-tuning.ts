@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { powerTuningDefinition } from "./power-tuning-definition";
 import { rolePolicy, serviceRole } from "./iam";
+import { logRetention } from "./settings-schema";
 import { stackScopedName } from "./stack-name";
 
 export interface PowerTuningArgs {
@@ -58,7 +59,7 @@ export class PowerTuning extends pulumi.ComponentResource {
 
     const logs = new aws.cloudwatch.LogGroup(
       `${name}-executions`,
-      { name: `/aws/vendedlogs/states/${stackScopedName([name])}`, retentionInDays: args.logRetentionDays ?? 14 },
+      { name: `/aws/vendedlogs/states/${stackScopedName([name])}`, retentionInDays: logRetention.parse(args.logRetentionDays) },
       parent,
     );
     const { role, policy } = serviceRole(

@@ -2,7 +2,17 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { JOB_TYPES, jobRequestJsonSchema } from "../app/core/job-types";
 import { rolePolicy, serviceRole, trustedService } from "./iam";
+import { flag, logRetention, throttlingSettings } from "./settings-schema";
 import { stackScopedName } from "./stack-name";
+import { z } from "zod";
+
+/** `apiGatewayAccountLogRole` of the stack config. */
+export const accountLogRoleSetting = flag()
+  .default(true)
+  .meta({
+    description:
+      "set API Gateway's account-wide CloudWatch Logs role (one per account and region), which WebSocket execution logging needs; set `false` if something else in the account manages it",
+  });
 
 export interface WebSocketApiArgs {
   /** Where `submit` messages go, with no Lambda in front. */
@@ -10,18 +20,14 @@ export interface WebSocketApiArgs {
   /** Stage name (the last part of the wss:// URL). @default "live" */
   stageName?: string;
   /**
-   * Route throttling: burst (requests) and steady rate (requests per second).
-   * @default {burstLimit: 100, rateLimit: 50}
+   * Route throttling: burst (requests) and steady rate (requests per second); defaults from throttlingSettings.
    * @example {burstLimit: 500, rateLimit: 200}
    */
-  throttling?: { burstLimit: number; rateLimit: number };
+  throttling?: z.input<typeof throttlingSettings>;
   /** Days the access and execution logs are kept. @default 14 */
   logRetentionDays?: number;
-  /**
-   * Execution logging needs a role set once per account and region (API Gateway's account settings).
-   * Let this component set it; turn off when something else in the account manages it. @default true
-   */
-  manageAccountLogRole?: boolean;
+  /** accountLogRoleSetting: let this component set API Gateway's account log role. */
+  manageAccountLogRole?: z.input<typeof accountLogRoleSetting>;
 }
 
 /** A Lambda function as the API needs it: to invoke it, or to let its role post to connections. */
@@ -244,12 +250,12 @@ export class WebSocketApi extends pulumi.ComponentResource {
   private stage(api: aws.apigatewayv2.Api, stageName: string, args: WebSocketApiArgs, routes: aws.apigatewayv2.Route[]) {
     const { name } = this;
     const parent = { parent: this };
-    const retentionInDays = args.logRetentionDays ?? 14;
-    const throttling = args.throttling ?? { burstLimit: 100, rateLimit: 50 };
+    const retentionInDays = logRetention.parse(args.logRetentionDays);
+    const throttling = throttlingSettings.parse(args.throttling ?? {});
     const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access`, { name: `/aws/apigateway/${stackScopedName([name], "/")}`, retentionInDays }, parent);
     // API Gateway writes execution logs to a group it names itself: create it first, with retention.
     const executionLogs = new aws.cloudwatch.LogGroup(`${name}-execution`, { name: pulumi.interpolate`API-Gateway-Execution-Logs_${api.id}/${stageName}`, retentionInDays }, parent);
-    const accountLogRole = (args.manageAccountLogRole ?? true) ? this.accountLogRole(name) : [];
+    const accountLogRole = accountLogRoleSetting.parse(args.manageAccountLogRole) ? this.accountLogRole(name) : [];
     const stage = new aws.apigatewayv2.Stage(
       name,
       {
