@@ -1,6 +1,4 @@
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { appFunctions } from "../app/functions";
 import { ConfigError, parseStackConfig, strayConfigKeys } from "../config";
 import { ENVIRONMENT_MAX_BYTES, environmentBytes, STACK_ENVIRONMENT_NAMES } from "../components/lambda-environment";
