@@ -100,6 +100,8 @@ export class ContainerFunction extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
   /** The other-architecture twin, when compareArchitectures is on. */
   readonly twin?: DeployedFunction;
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  readonly nodes: { functions: aws.lambda.Function[]; logGroups: aws.cloudwatch.LogGroup[]; role: aws.iam.Role };
 
   constructor(name: string, args: ContainerFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("graviton:lambda:ContainerFunction", name, {}, opts);
@@ -150,6 +152,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
 
     const databasePolicy = args.database && this.grantDatabase(name, args.database);
 
+    const lambdas: aws.lambda.Function[] = [];
     const deployed = architectures.map((architecture, index): DeployedFunction => {
       const logGroup = logGroups[index];
       const imageUri = args.image.imageUri(architecture);
@@ -182,6 +185,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [logGroup, basePolicy, ...(databasePolicy ? [databasePolicy] : [])] },
       );
+      lambdas.push(fn);
       return { name: fn.name, arn: fn.arn, architecture, imageUri, logGroupName: logGroup.name };
     });
 
@@ -191,6 +195,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
     this.architecture = primary.architecture;
     this.imageUri = primary.imageUri;
     this.twin = twin;
+    this.nodes = { functions: lambdas, logGroups, role: this.role };
     this.registerOutputs({
       functionName: this.functionName,
       arn: this.arn,

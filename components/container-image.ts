@@ -50,6 +50,8 @@ export class ContainerImage extends pulumi.ComponentResource {
   readonly repositoryArn: pulumi.Output<string>;
   /** Image URI by digest (`<repo>@sha256:...`), per architecture built. */
   readonly imageUris: Partial<Record<Architecture, pulumi.Output<string>>>;
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  readonly nodes: { repository: aws.ecr.Repository; images: docker.Image[] };
 
   constructor(name: string, args: ContainerImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("graviton:lambda:ContainerImage", name, {}, opts);
@@ -98,6 +100,7 @@ export class ContainerImage extends pulumi.ComponentResource {
     const credentials = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
     const contentHash = buildContextHash(args.context, dockerfile).slice(0, 20);
 
+    const images: docker.Image[] = [];
     this.imageUris = {};
     for (const architecture of args.architectures) {
       const image = new docker.Image(
@@ -119,10 +122,12 @@ export class ContainerImage extends pulumi.ComponentResource {
         { parent: this },
       );
       this.imageUris[architecture] = image.repoDigest;
+      images.push(image);
     }
 
     this.repositoryUrl = repository.repositoryUrl;
     this.repositoryArn = repository.arn;
+    this.nodes = { repository, images };
     this.registerOutputs({ repositoryUrl: this.repositoryUrl, repositoryArn: this.repositoryArn, imageUris: this.imageUris });
   }
 

@@ -136,6 +136,14 @@ export class Database extends pulumi.ComponentResource {
   readonly clientSecurityGroupId: pulumi.Output<string>;
   /** Subnets the functions run in. */
   readonly clientSubnetIds: pulumi.Output<string[]>;
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  readonly nodes: {
+    vpc: awsx.ec2.Vpc;
+    instance: aws.rds.Instance;
+    proxy: aws.rds.Proxy;
+    key: aws.kms.Key;
+    securityGroups: { clients: aws.ec2.SecurityGroup; proxy: aws.ec2.SecurityGroup; postgres: aws.ec2.SecurityGroup };
+  };
   private readonly idleTimeoutMs: number;
   private readonly connectArnPrefix: pulumi.Output<string>;
   private readonly appRole: pulumi.Output<{ name: string; passwordVerifier: string }>;
@@ -149,20 +157,52 @@ export class Database extends pulumi.ComponentResource {
     super("graviton:data:Database", name, {}, opts);
     const { proxy: proxySettings, name: databaseName, ...settings } = { ...settingsFrom(networkSettings, args), ...settingsFrom(databaseSettings, args) };
     const logRetentionDays = logRetention.parse(args.logRetentionDays);
-    const parent = { parent: this };
-    const region = aws.getRegionOutput({}, parent).region;
-    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+    const region = aws.getRegionOutput({}, { parent: this }).region;
+    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 
     // One key for the storage, Performance Insights and both secrets; the proxy may decrypt with it
     // only through Secrets Manager.
-    const key = new aws.kms.Key(
-      `${name}-key`,
-      { description: `${name}: PostgreSQL storage, Performance Insights and database secrets`, enableKeyRotation: true },
-      parent,
-    );
+    const key = new aws.kms.Key(`${name}-key`, { description: `${name}: PostgreSQL storage, Performance Insights and database secrets`, enableKeyRotation: true }, { parent: this });
+    const network = this.network(settings);
+    const instance = this.instance({ ...settings, databaseName, logRetentionDays }, key, network);
+    const appLogin = this.appLogin(settings.appUser, key);
+    const proxy = this.proxy(proxySettings, { ...settings, region }, key, network, instance, appLogin.secret);
 
-    // Network: the database and the proxy in isolated subnets (no route out at all); the functions in
-    // private subnets, which reach AWS APIs through NAT, or isolated ones when there is no NAT.
+    this.nodes = { vpc: network.vpc, instance, proxy: proxy.proxy, key, securityGroups: network.groups };
+    this.vpcId = network.vpc.vpcId;
+    this.clientSubnetIds = network.clientSubnetIds;
+    this.clientSecurityGroupId = network.groups.clients.id;
+    this.proxyEndpoint = proxy.proxy.endpoint;
+    this.proxyArn = proxy.proxy.arn;
+    // arn:aws:rds:<region>:<account>:db-proxy:prx-0123456789abcdef0 -> prx-0123456789abcdef0
+    this.proxyResourceId = proxy.proxy.arn.apply((arn) => arn.split(":").pop()!);
+    this.databaseName = databaseName;
+    this.adminUser = settings.adminUser;
+    this.appUser = settings.appUser;
+    // pg's idle timeout stays below the proxy's, so the pool closes a connection before the proxy does.
+    this.idleTimeoutMs = Math.floor(proxySettings.idleClientTimeoutSeconds * 900);
+    this.appRole = appLogin.role;
+    this.ready = [proxy.target, appLogin.secretVersion, ...network.rules];
+    this.connectArnPrefix = pulumi.interpolate`arn:aws:rds-db:${region}:${account}:dbuser:${this.proxyResourceId}`;
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      proxyEndpoint: this.proxyEndpoint,
+      proxyArn: this.proxyArn,
+      proxyResourceId: this.proxyResourceId,
+      databaseName: this.databaseName,
+      adminUser: this.adminUser,
+      appUser: this.appUser,
+    });
+  }
+
+  /**
+   * The database and the proxy in isolated subnets (no route out at all); the functions in private
+   * subnets, which reach AWS APIs through NAT, or isolated ones when there is no NAT. Security groups:
+   * functions -> proxy -> database on 5432, and HTTPS out of the functions only through a NAT.
+   */
+  private network(settings: Pick<z.output<typeof networkSettings>, "availabilityZones" | "natGateways">) {
+    const { name } = this;
+    const parent = { parent: this };
     const withNat = settings.natGateways !== "none";
     const vpc = new awsx.ec2.Vpc(
       `${name}-vpc`,
@@ -175,8 +215,6 @@ export class Database extends pulumi.ComponentResource {
       },
       parent,
     );
-    this.vpcId = vpc.vpcId;
-    this.clientSubnetIds = withNat ? vpc.privateSubnetIds : vpc.isolatedSubnetIds;
 
     const securityGroup = (role: string, description: string) =>
       new aws.ec2.SecurityGroup(`${name}-${role}`, { vpcId: vpc.vpcId, description }, parent);
@@ -206,8 +244,20 @@ export class Database extends pulumi.ComponentResource {
         ),
       );
     }
-    this.clientSecurityGroupId = clients.id;
 
+    return { vpc, clientSubnetIds: withNat ? vpc.privateSubnetIds : vpc.isolatedSubnetIds, groups: { clients, proxy: proxyGroup, postgres: databaseGroup }, rules };
+  }
+
+  /** RDS PostgreSQL: encrypted, private, IAM auth, TLS forced, backups, its log groups first, the admin password managed by RDS. */
+  private instance(
+    settings: Omit<z.output<typeof databaseSettings>, "proxy" | "name"> & { databaseName: string; logRetentionDays: number },
+    key: aws.kms.Key,
+    network: ReturnType<Database["network"]>,
+  ): aws.rds.Instance {
+    const { name } = this;
+    const parent = { parent: this };
+    const vpc = network.vpc;
+    const databaseGroup = network.groups.postgres;
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: vpc.isolatedSubnetIds }, parent);
     const major = settings.engineVersion.split(".")[0];
     const parameters = new aws.rds.ParameterGroup(
@@ -230,7 +280,7 @@ export class Database extends pulumi.ComponentResource {
       (log) =>
         new aws.cloudwatch.LogGroup(
           `${name}-${log}-logs`,
-          { name: `/aws/rds/instance/${identifier}/${log}`, retentionInDays: logRetentionDays },
+          { name: `/aws/rds/instance/${identifier}/${log}`, retentionInDays: settings.logRetentionDays },
           parent,
         ),
     );
@@ -247,7 +297,7 @@ export class Database extends pulumi.ComponentResource {
         storageType: "gp3",
         storageEncrypted: true,
         kmsKeyId: key.arn,
-        dbName: databaseName,
+        dbName: settings.databaseName,
         username: settings.adminUser,
         // RDS generates the admin password and keeps it in Secrets Manager: it is never in this
         // program, its state, or any function's environment.
@@ -273,28 +323,50 @@ export class Database extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: logGroups },
     );
-    const adminSecretArn = instance.masterUserSecrets.apply((secrets) => secrets[0].secretArn);
+    return instance;
+  }
 
-    // The app user's password: random, kept in a secret only the proxy reads. The database gets only
-    // its SCRAM verifier (through the migrate function), so no function ever sees it.
+  /**
+   * The app user's password: random, kept in a secret only the proxy reads. The database gets only its
+   * SCRAM verifier (through the migrate function), so no function ever sees it.
+   */
+  private appLogin(appUser: string, key: aws.kms.Key) {
+    const { name } = this;
+    const parent = { parent: this };
     const appPassword = new random.RandomPassword(`${name}-app-password`, { length: 40, special: false }, parent);
     const appSecret = new aws.secretsmanager.Secret(
       `${name}-app-user`,
-      { description: `${name}: login of the database user ${settings.appUser}, read by RDS Proxy only`, kmsKeyId: key.arn },
+      { description: `${name}: login of the database user ${appUser}, read by RDS Proxy only`, kmsKeyId: key.arn },
       parent,
     );
     const appSecretVersion = new aws.secretsmanager.SecretVersion(
       `${name}-app-user`,
       {
         secretId: appSecret.id,
-        secretString: pulumi.secret(pulumi.jsonStringify({ username: settings.appUser, password: appPassword.result })),
+        secretString: pulumi.secret(pulumi.jsonStringify({ username: appUser, password: appPassword.result })),
       },
       parent,
     );
-    this.appRole = pulumi.secret(
-      appPassword.result.apply((password) => ({ name: settings.appUser, passwordVerifier: scramSha256Verifier(password) })),
-    );
+    const appRole = pulumi.secret(appPassword.result.apply((password) => ({ name: appUser, passwordVerifier: scramSha256Verifier(password) })));
 
+    return { secret: appSecret, secretVersion: appSecretVersion, role: appRole };
+  }
+
+  /** RDS Proxy: TLS required, IAM auth required for both logins, its role reading exactly their secrets; pool settings and the target. */
+  private proxy(
+    proxySettings: z.output<typeof databaseSettings>["proxy"],
+    settings: { adminUser: string; appUser: string; region: pulumi.Output<string> },
+    key: aws.kms.Key,
+    network: ReturnType<Database["network"]>,
+    instance: aws.rds.Instance,
+    appSecret: aws.secretsmanager.Secret,
+  ) {
+    const { name } = this;
+    const parent = { parent: this };
+    const { region } = settings;
+    const vpc = network.vpc;
+    const proxyGroup = network.groups.proxy;
+    const adminSecretArn = instance.masterUserSecrets.apply((secrets) => secrets[0].secretArn);
     const { role: proxyRole, policy: proxySecrets } = serviceRole(
       `${name}-proxy-role`,
       "rds.amazonaws.com",
@@ -350,27 +422,7 @@ export class Database extends pulumi.ComponentResource {
       parent,
     );
 
-    this.proxyEndpoint = proxy.endpoint;
-    this.proxyArn = proxy.arn;
-    // arn:aws:rds:<region>:<account>:db-proxy:prx-0123456789abcdef0 -> prx-0123456789abcdef0
-    this.proxyResourceId = proxy.arn.apply((arn) => arn.split(":").pop()!);
-    this.databaseName = databaseName;
-    this.adminUser = settings.adminUser;
-    this.appUser = settings.appUser;
-    // pg's idle timeout stays below the proxy's, so the pool closes a connection before the proxy does.
-    this.idleTimeoutMs = Math.floor(proxySettings.idleClientTimeoutSeconds * 900);
-    this.ready = [target, appSecretVersion, ...rules];
-    this.connectArnPrefix = pulumi.interpolate`arn:aws:rds-db:${region}:${account}:dbuser:${this.proxyResourceId}`;
-
-    this.registerOutputs({
-      vpcId: this.vpcId,
-      proxyEndpoint: this.proxyEndpoint,
-      proxyArn: this.proxyArn,
-      proxyResourceId: this.proxyResourceId,
-      databaseName: this.databaseName,
-      adminUser: this.adminUser,
-      appUser: this.appUser,
-    });
+    return { proxy, target };
   }
 
   /**

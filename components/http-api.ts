@@ -64,6 +64,8 @@ export class HttpApi extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
   readonly apiId: pulumi.Output<string>;
   readonly executionArn: pulumi.Output<string>;
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  readonly nodes: { api: aws.apigatewayv2.Api; stage: aws.apigatewayv2.Stage; accessLogs: aws.cloudwatch.LogGroup };
 
   constructor(name: string, args: HttpApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("graviton:api:HttpApi", name, {}, opts);
@@ -136,7 +138,7 @@ export class HttpApi extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    new aws.apigatewayv2.Stage(
+    const stage = new aws.apigatewayv2.Stage(
       name,
       {
         apiId: api.id,
@@ -155,6 +157,7 @@ export class HttpApi extends pulumi.ComponentResource {
     this.url = api.apiEndpoint;
     this.apiId = api.id;
     this.executionArn = api.executionArn;
+    this.nodes = { api, stage, accessLogs };
     this.registerOutputs({ url: this.url, apiId: this.apiId, executionArn: this.executionArn });
   }
 

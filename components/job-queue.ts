@@ -65,6 +65,8 @@ export class JobQueue extends pulumi.ComponentResource {
   readonly deadLetterQueueUrl: pulumi.Output<string>;
   readonly deadLetterQueueArn: pulumi.Output<string>;
   private readonly subscription: z.output<typeof jobQueueSettings>;
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  readonly nodes: { queue: aws.sqs.Queue; deadLetterQueue: aws.sqs.Queue };
 
   constructor(
     private readonly name: string,
@@ -144,6 +146,7 @@ export class JobQueue extends pulumi.ComponentResource {
     this.queueName = queue.name;
     this.deadLetterQueueUrl = deadLetters.url;
     this.deadLetterQueueArn = deadLetters.arn;
+    this.nodes = { queue, deadLetterQueue: deadLetters };
     this.registerOutputs({
       queueUrl: this.queueUrl,
       queueArn: this.queueArn,

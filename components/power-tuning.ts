@@ -25,6 +25,8 @@ export interface PowerTuningArgs {
  */
 export class PowerTuning extends pulumi.ComponentResource {
   readonly stateMachineArn: pulumi.Output<string>;
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  readonly nodes: { stateMachine: aws.sfn.StateMachine };
 
   constructor(name: string, args: PowerTuningArgs, opts?: pulumi.ComponentResourceOptions) {
     super("graviton:tuning:PowerTuning", name, {}, opts);
@@ -101,6 +103,7 @@ export class PowerTuning extends pulumi.ComponentResource {
     );
 
     this.stateMachineArn = stateMachine.arn;
+    this.nodes = { stateMachine };
     this.registerOutputs({ stateMachineArn: this.stateMachineArn });
   }
 }

@@ -49,6 +49,8 @@ export class UserPool extends pulumi.ComponentResource implements TokenIssuer {
   readonly userPoolId: pulumi.Output<string>;
   readonly clientId: pulumi.Output<string>;
   readonly scope = COGNITO_SIGN_IN_SCOPE;
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  readonly nodes: { pool: aws.cognito.UserPool; client: aws.cognito.UserPoolClient };
 
   constructor(name: string, args: UserPoolArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("graviton:auth:UserPool", name, {}, opts);
@@ -84,6 +86,7 @@ export class UserPool extends pulumi.ComponentResource implements TokenIssuer {
     this.clientId = client.id;
     this.issuer = pulumi.interpolate`https://cognito-idp.${region}.amazonaws.com/${pool.id}`;
     this.audience = [client.id];
+    this.nodes = { pool, client };
     this.registerOutputs({ issuer: this.issuer, userPoolId: this.userPoolId, clientId: this.clientId });
   }
 }

@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import { strict as assert } from "node:assert";
 import { ContainerFunction, ContainerFunctionArgs } from "../../components/container-function";
 import { ContainerImage, DOCKER_PLATFORMS } from "../../components/container-image";
@@ -115,4 +116,29 @@ describe("ContainerFunction", () => {
       assert.equal(outputs.twin.imageUri, twin.inputs.imageUri);
     });
   }
+
+  it("exposes its underlying resources (nodes), so a fork can add to them without editing the component", async () => {
+    const { resources } = await evaluate(() => {
+      const image = new ContainerImage("app", { context: ".", dockerfile: "app/Dockerfile", architectures: ["arm64", "x86_64"] });
+      const fn = new ContainerFunction("primes", { image, command: ["primes.handler"], architecture: "arm64", compareArchitectures: true });
+      // One more alarm on the primary function, from outside the component.
+      new aws.cloudwatch.MetricAlarm("primes-timeouts", {
+        namespace: "AWS/Lambda",
+        metricName: "Duration",
+        dimensions: { FunctionName: fn.nodes.functions[0].name },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 25_000,
+        comparisonOperator: "GreaterThanThreshold",
+      });
+      assert.equal(fn.nodes.functions.length, 2, "the function and its twin");
+      assert.equal(fn.nodes.logGroups.length, 2);
+      assert.equal(fn.nodes.role, fn.role);
+    });
+    const registered = new Registered(resources);
+    const [primary] = functionsOf(registered).filter((fn) => fn.name === "primes");
+    assert.equal(registered.one("aws:cloudwatch/metricAlarm:MetricAlarm", "primes-timeouts").inputs.dimensions.FunctionName, primary.state.name);
+  });
+
 });
