@@ -4,7 +4,15 @@ import { databaseSettings, networkSettings } from "./components/database";
 import { functionSettings } from "./components/container-function";
 import { containerImageSettings } from "./components/container-image";
 import { jobQueueSettings } from "./components/job-queue";
-import { ARCHITECTURES, architecture, logRetention, otherArchitecture, strictObject, throttlingSettings, type Architecture } from "./components/settings-schema";
+import {
+  ARCHITECTURES,
+  architecture,
+  logRetention,
+  otherArchitecture,
+  strictObject,
+  throttlingSettings,
+  type Architecture,
+} from "./components/settings-schema";
 import { externalIssuerSettings } from "./components/user-pool";
 import { accountLogRoleSetting } from "./components/websocket-api";
 import { AppFunction, AppFunctionName, appFunctions } from "./app/functions";
@@ -20,7 +28,6 @@ import {
 export const PROJECT = "graviton-platform";
 
 export { ARCHITECTURES, LOG_RETENTION_DAYS, otherArchitecture, type Architecture } from "./components/settings-schema";
-
 
 const functionNames = Object.keys(appFunctions) as AppFunctionName[];
 
@@ -39,7 +46,10 @@ const tuning = strictObject({
       error: "must be a list of function names",
     })
     .default(tunableByDefault)
-    .meta({ description: "the functions (and their twins) power tuning may change, invoke and clean up; default: those `app/functions.ts` marks `tunable`" }),
+    .meta({
+      description:
+        "the functions (and their twins) power tuning may change, invoke and clean up; default: those `app/functions.ts` marks `tunable`",
+    }),
 });
 
 /**
@@ -63,10 +73,14 @@ export const stackConfigSchema = strictObject({
   ecrKeepImages: containerImageSettings.shape.keepImages,
   ecrForceDelete: containerImageSettings.shape.forceDelete,
   apiGatewayAccountLogRole: accountLogRoleSetting,
-  network: networkSettings.default(() => networkSettings.parse({})).meta({ description: "the VPC of the database and the functions that use it" }),
+  network: networkSettings
+    .default(() => networkSettings.parse({}))
+    .meta({ description: "the VPC of the database and the functions that use it" }),
   database: databaseSettings.default(() => databaseSettings.parse({})).meta({ description: "PostgreSQL and RDS Proxy" }),
   jobs: jobQueueSettings.default(() => jobQueueSettings.parse({})).meta({ description: "the job queue and the worker's event source" }),
-  auth: externalIssuerSettings.optional().meta({ description: "an external OIDC issuer whose access tokens the APIs accept; unset = the stack's own Cognito user pool" }),
+  auth: externalIssuerSettings
+    .optional()
+    .meta({ description: "an external OIDC issuer whose access tokens the APIs accept; unset = the stack's own Cognito user pool" }),
   tuning: tuning.default(() => tuning.parse({})).meta({ description: "the power-tuning state machine" }),
 }).superRefine((config, context) => {
   for (const name of functionNames) {
@@ -253,7 +267,9 @@ export function strayConfigKeys(keys: string[]): string[] {
     if (colon < 0) return [`${key} has no namespace: write ${PROJECT}:${key}`];
     const namespace = key.slice(0, colon);
     if (KNOWN_NAMESPACES.includes(namespace)) return [];
-    return [`${key} is in the unknown namespace "${namespace}": this project's keys are ${PROJECT}:<key> (did you mean ${PROJECT}:${key.slice(colon + 1)}?)`];
+    return [
+      `${key} is in the unknown namespace "${namespace}": this project's keys are ${PROJECT}:<key> (did you mean ${PROJECT}:${key.slice(colon + 1)}?)`,
+    ];
   });
 }
 
@@ -262,7 +278,9 @@ export function loadStackConfig(): StackConfig {
   const all = pulumi.runtime.allConfig();
   const stray = strayConfigKeys(Object.keys(all));
   if (stray.length > 0) {
-    throw new ConfigError(`Invalid stack configuration (fix it in Pulumi.<stack>.yaml):\n${stray.map((problem) => `  - ${problem}`).join("\n")}`);
+    throw new ConfigError(
+      `Invalid stack configuration (fix it in Pulumi.<stack>.yaml):\n${stray.map((problem) => `  - ${problem}`).join("\n")}`,
+    );
   }
   const prefix = `${PROJECT}:`;
   const values = Object.fromEntries(

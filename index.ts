@@ -16,13 +16,22 @@ import { FunctionConfig, loadStackConfig } from "./config";
 const config = loadStackConfig();
 
 // Every AWS resource is tagged with the project and the stack (the provider's default tags).
-const provider = new aws.Provider("aws", { region: config.region as aws.Region | undefined, defaultTags: { tags: { project: pulumi.getProject(), stack: pulumi.getStack() } } });
+const provider = new aws.Provider("aws", {
+  region: config.region as aws.Region | undefined,
+  defaultTags: { tags: { project: pulumi.getProject(), stack: pulumi.getStack() } },
+});
 const inStack = { providers: [provider] };
 
 // One image per architecture in use, holding every handler of app/.
 const appImage = new ContainerImage(
   "app",
-  { context: ".", dockerfile: "app/Dockerfile", architectures: config.architecturesInUse, keepImages: config.ecr.keepImages, forceDelete: config.ecr.forceDelete },
+  {
+    context: ".",
+    dockerfile: "app/Dockerfile",
+    architectures: config.architecturesInUse,
+    keepImages: config.ecr.keepImages,
+    forceDelete: config.ecr.forceDelete,
+  },
   inStack,
 );
 
@@ -38,7 +47,12 @@ const tokenIssuer = config.auth ?? users!;
 const jobQueue = new JobQueue("jobs", { workerTimeoutSeconds: config.functionNamed.worker.timeout, ...config.jobs }, inStack);
 const websocket = new WebSocketApi(
   "ws",
-  { queue: { name: jobQueue.queueName, arn: jobQueue.queueArn }, throttling: config.apiThrottling, logRetentionDays: config.logRetentionDays, manageAccountLogRole: config.apiGatewayAccountLogRole },
+  {
+    queue: { name: jobQueue.queueName, arn: jobQueue.queueArn },
+    throttling: config.apiThrottling,
+    logRetentionDays: config.logRetentionDays,
+    manageAccountLogRole: config.apiGatewayAccountLogRole,
+  },
   inStack,
 );
 
@@ -90,7 +104,15 @@ const api = new HttpApi(
     jwt: tokenIssuer,
     routes: [
       ...config.functions.flatMap((fn) =>
-        fn.route ? [{ routeKey: fn.route, authorized: fn.authorized, function: { name: functions[fn.name].functionName, arn: functions[fn.name].arn } }] : [],
+        fn.route
+          ? [
+              {
+                routeKey: fn.route,
+                authorized: fn.authorized,
+                function: { name: functions[fn.name].functionName, arn: functions[fn.name].arn },
+              },
+            ]
+          : [],
       ),
       { routeKey: "POST /jobs", authorized: true, queue: { url: jobQueue.queueUrl, arn: jobQueue.queueArn } },
     ],
@@ -106,7 +128,10 @@ const powerTuning = new PowerTuning(
   "tuning",
   {
     taskFunction: { arn: tuner.arn, role: tuner.role, reservedConcurrency: config.functionNamed["power-tuning"].reservedConcurrency },
-    tunedFunctionArns: config.tuning.functions.flatMap((name) => [functions[name].arn, ...(functions[name].twin ? [functions[name].twin!.arn] : [])]),
+    tunedFunctionArns: config.tuning.functions.flatMap((name) => [
+      functions[name].arn,
+      ...(functions[name].twin ? [functions[name].twin!.arn] : []),
+    ]),
     logRetentionDays: config.logRetentionDays,
   },
   inStack,
@@ -115,13 +140,28 @@ const powerTuning = new PowerTuning(
 export const apiUrl = api.url;
 export const websocketUrl = websocket.url;
 export const ecrRepositoryUrls = { app: appImage.repositoryUrl };
-export const database = { proxyEndpoint: postgres.proxyEndpoint, name: postgres.databaseName, appUser: postgres.appUser, vpcId: postgres.vpcId };
+export const database = {
+  proxyEndpoint: postgres.proxyEndpoint,
+  name: postgres.databaseName,
+  appUser: postgres.appUser,
+  vpcId: postgres.vpcId,
+};
 export const tuningStateMachineArn = powerTuning.stateMachineArn;
 export const jobs = { queueUrl: jobQueue.queueUrl, deadLetterQueueUrl: jobQueue.deadLetterQueueUrl };
 export const auth = { issuer: tokenIssuer.issuer, audience: tokenIssuer.audience, userPoolId: users?.userPoolId };
 export const lambdaFunctions = Object.fromEntries(
   config.functions.map(({ name, route }) => {
     const { functionName, arn, architecture, imageUri, twin } = functions[name];
-    return [name, { name: functionName, arn, architecture, imageUri, route, twin: twin && { name: twin.name, arn: twin.arn, architecture: twin.architecture, imageUri: twin.imageUri } }];
+    return [
+      name,
+      {
+        name: functionName,
+        arn,
+        architecture,
+        imageUri,
+        route,
+        twin: twin && { name: twin.name, arn: twin.arn, architecture: twin.architecture, imageUri: twin.imageUri },
+      },
+    ];
   }),
 );

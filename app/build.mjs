@@ -14,7 +14,9 @@ const handlers = readdirSync(join(appDir, "handlers")).filter((file) => file.end
 const lambdaCredentials = {
   name: "lambda-credentials",
   setup(build) {
-    build.onResolve({ filter: /^@aws-sdk\/(credential-providers|credential-provider-node)$/ }, () => ({ path: join(appDir, "lambda-credentials.mjs") }));
+    build.onResolve({ filter: /^@aws-sdk\/(credential-providers|credential-provider-node)$/ }, () => ({
+      path: join(appDir, "lambda-credentials.mjs"),
+    }));
   },
 };
 

@@ -14,8 +14,12 @@ export function buildContextHash(context: string, dockerfile: string): string {
   const ignored = dockerignore({ ignorecase: false }).add(patterns);
   // A directory that is ignored can still hold re-included files (`!app/`), so only skip walking it
   // when no exception pattern reaches inside it.
-  const exceptions = patterns.map((line) => line.trim()).filter((line) => line.startsWith("!")).map((line) => line.slice(1).replace(/^\/+/, ""));
-  const mayReinclude = (dir: string) => exceptions.some((pattern) => pattern === dir || pattern.startsWith(`${dir}/`) || pattern.startsWith("*"));
+  const exceptions = patterns
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith("!"))
+    .map((line) => line.slice(1).replace(/^\/+/, ""));
+  const mayReinclude = (dir: string) =>
+    exceptions.some((pattern) => pattern === dir || pattern.startsWith(`${dir}/`) || pattern.startsWith("*"));
 
   const files: string[] = [];
   const walk = (dir: string) => {

@@ -14,13 +14,22 @@ import { stackScopedName } from "./stack-name";
  */
 export const functionSettings = strictObject({
   architecture: architecture.optional().meta({ description: "this function's architecture, over the global `architecture`" }),
-  memory: wholeNumber(128, 10240, " (MB)").optional().meta({ description: "MB, over app/functions.ts; CPU grows with memory, 1,769 MB = 1 vCPU" }),
+  memory: wholeNumber(128, 10240, " (MB)")
+    .optional()
+    .meta({ description: "MB, over app/functions.ts; CPU grows with memory, 1,769 MB = 1 vCPU" }),
   timeout: wholeNumber(1, 900, " (seconds)").optional().meta({ description: "seconds, over app/functions.ts" }),
-  reservedConcurrency: wholeNumber(0, 10000).optional().meta({ description: "concurrency reserved for, and capping, the function; unset = unreserved" }),
+  reservedConcurrency: wholeNumber(0, 10000)
+    .optional()
+    .meta({ description: "concurrency reserved for, and capping, the function; unset = unreserved" }),
   environment: environmentVariables
     .optional()
-    .meta({ description: "extra environment variables (quote numbers; Lambda's reserved names and the ones the stack sets are refused; 4 KB in all, the stack's own variables included)" }),
-  compareArchitectures: flag().optional().meta({ description: "also deploy a twin on the other architecture (for power tuning); default false" }),
+    .meta({
+      description:
+        "extra environment variables (quote numbers; Lambda's reserved names and the ones the stack sets are refused; 4 KB in all, the stack's own variables included)",
+    }),
+  compareArchitectures: flag()
+    .optional()
+    .meta({ description: "also deploy a twin on the other architecture (for power tuning); default false" }),
   expectedRps: z
     .number({ error: "must be a number of requests per second" })
     .positive({ error: "must be above 0" })
@@ -115,11 +124,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
     const architectures = args.compareArchitectures ? [args.architecture, otherArchitecture(args.architecture)] : [args.architecture];
     const variantName = (architecture: Architecture) => (architecture === args.architecture ? name : `${name}-${architecture}`);
 
-    this.role = new aws.iam.Role(
-      `${name}-role`,
-      { assumeRolePolicy: trustedService("lambda.amazonaws.com") },
-      { parent: this },
-    );
+    this.role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: trustedService("lambda.amazonaws.com") }, { parent: this });
 
     const logGroups = architectures.map(
       (architecture) =>
@@ -139,15 +144,15 @@ export class ContainerFunction extends pulumi.ComponentResource {
       `${name}-base`,
       this.role,
       [
-            {
-              Sid: "WriteOwnLogs",
-              Effect: "Allow",
-              Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-              Resource: logGroups.map((group) => pulumi.interpolate`${group.arn}:*`),
-            },
-            { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
+        {
+          Sid: "WriteOwnLogs",
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: logGroups.map((group) => pulumi.interpolate`${group.arn}:*`),
+        },
+        { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
       ],
-      { parent: this }
+      { parent: this },
     );
 
     const databasePolicy = args.database && this.grantDatabase(name, args.database);
@@ -169,7 +174,11 @@ export class ContainerFunction extends pulumi.ComponentResource {
           // A twin exists to be measured, not to serve traffic: it reserves nothing from the account.
           reservedConcurrentExecutions: architecture === args.architecture ? args.reservedConcurrency : undefined,
           // Lambda's 4 KB counts every variable, the stack's own included: checked once their values are known.
-          environment: { variables: pulumi.output({ ...settings.environment, ...args.database?.environment }).apply((variables) => checkEnvironmentSize(name, variables)) },
+          environment: {
+            variables: pulumi
+              .output({ ...settings.environment, ...args.database?.environment })
+              .apply((variables) => checkEnvironmentSize(name, variables)),
+          },
           vpcConfig: args.database && { subnetIds: args.database.subnetIds, securityGroupIds: args.database.securityGroupIds },
           loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" },
           tracingConfig: { mode: "Active" },
@@ -210,24 +219,24 @@ export class ContainerFunction extends pulumi.ComponentResource {
       `${name}-database`,
       this.role,
       [
-            { Sid: "ConnectAsOneUser", Effect: "Allow", Action: "rds-db:connect", Resource: grant.connectArn },
-            {
-              // Lambda's network interfaces in the VPC. These actions support no resource-level
-              // permissions (the AWSLambdaVPCAccessExecutionRole managed policy also names "*").
-              Sid: "NetworkInterfaces",
-              Effect: "Allow",
-              Action: [
-                "ec2:CreateNetworkInterface",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeSubnets",
-                "ec2:DeleteNetworkInterface",
-                "ec2:AssignPrivateIpAddresses",
-                "ec2:UnassignPrivateIpAddresses",
-              ],
-              Resource: "*",
-            },
+        { Sid: "ConnectAsOneUser", Effect: "Allow", Action: "rds-db:connect", Resource: grant.connectArn },
+        {
+          // Lambda's network interfaces in the VPC. These actions support no resource-level
+          // permissions (the AWSLambdaVPCAccessExecutionRole managed policy also names "*").
+          Sid: "NetworkInterfaces",
+          Effect: "Allow",
+          Action: [
+            "ec2:CreateNetworkInterface",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSubnets",
+            "ec2:DeleteNetworkInterface",
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses",
+          ],
+          Resource: "*",
+        },
       ],
-      { parent: this }
+      { parent: this },
     );
   }
 }

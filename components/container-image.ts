@@ -88,7 +88,12 @@ export class ContainerImage extends pulumi.ComponentResource {
             ...args.architectures.map((architecture, index) => ({
               rulePriority: index + 2,
               description: `Keep the newest ${keepImages} ${architecture} images`,
-              selection: { tagStatus: "tagged", tagPrefixList: [`${BUILD_TAG_PREFIX}${architecture}-`], countType: "imageCountMoreThan", countNumber: keepImages },
+              selection: {
+                tagStatus: "tagged",
+                tagPrefixList: [`${BUILD_TAG_PREFIX}${architecture}-`],
+                countType: "imageCountMoreThan",
+                countNumber: keepImages,
+              },
               action: { type: "expire" },
             })),
           ],

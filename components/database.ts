@@ -39,8 +39,12 @@ const proxySettings = strictObject({
   idleClientTimeoutSeconds: wholeNumber(1, 28800, " (seconds)")
     .default(1800)
     .meta({ description: "the proxy closes client connections idle this long (the app's pool closes them first)" }),
-  maxConnectionsPercent: wholeNumber(1, 100, " (%)").default(90).meta({ description: "share of the database's `max_connections` the proxy may use" }),
-  maxIdleConnectionsPercent: wholeNumber(0, 100, " (%)").default(50).meta({ description: "share it keeps open while idle; at most `maxConnectionsPercent`" }),
+  maxConnectionsPercent: wholeNumber(1, 100, " (%)")
+    .default(90)
+    .meta({ description: "share of the database's `max_connections` the proxy may use" }),
+  maxIdleConnectionsPercent: wholeNumber(0, 100, " (%)")
+    .default(50)
+    .meta({ description: "share it keeps open while idle; at most `maxConnectionsPercent`" }),
   connectionBorrowTimeoutSeconds: wholeNumber(1, 3600, " (seconds)")
     .default(30)
     .meta({ description: "how long a client waits for a database connection before its query fails" }),
@@ -67,9 +71,13 @@ export const databaseSettings = strictObject({
       description: `PostgreSQL major ("17") or major.minor ("17.6"), quoted; the parameter group family follows the major. Only majors RDS Proxy documents (${RDS_PROXY_POSTGRES_MAJORS.join(", ")}) are accepted`,
     }),
   allocatedStorage: wholeNumber(20, 65536, " (GB)").default(20).meta({ description: "GB of gp3 storage" }),
-  maxAllocatedStorage: wholeNumber(20, 65536, " (GB)").default(100).meta({ description: "storage autoscaling ceiling, GB; at least `allocatedStorage`" }),
+  maxAllocatedStorage: wholeNumber(20, 65536, " (GB)")
+    .default(100)
+    .meta({ description: "storage autoscaling ceiling, GB; at least `allocatedStorage`" }),
   multiAz: flag().default(false).meta({ description: "a standby in another zone" }),
-  backupRetentionDays: wholeNumber(1, 35, " (days)").default(7).meta({ description: "days of automated backups (point-in-time recovery); 0 (off) is not allowed" }),
+  backupRetentionDays: wholeNumber(1, 35, " (days)")
+    .default(7)
+    .meta({ description: "days of automated backups (point-in-time recovery); 0 (off) is not allowed" }),
   deletionProtection: flag().default(false).meta({ description: "refuse to delete the instance (and the Cognito user pool)" }),
   finalSnapshot: flag().default(false).meta({ description: "snapshot the instance when it is deleted" }),
   name: postgresName.default("app").meta({ description: "the app's database (a lower-case PostgreSQL name)" }),
@@ -83,11 +91,18 @@ export const databaseSettings = strictObject({
     path: ["maxAllocatedStorage"],
     error: "must be at least allocatedStorage (it defaults to 100 GB)",
   })
-  .refine((db) => db.appUser !== db.adminUser, { path: ["appUser"], error: "must differ from adminUser: the app never connects as the admin" })
+  .refine((db) => db.appUser !== db.adminUser, {
+    path: ["appUser"],
+    error: "must differ from adminUser: the app never connects as the admin",
+  })
   .superRefine((db, context) => {
     for (const key of ["adminUser", "appUser"] as const) {
       if (RESERVED_ROLES.has(db[key])) {
-        context.addIssue({ code: "custom", path: [key], message: `must not be one of ${[...RESERVED_ROLES].join(", ")} (roles RDS or the migrations own)` });
+        context.addIssue({
+          code: "custom",
+          path: [key],
+          message: `must not be one of ${[...RESERVED_ROLES].join(", ")} (roles RDS or the migrations own)`,
+        });
       }
     }
   });
@@ -155,14 +170,22 @@ export class Database extends pulumi.ComponentResource {
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("graviton:data:Database", name, {}, opts);
-    const { proxy: proxySettings, name: databaseName, ...settings } = { ...settingsFrom(networkSettings, args), ...settingsFrom(databaseSettings, args) };
+    const {
+      proxy: proxySettings,
+      name: databaseName,
+      ...settings
+    } = { ...settingsFrom(networkSettings, args), ...settingsFrom(databaseSettings, args) };
     const logRetentionDays = logRetention.parse(args.logRetentionDays);
     const region = aws.getRegionOutput({}, { parent: this }).region;
     const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 
     // One key for the storage, Performance Insights and both secrets; the proxy may decrypt with it
     // only through Secrets Manager.
-    const key = new aws.kms.Key(`${name}-key`, { description: `${name}: PostgreSQL storage, Performance Insights and database secrets`, enableKeyRotation: true }, { parent: this });
+    const key = new aws.kms.Key(
+      `${name}-key`,
+      { description: `${name}: PostgreSQL storage, Performance Insights and database secrets`, enableKeyRotation: true },
+      { parent: this },
+    );
     const network = this.network(settings);
     const instance = this.instance({ ...settings, databaseName, logRetentionDays }, key, network);
     const appLogin = this.appLogin(settings.appUser, key);
@@ -233,7 +256,10 @@ export class Database extends pulumi.ComponentResource {
         parent,
       ),
     ];
-    const rules = [...postgresFrom("clients-to-proxy", proxyGroup, clients), ...postgresFrom("proxy-to-postgres", databaseGroup, proxyGroup)];
+    const rules = [
+      ...postgresFrom("clients-to-proxy", proxyGroup, clients),
+      ...postgresFrom("proxy-to-postgres", databaseGroup, proxyGroup),
+    ];
     if (withNat) {
       // AWS APIs (and whatever else the functions call) over HTTPS, through the NAT gateway.
       rules.push(
@@ -245,7 +271,12 @@ export class Database extends pulumi.ComponentResource {
       );
     }
 
-    return { vpc, clientSubnetIds: withNat ? vpc.privateSubnetIds : vpc.isolatedSubnetIds, groups: { clients, proxy: proxyGroup, postgres: databaseGroup }, rules };
+    return {
+      vpc,
+      clientSubnetIds: withNat ? vpc.privateSubnetIds : vpc.isolatedSubnetIds,
+      groups: { clients, proxy: proxyGroup, postgres: databaseGroup },
+      rules,
+    };
   }
 
   /** RDS PostgreSQL: encrypted, private, IAM auth, TLS forced, backups, its log groups first, the admin password managed by RDS. */
@@ -347,7 +378,9 @@ export class Database extends pulumi.ComponentResource {
       },
       parent,
     );
-    const appRole = pulumi.secret(appPassword.result.apply((password) => ({ name: appUser, passwordVerifier: scramSha256Verifier(password) })));
+    const appRole = pulumi.secret(
+      appPassword.result.apply((password) => ({ name: appUser, passwordVerifier: scramSha256Verifier(password) })),
+    );
 
     return { secret: appSecret, secretVersion: appSecretVersion, role: appRole };
   }

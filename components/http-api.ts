@@ -86,13 +86,23 @@ export class HttpApi extends pulumi.ComponentResource {
         { parent: this },
       );
     const queues = [...new Set(args.routes.flatMap((route) => (route.queue ? [route.queue] : [])))];
-    const sender = queues.length > 0 ? this.queueSender(name, queues.map((queue) => queue.arn)) : undefined;
+    const sender =
+      queues.length > 0
+        ? this.queueSender(
+            name,
+            queues.map((queue) => queue.arn),
+          )
+        : undefined;
 
     const routes = args.routes.map((route) => {
-      const resourceName = `${name}-${route.routeKey.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/-+$/, "")}`;
+      const resourceName = `${name}-${route.routeKey
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/-+$/, "")}`;
       if (Boolean(route.function) === Boolean(route.queue)) throw new Error(`Route ${route.routeKey}: give either function or queue.`);
       if (route.authorized && !authorizer) throw new Error(`Route ${route.routeKey} is authorized, but the API has no jwt issuer.`);
-      if (route.queue && !route.authorized) throw new Error(`Route ${route.routeKey} sends to a queue; it must be authorized (the owner is the token's sub).`);
+      if (route.queue && !route.authorized)
+        throw new Error(`Route ${route.routeKey} sends to a queue; it must be authorized (the owner is the token's sub).`);
       const integration = route.function
         ? this.lambdaIntegration(resourceName, api, route.routeKey, route.function)
         : new aws.apigatewayv2.Integration(
@@ -112,7 +122,9 @@ export class HttpApi extends pulumi.ComponentResource {
                   owner: { DataType: "String", StringValue: "${context.authorizer.claims.sub}" },
                 }),
               },
-              responseParameters: [{ statusCode: "200", mappings: { "overwrite:statuscode": "202", "overwrite:header.x-job-id": "$context.requestId" } }],
+              responseParameters: [
+                { statusCode: "200", mappings: { "overwrite:statuscode": "202", "overwrite:header.x-job-id": "$context.requestId" } },
+              ],
             },
             { parent: this },
           );
@@ -182,8 +194,13 @@ export class HttpApi extends pulumi.ComponentResource {
 
   /** The role API Gateway uses to send to the queues: sqs:SendMessage on exactly those queues. */
   private queueSender(name: string, queueArns: pulumi.Input<string>[]): aws.iam.Role {
-    return serviceRole(`${name}-send-jobs`, "apigateway.amazonaws.com", [{ Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArns }], {
-      parent: this,
-    }).role;
+    return serviceRole(
+      `${name}-send-jobs`,
+      "apigateway.amazonaws.com",
+      [{ Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArns }],
+      {
+        parent: this,
+      },
+    ).role;
   }
 }

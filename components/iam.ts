@@ -10,8 +10,17 @@ export function trustedService(service: string): string {
 }
 
 /** An inline policy of `role` made of `statements` (each with a Sid a reviewer can read in the plan). */
-export function rolePolicy(name: string, role: aws.iam.Role, statements: pulumi.Input<object>[], opts: pulumi.CustomResourceOptions): aws.iam.RolePolicy {
-  return new aws.iam.RolePolicy(name, { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) }, opts);
+export function rolePolicy(
+  name: string,
+  role: aws.iam.Role,
+  statements: pulumi.Input<object>[],
+  opts: pulumi.CustomResourceOptions,
+): aws.iam.RolePolicy {
+  return new aws.iam.RolePolicy(
+    name,
+    { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) },
+    opts,
+  );
 }
 
 /** An IAM role one AWS service assumes, with its one inline policy: `name` for the role and the policy. */

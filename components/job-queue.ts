@@ -16,24 +16,36 @@ const SQS_FILTER_KEYS = ["body", "attributes", "messageAttributes", "messageId",
 /** The queue and the worker's event source: `graviton-platform:jobs`. */
 export const jobQueueSettings = strictObject({
   maxReceiveCount: wholeNumber(1, 1000).default(3).meta({ description: "receives before a message moves to the DLQ" }),
-  batchSize: wholeNumber(1, 10000).default(10).meta({ description: "messages per worker invocation; above 10 needs `batchingWindowSeconds` >= 1" }),
-  batchingWindowSeconds: wholeNumber(0, 300, " (seconds)").default(0).meta({ description: "how long the event source waits to fill a batch, seconds" }),
+  batchSize: wholeNumber(1, 10000)
+    .default(10)
+    .meta({ description: "messages per worker invocation; above 10 needs `batchingWindowSeconds` >= 1" }),
+  batchingWindowSeconds: wholeNumber(0, 300, " (seconds)")
+    .default(0)
+    .meta({ description: "how long the event source waits to fill a batch, seconds" }),
   maximumConcurrency: wholeNumber(2, 1000)
     .default(5)
     .meta({ description: "the most worker invocations at once; `functions.worker.reservedConcurrency`, when set, must be at least this" }),
-  retentionDays: wholeNumber(1, 14, " (days)").default(4).meta({ description: "how long an unprocessed job waits in the queue (the DLQ keeps 14 days)" }),
-  oldestMessageAlarmSeconds: wholeNumber(60, 1209600, " (seconds)").default(300).meta({ description: "alarm when a job has waited this long, seconds" }),
+  retentionDays: wholeNumber(1, 14, " (days)")
+    .default(4)
+    .meta({ description: "how long an unprocessed job waits in the queue (the DLQ keeps 14 days)" }),
+  oldestMessageAlarmSeconds: wholeNumber(60, 1209600, " (seconds)")
+    .default(300)
+    .meta({ description: "alarm when a job has waited this long, seconds" }),
   filterPatterns: z
     .array(
-      z.record(z.string(), z.unknown(), { error: "must be a list of filter patterns (YAML maps)" }).refine(
-        (pattern) => Object.keys(pattern).length > 0 && Object.keys(pattern).every((key) => SQS_FILTER_KEYS.includes(key)),
-        { error: `must be a filter pattern on ${SQS_FILTER_KEYS.join(", ")}` },
-      ),
+      z
+        .record(z.string(), z.unknown(), { error: "must be a list of filter patterns (YAML maps)" })
+        .refine((pattern) => Object.keys(pattern).length > 0 && Object.keys(pattern).every((key) => SQS_FILTER_KEYS.includes(key)), {
+          error: `must be a filter pattern on ${SQS_FILTER_KEYS.join(", ")}`,
+        }),
       { error: "must be a list of filter patterns (YAML maps)" },
     )
     .max(5, { error: "may hold at most 5 patterns (Lambda's limit per event source)" })
     .optional()
-    .meta({ description: "at most 5 Lambda event filters on `body`, `attributes`, `messageAttributes`...; messages that match none are deleted unprocessed" }),
+    .meta({
+      description:
+        "at most 5 Lambda event filters on `body`, `attributes`, `messageAttributes`...; messages that match none are deleted unprocessed",
+    }),
 }).refine((jobs) => jobs.batchSize <= 10 || jobs.batchingWindowSeconds >= 1, {
   path: ["batchSize"],
   error: "above 10 needs batchingWindowSeconds of at least 1",
@@ -85,7 +97,11 @@ export class JobQueue extends pulumi.ComponentResource {
     }
     const parent = { parent: this };
 
-    const deadLetters = new aws.sqs.Queue(`${name}-dlq`, { messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true }, parent);
+    const deadLetters = new aws.sqs.Queue(
+      `${name}-dlq`,
+      { messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true },
+      parent,
+    );
     const queue = new aws.sqs.Queue(
       name,
       {
@@ -164,9 +180,14 @@ export class JobQueue extends pulumi.ComponentResource {
       `${this.name}-consume`,
       worker.role,
       [
-            { Sid: "ConsumeJobs", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: this.queueArn },
+        {
+          Sid: "ConsumeJobs",
+          Effect: "Allow",
+          Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+          Resource: this.queueArn,
+        },
       ],
-      { parent: this }
+      { parent: this },
     );
     return new aws.lambda.EventSourceMapping(
       `${this.name}-worker`,
@@ -177,7 +198,9 @@ export class JobQueue extends pulumi.ComponentResource {
         maximumBatchingWindowInSeconds: this.subscription.batchingWindowSeconds,
         functionResponseTypes: ["ReportBatchItemFailures"],
         scalingConfig: { maximumConcurrency: this.subscription.maximumConcurrency },
-        filterCriteria: this.subscription.filterPatterns && { filters: this.subscription.filterPatterns.map((pattern) => ({ pattern: JSON.stringify(pattern) })) },
+        filterCriteria: this.subscription.filterPatterns && {
+          filters: this.subscription.filterPatterns.map((pattern) => ({ pattern: JSON.stringify(pattern) })),
+        },
       },
       { parent: this, dependsOn: [consume] },
     );

@@ -7,11 +7,24 @@ import { z } from "zod";
 
 /** Environment variables Lambda sets itself and refuses in a function's configuration. */
 export const LAMBDA_RESERVED_ENVIRONMENT: readonly string[] = [
-  "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-  "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-  "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-  "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-  "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+  "_HANDLER",
+  "_X_AMZN_TRACE_ID",
+  "AWS_DEFAULT_REGION",
+  "AWS_REGION",
+  "AWS_EXECUTION_ENV",
+  "AWS_LAMBDA_FUNCTION_NAME",
+  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+  "AWS_LAMBDA_FUNCTION_VERSION",
+  "AWS_LAMBDA_INITIALIZATION_TYPE",
+  "AWS_LAMBDA_LOG_GROUP_NAME",
+  "AWS_LAMBDA_LOG_STREAM_NAME",
+  "AWS_ACCESS_KEY",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_LAMBDA_RUNTIME_API",
+  "LAMBDA_TASK_ROOT",
+  "LAMBDA_RUNTIME_DIR",
 ];
 
 /** Lambda's limit on the total size of a function's environment variables. */
@@ -40,7 +53,9 @@ export function environmentBytes(variables: Record<string, string>): number {
 
 /** The largest environment a function can get: its own variables plus, for each role, every stack variable at its longest. */
 export function largestEnvironmentBytes(own: Record<string, string>, roles: StackEnvironmentRole[]): number {
-  const stackSet = Object.fromEntries(roles.flatMap((role) => Object.entries(STACK_ENVIRONMENT[role]).map(([name, bytes]) => [name, "x".repeat(bytes)])));
+  const stackSet = Object.fromEntries(
+    roles.flatMap((role) => Object.entries(STACK_ENVIRONMENT[role]).map(([name, bytes]) => [name, "x".repeat(bytes)])),
+  );
   return environmentBytes({ ...own, ...stackSet });
 }
 

@@ -20,7 +20,13 @@ export function powerTuningDefinition(taskFunctionArn: string, options: { maxCon
       BackoffRate: 2,
     },
   ];
-  const task = (step: string, parameters: Record<string, string>, resultPath: string | undefined, next: string, onError: { next: string; resultPath?: string }) => ({
+  const task = (
+    step: string,
+    parameters: Record<string, string>,
+    resultPath: string | undefined,
+    next: string,
+    onError: { next: string; resultPath?: string },
+  ) => ({
     Type: "Task",
     Resource: taskFunctionArn,
     Parameters: { step, ...parameters },
@@ -33,7 +39,8 @@ export function powerTuningDefinition(taskFunctionArn: string, options: { maxCon
   const failed = { next: "CleanUpAfterFailure", resultPath: "$.error" };
 
   return {
-    Comment: "Power tuning for container-image Lambda functions: memory x architecture, compatible with AWS Lambda Power Tuning's input and output",
+    Comment:
+      "Power tuning for container-image Lambda functions: memory x architecture, compatible with AWS Lambda Power Tuning's input and output",
     StartAt: "Initialize",
     States: {
       // The result ({plan, points}) replaces the input, and an error replaces it too (no ResultPath: "$"),
@@ -66,13 +73,19 @@ export function powerTuningDefinition(taskFunctionArn: string, options: { maxCon
         Next: "CleanUp",
       },
       CleanUp: task("cleanup", plan, "$.cleanup", "Analyze", { next: "CleanUpFailed", resultPath: "$.cleanupError" }),
-      Analyze: task("analyze", { ...plan, "measurements.$": "$.measurements" }, "$.result", "AutoOptimize?", { next: "AnalysisFailed", resultPath: "$.error" }),
+      Analyze: task("analyze", { ...plan, "measurements.$": "$.measurements" }, "$.result", "AutoOptimize?", {
+        next: "AnalysisFailed",
+        resultPath: "$.error",
+      }),
       "AutoOptimize?": {
         Type: "Choice",
         Choices: [{ Variable: "$.plan.input.autoOptimize", BooleanEquals: true, Next: "Optimize" }],
         Default: "Done",
       },
-      Optimize: task("optimize", { ...plan, "result.$": "$.result" }, "$.optimized", "Done", { next: "OptimizeFailed", resultPath: "$.error" }),
+      Optimize: task("optimize", { ...plan, "result.$": "$.result" }, "$.optimized", "Done", {
+        next: "OptimizeFailed",
+        resultPath: "$.error",
+      }),
       Done: { Type: "Succeed", OutputPath: "$.result" },
       CleanUpAfterFailure: task("cleanup", plan, "$.cleanup", "TuningFailed", { next: "CleanUpFailed", resultPath: "$.cleanupError" }),
       TuningFailed: { Type: "Fail", Error: "TuningFailed", CausePath: "$.error.Cause" },

@@ -37,26 +37,31 @@ export class PowerTuning extends pulumi.ComponentResource {
       `${name}-tune-functions`,
       args.taskFunction.role,
       [
-            {
-              Sid: "ConfigureVersionAndAlias",
-              Effect: "Allow",
-              Action: [
-                "lambda:GetFunction",
-                "lambda:GetFunctionConfiguration",
-                "lambda:UpdateFunctionConfiguration",
-                "lambda:PublishVersion",
-                "lambda:ListAliases",
-                "lambda:ListVersionsByFunction",
-                "lambda:CreateAlias",
-                "lambda:UpdateAlias",
-                "lambda:DeleteAlias",
-              ],
-              Resource: args.tunedFunctionArns,
-            },
-            // Qualified ARNs only: versions and aliases, never the function itself.
-            { Sid: "InvokeAndDeleteTheVersionsItMade", Effect: "Allow", Action: ["lambda:InvokeFunction", "lambda:DeleteFunction"], Resource: qualified },
+        {
+          Sid: "ConfigureVersionAndAlias",
+          Effect: "Allow",
+          Action: [
+            "lambda:GetFunction",
+            "lambda:GetFunctionConfiguration",
+            "lambda:UpdateFunctionConfiguration",
+            "lambda:PublishVersion",
+            "lambda:ListAliases",
+            "lambda:ListVersionsByFunction",
+            "lambda:CreateAlias",
+            "lambda:UpdateAlias",
+            "lambda:DeleteAlias",
+          ],
+          Resource: args.tunedFunctionArns,
+        },
+        // Qualified ARNs only: versions and aliases, never the function itself.
+        {
+          Sid: "InvokeAndDeleteTheVersionsItMade",
+          Effect: "Allow",
+          Action: ["lambda:InvokeFunction", "lambda:DeleteFunction"],
+          Resource: qualified,
+        },
       ],
-      parent
+      parent,
     );
 
     const logs = new aws.cloudwatch.LogGroup(
@@ -68,7 +73,12 @@ export class PowerTuning extends pulumi.ComponentResource {
       `${name}-state-machine`,
       "states.amazonaws.com",
       [
-        { Sid: "RunSteps", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: [args.taskFunction.arn, pulumi.interpolate`${args.taskFunction.arn}:*`] },
+        {
+          Sid: "RunSteps",
+          Effect: "Allow",
+          Action: "lambda:InvokeFunction",
+          Resource: [args.taskFunction.arn, pulumi.interpolate`${args.taskFunction.arn}:*`],
+        },
         // Log delivery and X-Ray writes support no resource-level permissions.
         {
           Sid: "DeliverExecutionLogs",
@@ -85,7 +95,12 @@ export class PowerTuning extends pulumi.ComponentResource {
           ],
           Resource: "*",
         },
-        { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], Resource: "*" },
+        {
+          Sid: "WriteTraces",
+          Effect: "Allow",
+          Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+          Resource: "*",
+        },
       ],
       parent,
     );
@@ -95,7 +110,9 @@ export class PowerTuning extends pulumi.ComponentResource {
       {
         type: "STANDARD",
         roleArn: role.arn,
-        definition: pulumi.output(args.taskFunction.arn).apply((arn) => JSON.stringify(powerTuningDefinition(arn, { maxConcurrency: args.taskFunction.reservedConcurrency }))),
+        definition: pulumi
+          .output(args.taskFunction.arn)
+          .apply((arn) => JSON.stringify(powerTuningDefinition(arn, { maxConcurrency: args.taskFunction.reservedConcurrency }))),
         loggingConfiguration: { level: "ALL", includeExecutionData: true, logDestination: pulumi.interpolate`${logs.arn}:*` },
         tracingConfiguration: { enabled: true },
       },

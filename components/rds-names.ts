@@ -17,7 +17,12 @@ export const DEFAULT_POSTGRES_MAJOR = "17";
  */
 export function rdsInstanceIdentifier(...parts: string[]): string {
   const whole = parts.join("-");
-  const clean = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^[^a-z]+/, "").replace(/-+$/, "");
+  const clean = (text: string) =>
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^[^a-z]+/, "")
+      .replace(/-+$/, "");
   const identifier = clean(whole) || "db";
   if (identifier.length <= 63) return identifier;
   const hash = createHash("sha256").update(whole).digest("hex").slice(0, 8);

@@ -47,8 +47,12 @@ export const strictObject = <Shape extends z.ZodRawShape>(shape: Shape) =>
 
 /** Route throttling of an API stage (HTTP and WebSocket alike). */
 export const throttlingSettings = strictObject({
-  burstLimit: wholeNumber(0, 5000).default(100).meta({ description: "default route burst limit (requests) of the HTTP API and the WebSocket API" }),
-  rateLimit: wholeNumber(0, 10000).default(50).meta({ description: "default route steady rate (requests/s) of the HTTP API and the WebSocket API" }),
+  burstLimit: wholeNumber(0, 5000)
+    .default(100)
+    .meta({ description: "default route burst limit (requests) of the HTTP API and the WebSocket API" }),
+  rateLimit: wholeNumber(0, 10000)
+    .default(50)
+    .meta({ description: "default route steady rate (requests/s) of the HTTP API and the WebSocket API" }),
 });
 export type ThrottlingSettings = z.output<typeof throttlingSettings>;
 

@@ -25,7 +25,9 @@ export const externalIssuerSettings = strictObject({
     .meta({ description: "accepted `aud` values (or `client_id` when a token has no `aud`)" }),
   scope: z
     .string({ error: 'must be the scope your access tokens carry, e.g. "jobs"' })
-    .regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/, { error: "must be one scope token (printable characters, no spaces or quotes; at most 128)" })
+    .regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/, {
+      error: "must be one scope token (printable characters, no spaces or quotes; at most 128)",
+    })
     .meta({ description: "the scope your issuer's access tokens for these APIs carry; ID tokens carry none and are refused" }),
 });
 
@@ -59,7 +61,14 @@ export class UserPool extends pulumi.ComponentResource implements TokenIssuer {
       {
         usernameAttributes: ["email"],
         autoVerifiedAttributes: ["email"],
-        passwordPolicy: { minimumLength: 12, requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: false, temporaryPasswordValidityDays: 3 },
+        passwordPolicy: {
+          minimumLength: 12,
+          requireLowercase: true,
+          requireUppercase: true,
+          requireNumbers: true,
+          requireSymbols: false,
+          temporaryPasswordValidityDays: 3,
+        },
         mfaConfiguration: "OPTIONAL",
         softwareTokenMfaConfiguration: { enabled: true },
         accountRecoverySetting: { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] },

@@ -7,12 +7,10 @@ import { stackScopedName } from "./stack-name";
 import { z } from "zod";
 
 /** `apiGatewayAccountLogRole` of the stack config. */
-export const accountLogRoleSetting = flag()
-  .default(true)
-  .meta({
-    description:
-      "set API Gateway's account-wide CloudWatch Logs role (one per account and region), which WebSocket execution logging needs; set `false` if something else in the account manages it",
-  });
+export const accountLogRoleSetting = flag().default(true).meta({
+  description:
+    "set API Gateway's account-wide CloudWatch Logs role (one per account and region), which WebSocket execution logging needs; set `false` if something else in the account manages it",
+});
 
 export interface WebSocketApiArgs {
   /** Where `submit` messages go, with no Lambda in front. */
@@ -106,7 +104,12 @@ export class WebSocketApi extends pulumi.ComponentResource {
   readonly managementEndpoint: pulumi.Output<string>;
   readonly apiId: pulumi.Output<string>;
   /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
-  readonly nodes: { api: aws.apigatewayv2.Api; stage: aws.apigatewayv2.Stage; submitIntegration: aws.apigatewayv2.Integration; accessLogs: aws.cloudwatch.LogGroup };
+  readonly nodes: {
+    api: aws.apigatewayv2.Api;
+    stage: aws.apigatewayv2.Stage;
+    submitIntegration: aws.apigatewayv2.Integration;
+    accessLogs: aws.cloudwatch.LogGroup;
+  };
   private readonly connectionsArn: pulumi.Output<string>;
   private readonly region: pulumi.Output<string>;
 
@@ -118,7 +121,11 @@ export class WebSocketApi extends pulumi.ComponentResource {
     super("graviton:api:WebSocketApi", name, {}, opts);
     const stageName = args.stageName ?? "live";
     this.region = aws.getRegionOutput({}, { parent: this }).region;
-    const api = new aws.apigatewayv2.Api(name, { protocolType: "WEBSOCKET", routeSelectionExpression: "$request.body.action" }, { parent: this });
+    const api = new aws.apigatewayv2.Api(
+      name,
+      { protocolType: "WEBSOCKET", routeSelectionExpression: "$request.body.action" },
+      { parent: this },
+    );
 
     const submit = this.submitRoute(api, args.queue);
     const fallback = this.usageRoute(api);
@@ -167,14 +174,25 @@ export class WebSocketApi extends pulumi.ComponentResource {
     );
     return new aws.apigatewayv2.Route(
       `${name}-connect`,
-      { apiId: api.id, routeKey: "$connect", authorizationType: "CUSTOM", authorizerId: tokenAuthorizer.id, target: pulumi.interpolate`integrations/${accept.id}` },
+      {
+        apiId: api.id,
+        routeKey: "$connect",
+        authorizationType: "CUSTOM",
+        authorizerId: tokenAuthorizer.id,
+        target: pulumi.interpolate`integrations/${accept.id}`,
+      },
       parent,
     );
   }
 
   /** Lets a function post to (and only to) this API's connections, on its stage. */
   grantManageConnections(fn: { role: aws.iam.Role }, resourceName = `${this.name}-manage-connections`): aws.iam.RolePolicy {
-    return rolePolicy(resourceName, fn.role, [{ Sid: "PostToConnections", Effect: "Allow", Action: "execute-api:ManageConnections", Resource: this.connectionsArn }], { parent: this });
+    return rolePolicy(
+      resourceName,
+      fn.role,
+      [{ Sid: "PostToConnections", Effect: "Allow", Action: "execute-api:ManageConnections", Resource: this.connectionsArn }],
+      { parent: this },
+    );
   }
 
   /** `submit`: the model, the SQS integration with a role that can only send to this queue, and the acknowledgement. */
@@ -182,8 +200,17 @@ export class WebSocketApi extends pulumi.ComponentResource {
     const { name } = this;
     const parent = { parent: this };
     const account = aws.getCallerIdentityOutput({}, parent).accountId;
-    const { role: sender } = serviceRole(`${name}-send-jobs`, "apigateway.amazonaws.com", [{ Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: queue.arn }], parent);
-    const model = new aws.apigatewayv2.Model(`${name}-submit`, { apiId: api.id, name: "SubmitJob", contentType: "application/json", schema: JSON.stringify(submitModel()) }, parent);
+    const { role: sender } = serviceRole(
+      `${name}-send-jobs`,
+      "apigateway.amazonaws.com",
+      [{ Sid: "SendJobs", Effect: "Allow", Action: "sqs:SendMessage", Resource: queue.arn }],
+      parent,
+    );
+    const model = new aws.apigatewayv2.Model(
+      `${name}-submit`,
+      { apiId: api.id, name: "SubmitJob", contentType: "application/json", schema: JSON.stringify(submitModel()) },
+      parent,
+    );
     const integration = new aws.apigatewayv2.Integration(
       `${name}-submit`,
       {
@@ -199,7 +226,13 @@ export class WebSocketApi extends pulumi.ComponentResource {
       },
       parent,
     );
-    this.respond(api, integration, `${name}-submit`, '{"jobId": "$context.requestId", "status": "queued"}', '{"error": "The job could not be queued; try again."}');
+    this.respond(
+      api,
+      integration,
+      `${name}-submit`,
+      '{"jobId": "$context.requestId", "status": "queued"}',
+      '{"error": "The job could not be queued; try again."}',
+    );
     const route = new aws.apigatewayv2.Route(
       `${name}-submit`,
       {
@@ -228,7 +261,12 @@ export class WebSocketApi extends pulumi.ComponentResource {
     this.respond(api, usage, `${name}-default`, USAGE, USAGE);
     const route = new aws.apigatewayv2.Route(
       `${name}-default`,
-      { apiId: api.id, routeKey: "$default", target: pulumi.interpolate`integrations/${usage.id}`, routeResponseSelectionExpression: "$default" },
+      {
+        apiId: api.id,
+        routeKey: "$default",
+        target: pulumi.interpolate`integrations/${usage.id}`,
+        routeResponseSelectionExpression: "$default",
+      },
       parent,
     );
     new aws.apigatewayv2.RouteResponse(`${name}-default`, { apiId: api.id, routeId: route.id, routeResponseKey: "$default" }, parent);
@@ -236,11 +274,26 @@ export class WebSocketApi extends pulumi.ComponentResource {
   }
 
   /** What the client gets back from an integration: `ok` for a 200, `failed` for anything else. */
-  private respond(api: aws.apigatewayv2.Api, integration: aws.apigatewayv2.Integration, resourceName: string, ok: string, failed: string): void {
-    for (const [suffix, key, template] of [["ok", "/200/", ok], ["failed", "$default", failed]]) {
+  private respond(
+    api: aws.apigatewayv2.Api,
+    integration: aws.apigatewayv2.Integration,
+    resourceName: string,
+    ok: string,
+    failed: string,
+  ): void {
+    for (const [suffix, key, template] of [
+      ["ok", "/200/", ok],
+      ["failed", "$default", failed],
+    ]) {
       new aws.apigatewayv2.IntegrationResponse(
         `${resourceName}-${suffix}`,
-        { apiId: api.id, integrationId: integration.id, integrationResponseKey: key, responseTemplates: { $default: template }, templateSelectionExpression: "\\$default" },
+        {
+          apiId: api.id,
+          integrationId: integration.id,
+          integrationResponseKey: key,
+          responseTemplates: { $default: template },
+          templateSelectionExpression: "\\$default",
+        },
         { parent: this },
       );
     }
@@ -252,9 +305,17 @@ export class WebSocketApi extends pulumi.ComponentResource {
     const parent = { parent: this };
     const retentionInDays = logRetention.parse(args.logRetentionDays);
     const throttling = throttlingSettings.parse(args.throttling ?? {});
-    const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access`, { name: `/aws/apigateway/${stackScopedName([name], "/")}`, retentionInDays }, parent);
+    const accessLogs = new aws.cloudwatch.LogGroup(
+      `${name}-access`,
+      { name: `/aws/apigateway/${stackScopedName([name], "/")}`, retentionInDays },
+      parent,
+    );
     // API Gateway writes execution logs to a group it names itself: create it first, with retention.
-    const executionLogs = new aws.cloudwatch.LogGroup(`${name}-execution`, { name: pulumi.interpolate`API-Gateway-Execution-Logs_${api.id}/${stageName}`, retentionInDays }, parent);
+    const executionLogs = new aws.cloudwatch.LogGroup(
+      `${name}-execution`,
+      { name: pulumi.interpolate`API-Gateway-Execution-Logs_${api.id}/${stageName}`, retentionInDays },
+      parent,
+    );
     const accountLogRole = accountLogRoleSetting.parse(args.manageAccountLogRole) ? this.accountLogRole(name) : [];
     const stage = new aws.apigatewayv2.Stage(
       name,

@@ -15,7 +15,8 @@ export const apigatewayPolicies: GravitonPolicy[] = [
     name: "apigateway-default-route-throttling",
     description: "API Gateway v2 stages throttle the default route, so a burst of requests cannot run up unbounded concurrency and cost.",
     enforcementLevel: "advisory",
-    howToFix: "Set defaultRouteSettings.throttlingBurstLimit and throttlingRateLimit (graviton-platform:httpApiBurstLimit and httpApiRateLimit).",
+    howToFix:
+      "Set defaultRouteSettings.throttlingBurstLimit and throttlingRateLimit (graviton-platform:httpApiBurstLimit and httpApiRateLimit).",
     validateResource: (args, report) => {
       const props = propsOf(args, TYPES.httpStage);
       const settings = props?.defaultRouteSettings ?? {};
@@ -26,17 +27,20 @@ export const apigatewayPolicies: GravitonPolicy[] = [
   },
   {
     name: "apigateway-websocket-connect-authorized",
-    description: "A WebSocket API's $connect route has an authorizer: the connection is where the caller is identified (Security Hub APIGateway.8 for routes).",
+    description:
+      "A WebSocket API's $connect route has an authorizer: the connection is where the caller is identified (Security Hub APIGateway.8 for routes).",
     enforcementLevel: "mandatory",
     howToFix: 'Set authorizationType "CUSTOM" (a REQUEST authorizer) or "AWS_IAM" on the $connect route (WebSocketApi does).',
     validateResource: (args, report) => {
       const props = propsOf(args, TYPES.apiRoute);
-      if (props?.routeKey === "$connect" && !["CUSTOM", "AWS_IAM"].includes(props.authorizationType)) report("The $connect route lets anyone connect.");
+      if (props?.routeKey === "$connect" && !["CUSTOM", "AWS_IAM"].includes(props.authorizationType))
+        report("The $connect route lets anyone connect.");
     },
   },
   {
     name: "apigateway-protected-routes-authorized",
-    description: "HTTP routes under the protected paths (default /jobs) require authorization: they take work for, or return data of, a user.",
+    description:
+      "HTTP routes under the protected paths (default /jobs) require authorization: they take work for, or return data of, a user.",
     enforcementLevel: "mandatory",
     configSchema: { properties: { protectedPaths: { type: "array", items: { type: "string" }, default: ["/jobs"] } } },
     howToFix: "Set authorized: true on the route (the HTTP API's JWT authorizer).",
@@ -44,7 +48,11 @@ export const apigatewayPolicies: GravitonPolicy[] = [
       const props = propsOf(args, TYPES.apiRoute);
       const path = /^\S+ (\/\S*)$/.exec(props?.routeKey ?? "")?.[1];
       const { protectedPaths } = args.getConfig<{ protectedPaths: string[] }>();
-      if (path && protectedPaths.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)) && !["JWT", "CUSTOM", "AWS_IAM"].includes(props!.authorizationType)) {
+      if (
+        path &&
+        protectedPaths.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)) &&
+        !["JWT", "CUSTOM", "AWS_IAM"].includes(props!.authorizationType)
+      ) {
         report(`Route ${props!.routeKey} is open to anyone.`);
       }
     },

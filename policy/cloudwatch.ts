@@ -4,7 +4,8 @@ import { GravitonPolicy, propsOf, TYPES } from "./definition";
 export const cloudwatchPolicies: GravitonPolicy[] = [
   {
     name: "log-group-retention",
-    description: "CloudWatch log groups have a retention period (AWS Security Hub CloudWatch.16; Checkov CKV_AWS_338), so logs do not pile up forever.",
+    description:
+      "CloudWatch log groups have a retention period (AWS Security Hub CloudWatch.16; Checkov CKV_AWS_338), so logs do not pile up forever.",
     enforcementLevel: "mandatory",
     howToFix: "Set retentionInDays on the log group (graviton-platform:logRetentionDays for the platform's own).",
     validateResource: (args, report) => {

@@ -22,9 +22,11 @@ export const ecrPolicies: GravitonPolicy[] = [
       const props = propsOf(args, TYPES.ecrRepository);
       if (!props || props.imageTagMutability === "IMMUTABLE") return;
       const filters: { filter?: string }[] = props.imageTagMutabilityExclusionFilters ?? [];
-      if (props.imageTagMutability !== "IMMUTABLE_WITH_EXCLUSION") return report(`Tag mutability is ${props.imageTagMutability ?? "MUTABLE"}.`);
+      if (props.imageTagMutability !== "IMMUTABLE_WITH_EXCLUSION")
+        return report(`Tag mutability is ${props.imageTagMutability ?? "MUTABLE"}.`);
       const others = filters.map((filter) => filter.filter).filter((filter) => filter !== `${BUILD_TAG_PREFIX}*`);
-      if (filters.length === 0 || others.length > 0) report(`Tags matching ${others.join(", ") || "nothing"} are mutable; only ${BUILD_TAG_PREFIX}* may be.`);
+      if (filters.length === 0 || others.length > 0)
+        report(`Tags matching ${others.join(", ") || "nothing"} are mutable; only ${BUILD_TAG_PREFIX}* may be.`);
     },
   },
   {
@@ -33,9 +35,12 @@ export const ecrPolicies: GravitonPolicy[] = [
     enforcementLevel: "advisory",
     howToFix: "Add an aws.ecr.LifecyclePolicy for the repository (ContainerImage keeps the newest ecrKeepImages per architecture).",
     validateStack: (args, report) => {
-      const covered = new Set(args.resources.filter((resource) => resource.type === TYPES.ecrLifecyclePolicy).map((policy) => policy.props.repository));
+      const covered = new Set(
+        args.resources.filter((resource) => resource.type === TYPES.ecrLifecyclePolicy).map((policy) => policy.props.repository),
+      );
       for (const repository of args.resources.filter((resource) => resource.type === TYPES.ecrRepository)) {
-        if (!covered.has(repository.props.name)) report(`Repository ${repository.props.name ?? repository.name} has no lifecycle policy.`, repository.urn);
+        if (!covered.has(repository.props.name))
+          report(`Repository ${repository.props.name ?? repository.name} has no lifecycle policy.`, repository.urn);
       }
     },
   },

@@ -47,7 +47,8 @@ function allowedStatementsOf(resource: { type: string; props: Record<string, any
 export const iamPolicies: GravitonPolicy[] = [
   {
     name: "iam-no-wildcard-action",
-    description: 'No IAM policy allows every action ("*") or every action of a service ("s3:*") (AWS Security Hub IAM.1/IAM.21; Checkov CKV_AWS_1, CKV_AWS_355).',
+    description:
+      'No IAM policy allows every action ("*") or every action of a service ("s3:*") (AWS Security Hub IAM.1/IAM.21; Checkov CKV_AWS_1, CKV_AWS_355).',
     enforcementLevel: "mandatory",
     howToFix: "List the actions the code calls, e.g. sqs:SendMessage instead of sqs:*.",
     validateResource: (args, report) => {
@@ -59,7 +60,8 @@ export const iamPolicies: GravitonPolicy[] = [
   },
   {
     name: "iam-no-wildcard-resource-on-write",
-    description: 'No IAM policy allows a write action on Resource "*", except actions that support no resource-level permissions (Checkov CKV_AWS_111).',
+    description:
+      'No IAM policy allows a write action on Resource "*", except actions that support no resource-level permissions (Checkov CKV_AWS_111).',
     enforcementLevel: "mandatory",
     howToFix: "Name the resources (ARNs) the write actions apply to.",
     validateResource: (args, report) => {
@@ -73,7 +75,8 @@ export const iamPolicies: GravitonPolicy[] = [
   },
   {
     name: "iam-lambda-trust",
-    description: "A role that Lambda can assume trusts only lambda.amazonaws.com, so no other service or account can use the function's permissions.",
+    description:
+      "A role that Lambda can assume trusts only lambda.amazonaws.com, so no other service or account can use the function's permissions.",
     enforcementLevel: "mandatory",
     howToFix: 'Give the function its own role whose trust policy has the single principal {"Service": "lambda.amazonaws.com"}.',
     validateResource: (args, report) => {
@@ -89,7 +92,8 @@ export const iamPolicies: GravitonPolicy[] = [
   },
   {
     name: "iam-manage-connections-scoped",
-    description: "execute-api:ManageConnections is granted on one API's stage connections (arn:...:<api-id>/<stage>/POST/@connections/*), not on every API.",
+    description:
+      "execute-api:ManageConnections is granted on one API's stage connections (arn:...:<api-id>/<stage>/POST/@connections/*), not on every API.",
     enforcementLevel: "mandatory",
     howToFix: "Grant it with WebSocketApi.grantManageConnections(fn).",
     validateResource: (args, report) => {
@@ -103,14 +107,16 @@ export const iamPolicies: GravitonPolicy[] = [
   },
   {
     name: "iam-lambda-management-scoped",
-    description: "Permissions that change, version or delete Lambda functions (power tuning needs them) name the functions, with no wildcard, and delete only versions (qualified ARNs), never a whole function.",
+    description:
+      "Permissions that change, version or delete Lambda functions (power tuning needs them) name the functions, with no wildcard, and delete only versions (qualified ARNs), never a whole function.",
     enforcementLevel: "mandatory",
     howToFix: "List the functions to tune in graviton-platform:tuning.functions; PowerTuning grants on exactly those.",
     validateResource: (args, report) => {
       for (const [label, statements] of allowedStatementsOf(args)) {
         for (const statement of statements) {
           const managing = statement.actions.filter((action) => LAMBDA_MANAGEMENT.has(action) || action === "lambda:*");
-          const loose = managing.length > 0 ? statement.resources.filter((resource) => !/:function:[A-Za-z0-9_-]+(:\*)?$/.test(resource)) : [];
+          const loose =
+            managing.length > 0 ? statement.resources.filter((resource) => !/:function:[A-Za-z0-9_-]+(:\*)?$/.test(resource)) : [];
           if (loose.length > 0) report(`The ${label} allows ${managing.join(", ")} on ${loose.join(", ")}.`);
           if (statement.actions.includes("lambda:DeleteFunction")) {
             const whole = statement.resources.filter((resource) => /:function:[A-Za-z0-9_-]+$/.test(resource));

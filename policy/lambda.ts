@@ -17,7 +17,8 @@ export const lambdaPolicies: GravitonPolicy[] = [
     configSchema: {
       properties: { allowX86: { type: "array", items: { type: "string" }, default: [], description: "Functions allowed on x86_64" } },
     },
-    howToFix: "Set graviton-platform:architecture (or functions.<name>.architecture) to arm64, or add the function to this policy's allowX86 list.",
+    howToFix:
+      "Set graviton-platform:architecture (or functions.<name>.architecture) to arm64, or add the function to this policy's allowX86 list.",
     validateResource: (args, report) => {
       const props = propsOf(args, TYPES.lambdaFunction);
       if (!props || isTwin(props)) return;
@@ -40,13 +41,15 @@ export const lambdaPolicies: GravitonPolicy[] = [
   },
   {
     name: "lambda-no-secret-environment",
-    description: "No Lambda environment variable looks like a secret (Checkov CKV_AWS_45): environment values are readable by anyone who can read the function's configuration.",
+    description:
+      "No Lambda environment variable looks like a secret (Checkov CKV_AWS_45): environment values are readable by anyone who can read the function's configuration.",
     enforcementLevel: "mandatory",
     howToFix: "Keep the secret in Secrets Manager or SSM Parameter Store and fetch it once at INIT; pass only its name or ARN.",
     validateResource: (args, report) => {
       const props = propsOf(args, TYPES.lambdaFunction);
       const names = Object.keys(props?.environment?.variables ?? {}).filter((name) => SECRET_NAME.test(name));
-      if (names.length > 0) report(`Environment variable${names.length > 1 ? "s" : ""} ${names.join(", ")} look${names.length > 1 ? "" : "s"} like a secret.`);
+      if (names.length > 0)
+        report(`Environment variable${names.length > 1 ? "s" : ""} ${names.join(", ")} look${names.length > 1 ? "" : "s"} like a secret.`);
     },
   },
   {
@@ -65,7 +68,8 @@ export const lambdaPolicies: GravitonPolicy[] = [
   },
   {
     name: "lambda-reserved-concurrency",
-    description: "Functions that serve traffic have reserved concurrency, so one cannot starve the others or a downstream (Checkov CKV_AWS_115).",
+    description:
+      "Functions that serve traffic have reserved concurrency, so one cannot starve the others or a downstream (Checkov CKV_AWS_115).",
     enforcementLevel: "advisory",
     configSchema: {
       properties: { exempt: { type: "array", items: { type: "string" }, default: [], description: "Functions that may run unreserved" } },
@@ -85,19 +89,22 @@ export const lambdaPolicies: GravitonPolicy[] = [
     name: "lambda-log-group-managed",
     description: "Every function logs to a log group this stack manages (so it has a retention period and exists before the function).",
     enforcementLevel: "mandatory",
-    howToFix: "Create an aws.cloudwatch.LogGroup with retentionInDays and set the function's loggingConfig.logGroup to its name (ContainerFunction does).",
+    howToFix:
+      "Create an aws.cloudwatch.LogGroup with retentionInDays and set the function's loggingConfig.logGroup to its name (ContainerFunction does).",
     validateStack: (args, report) => {
       const managed = new Set(args.resources.filter((resource) => resource.type === TYPES.logGroup).map((group) => group.props.name));
       for (const fn of args.resources.filter((resource) => resource.type === TYPES.lambdaFunction)) {
         const logGroup = fn.props.loggingConfig?.logGroup;
         if (logGroup === undefined) report("The function writes to Lambda's default log group, which never expires.", fn.urn);
-        else if (typeof logGroup === "string" && !managed.has(logGroup)) report(`Log group ${logGroup} is not managed by this stack.`, fn.urn);
+        else if (typeof logGroup === "string" && !managed.has(logGroup))
+          report(`Log group ${logGroup} is not managed by this stack.`, fn.urn);
       }
     },
   },
   {
     name: "lambda-permission-source-arn",
-    description: "Lambda permissions for a service principal are scoped by source ARN (AWS Security Hub Lambda.1: function policies prohibit public access).",
+    description:
+      "Lambda permissions for a service principal are scoped by source ARN (AWS Security Hub Lambda.1: function policies prohibit public access).",
     enforcementLevel: "mandatory",
     howToFix: "Set sourceArn on the aws.lambda.Permission, e.g. `${api.executionArn}/*/GET/primes` (HttpApi does, per route).",
     validateResource: (args, report) => {

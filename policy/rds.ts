@@ -26,7 +26,8 @@ export const rdsPolicies: GravitonPolicy[] = [
       name: "rds-storage-encrypted",
       description: "RDS storage is encrypted at rest (AWS Security Hub RDS.3; Checkov CKV_AWS_16).",
       enforcementLevel: "mandatory",
-      howToFix: "Set storageEncrypted: true (Database does, with its own KMS key). Encryption cannot be added to an existing instance: restore a snapshot into an encrypted one.",
+      howToFix:
+        "Set storageEncrypted: true (Database does, with its own KMS key). Encryption cannot be added to an existing instance: restore a snapshot into an encrypted one.",
     },
     (props) => (props.storageEncrypted === true ? undefined : "stores its data unencrypted"),
   ),
@@ -58,7 +59,9 @@ export const rdsPolicies: GravitonPolicy[] = [
     },
     (props, config: { minimumDays: number }) => {
       const days = props.backupRetentionPeriod ?? 1;
-      return days >= config.minimumDays ? undefined : `keeps backups for ${days} day${days === 1 ? "" : "s"}; at least ${config.minimumDays} required`;
+      return days >= config.minimumDays
+        ? undefined
+        : `keeps backups for ${days} day${days === 1 ? "" : "s"}; at least ${config.minimumDays} required`;
     },
   ),
   instancePolicy(
@@ -80,13 +83,20 @@ export const rdsPolicies: GravitonPolicy[] = [
   instancePolicy(
     {
       name: "rds-graviton",
-      description: "RDS instances run on a Graviton instance class (db.t4g, db.m7g, db.r8g ...): better price performance, the point of this platform.",
+      description:
+        "RDS instances run on a Graviton instance class (db.t4g, db.m7g, db.r8g ...): better price performance, the point of this platform.",
       enforcementLevel: "advisory",
-      configSchema: { properties: { allow: { type: "array", items: { type: "string" }, default: [], description: "Instance identifiers allowed on other classes" } } },
+      configSchema: {
+        properties: {
+          allow: { type: "array", items: { type: "string" }, default: [], description: "Instance identifiers allowed on other classes" },
+        },
+      },
       howToFix: 'Set graviton-platform:database.instanceClass to a Graviton class such as "db.t4g.micro" or "db.m7g.large".',
     },
     (props, config: { allow: string[] }) =>
-      GRAVITON_CLASS.test(props.instanceClass ?? "") || config.allow.includes(props.identifier) ? undefined : `runs on ${props.instanceClass}, not a Graviton class`,
+      GRAVITON_CLASS.test(props.instanceClass ?? "") || config.allow.includes(props.identifier)
+        ? undefined
+        : `runs on ${props.instanceClass}, not a Graviton class`,
   ),
   {
     name: "rds-proxy-tls",
@@ -109,7 +119,9 @@ export const rdsPolicies: GravitonPolicy[] = [
       const auths: { iamAuth?: string; username?: string; secretArn?: string }[] = props.auths ?? [];
       const open = auths.filter((auth) => auth.iamAuth !== "REQUIRED");
       if (auths.length === 0 || open.length > 0) {
-        report(`Proxy ${props.name ?? args.name} lets ${auths.length === 0 ? "clients" : `${open.length} of its logins`} sign in without IAM.`);
+        report(
+          `Proxy ${props.name ?? args.name} lets ${auths.length === 0 ? "clients" : `${open.length} of its logins`} sign in without IAM.`,
+        );
       }
     },
   },

@@ -10,7 +10,6 @@ import { isUnknown } from "@pulumi/pulumi";
 import { GravitonPolicy } from "./definition";
 import { policies as packPolicies } from "./policies";
 
-
 /** A policy read a value that is not known before deployment: it cannot run on this resource yet. */
 class UnknownValueError extends Error {}
 /** A policy said it does not apply (args.notApplicable): not a violation, not a skipped check. */
@@ -94,9 +93,11 @@ export function validatePolicyConfig(config: unknown, policies: GravitonPolicy[]
     const policy = policies.find((candidate) => candidate.name === name);
     if (name !== "all" && !policy) return [`"${name}" is not a policy of this pack; the policies are all, ${names.join(", ")}`];
     const level = typeof entry === "string" ? entry : (entry as { enforcementLevel?: unknown } | null)?.enforcementLevel;
-    if (typeof entry !== "string" && (entry === null || typeof entry !== "object" || Array.isArray(entry))) return [`"${name}" must be a level (${levels}) or an object`];
+    if (typeof entry !== "string" && (entry === null || typeof entry !== "object" || Array.isArray(entry)))
+      return [`"${name}" must be a level (${levels}) or an object`];
     const wrong: string[] = [];
-    if (level !== undefined && !ENFORCEMENT_LEVELS.includes(level as EnforcementLevel)) wrong.push(`"${name}" has the level ${JSON.stringify(level)}; it must be ${levels}`);
+    if (level !== undefined && !ENFORCEMENT_LEVELS.includes(level as EnforcementLevel))
+      wrong.push(`"${name}" has the level ${JSON.stringify(level)}; it must be ${levels}`);
     if (typeof entry === "object") {
       const known = Object.keys(policy?.configSchema?.properties ?? {});
       for (const key of Object.keys(entry).filter((key) => key !== "enforcementLevel" && !known.includes(key))) {
@@ -105,7 +106,8 @@ export function validatePolicyConfig(config: unknown, policies: GravitonPolicy[]
     }
     return wrong;
   });
-  if (problems.length > 0) throw new PolicyConfigError(`Invalid policy configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+  if (problems.length > 0)
+    throw new PolicyConfigError(`Invalid policy configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
   return config as PolicyConfig;
 }
 

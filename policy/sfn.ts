@@ -9,7 +9,8 @@ export const sfnPolicies: GravitonPolicy[] = [
     validateResource: (args, report) => {
       const props = propsOf(args, TYPES.stateMachine);
       const logging = props?.loggingConfiguration;
-      if (props && (!logging?.logDestination || (logging.level ?? "OFF") === "OFF")) report(`State machine ${props.name ?? args.name} does not log its executions.`);
+      if (props && (!logging?.logDestination || (logging.level ?? "OFF") === "OFF"))
+        report(`State machine ${props.name ?? args.name} does not log its executions.`);
     },
   },
   {

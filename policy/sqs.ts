@@ -31,12 +31,14 @@ export const sqsPolicies: GravitonPolicy[] = [
     howToFix: "Set sqsManagedSseEnabled: true, or kmsMasterKeyId (JobQueue does the first).",
     validateResource: (args, report) => {
       const props = propsOf(args, TYPES.sqsQueue);
-      if (props && props.sqsManagedSseEnabled !== true && !props.kmsMasterKeyId) report(`Queue ${props.name ?? args.name} is not encrypted.`);
+      if (props && props.sqsManagedSseEnabled !== true && !props.kmsMasterKeyId)
+        report(`Queue ${props.name ?? args.name} is not encrypted.`);
     },
   },
   {
     name: "sqs-consumed-queue-has-dlq",
-    description: "Every queue a Lambda function consumes moves messages that keep failing to a dead-letter queue, so they are neither retried forever nor lost.",
+    description:
+      "Every queue a Lambda function consumes moves messages that keep failing to a dead-letter queue, so they are neither retried forever nor lost.",
     enforcementLevel: "mandatory",
     howToFix: "Give the queue a redrivePolicy with deadLetterTargetArn and maxReceiveCount (JobQueue does).",
     validateStack: (args, report) => {
@@ -50,7 +52,8 @@ export const sqsPolicies: GravitonPolicy[] = [
   },
   {
     name: "sqs-visibility-timeout",
-    description: "A consumed queue's visibility timeout is at least 6 times the function's timeout plus the batching window (AWS Lambda SQS guidance), so a message is not delivered again while it is still being processed.",
+    description:
+      "A consumed queue's visibility timeout is at least 6 times the function's timeout plus the batching window (AWS Lambda SQS guidance), so a message is not delivered again while it is still being processed.",
     enforcementLevel: "mandatory",
     howToFix: "Raise the queue's visibilityTimeoutSeconds, or lower the function's timeout (JobQueue derives one from the other).",
     validateStack: (args, report) => {
@@ -58,7 +61,8 @@ export const sqsPolicies: GravitonPolicy[] = [
         if (!queue || !fn) continue;
         const needed = 6 * (fn.props.timeout ?? 3) + (mapping.props.maximumBatchingWindowInSeconds ?? 0);
         const visibility = queue.props.visibilityTimeoutSeconds ?? 30;
-        if (visibility < needed) report(`Queue ${queue.name}'s visibility timeout is ${visibility} s; ${fn.name} needs at least ${needed} s.`, queue.urn);
+        if (visibility < needed)
+          report(`Queue ${queue.name}'s visibility timeout is ${visibility} s; ${fn.name} needs at least ${needed} s.`, queue.urn);
       }
     },
   },
@@ -76,7 +80,8 @@ export const sqsPolicies: GravitonPolicy[] = [
   },
   {
     name: "lambda-sqs-maximum-concurrency",
-    description: "SQS event sources cap their concurrency (scalingConfig.maximumConcurrency), at or below the function's reserved concurrency, so a burst waits in the queue instead of overloading what the function calls (seed 002).",
+    description:
+      "SQS event sources cap their concurrency (scalingConfig.maximumConcurrency), at or below the function's reserved concurrency, so a burst waits in the queue instead of overloading what the function calls (seed 002).",
     enforcementLevel: "mandatory",
     howToFix: "Set graviton-platform:jobs.maximumConcurrency, and functions.worker.reservedConcurrency at least as high.",
     validateStack: (args, report) => {

@@ -88,7 +88,9 @@ async function main(): Promise<void> {
   }
   const bareMs = median(bare);
 
-  console.log(`\nnode ${process.version} ${process.arch}, ${RUNS} runs each (medians); bare \`node -e 0\` start: ${bareMs.toFixed(1)} ms\n`);
+  console.log(
+    `\nnode ${process.version} ${process.arch}, ${RUNS} runs each (medians); bare \`node -e 0\` start: ${bareMs.toFixed(1)} ms\n`,
+  );
   console.log("| handler | bundle bytes | cold start + import | ratio to bare start | warm handler |");
   console.log("|---|---:|---:|---:|---:|");
   let missed = 0;
@@ -101,7 +103,9 @@ async function main(): Promise<void> {
     if (bytes >= BUNDLE_LIMIT_BYTES || ratio >= IMPORT_RATIO_LIMIT) missed++;
     console.log(`| ${name} | ${bytes.toLocaleString("en-US")} | ${importMs.toFixed(1)} ms | ${ratio.toFixed(2)}x | ${warm} |`);
   }
-  console.log(`\nTargets: bundle < ${BUNDLE_LIMIT_BYTES / 1024} KB, import ratio < ${IMPORT_RATIO_LIMIT}x: ${missed ? `${missed} handler(s) missed` : "all met"}.`);
+  console.log(
+    `\nTargets: bundle < ${BUNDLE_LIMIT_BYTES / 1024} KB, import ratio < ${IMPORT_RATIO_LIMIT}x: ${missed ? `${missed} handler(s) missed` : "all met"}.`,
+  );
   upstream.closeAllConnections();
   upstream.close();
 
@@ -140,17 +144,25 @@ async function benchDataLayer(): Promise<void> {
     });
     const worker = await benchWorker(pool);
     await pool.end();
-    console.log(`\nData layer: create + complete one job, PostgreSQL ${(await serverVersion(postgres.clientConfig(database)))} on 127.0.0.1 (scram-sha-256), ${DATA_LAYER_SECONDS} s each\n`);
+    console.log(
+      `\nData layer: create + complete one job, PostgreSQL ${await serverVersion(postgres.clientConfig(database))} on 127.0.0.1 (scram-sha-256), ${DATA_LAYER_SECONDS} s each\n`,
+    );
     console.log("| connection | jobs per second | statements per second |");
     console.log("|---|---:|---:|");
     console.log(`| one pooled connection per execution environment | ${pooled.toFixed(0)} | ${(pooled * 2).toFixed(0)} |`);
     console.log(`| a new connection per invocation | ${perInvocation.toFixed(0)} | ${(perInvocation * 2).toFixed(0)} |`);
-    console.log(`\nThe pooled connection does ${(pooled / perInvocation).toFixed(1)}x the work. Over RDS Proxy the gap is wider: each new connection adds TLS and an IAM token check.`);
-    console.log(`\nWorker: batches of ${WORKER_BATCH} echo jobs (SQS events through the Powertools batch processor, one pooled connection), ${DATA_LAYER_SECONDS} s\n`);
+    console.log(
+      `\nThe pooled connection does ${(pooled / perInvocation).toFixed(1)}x the work. Over RDS Proxy the gap is wider: each new connection adds TLS and an IAM token check.`,
+    );
+    console.log(
+      `\nWorker: batches of ${WORKER_BATCH} echo jobs (SQS events through the Powertools batch processor, one pooled connection), ${DATA_LAYER_SECONDS} s\n`,
+    );
     console.log("| jobs per second | batch p50 | batch p99 |");
     console.log("|---:|---:|---:|");
     console.log(`| ${worker.jobsPerSecond.toFixed(0)} | ${worker.p50.toFixed(2)} ms | ${worker.p99.toFixed(2)} ms |`);
-    console.log(`\nTarget: at least ${WORKER_TARGET} jobs/s per worker instance: ${worker.jobsPerSecond >= WORKER_TARGET ? "met" : "missed"}.`);
+    console.log(
+      `\nTarget: at least ${WORKER_TARGET} jobs/s per worker instance: ${worker.jobsPerSecond >= WORKER_TARGET ? "met" : "missed"}.`,
+    );
   } finally {
     await postgres.stop();
   }
@@ -166,7 +178,15 @@ async function benchWorker(pool: Queryable) {
   const batchMs: number[] = [];
   let sequence = 0;
   const batch = () =>
-    sqsEvent(Array.from({ length: WORKER_BATCH }, () => sqsRecord(JSON.stringify({ type: "echo", input: { n: sequence } }), { jobId: `worker-${++sequence}`, owner: "bench", connectionId: "c" })));
+    sqsEvent(
+      Array.from({ length: WORKER_BATCH }, () =>
+        sqsRecord(JSON.stringify({ type: "echo", input: { n: sequence } }), {
+          jobId: `worker-${++sequence}`,
+          owner: "bench",
+          connectionId: "c",
+        }),
+      ),
+    );
   const perBatch = await perSecond(async () => {
     const event = batch();
     const started = process.hrtime.bigint();
@@ -175,7 +195,11 @@ async function benchWorker(pool: Queryable) {
     if (response.batchItemFailures.length > 0) throw new Error(`worker failed ${response.batchItemFailures.length} records`);
   });
   const sorted = [...batchMs].sort((a, b) => a - b);
-  return { jobsPerSecond: perBatch * WORKER_BATCH, p50: median(batchMs), p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] };
+  return {
+    jobsPerSecond: perBatch * WORKER_BATCH,
+    p50: median(batchMs),
+    p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))],
+  };
 }
 
 async function serverVersion(config: pg.ClientConfig): Promise<string> {

@@ -34,7 +34,8 @@ const code = (value: unknown) => `\`${typeof value === "string" && Number.isNaN(
 /** A field's type as a person reads it: `arm64` | `x86_64`, integer 1-1000, boolean, map, list. */
 export function typeOf(node: Node): string {
   if (node.enum) return node.type === "string" ? node.enum.map(code).join(" \\| ") : `integer: ${node.enum.join(", ")}`;
-  if (node.type === "integer") return node.minimum !== undefined && node.maximum !== undefined ? `integer ${node.minimum}-${node.maximum}` : "integer";
+  if (node.type === "integer")
+    return node.minimum !== undefined && node.maximum !== undefined ? `integer ${node.minimum}-${node.maximum}` : "integer";
   if (node.type === "number") return node.exclusiveMinimum === 0 ? "number > 0" : "number";
   if (node.type === "string") return node.format === "uri" ? "https URL" : "string";
   if (node.type === "array") return node.items?.enum ? "list of function names" : "list";
@@ -42,7 +43,12 @@ export function typeOf(node: Node): string {
   return node.type ?? "any";
 }
 
-const defaultOf = (node: Node) => (node.default === undefined ? "unset" : node.type === "object" && Object.keys(node.default as object).length > 0 ? "below" : code(node.default));
+const defaultOf = (node: Node) =>
+  node.default === undefined
+    ? "unset"
+    : node.type === "object" && Object.keys(node.default as object).length > 0
+      ? "below"
+      : code(node.default);
 
 function table(fields: [string, Node][]): string {
   const rows = fields.map(([name, node]) => `| \`${name}\` | ${typeOf(node)} | ${defaultOf(node)} | ${node.description ?? ""} |`);
@@ -68,12 +74,7 @@ export function configReference(schema: Node = configJsonSchema()): string {
     }
     return `\`${key}\`: ${node.description}.\n\n${table(fieldsOf(node))}`;
   });
-  return [
-    BEGIN,
-    table(Object.entries(top)),
-    ...sections.flatMap((section) => ["", section]),
-    END,
-  ].join("\n");
+  return [BEGIN, table(Object.entries(top)), ...sections.flatMap((section) => ["", section]), END].join("\n");
 }
 
 /** README.md with its configuration reference replaced by the generated one. */

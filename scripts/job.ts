@@ -10,22 +10,38 @@ import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs"
 
 const USAGE = `usage: npm run job -- --stack <name> --token <JWT> [--type ${JOB_TYPES.join("|")}] [--max <n>] [--timeout <seconds, 1-900>]`;
 
-export async function main(argv: string[], write: (text: string) => void, outputs: (stack: string) => StackOutputs = readStackOutputs): Promise<number> {
+export async function main(
+  argv: string[],
+  write: (text: string) => void,
+  outputs: (stack: string) => StackOutputs = readStackOutputs,
+): Promise<number> {
   let options;
   try {
     options = parseArgs({
       args: argv,
-      options: { stack: { type: "string" }, token: { type: "string" }, type: { type: "string", default: "primes" }, max: { type: "string", default: "1000000" }, timeout: { type: "string", default: "60" } },
+      options: {
+        stack: { type: "string" },
+        token: { type: "string" },
+        type: { type: "string", default: "primes" },
+        max: { type: "string", default: "1000000" },
+        timeout: { type: "string", default: "60" },
+      },
     }).values;
     if (!options.stack || !options.token) throw new Error("--stack and --token are required");
-    if (!(JOB_TYPES as string[]).includes(options.type!)) throw new Error(`--type must be one of ${JOB_TYPES.join(", ")}, got ${describeValue(options.type)}`);
+    if (!(JOB_TYPES as string[]).includes(options.type!))
+      throw new Error(`--type must be one of ${JOB_TYPES.join(", ")}, got ${describeValue(options.type)}`);
     if (!/^\d{1,15}$/.test(options.max!)) throw new Error(`--max must be a whole number, got ${describeValue(options.max)}`);
-    if (!/^\d{1,3}$/.test(options.timeout!) || Number(options.timeout) < 1 || Number(options.timeout) > 900) throw new Error(`--timeout must be 1 to 900 seconds, got ${describeValue(options.timeout)}`);
+    if (!/^\d{1,3}$/.test(options.timeout!) || Number(options.timeout) < 1 || Number(options.timeout) > 900)
+      throw new Error(`--timeout must be 1 to 900 seconds, got ${describeValue(options.timeout)}`);
   } catch (error) {
     write(`job: ${(error as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  const request = { action: "submit", type: options.type, input: options.type === "primes" ? { max: Number(options.max) } : { sentAt: new Date().toISOString() } };
+  const request = {
+    action: "submit",
+    type: options.type,
+    input: options.type === "primes" ? { max: Number(options.max) } : { sentAt: new Date().toISOString() },
+  };
   // The worker's own rules, before anything is sent: a job the stack would refuse is refused here, by name.
   const parsed = parseJob(JSON.stringify(request));
   if (!parsed.ok) {
@@ -59,11 +75,17 @@ export async function main(argv: string[], write: (text: string) => void, output
       finish(code);
     };
     const timer = setTimeout(
-      () => done(1, `No result within ${options.timeout} s.${jobId ? ` The job keeps running; read it later with GET /jobs/${jobId}.` : ""}\n`),
+      () =>
+        done(1, `No result within ${options.timeout} s.${jobId ? ` The job keeps running; read it later with GET /jobs/${jobId}.` : ""}\n`),
       timeoutMs,
     );
     socket.on("unexpected-response", (_request, response) =>
-      done(1, response.statusCode === 401 || response.statusCode === 403 ? `The token was refused (${response.statusCode}): sign in again for a fresh one.\n` : `The API answered ${response.statusCode} to the connection.\n`),
+      done(
+        1,
+        response.statusCode === 401 || response.statusCode === 403
+          ? `The token was refused (${response.statusCode}): sign in again for a fresh one.\n`
+          : `The API answered ${response.statusCode} to the connection.\n`,
+      ),
     );
     socket.on("error", (error) => done(1, `Could not connect to ${url}: ${error.message}\n`));
     socket.on("open", () => {
@@ -80,7 +102,8 @@ export async function main(argv: string[], write: (text: string) => void, output
       if (message === null || typeof message !== "object") return write(`(ignored an unexpected message: ${String(data).slice(0, 200)})\n`);
       if (message.error && !message.jobId) return done(1, `The API refused the job: ${message.error}\n`);
       // API Gateway's own error frames: {"message": "Invalid request body", "connectionId": ..., "requestId": ...}
-      if (typeof message.message === "string" && !message.jobId) return done(1, `API Gateway refused the message: ${message.message.slice(0, 200)}\n`);
+      if (typeof message.message === "string" && !message.jobId)
+        return done(1, `API Gateway refused the message: ${message.message.slice(0, 200)}\n`);
       if (message.status === "queued" && !jobId) {
         jobId = message.jobId;
         write(`Queued as job ${jobId}; waiting for the result...\n`);

@@ -109,7 +109,10 @@ export class MockCloud implements pulumi.runtime.Mocks {
         ? { name: `${args.name}-<suffix>` } // Pulumi's auto-name: known at preview, random suffix
         : {};
     const state = { ...args.inputs, ...outputs };
-    const registration = this.registration ?? { urn: `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${args.type}::${args.name}`, dependencies: [] };
+    const registration = this.registration ?? {
+      urn: `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${args.type}::${args.name}`,
+      dependencies: [],
+    };
     this.registration = undefined;
     this.resources.push({
       type: args.type,
@@ -127,7 +130,11 @@ export class MockCloud implements pulumi.runtime.Mocks {
   call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
     switch (args.token) {
       case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-        return { userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${this.region}.amazonaws.com` };
+        return {
+          userName: "AWS",
+          password: "mock-ecr-token",
+          proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${this.region}.amazonaws.com`,
+        };
       case "aws:index/getCallerIdentity:getCallerIdentity":
         return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/mock`, userId: "mock" };
       case "aws:index/getRegion:getRegion":
@@ -172,7 +179,9 @@ export class MockCloud implements pulumi.runtime.Mocks {
       // the VPC, subnets, route tables and gateways it would create.
       case "awsx:ec2:Vpc": {
         const zones = Array.from({ length: inputs.numberOfAvailabilityZones ?? 3 }, (_, index) => String.fromCharCode(97 + index));
-        const types: string[] = (inputs.subnetSpecs ?? [{ type: "Public" }, { type: "Private" }]).map((spec: { type: string }) => spec.type);
+        const types: string[] = (inputs.subnetSpecs ?? [{ type: "Public" }, { type: "Private" }]).map(
+          (spec: { type: string }) => spec.type,
+        );
         const subnetIds = (type: string) => (types.includes(type) ? zones.map((zone) => `subnet-${type.toLowerCase()}-${zone}`) : []);
         return {
           vpcId: `vpc-${shortHash(name).slice(0, 17)}`,
@@ -196,7 +205,13 @@ export class MockCloud implements pulumi.runtime.Mocks {
           resourceId: `db-${shortHash(name).slice(0, 26).toUpperCase()}`,
           address: `${inputs.identifier}.c0mock.${this.region}.rds.amazonaws.com`,
           endpoint: `${inputs.identifier}.c0mock.${this.region}.rds.amazonaws.com:5432`,
-          masterUserSecrets: [{ secretArn: arn("secretsmanager", `secret:rds!db-${shortHash(name).slice(0, 8)}-AbCdEf`), kmsKeyId: inputs.masterUserSecretKmsKeyId, secretStatus: "active" }],
+          masterUserSecrets: [
+            {
+              secretArn: arn("secretsmanager", `secret:rds!db-${shortHash(name).slice(0, 8)}-AbCdEf`),
+              kmsKeyId: inputs.masterUserSecretKmsKeyId,
+              secretStatus: "active",
+            },
+          ],
         };
       case "aws:rds/proxy:Proxy":
         return {
@@ -240,11 +255,8 @@ export function readStackConfig(stack: string, projectDir = "."): Record<string,
   }
   const config = document?.config ?? {};
   if (typeof config !== "object" || Array.isArray(config)) throw new Error(`${file}: "config" must be a map of keys to values.`);
-  return Object.fromEntries(
-    Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
-  );
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
 }
-
 
 /**
  * Resolves every Output inside a value (an export of the program) to a plain value; an output that is

@@ -35,7 +35,9 @@ function settingsOf(resource: RegisteredResource, byUrn: Map<string, RegisteredR
   const props = resource.inputs;
   switch (resource.type) {
     case "aws:lambda/function:Function": {
-      const image = resource.dependencies.map((urn) => byUrn.get(urn)).find((dependency) => dependency?.type === "docker:index/image:Image");
+      const image = resource.dependencies
+        .map((urn) => byUrn.get(urn))
+        .find((dependency) => dependency?.type === "docker:index/image:Image");
       return {
         architecture: props.architectures?.[0],
         imagePlatform: image?.inputs.build?.platform ?? AFTER_DEPLOY,
@@ -71,7 +73,10 @@ function settingsOf(resource: RegisteredResource, byUrn: Map<string, RegisteredR
     case "aws:rds/proxy:Proxy":
       return { requireTls: props.requireTls, iamAuth: (props.auths ?? []).map((auth: { iamAuth?: string }) => auth.iamAuth).join(",") };
     case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
-      return { port: props.fromPort === props.toPort ? props.fromPort : `${props.fromPort}-${props.toPort}`, from: props.cidrIpv4 ?? props.cidrIpv6 ?? "a security group" };
+      return {
+        port: props.fromPort === props.toPort ? props.fromPort : `${props.fromPort}-${props.toPort}`,
+        from: props.cidrIpv4 ?? props.cidrIpv6 ?? "a security group",
+      };
     case "aws:sqs/queue:Queue":
       return {
         visibilityTimeout: props.visibilityTimeoutSeconds && `${props.visibilityTimeoutSeconds} s`,
@@ -94,7 +99,12 @@ function settingsOf(resource: RegisteredResource, byUrn: Map<string, RegisteredR
 
 function treeOf(resources: RegisteredResource[]): PlanNode[] {
   const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
-  const nodes = new Map(resources.map((resource) => [resource.urn, { type: resource.type, name: resource.name, settings: settingsOf(resource, byUrn), children: [] as PlanNode[] }]));
+  const nodes = new Map(
+    resources.map((resource) => [
+      resource.urn,
+      { type: resource.type, name: resource.name, settings: settingsOf(resource, byUrn), children: [] as PlanNode[] },
+    ]),
+  );
   const roots: PlanNode[] = [];
   for (const resource of resources) {
     const parent = resource.parent ? nodes.get(resource.parent) : undefined;
@@ -140,7 +150,11 @@ function printTree(nodes: PlanNode[], indent = ""): string[] {
 }
 
 /** Builds the plan of one stack. Throws with a clear message for an unknown stack or a bad stack file. */
-export async function plan(stack: string, policyConfig: PolicyConfig = {}, projectDir = "."): Promise<{ plan: Plan; resources: RegisteredResource[] }> {
+export async function plan(
+  stack: string,
+  policyConfig: PolicyConfig = {},
+  projectDir = ".",
+): Promise<{ plan: Plan; resources: RegisteredResource[] }> {
   if (!existsSync(`${projectDir}/Pulumi.${stack}.yaml`)) {
     throw new Error(`Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Stacks here: ${listStacks(projectDir).join(", ")}.`);
   }
@@ -154,7 +168,11 @@ export async function plan(stack: string, policyConfig: PolicyConfig = {}, proje
       resources: treeOf(resources),
       violations: report.violations,
       skipped: report.skipped,
-      summary: { resources: resources.filter((resource) => resource.custom).length, mandatory: count("mandatory"), advisory: count("advisory") },
+      summary: {
+        resources: resources.filter((resource) => resource.custom).length,
+        mandatory: count("mandatory"),
+        advisory: count("advisory"),
+      },
     },
   };
 }
@@ -182,7 +200,9 @@ export async function main(argv: string[], write: (text: string) => void = (text
   let result;
   try {
     if (options.diagram && !existsSync(dirname(resolve(options.diagram)))) {
-      throw new Error(`--diagram ${options.diagram}: the folder ${dirname(resolve(options.diagram))} does not exist; create it or write the diagram elsewhere`);
+      throw new Error(
+        `--diagram ${options.diagram}: the folder ${dirname(resolve(options.diagram))} does not exist; create it or write the diagram elsewhere`,
+      );
     }
     const policyConfig = options["policy-config"] ? validatePolicyConfig(readPolicyConfigFile(options["policy-config"])) : {};
     result = await plan(options.stack, policyConfig);
@@ -196,7 +216,9 @@ export async function main(argv: string[], write: (text: string) => void = (text
   if (options.json) {
     write(`${JSON.stringify(stackPlan, null, 2)}\n`);
   } else {
-    write(`Stack ${stackPlan.stack}: ${stackPlan.summary.resources} resources (evaluated offline; values shown as ${AFTER_DEPLOY} come from AWS)\n\n`);
+    write(
+      `Stack ${stackPlan.stack}: ${stackPlan.summary.resources} resources (evaluated offline; values shown as ${AFTER_DEPLOY} come from AWS)\n\n`,
+    );
     write(`${printTree(stackPlan.resources).join("\n")}\n\n`);
     for (const violation of stackPlan.violations) {
       write(`[${violation.enforcementLevel}] ${violation.policy} on ${resourceLabel(violation.urn)}\n`);

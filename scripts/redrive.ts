@@ -24,18 +24,30 @@ const USAGE = `usage: npm run redrive -- --stack <name> [--dry-run] [--rate <mes
 
 async function queueAttributes(sqs: SQSClient, queueUrl: string) {
   const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["QueueArn", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
   );
-  return { arn: Attributes.QueueArn!, visible: Number(Attributes.ApproximateNumberOfMessages ?? 0), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) };
+  return {
+    arn: Attributes.QueueArn!,
+    visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
 }
 
 export async function main(argv: string[], write: (text: string) => void, deps: RedriveDependencies): Promise<number> {
   let options;
   try {
-    options = parseArgs({ args: argv, options: { stack: { type: "string" }, "dry-run": { type: "boolean" }, rate: { type: "string" } } }).values;
+    options = parseArgs({
+      args: argv,
+      options: { stack: { type: "string" }, "dry-run": { type: "boolean" }, rate: { type: "string" } },
+    }).values;
     if (!options.stack) throw new Error("--stack is required");
     if (options.rate !== undefined && !(/^[1-9]\d{0,2}$/.test(options.rate) && Number(options.rate) <= MAX_MOVE_RATE)) {
-      throw new Error(`--rate must be a whole number of messages per second from 1 to ${MAX_MOVE_RATE} (SQS's maximum for a move task), got ${JSON.stringify(options.rate.slice(0, 40))}`);
+      throw new Error(
+        `--rate must be a whole number of messages per second from 1 to ${MAX_MOVE_RATE} (SQS's maximum for a move task), got ${JSON.stringify(options.rate.slice(0, 40))}`,
+      );
     }
   } catch (error) {
     write(`redrive: ${(error as Error).message}\n${USAGE}\n`);
@@ -73,7 +85,9 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
         return 0;
       }
       if (task && task.Status !== "RUNNING") {
-        write(`The move ended ${task.Status}${task.FailureReason ? `: ${task.FailureReason}` : ""}. Messages not moved are still in the DLQ.\n`);
+        write(
+          `The move ended ${task.Status}${task.FailureReason ? `: ${task.FailureReason}` : ""}. Messages not moved are still in the DLQ.\n`,
+        );
         return 1;
       }
       await sleep(deps.pollIntervalMs ?? 5000);

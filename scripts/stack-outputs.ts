@@ -5,10 +5,17 @@ export type StackOutputs = Record<string, any>;
 
 export function readStackOutputs(stack: string): StackOutputs {
   try {
-    return JSON.parse(execFileSync("pulumi", ["stack", "output", "--json", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
+    return JSON.parse(
+      execFileSync("pulumi", ["stack", "output", "--json", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+    );
   } catch (error) {
-    const detail = (error as { code?: string; stderr?: string }).code === "ENOENT" ? "the Pulumi CLI is not installed" : String((error as { stderr?: string }).stderr ?? error).trim();
-    throw new Error(`Could not read the outputs of stack "${stack}" (${detail}). This command works on a deployed stack: pulumi up --stack ${stack} first.`);
+    const detail =
+      (error as { code?: string; stderr?: string }).code === "ENOENT"
+        ? "the Pulumi CLI is not installed"
+        : String((error as { stderr?: string }).stderr ?? error).trim();
+    throw new Error(
+      `Could not read the outputs of stack "${stack}" (${detail}). This command works on a deployed stack: pulumi up --stack ${stack} first.`,
+    );
   }
 }
 
@@ -16,7 +23,9 @@ export function readStackOutputs(stack: string): StackOutputs {
 export function requiredOutput(outputs: StackOutputs, path: string, stack: string): string {
   const value = path.split(".").reduce<any>((node, key) => node?.[key], outputs);
   if (typeof value !== "string" || value === "") {
-    throw new Error(`Stack "${stack}" has no output ${path}; was it deployed from this version of the program? (pulumi up --stack ${stack})`);
+    throw new Error(
+      `Stack "${stack}" has no output ${path}; was it deployed from this version of the program? (pulumi up --stack ${stack})`,
+    );
   }
   return value;
 }

@@ -23,7 +23,11 @@ if (require.main === module) {
       const file = policyConfigFor(stack) ?? "";
       return { stack, "policy-config": file && `--policy-config ${file}`, "policy-file": file };
     });
-    write(argv.includes("--json") ? `${JSON.stringify(stacks)}\n` : `${stacks.map((entry) => `${entry.stack} ${entry["policy-config"]}`.trim()).join("\n")}\n`);
+    write(
+      argv.includes("--json")
+        ? `${JSON.stringify(stacks)}\n`
+        : `${stacks.map((entry) => `${entry.stack} ${entry["policy-config"]}`.trim()).join("\n")}\n`,
+    );
     return 0;
   });
 }

@@ -45,10 +45,13 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
         "from-output": { type: "string" },
       },
     }).values;
-    if (!options["from-output"] && (!options.stack || !options.function)) throw new Error("--stack and --function are required (or --from-output FILE)");
+    if (!options["from-output"] && (!options.stack || !options.function))
+      throw new Error("--stack and --function are required (or --from-output FILE)");
     if (!/^\d{1,4}$/.test(options.num!)) throw new Error(`--num must be a whole number of invocations, got ${describeValue(options.num)}`);
     if (options["power-values"] !== undefined && !/^(ALL|\d{3,5}(,\d{3,5})*)$/.test(options["power-values"])) {
-      throw new Error(`--power-values must be memory sizes in MB separated by commas (128,512,1024) or ALL, got ${describeValue(options["power-values"])}`);
+      throw new Error(
+        `--power-values must be memory sizes in MB separated by commas (128,512,1024) or ALL, got ${describeValue(options["power-values"])}`,
+      );
     }
     if (options.payload !== undefined) {
       try {
@@ -103,8 +106,16 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
 /** The execution input for a function of the stack (and its twin), from the stack's outputs. */
 function executionInput(options: Record<string, any>, outputs: StackOutputs, stack: string) {
   const fn = outputs.lambdaFunctions?.[options.function];
-  if (!fn) throw new Error(`Stack "${stack}" has no function ${options.function}; it has ${Object.keys(outputs.lambdaFunctions ?? {}).join(", ")}`);
-  const powerValues = options["power-values"] === undefined ? undefined : options["power-values"] === "ALL" ? "ALL" : String(options["power-values"]).split(",").map(Number);
+  if (!fn)
+    throw new Error(
+      `Stack "${stack}" has no function ${options.function}; it has ${Object.keys(outputs.lambdaFunctions ?? {}).join(", ")}`,
+    );
+  const powerValues =
+    options["power-values"] === undefined
+      ? undefined
+      : options["power-values"] === "ALL"
+        ? "ALL"
+        : String(options["power-values"]).split(",").map(Number);
   const common = {
     num: Number(options.num),
     ...(options.payload !== undefined && { payload: JSON.parse(options.payload) }),

@@ -15,9 +15,19 @@ const outputShape = z.object({
   duration: finite,
   architecture: z.string().optional(),
   stats: z
-    .array(z.object({ value: finite, averageDuration: finite, averagePrice: finite, architecture: z.string().optional(), status: z.string().optional() }))
+    .array(
+      z.object({
+        value: finite,
+        averageDuration: finite,
+        averagePrice: finite,
+        architecture: z.string().optional(),
+        status: z.string().optional(),
+      }),
+    )
     .optional(),
-  stateMachine: z.object({ visualization: z.string().optional(), lambdaCost: finite.optional(), executionCost: finite.optional() }).optional(),
+  stateMachine: z
+    .object({ visualization: z.string().optional(), lambdaCost: finite.optional(), executionCost: finite.optional() })
+    .optional(),
   comparison: z.object({ visualization: z.string() }).optional(),
 });
 
@@ -39,18 +49,28 @@ export function pointsOfOutput(rawOutput: unknown): ReportPoint[] {
   if (output.stats && output.stats.length > 0) {
     points = output.stats
       .filter((point) => point.status !== "failed")
-      .map((point) => ({ series: point.architecture ?? output.architecture ?? "function", memoryMb: point.value, durationMs: point.averageDuration, costUsd: point.averagePrice }));
+      .map((point) => ({
+        series: point.architecture ?? output.architecture ?? "function",
+        memoryMb: point.value,
+        durationMs: point.averageDuration,
+        costUsd: point.averagePrice,
+      }));
   } else {
     const link = output.comparison?.visualization ?? output.stateMachine?.visualization;
     if (!link) throw new Error("The output has neither per-point stats nor a visualization link: is it a power-tuning execution's output?");
     try {
-      points = decodeVisualization(link).flatMap(({ label, points }) => points.map((point) => ({ series: label ?? output.architecture ?? "function", ...point })));
+      points = decodeVisualization(link).flatMap(({ label, points }) =>
+        points.map((point) => ({ series: label ?? output.architecture ?? "function", ...point })),
+      );
     } catch (error) {
       throw new Error(`The output's visualization link cannot be read (${(error as Error).message}): ${link.slice(0, 120)}`);
     }
   }
-  const bad = points.find((point) => ![point.memoryMb, point.durationMs, point.costUsd].every((value) => Number.isFinite(value) && value >= 0));
-  if (points.length === 0 || bad) throw new Error(`The output's points are ${points.length === 0 ? "empty" : `malformed (${JSON.stringify(bad)})`}: nothing to report`);
+  const bad = points.find(
+    (point) => ![point.memoryMb, point.durationMs, point.costUsd].every((value) => Number.isFinite(value) && value >= 0),
+  );
+  if (points.length === 0 || bad)
+    throw new Error(`The output's points are ${points.length === 0 ? "empty" : `malformed (${JSON.stringify(bad)})`}: nothing to report`);
   return points;
 }
 
@@ -69,7 +89,8 @@ export function tableOf(points: ReportPoint[]): string {
     }),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ");
   return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
 }
 
@@ -77,16 +98,21 @@ export function tableOf(points: ReportPoint[]): string {
 export function recommendationOf(rawOutput: unknown): string {
   checkedOutput(rawOutput);
   const output = rawOutput as any;
-  const lines = [`Recommended: ${output.power} MB${output.architecture ? ` on ${output.architecture}` : ""} (${output.duration?.toFixed?.(1) ?? output.duration} ms, ${usd(output.cost)} per invocation).`];
+  const lines = [
+    `Recommended: ${output.power} MB${output.architecture ? ` on ${output.architecture}` : ""} (${output.duration?.toFixed?.(1) ?? output.duration} ms, ${usd(output.cost)} per invocation).`,
+  ];
   const versus = output.comparison?.recommendation?.versusOtherArchitectureAtSameMemory;
   if (versus) {
     lines.push(
       `At ${output.power} MB, ${output.architecture} is ${Math.abs(versus.fasterPercent)}% ${versus.fasterPercent >= 0 ? "faster" : "slower"} and ${Math.abs(versus.cheaperPercent)}% ${versus.cheaperPercent >= 0 ? "cheaper" : "more expensive"} than ${versus.architecture}.`,
     );
   }
-  for (const failed of output.failedPowerValues ?? []) lines.push(`Left out: ${failed.power} MB on ${failed.architecture} failed (${failed.error}).`);
+  for (const failed of output.failedPowerValues ?? [])
+    lines.push(`Left out: ${failed.power} MB on ${failed.architecture} failed (${failed.error}).`);
   if (output.stateMachine) {
-    lines.push(`This run cost ${usd(output.stateMachine.lambdaCost)} in Lambda and ${usd(output.stateMachine.executionCost)} in Step Functions.`);
+    lines.push(
+      `This run cost ${usd(output.stateMachine.lambdaCost)} in Lambda and ${usd(output.stateMachine.executionCost)} in Step Functions.`,
+    );
     lines.push(`Chart: ${output.comparison?.visualization ?? output.stateMachine.visualization}`);
   }
   return lines.join("\n");

@@ -26,19 +26,29 @@ describe("configuration reference (one home for every setting)", () => {
     ] as const) {
       const row = reference.split("\n").find((line) => line.startsWith(`| \`${key}\` |`));
       assert.ok(row, `${key} has a row`);
-      assert.ok(row.includes(`| \`${typeof value === "string" && Number.isNaN(Number(value)) ? value : JSON.stringify(value)}\` |`), `${key}: ${row}`);
+      assert.ok(
+        row.includes(`| \`${typeof value === "string" && Number.isNaN(Number(value)) ? value : JSON.stringify(value)}\` |`),
+        `${key}: ${row}`,
+      );
     }
   });
 
   it("Pulumi.yaml declares every scalar key with the schema's type, default and description", () => {
-    const declared = parseYaml(readFileSync("Pulumi.yaml", "utf8")).config as Record<string, { type: string; default: unknown; description: string }>;
+    const declared = parseYaml(readFileSync("Pulumi.yaml", "utf8")).config as Record<
+      string,
+      { type: string; default: unknown; description: string }
+    >;
     const schema = configJsonSchema().properties!;
     const scalars = Object.entries(schema).filter(([, node]) => node.type !== "object");
     assert.deepEqual(Object.keys(declared).sort(), scalars.map(([key]) => key).sort());
     for (const [key, node] of scalars) {
       assert.equal(declared[key].default, node.default, `default of ${key}`);
       assert.equal(declared[key].description, node.description, `description of ${key}`);
-      assert.equal(declared[key].type, node.type === "integer" || node.enum?.every((value) => typeof value === "number") ? "integer" : node.type, `type of ${key}`);
+      assert.equal(
+        declared[key].type,
+        node.type === "integer" || node.enum?.every((value) => typeof value === "number") ? "integer" : node.type,
+        `type of ${key}`,
+      );
     }
   });
 

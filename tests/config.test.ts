@@ -26,57 +26,108 @@ describe("stack config", () => {
     it("an unknown architecture", () =>
       rejects({ architecture: "arm" }, 'graviton-platform:architecture must be "arm64" or "x86_64", got "arm"'));
     it("a per-function architecture typo", () =>
-      rejects({ functions: { primes: { architecture: "amd64" } } }, 'graviton-platform:functions.primes.architecture must be "arm64" or "x86_64", got "amd64"'));
+      rejects(
+        { functions: { primes: { architecture: "amd64" } } },
+        'graviton-platform:functions.primes.architecture must be "arm64" or "x86_64", got "amd64"',
+      ));
     it("memory below Lambda's 128 MB", () =>
-      rejects({ functions: { primes: { memory: 64 } } }, "graviton-platform:functions.primes.memory must be a whole number from 128 to 10240 (MB), got 64"));
+      rejects(
+        { functions: { primes: { memory: 64 } } },
+        "graviton-platform:functions.primes.memory must be a whole number from 128 to 10240 (MB), got 64",
+      ));
     it("memory above Lambda's 10,240 MB", () =>
       rejects({ functions: { primes: { memory: 10241 } } }, "functions.primes.memory", "got 10241"));
     it("fractional memory", () => rejects({ functions: { primes: { memory: 512.5 } } }, "functions.primes.memory", "got 512.5"));
     it("a zero timeout", () =>
-      rejects({ functions: { "number-fact": { timeout: 0 } } }, "graviton-platform:functions.number-fact.timeout must be a whole number from 1 to 900 (seconds), got 0"));
+      rejects(
+        { functions: { "number-fact": { timeout: 0 } } },
+        "graviton-platform:functions.number-fact.timeout must be a whole number from 1 to 900 (seconds), got 0",
+      ));
     it("a timeout over 15 minutes", () => rejects({ functions: { primes: { timeout: 901 } } }, "functions.primes.timeout", "got 901"));
     it("an unknown function name", () =>
-      rejects({ functions: { prime: { memory: 512 } } }, 'graviton-platform:functions has unknown key "prime"; allowed: number-fact, primes, get-job, ws-authorizer, worker, power-tuning, migrate'));
+      rejects(
+        { functions: { prime: { memory: 512 } } },
+        'graviton-platform:functions has unknown key "prime"; allowed: number-fact, primes, get-job, ws-authorizer, worker, power-tuning, migrate',
+      ));
     it("an unknown top-level key", () =>
       rejects({ architecure: "arm64" }, 'graviton-platform has unknown key "architecure"', "allowed: architecture, functions"));
     it("an unknown per-function key", () =>
-      rejects({ functions: { primes: { memorySize: 512 } } }, 'graviton-platform:functions.primes has unknown key "memorySize"; allowed: architecture, memory'));
+      rejects(
+        { functions: { primes: { memorySize: 512 } } },
+        'graviton-platform:functions.primes has unknown key "memorySize"; allowed: architecture, memory',
+      ));
     it("memory given as a string", () => rejects({ functions: { primes: { memory: "512" } } }, "functions.primes.memory", 'got "512"'));
     it("compareArchitectures that is not a boolean", () =>
-      rejects({ functions: { primes: { compareArchitectures: "yes" } } }, "functions.primes.compareArchitectures must be true or false", 'got "yes"'));
+      rejects(
+        { functions: { primes: { compareArchitectures: "yes" } } },
+        "functions.primes.compareArchitectures must be true or false",
+        'got "yes"',
+      ));
     it("functions that is not a map", () => rejects({ functions: ["primes"] }, "graviton-platform:functions must be an object"));
-    it("negative reserved concurrency", () => rejects({ functions: { primes: { reservedConcurrency: -1 } } }, "functions.primes.reservedConcurrency", "got -1"));
+    it("negative reserved concurrency", () =>
+      rejects({ functions: { primes: { reservedConcurrency: -1 } } }, "functions.primes.reservedConcurrency", "got -1"));
     it("an environment value that is not a string", () =>
-      rejects({ functions: { primes: { environment: { PORT: 8080 } } } }, "functions.primes.environment.PORT", "quote numbers", "got 8080"));
+      rejects(
+        { functions: { primes: { environment: { PORT: 8080 } } } },
+        "functions.primes.environment.PORT",
+        "quote numbers",
+        "got 8080",
+      ));
     it("an environment variable Lambda reserves", () =>
-      rejects({ functions: { primes: { environment: { AWS_REGION: "eu-west-1" } } } }, "functions.primes.environment.AWS_REGION is reserved by Lambda"));
+      rejects(
+        { functions: { primes: { environment: { AWS_REGION: "eu-west-1" } } } },
+        "functions.primes.environment.AWS_REGION is reserved by Lambda",
+      ));
     it("an environment larger than Lambda's 4 KB", () =>
-      rejects({ functions: { primes: { environment: { BIG: "x".repeat(5000) } } } }, "functions.primes.environment is", "Lambda allows 4096"));
+      rejects(
+        { functions: { primes: { environment: { BIG: "x".repeat(5000) } } } },
+        "functions.primes.environment is",
+        "Lambda allows 4096",
+      ));
     it("a log retention CloudWatch does not offer", () =>
       rejects({ logRetentionDays: 10 }, "graviton-platform:logRetentionDays must be one of CloudWatch's retention periods", "got 10"));
     it("expected traffic with only one of its two numbers", () =>
       rejects({ functions: { primes: { expectedRps: 50 } } }, "functions.primes must set expectedRps and expectedDurationMs together"));
     it("a NAT strategy awsx does not have", () =>
-      rejects({ network: { natGateways: "two" } }, 'graviton-platform:network.natGateways must be one of none, single, onePerAz, got "two"'));
-    it("a single availability zone (RDS needs two)", () => rejects({ network: { availabilityZones: 1 } }, "network.availabilityZones must be a whole number from 2 to 6", "got 1"));
+      rejects(
+        { network: { natGateways: "two" } },
+        'graviton-platform:network.natGateways must be one of none, single, onePerAz, got "two"',
+      ));
+    it("a single availability zone (RDS needs two)", () =>
+      rejects({ network: { availabilityZones: 1 } }, "network.availabilityZones must be a whole number from 2 to 6", "got 1"));
     it("something that is not an RDS instance class", () =>
-      rejects({ database: { instanceClass: "t4g.micro" } }, 'database.instanceClass must be an RDS instance class such as "db.t4g.micro", got "t4g.micro"'));
-    it("backups switched off", () => rejects({ database: { backupRetentionDays: 0 } }, "database.backupRetentionDays must be a whole number from 1 to 35 (days), got 0"));
-    it("an engine version that is not a PostgreSQL version", () => rejects({ database: { engineVersion: 18 } }, "database.engineVersion must be a PostgreSQL version", "got 18"));
+      rejects(
+        { database: { instanceClass: "t4g.micro" } },
+        'database.instanceClass must be an RDS instance class such as "db.t4g.micro", got "t4g.micro"',
+      ));
+    it("backups switched off", () =>
+      rejects({ database: { backupRetentionDays: 0 } }, "database.backupRetentionDays must be a whole number from 1 to 35 (days), got 0"));
+    it("an engine version that is not a PostgreSQL version", () =>
+      rejects({ database: { engineVersion: 18 } }, "database.engineVersion must be a PostgreSQL version", "got 18"));
     it("a PostgreSQL major RDS Proxy does not document", () =>
-      rejects({ database: { engineVersion: "18" } }, "database.engineVersion must be a PostgreSQL major that RDS Proxy documents (13, 14, 15, 16, 17)", 'got "18"'));
+      rejects(
+        { database: { engineVersion: "18" } },
+        "database.engineVersion must be a PostgreSQL major that RDS Proxy documents (13, 14, 15, 16, 17)",
+        'got "18"',
+      ));
     it("storage autoscaling below the storage", () =>
       rejects({ database: { allocatedStorage: 200 } }, "database.maxAllocatedStorage must be at least allocatedStorage"));
     it("the app connecting as the admin", () =>
-      rejects({ database: { appUser: "postgres" } }, 'database.appUser must differ from adminUser: the app never connects as the admin, got "postgres"'));
-    it("a user name RDS or the migrations own", () => rejects({ database: { appUser: "app_rw" } }, "database.appUser must not be one of rdsadmin", 'got "app_rw"'));
-    it("a user name that would need quoting", () => rejects({ database: { appUser: "App-User" } }, "database.appUser must be a lower-case PostgreSQL name"));
+      rejects(
+        { database: { appUser: "postgres" } },
+        'database.appUser must differ from adminUser: the app never connects as the admin, got "postgres"',
+      ));
+    it("a user name RDS or the migrations own", () =>
+      rejects({ database: { appUser: "app_rw" } }, "database.appUser must not be one of rdsadmin", 'got "app_rw"'));
+    it("a user name that would need quoting", () =>
+      rejects({ database: { appUser: "App-User" } }, "database.appUser must be a lower-case PostgreSQL name"));
     it("more idle proxy connections than connections", () =>
       rejects(
         { database: { proxy: { maxConnectionsPercent: 50, maxIdleConnectionsPercent: 60 } } },
         "database.proxy.maxIdleConnectionsPercent must not exceed maxConnectionsPercent, got 60",
       ));
-    it("an unknown database key", () => rejects({ database: { multiAZ: true } }, 'graviton-platform:database has unknown key "multiAZ"; allowed: instanceClass'));
+    it("an unknown database key", () =>
+      rejects({ database: { multiAZ: true } }, 'graviton-platform:database has unknown key "multiAZ"; allowed: instanceClass'));
     it("a worker reserving less concurrency than the queue may use", () =>
       rejects(
         { functions: { worker: { reservedConcurrency: 3 } } },
@@ -85,11 +136,19 @@ describe("stack config", () => {
       ));
     it("a batch above 10 without a batching window", () =>
       rejects({ jobs: { batchSize: 50 } }, "graviton-platform:jobs.batchSize above 10 needs batchingWindowSeconds of at least 1, got 50"));
-    it("maximum concurrency below SQS's minimum of 2", () => rejects({ jobs: { maximumConcurrency: 1 } }, "jobs.maximumConcurrency must be a whole number from 2 to 1000", "got 1"));
+    it("maximum concurrency below SQS's minimum of 2", () =>
+      rejects({ jobs: { maximumConcurrency: 1 } }, "jobs.maximumConcurrency must be a whole number from 2 to 1000", "got 1"));
     it("a filter pattern on something SQS records do not have", () =>
-      rejects({ jobs: { filterPatterns: [{ detail: { type: ["x"] } }] } }, "jobs.filterPatterns.0 must be a filter pattern on body, attributes"));
+      rejects(
+        { jobs: { filterPatterns: [{ detail: { type: ["x"] } }] } },
+        "jobs.filterPatterns.0 must be a filter pattern on body, attributes",
+      ));
     it("a function to tune that the app does not have, or the tuner itself", () => {
-      rejects({ tuning: { functions: ["prime"] } }, "graviton-platform:tuning.functions.0 must name functions of app/functions.ts", 'got "prime"');
+      rejects(
+        { tuning: { functions: ["prime"] } },
+        "graviton-platform:tuning.functions.0 must name functions of app/functions.ts",
+        'got "prime"',
+      );
       rejects({ tuning: { functions: ["power-tuning"] } }, "tuning.functions.0 must name functions");
     });
     it("a variable name Lambda reserves, with that reason even when it does not look like a name", () => {
@@ -98,17 +157,28 @@ describe("stack config", () => {
     });
     it("a variable the stack sets itself, by name", () => {
       for (const name of STACK_ENVIRONMENT_NAMES) {
-        rejects({ functions: { worker: { environment: { [name]: "mine" } } } }, `functions.worker.environment.${name} is set by the stack itself`);
+        rejects(
+          { functions: { worker: { environment: { [name]: "mine" } } } },
+          `functions.worker.environment.${name} is set by the stack itself`,
+        );
       }
     });
     it("an environment that fits on its own but not with what the stack adds (Lambda counts all 4 KB together)", () => {
       const own = { PADDING: "x".repeat(3900) };
       assert.ok(environmentBytes(own) <= ENVIRONMENT_MAX_BYTES);
-      rejects({ functions: { worker: { environment: own } } }, "functions.worker.environment with what the stack adds (DB_HOST", "Lambda allows 4096");
+      rejects(
+        { functions: { worker: { environment: own } } },
+        "functions.worker.environment with what the stack adds (DB_HOST",
+        "Lambda allows 4096",
+      );
       parseStackConfig({ functions: { primes: { environment: own } } }); // primes gets nothing from the stack
     });
     it("no NAT gateway while the worker must reach API Gateway's management API from the database's VPC", () =>
-      rejects({ network: { natGateways: "none" } }, "network.natGateways must not be none: worker runs in the database's VPC", 'got "none"'));
+      rejects(
+        { network: { natGateways: "none" } },
+        "network.natGateways must not be none: worker runs in the database's VPC",
+        'got "none"',
+      ));
     it("a value too long to show is cut in the message", () =>
       rejects({ architecture: "a".repeat(5000) }, /got "a{79}\.\.\. \(5002 characters\)/));
     it("every problem at once, not just the first", () =>
@@ -117,10 +187,13 @@ describe("stack config", () => {
 
   describe("stack files", () => {
     it("reports keys in no namespace or a misspelt one, with the key they meant", () => {
-      assert.deepEqual(strayConfigKeys(["aws:region", "graviton-platform:architecture", "architecture", "graviton-platfrom:architecture"]), [
-        "architecture has no namespace: write graviton-platform:architecture",
-        'graviton-platfrom:architecture is in the unknown namespace "graviton-platfrom": this project\'s keys are graviton-platform:<key> (did you mean graviton-platform:architecture?)',
-      ]);
+      assert.deepEqual(
+        strayConfigKeys(["aws:region", "graviton-platform:architecture", "architecture", "graviton-platfrom:architecture"]),
+        [
+          "architecture has no namespace: write graviton-platform:architecture",
+          'graviton-platfrom:architecture is in the unknown namespace "graviton-platfrom": this project\'s keys are graviton-platform:<key> (did you mean graviton-platform:architecture?)',
+        ],
+      );
     });
     it("reads YAML merge keys (<<: *anchor) as Pulumi does", () => {
       const dir = mkdtempSync(join(tmpdir(), "stack-"));
@@ -131,7 +204,9 @@ describe("stack config", () => {
         );
         const config = readStackConfig("merged", dir);
         assert.deepEqual(JSON.parse(config["graviton-platform:functions"]), { primes: { memory: 512, timeout: 10 } });
-        const primes = parseStackConfig({ functions: JSON.parse(config["graviton-platform:functions"]) }).functions.find((fn) => fn.name === "primes")!;
+        const primes = parseStackConfig({ functions: JSON.parse(config["graviton-platform:functions"]) }).functions.find(
+          (fn) => fn.name === "primes",
+        )!;
         assert.deepEqual([primes.memory, primes.timeout], [512, 10]);
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -142,7 +217,10 @@ describe("stack config", () => {
   describe("architecture toggles", () => {
     it("defaults every function to arm64", () => {
       const config = parseStackConfig({});
-      assert.deepEqual(config.functions.map((fn) => fn.architecture), ["arm64", "arm64", "arm64", "arm64", "arm64", "arm64", "arm64"]);
+      assert.deepEqual(
+        config.functions.map((fn) => fn.architecture),
+        ["arm64", "arm64", "arm64", "arm64", "arm64", "arm64", "arm64"],
+      );
       assert.deepEqual(config.architecturesInUse, ["arm64"]);
     });
     it("the global architecture applies to every function", () => {
@@ -153,7 +231,15 @@ describe("stack config", () => {
     it("a per-function architecture wins over the global one", () => {
       const config = parseStackConfig({ architecture: "x86_64", functions: { primes: { architecture: "arm64" } } });
       const byName = Object.fromEntries(config.functions.map((fn) => [fn.name, fn.architecture]));
-      assert.deepEqual(byName, { "number-fact": "x86_64", primes: "arm64", "get-job": "x86_64", "ws-authorizer": "x86_64", worker: "x86_64", "power-tuning": "x86_64", migrate: "x86_64" });
+      assert.deepEqual(byName, {
+        "number-fact": "x86_64",
+        primes: "arm64",
+        "get-job": "x86_64",
+        "ws-authorizer": "x86_64",
+        worker: "x86_64",
+        "power-tuning": "x86_64",
+        migrate: "x86_64",
+      });
       assert.deepEqual(config.architecturesInUse, ["arm64", "x86_64"]);
     });
     it("compareArchitectures puts the other architecture in use", () => {
@@ -169,6 +255,4 @@ describe("stack config", () => {
     assert.equal(primes.reservedConcurrency, undefined);
     assert.deepEqual(primes.environment, {});
   });
-
-
 });

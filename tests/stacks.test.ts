@@ -28,7 +28,10 @@ function functionPlatforms(registered: Registered) {
   );
 }
 
-const PLATFORM = { arm64: { architecture: "arm64", platform: "linux/arm64" }, x86_64: { architecture: "x86_64", platform: "linux/amd64" } } as const;
+const PLATFORM = {
+  arm64: { architecture: "arm64", platform: "linux/arm64" },
+  x86_64: { architecture: "x86_64", platform: "linux/amd64" },
+} as const;
 
 /** What functionPlatforms should find: every function of app/functions.ts on `architecture`, except `others`. */
 const everyFunctionOn = (architecture: Architecture, others: Record<string, Architecture> = {}) =>
@@ -42,7 +45,8 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
     assert.ok(stacks.includes("dev") && stacks.includes("prod"));
     const dir = mkdtempSync(join(tmpdir(), "stacks-"));
     try {
-      for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.team_a.test.yaml", "README.md"]) writeFileSync(join(dir, file), "");
+      for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.team_a.test.yaml", "README.md"])
+        writeFileSync(join(dir, file), "");
       assert.deepEqual(listStacks(dir), ["dev", "staging", "team_a.test"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -52,10 +56,20 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
   it("tags every AWS resource with the project and the stack (the AWS provider's default tags)", async () => {
     const registered = new Registered((await evaluateStack("dev")).resources);
     const [provider] = registered.all("pulumi:providers:aws");
-    assert.deepEqual(JSON.parse(provider.inputs.defaultTags), { tags: { project: "graviton-platform", stack: "dev" } }, "providers take nested config as JSON");
+    assert.deepEqual(
+      JSON.parse(provider.inputs.defaultTags),
+      { tags: { project: "graviton-platform", stack: "dev" } },
+      "providers take nested config as JSON",
+    );
     assert.equal(provider.inputs.region, "us-east-1");
-    const untagged = registered.resources.filter((resource) => resource.type.startsWith("aws:") && !resource.provider?.startsWith(`${provider.urn}::`));
-    assert.deepEqual(untagged.map((resource) => `${resource.type} ${resource.name}`), [], "every AWS resource goes through the tagging provider");
+    const untagged = registered.resources.filter(
+      (resource) => resource.type.startsWith("aws:") && !resource.provider?.startsWith(`${provider.urn}::`),
+    );
+    assert.deepEqual(
+      untagged.map((resource) => `${resource.type} ${resource.name}`),
+      [],
+      "every AWS resource goes through the tagging provider",
+    );
   });
 
   for (const stack of stacks) {
@@ -72,7 +86,11 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
           const variables = Object.keys(fn.inputs.environment?.variables ?? {});
           const own = Object.keys(readConfigFunctions(stack)[fn.name.replace(/-(arm64|x86_64)$/, "")]?.environment ?? {});
           const undeclared = variables.filter((name) => !own.includes(name) && !STACK_ENVIRONMENT_NAMES.includes(name));
-          assert.deepEqual(undeclared, [], `${fn.name}: every variable the stack sets is listed in STACK_ENVIRONMENT, so users cannot override it`);
+          assert.deepEqual(
+            undeclared,
+            [],
+            `${fn.name}: every variable the stack sets is listed in STACK_ENVIRONMENT, so users cannot override it`,
+          );
           assert.ok(environmentBytes(fn.inputs.environment?.variables ?? {}) <= ENVIRONMENT_MAX_BYTES);
         }
         // Pulumi names a resource `<name>-<7 hex>` unless it is named explicitly; AWS caps these names.
@@ -119,7 +137,10 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
 
   it("prod: arm64 only, so only the arm64 image is built, and functions have reserved concurrency", async () => {
     const registered = new Registered((await evaluateStack("prod")).resources);
-    assert.deepEqual(registered.all("docker:index/image:Image").map((image) => image.inputs.build.platform), ["linux/arm64"]);
+    assert.deepEqual(
+      registered.all("docker:index/image:Image").map((image) => image.inputs.build.platform),
+      ["linux/arm64"],
+    );
     for (const fn of registered.all("aws:lambda/function:Function")) {
       assert.ok(fn.inputs.reservedConcurrentExecutions > 0, `${fn.name} has reserved concurrency`);
     }
@@ -138,10 +159,16 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       "graviton-platform:functions": JSON.stringify({ primes: { architecture: "x86_64" }, "number-fact": { architecture: "x86_64" } }),
     };
     const registered = new Registered((await evaluateStack("dev", config)).resources);
-    assert.deepEqual(registered.all("docker:index/image:Image").map((image) => image.inputs.build.platform), ["linux/amd64"]);
+    assert.deepEqual(
+      registered.all("docker:index/image:Image").map((image) => image.inputs.build.platform),
+      ["linux/amd64"],
+    );
 
     const mixed = { ...config, "graviton-platform:functions": JSON.stringify({ primes: { architecture: "arm64" } }) };
-    assert.deepEqual(functionPlatforms(new Registered((await evaluateStack("dev", mixed)).resources)), everyFunctionOn("x86_64", { primes: "arm64" }));
+    assert.deepEqual(
+      functionPlatforms(new Registered((await evaluateStack("dev", mixed)).resources)),
+      everyFunctionOn("x86_64", { primes: "arm64" }),
+    );
   });
 
   it("a bad config value fails the program before any resource is registered", async () => {

@@ -24,7 +24,11 @@ describe("GitHub workflows for forks", () => {
       { stack: "dev", "policy-config": "", "policy-file": "" },
       { stack: "prod", "policy-config": "--policy-config policy/strict.json", "policy-file": "policy/strict.json" },
     ]);
-    assert.ok(commands(plan).some((command) => command.startsWith("npm run plan -- --stack ${{ matrix.stack }}") && command.endsWith("${{ matrix.policy-config }}")));
+    assert.ok(
+      commands(plan).some(
+        (command) => command.startsWith("npm run plan -- --stack ${{ matrix.stack }}") && command.endsWith("${{ matrix.policy-config }}"),
+      ),
+    );
   });
 
   it("preview: pulumi preview with the policy pack per stack, AWS credentials from OIDC, off until configured", () => {

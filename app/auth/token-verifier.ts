@@ -54,7 +54,8 @@ export function tokenVerifier(settings: TokenIssuerSettings): (token: string | u
   const keys = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: TOKEN_LIMITS.jwksTimeoutMs });
   return async (token) => {
     if (!token) throw new TokenRejected("no token (connect with ?token=<JWT>)");
-    if (token.length > TOKEN_LIMITS.maxTokenLength) throw new TokenRejected(`the token is ${token.length} characters; at most ${TOKEN_LIMITS.maxTokenLength}`);
+    if (token.length > TOKEN_LIMITS.maxTokenLength)
+      throw new TokenRejected(`the token is ${token.length} characters; at most ${TOKEN_LIMITS.maxTokenLength}`);
     let payload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
@@ -65,7 +66,8 @@ export function tokenVerifier(settings: TokenIssuerSettings): (token: string | u
         maxTokenAge: TOKEN_LIMITS.maxTokenAge,
       }));
     } catch (error) {
-      if (REJECTIONS.some((kind) => error instanceof kind)) throw new TokenRejected(`${(error as errors.JOSEError).code}: ${(error as Error).message}`);
+      if (REJECTIONS.some((kind) => error instanceof kind))
+        throw new TokenRejected(`${(error as errors.JOSEError).code}: ${(error as Error).message}`);
       throw new IssuerUnavailable(`the issuer's keys at ${jwksUri} could not be fetched: ${(error as Error).message}`);
     }
     const audience = payload.aud ?? payload.client_id;
@@ -73,9 +75,11 @@ export function tokenVerifier(settings: TokenIssuerSettings): (token: string | u
     if (!audiences.some((value) => typeof value === "string" && settings.audience.includes(value))) {
       throw new TokenRejected(`unexpected ${payload.aud === undefined ? '"client_id"' : '"aud"'}: the token is not for this app's client`);
     }
-    if (payload.token_use !== undefined && payload.token_use !== "access") throw new TokenRejected(`the token is an ${String(payload.token_use).slice(0, 20)} token; use an access token`);
+    if (payload.token_use !== undefined && payload.token_use !== "access")
+      throw new TokenRejected(`the token is an ${String(payload.token_use).slice(0, 20)} token; use an access token`);
     const scopes = typeof payload.scope === "string" ? payload.scope.split(" ") : [];
-    if (!scopes.includes(settings.scope)) throw new TokenRejected(`the token lacks the scope "${settings.scope}" (an ID token has none; use an access token)`);
+    if (!scopes.includes(settings.scope))
+      throw new TokenRejected(`the token lacks the scope "${settings.scope}" (an ID token has none; use an access token)`);
     const subjectProblem = principalProblem(payload.sub);
     if (subjectProblem) throw new TokenRejected(`the token's sub ${subjectProblem}`);
     return { sub: payload.sub as string };

@@ -17,17 +17,22 @@ export const jobRequest = z.discriminatedUnion(
     z.object({
       type: z.literal("primes"),
       input: z.object({
-        max: z.int({ error: (issue) => `must be a whole number from 1 to ${MAX_PRIME_LIMIT}, got ${describeValue(issue.input)}` }).check(
-          z.gte(1, { error: (issue) => `must be at least 1, got ${describeValue(issue.input)}` }),
-          z.lte(MAX_PRIME_LIMIT, { error: (issue) => `must be at most ${MAX_PRIME_LIMIT}, got ${describeValue(issue.input)}` }),
-        ),
+        max: z
+          .int({ error: (issue) => `must be a whole number from 1 to ${MAX_PRIME_LIMIT}, got ${describeValue(issue.input)}` })
+          .check(
+            z.gte(1, { error: (issue) => `must be at least 1, got ${describeValue(issue.input)}` }),
+            z.lte(MAX_PRIME_LIMIT, { error: (issue) => `must be at most ${MAX_PRIME_LIMIT}, got ${describeValue(issue.input)}` }),
+          ),
       }),
     }),
     // Returns its input (any JSON, null included): for tests and for measuring the path without the work.
     // Any JSON (the body was parsed from JSON and checked by jsonBoundsProblem), null included.
     z.object({ type: z.literal("echo"), input: z._default(z.unknown(), {}) }),
   ],
-  { error: (issue): string => `must be ${alternatives(JOB_TYPES)}, got ${describeValue((issue.input as { type?: unknown } | undefined)?.type)}` },
+  {
+    error: (issue): string =>
+      `must be ${alternatives(JOB_TYPES)}, got ${describeValue((issue.input as { type?: unknown } | undefined)?.type)}`,
+  },
 );
 
 export type JobRequest = z.output<typeof jobRequest>;
@@ -37,14 +42,21 @@ export type JobRequest = z.output<typeof jobRequest>;
  * type, each with its input's rules, so the WebSocket API refuses at the edge what the worker would.
  */
 export function jobRequestJsonSchema(): { oneOf: object[] } {
-  const { $schema: _, ...schema } = z.toJSONSchema(jobRequest, { target: "draft-04", io: "input" }) as { $schema?: string; oneOf: object[] };
+  const { $schema: _, ...schema } = z.toJSONSchema(jobRequest, { target: "draft-04", io: "input" }) as {
+    $schema?: string;
+    oneOf: object[];
+  };
   return schema;
 }
 export type JobType = JobRequest["type"];
 export const JOB_TYPES = jobRequest.def.options.map((option) => option.def.shape.type.def.values[0]) as JobType[];
 
 /** `"a", "b" or "c"`. */
-const alternatives = (values: readonly string[]) => values.map((value) => `"${value}"`).join(", ").replace(/, ([^,]*)$/, " or $1");
+const alternatives = (values: readonly string[]) =>
+  values
+    .map((value) => `"${value}"`)
+    .join(", ")
+    .replace(/, ([^,]*)$/, " or $1");
 
 /**
  * The slowest job a worker may be handed, in ms of one full vCPU: primes at its maximum. countPrimes(50,000,000)
@@ -64,7 +76,11 @@ export type ParsedJob = { ok: true; job: JobRequest } | { ok: false; reason: str
  * as failed. What an invalid job records (type, input, reason) is always storable in PostgreSQL.
  */
 export function parseJob(body: unknown): ParsedJob {
-  const refuse = (reason: string, type = "unknown", input: unknown = { raw: typeof body === "string" ? storableText(body.slice(0, 1000)) : null }): ParsedJob => ({
+  const refuse = (
+    reason: string,
+    type = "unknown",
+    input: unknown = { raw: typeof body === "string" ? storableText(body.slice(0, 1000)) : null },
+  ): ParsedJob => ({
     ok: false,
     reason,
     type,
@@ -82,7 +98,11 @@ export function parseJob(body: unknown): ParsedJob {
   const outOfBounds = jsonBoundsProblem(value);
   if (outOfBounds) return refuse(outOfBounds);
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    return refuse(`body must be a JSON object such as {"type": "primes", "input": {"max": 1000}}, got ${describeValue(value)}`, "unknown", value);
+    return refuse(
+      `body must be a JSON object such as {"type": "primes", "input": {"max": 1000}}, got ${describeValue(value)}`,
+      "unknown",
+      value,
+    );
   }
   const record = value as { type?: unknown; input?: unknown };
   const type = typeof record.type === "string" ? record.type.slice(0, 64) : "unknown";

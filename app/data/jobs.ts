@@ -91,7 +91,9 @@ export type JobOutcome = { id: string; status: "succeeded"; result: unknown } | 
 export async function finishJobs(db: Queryable, outcomes: JobOutcome[]): Promise<Map<string, Job>> {
   if (outcomes.length === 0) return new Map();
   const rows = outcomes.map((outcome) =>
-    outcome.status === "succeeded" ? { id: outcome.id, status: outcome.status, result: outcome.result ?? null } : { id: outcome.id, status: outcome.status, error: outcome.error },
+    outcome.status === "succeeded"
+      ? { id: outcome.id, status: outcome.status, result: outcome.result ?? null }
+      : { id: outcome.id, status: outcome.status, error: outcome.error },
   );
   const { rows: finished } = await db.query<Job>(
     `UPDATE jobs AS job SET status = outcome->>'status', result = outcome->'result', error = outcome->>'error', finished_at = now(), updated_at = now()

@@ -33,7 +33,9 @@ export async function ensureLoginRole(database: TransactionRunner, role: LoginRo
     const { rows } = await connection.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role.name]);
     const verb = rows.length > 0 ? "ALTER" : "CREATE";
     // DDL takes no bind parameters; both values are validated above and quoted by pg.
-    await connection.query(`${verb} ROLE ${name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${pg.escapeLiteral(role.passwordVerifier)}`);
+    await connection.query(
+      `${verb} ROLE ${name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${pg.escapeLiteral(role.passwordVerifier)}`,
+    );
     await connection.query(`GRANT ${pg.escapeIdentifier(role.memberOf)} TO ${name}`);
     return verb === "CREATE" ? "created" : "updated";
   });

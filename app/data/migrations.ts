@@ -20,7 +20,9 @@ export class MigrationError extends Error {
 
 /** Reads the migrations in `dir`, in order. Any other .sql file name is an error, not silently skipped. */
 export function readMigrations(dir: string): Migration[] {
-  const files = readdirSync(dir).filter((file) => file.endsWith(".sql")).sort();
+  const files = readdirSync(dir)
+    .filter((file) => file.endsWith(".sql"))
+    .sort();
   const misnamed = files.filter((file) => !MIGRATION_FILE.test(file));
   if (misnamed.length > 0) {
     throw new MigrationError(

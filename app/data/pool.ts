@@ -57,9 +57,17 @@ function describeConnectionError(settings: PoolSettings, error: unknown): Error 
     );
   }
   if (/query read timeout/i.test(message ?? "")) {
-    return new DatabaseConnectionError(`${where} did not answer within ${settings.queryTimeoutMs ?? DATABASE_TIMEOUTS.queryTimeoutMs} ms: ${message}.`);
+    return new DatabaseConnectionError(
+      `${where} did not answer within ${settings.queryTimeoutMs ?? DATABASE_TIMEOUTS.queryTimeoutMs} ms: ${message}.`,
+    );
   }
-  if (/timeout/i.test(message ?? "") || code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EHOSTUNREACH" || isEndedSession(error)) {
+  if (
+    /timeout/i.test(message ?? "") ||
+    code === "ECONNREFUSED" ||
+    code === "ENOTFOUND" ||
+    code === "EHOSTUNREACH" ||
+    isEndedSession(error)
+  ) {
     return new DatabaseConnectionError(
       `${where} could not be reached: ${message}. Check that the function runs in the database's subnets and security group.`,
     );

@@ -36,7 +36,9 @@ export async function handler(event: unknown, context?: Pick<Context, "getRemain
   if (!parsed.success) {
     // Name the problem, never echo the event: it carries the password verifier.
     const issue = parsed.error.issues[0];
-    throw new Error(`migrate expects {"appRole": {"name", "passwordVerifier"}} from the stack; ${issue.path.join(".") || "the event"}: ${issue.message}`);
+    throw new Error(
+      `migrate expects {"appRole": {"name", "passwordVerifier"}} from the stack; ${issue.path.join(".") || "the event"}: ${issue.message}`,
+    );
   }
   await waitForDatabase(Date.now() + (context?.getRemainingTimeInMillis() ?? 300_000) - FIRST_CONTACT_MARGIN_MS);
   const report = await applyMigrations(pool, migrations);

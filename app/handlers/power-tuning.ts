@@ -33,6 +33,8 @@ export async function handler(event: TuningStep) {
     case "optimize":
       return applyRecommendation(lambda, event.plan, { functionArn: event.result.functionArn, memoryMb: event.result.power });
     default:
-      throw new Error(`Unknown step ${JSON.stringify((event as { step?: unknown } | null)?.step)}: the state machine and the function are from different versions`);
+      throw new Error(
+        `Unknown step ${JSON.stringify((event as { step?: unknown } | null)?.step)}: the state machine and the function are from different versions`,
+      );
   }
 }

@@ -12,13 +12,21 @@ const DEFAULT_MAX = 1_000_000;
 const query = z.object({
   max: z._default(
     z.pipe(
-      z.string().check(z.regex(/^\d{1,9}$/, { error: (issue) => `must be a whole number from 1 to ${MAX_PRIME_LIMIT}, got ${describeValue(issue.input)}` })),
+      z
+        .string()
+        .check(
+          z.regex(/^\d{1,9}$/, {
+            error: (issue) => `must be a whole number from 1 to ${MAX_PRIME_LIMIT}, got ${describeValue(issue.input)}`,
+          }),
+        ),
       z.pipe(
         z.transform((value: string) => Number(value)),
-        z.int().check(
-          z.gte(1, { error: (issue) => `must be at least 1, got ${describeValue(issue.input)}` }),
-          z.lte(MAX_PRIME_LIMIT, { error: (issue) => `must be at most ${MAX_PRIME_LIMIT}, got ${describeValue(issue.input)}` }),
-        ),
+        z
+          .int()
+          .check(
+            z.gte(1, { error: (issue) => `must be at least 1, got ${describeValue(issue.input)}` }),
+            z.lte(MAX_PRIME_LIMIT, { error: (issue) => `must be at most ${MAX_PRIME_LIMIT}, got ${describeValue(issue.input)}` }),
+          ),
       ),
     ),
     DEFAULT_MAX,

@@ -7,7 +7,9 @@ import { sqsWorker } from "../jobs/sqs-worker";
 // WebSocket management API client.
 const endpoint = process.env.WEBSOCKET_MANAGEMENT_ENDPOINT;
 if (!endpoint) {
-  throw new Error("WEBSOCKET_MANAGEMENT_ENDPOINT is not set: index.ts sets it from the WebSocket API for functions marked notifiesConnections.");
+  throw new Error(
+    "WEBSOCKET_MANAGEMENT_ENDPOINT is not set: index.ts sets it from the WebSocket API for functions marked notifiesConnections.",
+  );
 }
 
 /** SQS -> this worker (capped concurrency) -> PostgreSQL -> the client's WebSocket connection. */

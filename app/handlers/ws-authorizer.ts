@@ -6,7 +6,9 @@ const issuer = process.env.JWT_ISSUER;
 const audience = (process.env.JWT_AUDIENCE ?? "").split(",").filter(Boolean);
 const scope = process.env.JWT_SCOPE;
 if (!issuer || audience.length === 0 || !scope) {
-  throw new Error("JWT_ISSUER, JWT_AUDIENCE (comma-separated client ids) and JWT_SCOPE must be set; index.ts sets them from the stack's token issuer.");
+  throw new Error(
+    "JWT_ISSUER, JWT_AUDIENCE (comma-separated client ids) and JWT_SCOPE must be set; index.ts sets them from the stack's token issuer.",
+  );
 }
 const verify = tokenVerifier({ issuer, audience, scope, jwksUri: process.env.JWKS_URI || undefined });
 

@@ -15,12 +15,12 @@ export class BadRequest extends Error {
 export function requireMethod(event: APIGatewayProxyEventV2, allowed: string): void {
   const method = (event as Partial<APIGatewayProxyEventV2> | null)?.requestContext?.http?.method;
   if (typeof method !== "string") {
-    throw new BadRequest(errorResponse(400, "The event is not an API Gateway HTTP API request (payload format 2.0): it has no requestContext.http.method."));
+    throw new BadRequest(
+      errorResponse(400, "The event is not an API Gateway HTTP API request (payload format 2.0): it has no requestContext.http.method."),
+    );
   }
   if (method !== allowed) {
-    throw new BadRequest(
-      errorResponse(405, `Method ${method} is not allowed on ${event.rawPath}; use ${allowed}.`, { allow: allowed }),
-    );
+    throw new BadRequest(errorResponse(405, `Method ${method} is not allowed on ${event.rawPath}; use ${allowed}.`, { allow: allowed }));
   }
 }
 

@@ -1,11 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 
 /** A JSON response for an API Gateway HTTP API (payload format 2.0). */
-export function jsonResponse(
-  statusCode: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): APIGatewayProxyStructuredResultV2 {
+export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode,
     headers: { "content-type": "application/json", ...headers },

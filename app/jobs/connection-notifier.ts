@@ -23,10 +23,13 @@ export function connectionNotifier(client: ApiGatewayManagementApiClient): Notif
   return {
     async notify(connectionId, message, signal) {
       try {
-        await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(message) }), { abortSignal: signal });
+        await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(message) }), {
+          abortSignal: signal,
+        });
         return "delivered";
       } catch (error) {
-        if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) return "gone";
+        if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410)
+          return "gone";
         throw error;
       }
     },

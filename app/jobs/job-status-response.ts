@@ -16,14 +16,21 @@ export const RETRY_AFTER_SECONDS = 5;
  * database cannot be reached or does not answer, 503 with Retry-After, within the pool's connect and
  * query timeouts (3 s + 5 s, inside the function's 10 s).
  */
-export async function jobStatusResponse(db: Queryable, event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
+export async function jobStatusResponse(
+  db: Queryable,
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+): Promise<APIGatewayProxyStructuredResultV2> {
   try {
     requireMethod(event, "GET");
     const owner = event.requestContext.authorizer?.jwt?.claims?.sub;
     const ownerProblem = principalProblem(owner);
     if (ownerProblem) return errorResponse(401, `The token's subject (sub) ${ownerProblem}; sign in again.`);
     const id = event.pathParameters?.id ?? "";
-    if (!JOB_ID.test(id)) return errorResponse(400, `Invalid path.id: must be a job id (letters, digits, =, - and _; at most 128), got ${JSON.stringify(id.slice(0, 140))}`);
+    if (!JOB_ID.test(id))
+      return errorResponse(
+        400,
+        `Invalid path.id: must be a job id (letters, digits, =, - and _; at most 128), got ${JSON.stringify(id.slice(0, 140))}`,
+      );
     const job = await getJob(db, id, owner as string);
     if (!job) return errorResponse(404, `No job ${id} of yours. Jobs are kept per signed-in user.`);
     return jsonResponse(200, {
@@ -41,7 +48,9 @@ export async function jobStatusResponse(db: Queryable, event: APIGatewayProxyEve
     if (error instanceof BadRequest) return error.response;
     if (error instanceof DatabaseConnectionError) {
       console.log(JSON.stringify({ message: "job store unavailable", error: error.message }));
-      return errorResponse(503, `The job store is unavailable; try again in ${RETRY_AFTER_SECONDS} seconds.`, { "retry-after": String(RETRY_AFTER_SECONDS) });
+      return errorResponse(503, `The job store is unavailable; try again in ${RETRY_AFTER_SECONDS} seconds.`, {
+        "retry-after": String(RETRY_AFTER_SECONDS),
+      });
     }
     throw error;
   }

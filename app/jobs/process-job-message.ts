@@ -78,7 +78,12 @@ async function claimBatch(db: Queryable, requests: Map<string, JobRequest>): Pro
         claims.set(request.id, error as Error);
         continue;
       }
-      const parsed: ParsedJob = { ok: false, reason: `the job could not be stored: ${(error as Error).message}`, type: "unknown", input: null };
+      const parsed: ParsedJob = {
+        ok: false,
+        reason: `the job could not be stored: ${(error as Error).message}`,
+        type: "unknown",
+        input: null,
+      };
       try {
         const job = (await claimJobs(db, [newJob({ ...request, parsed })])).get(request.id);
         if (job) claims.set(request.id, { job, parsed });
@@ -109,7 +114,9 @@ async function finishBatch(db: Queryable, outcomes: JobOutcome[]): Promise<Map<s
         job = (await finishJobs(db, [outcome])).get(outcome.id);
       } catch (error) {
         if (!isDataError(error)) throw error;
-        job = (await finishJobs(db, [{ id: outcome.id, status: "failed", error: `the result could not be stored: ${(error as Error).message}` }])).get(outcome.id);
+        job = (
+          await finishJobs(db, [{ id: outcome.id, status: "failed", error: `the result could not be stored: ${(error as Error).message}` }])
+        ).get(outcome.id);
       }
       if (job) finished.set(outcome.id, job);
     } catch (error) {
@@ -142,7 +149,11 @@ function outcomeOf(id: string, parsed: ParsedJob): JobOutcome {
  *   through our APIs, and nobody could read its failure): SQS retries it, then parks it in the DLQ.
  * If the database cannot be reached for the claim, this throws: the whole batch is retried.
  */
-export async function processJobBatch(messages: JobMessage[], deps: WorkerDependencies, deadline = Number.POSITIVE_INFINITY): Promise<(Outcome | Error)[]> {
+export async function processJobBatch(
+  messages: JobMessage[],
+  deps: WorkerDependencies,
+  deadline = Number.POSITIVE_INFINITY,
+): Promise<(Outcome | Error)[]> {
   const requests = new Map<string, JobRequest>();
   for (const message of messages) {
     if (attributionProblem(message) === undefined && !requests.has(message.jobId!)) {
@@ -159,7 +170,10 @@ export async function processJobBatch(messages: JobMessage[], deps: WorkerDepend
   setMaxListeners(messages.length + 10, signal); // one abort listener per pending post
   const results = messages.map((message): Outcome | Error => {
     const problem = attributionProblem(message);
-    if (problem) return new UnattributedMessageError(`The message cannot be a job: ${problem}. The API integrations always set them; it is left to go to the DLQ for inspection.`);
+    if (problem)
+      return new UnattributedMessageError(
+        `The message cannot be a job: ${problem}. The API integrations always set them; it is left to go to the DLQ for inspection.`,
+      );
     const claim = claims.get(message.jobId!);
     if (claim instanceof Error) return claim;
     if (!claim) return "already-finished";

@@ -50,14 +50,19 @@ export function summarize(measurement: Measurement, options: { discardTopBottom:
   const reported = invocations.filter((invocation) => invocation.report);
   const succeeded = reported.filter((invocation) => !invocation.error).map((invocation) => invocation.report!);
   const failures = invocations.filter((invocation) => invocation.error);
-  const coldStarts = reported.map((invocation) => invocation.report!.initDurationMs).filter((value): value is number => value !== undefined);
+  const coldStarts = reported
+    .map((invocation) => invocation.report!.initDurationMs)
+    .filter((value): value is number => value !== undefined);
   const base = {
     memoryMb,
     architecture,
     totalCostUsd: reported.reduce((sum, invocation) => sum + cost(invocation.report!), 0),
     invocations: invocations.length,
     failures: failures.length,
-    coldStarts: { count: coldStarts.length, ...(coldStarts.length > 0 && { averageInitDurationMs: coldStarts.reduce((a, b) => a + b, 0) / coldStarts.length }) },
+    coldStarts: {
+      count: coldStarts.length,
+      ...(coldStarts.length > 0 && { averageInitDurationMs: coldStarts.reduce((a, b) => a + b, 0) / coldStarts.length }),
+    },
     ...(failures.length > 0 && { firstError: failures[0].error }),
   };
   if (succeeded.length === 0) return { ...base, averageDurationMs: 0, averageCostUsd: 0, status: "failed" };
@@ -85,7 +90,9 @@ export function choose(points: PointStatistics[], strategy: Strategy, balancedWe
   const score: Record<Strategy, (point: PointStatistics) => number[]> = {
     cost: (point) => [point.averageCostUsd, point.averageDurationMs],
     speed: (point) => [point.averageDurationMs, point.averageCostUsd],
-    balanced: (point) => [balancedWeight * (point.averageCostUsd / maxCost) + (1 - balancedWeight) * (point.averageDurationMs / maxDuration)],
+    balanced: (point) => [
+      balancedWeight * (point.averageCostUsd / maxCost) + (1 - balancedWeight) * (point.averageDurationMs / maxDuration),
+    ],
   };
   const compare = (a: number[], b: number[]) => a.map((value, index) => value - b[index]).find((difference) => difference !== 0) ?? 0;
   return [...candidates].sort((a, b) => compare(score[strategy](a), score[strategy](b)) || a.memoryMb - b.memoryMb)[0];
@@ -94,7 +101,9 @@ export function choose(points: PointStatistics[], strategy: Strategy, balancedWe
 const isWeighted = (payload: unknown): payload is { payload: unknown; weight: number }[] =>
   Array.isArray(payload) &&
   payload.length > 0 &&
-  payload.every((entry) => entry !== null && typeof entry === "object" && "payload" in entry && typeof entry.weight === "number" && entry.weight > 0);
+  payload.every(
+    (entry) => entry !== null && typeof entry === "object" && "payload" in entry && typeof entry.weight === "number" && entry.weight > 0,
+  );
 
 /**
  * A payload as Lambda's Invoke takes it: a JSON string (a string that already is JSON stays as it is;
@@ -118,12 +127,14 @@ function asJson(payload: unknown): string {
  */
 export function generatePayloads(num: number, payload: unknown): string[] {
   if (!isWeighted(payload)) return Array.from({ length: num }, () => asJson(payload));
-  if (num < payload.length) throw new Error(`payload has ${payload.length} weighted payloads but num is ${num}: num must be at least the number of payloads`);
+  if (num < payload.length)
+    throw new Error(`payload has ${payload.length} weighted payloads but num is ${num}: num must be at least the number of payloads`);
   const total = payload.reduce((sum, entry) => sum + entry.weight, 0);
   const payloads: string[] = [];
   payload.forEach((entry, index) => {
     const count = index === payload.length - 1 ? num - payloads.length : Math.floor((entry.weight * num) / total);
-    if (count < 1) throw new Error(`payload[${index}] (weight ${entry.weight}) gets no invocation with num ${num}: raise num or its weight`);
+    if (count < 1)
+      throw new Error(`payload[${index}] (weight ${entry.weight}) gets no invocation with num ${num}: raise num or its weight`);
     payloads.push(...Array.from({ length: count }, () => asJson(entry.payload)));
   });
   return payloads;

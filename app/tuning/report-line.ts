@@ -68,7 +68,8 @@ function fromJson(line: string): InvocationReport | undefined {
 
 function complete(values: Partial<Record<keyof InvocationReport, number>>): InvocationReport | undefined {
   const { durationMs, billedDurationMs, memorySizeMb, maxMemoryUsedMb, initDurationMs, restoreDurationMs } = values;
-  if ([durationMs, billedDurationMs, memorySizeMb, maxMemoryUsedMb].some((value) => typeof value !== "number" || Number.isNaN(value))) return undefined;
+  if ([durationMs, billedDurationMs, memorySizeMb, maxMemoryUsedMb].some((value) => typeof value !== "number" || Number.isNaN(value)))
+    return undefined;
   return {
     durationMs: durationMs!,
     billedDurationMs: billedDurationMs!,

@@ -5,7 +5,9 @@ import type { TuningPlan } from "./tuner";
 import { comparisonUrl, visualizationUrl, type VisualizedPoint } from "./visualization";
 
 const asVisualized = (points: PointStatistics[]): VisualizedPoint[] =>
-  points.filter((point) => point.status === "ok").map((point) => ({ memoryMb: point.memoryMb, durationMs: point.averageDurationMs, costUsd: point.averageCostUsd }));
+  points
+    .filter((point) => point.status === "ok")
+    .map((point) => ({ memoryMb: point.memoryMb, durationMs: point.averageDurationMs, costUsd: point.averageCostUsd }));
 
 /** Positive: `candidate` is that many percent faster / cheaper than `baseline`. */
 const percentBetter = (baseline: number, candidate: number) => Math.round(((baseline - candidate) / baseline) * 1000) / 10;
@@ -35,7 +37,15 @@ export function tuningResult(plan: TuningPlan, stats: PointStatistics[]) {
           const bests = Object.fromEntries(
             architectures.map((architecture) => {
               const chosen = choose(byArchitecture(architecture), input.strategy, input.balancedWeight);
-              return [architecture, { power: chosen.memoryMb, cost: chosen.averageCostUsd, duration: chosen.averageDurationMs, visualization: visualizationUrl(asVisualized(byArchitecture(architecture))) }];
+              return [
+                architecture,
+                {
+                  power: chosen.memoryMb,
+                  cost: chosen.averageCostUsd,
+                  duration: chosen.averageDurationMs,
+                  visualization: visualizationUrl(asVisualized(byArchitecture(architecture))),
+                },
+              ];
             }),
           ) as Record<LambdaArchitecture, { power: number; cost: number; duration: number; visualization: string }>;
           const other = architectures.find((architecture) => architecture !== best.architecture)!;
@@ -77,7 +87,9 @@ export function tuningResult(plan: TuningPlan, stats: PointStatistics[]) {
       visualization: visualizationUrl(asVisualized(byArchitecture(best.architecture))),
     },
     ...(comparison && { comparison }),
-    failedPowerValues: stats.filter((point) => point.status === "failed").map((point) => ({ power: point.memoryMb, architecture: point.architecture, error: point.firstError })),
+    failedPowerValues: stats
+      .filter((point) => point.status === "failed")
+      .map((point) => ({ power: point.memoryMb, architecture: point.architecture, error: point.firstError })),
     ...(input.includeOutputResults && { stats: stats.map(originalStats) }),
   };
 }

@@ -60,7 +60,12 @@ export async function initialize(lambda: LambdaClient, rawInput: unknown): Promi
       if (architecture && actual !== architecture) {
         throw new Error(`Invalid input: lambdaARNs.${architecture} names ${functionArn}, which runs on ${actual}`);
       }
-      return { functionArn, architecture: actual, originalMemoryMb: config.MemorySize ?? 128, originalDescription: config.Description ?? "" };
+      return {
+        functionArn,
+        architecture: actual,
+        originalMemoryMb: config.MemorySize ?? 128,
+        originalDescription: config.Description ?? "",
+      };
     }),
   );
   return { input, targets, region: regionOf(targets[0].functionArn), runId: randomUUID().slice(0, 8) };
@@ -165,24 +170,39 @@ export async function cleanUp(lambda: LambdaClient, plan: TuningPlan): Promise<{
     const FunctionName = target.functionArn;
     try {
       const ourAliases = (
-        await listAll((Marker) => lambda.send(new ListAliasesCommand({ FunctionName, Marker })).then((page) => ({ items: page.Aliases, next: page.NextMarker })))
+        await listAll((Marker) =>
+          lambda.send(new ListAliasesCommand({ FunctionName, Marker })).then((page) => ({ items: page.Aliases, next: page.NextMarker })),
+        )
       ).filter((alias) => alias.Name?.startsWith(ALIAS_PREFIX));
-      for (const alias of ourAliases) await attempt(`alias ${alias.Name}`, lambda.send(new DeleteAliasCommand({ FunctionName, Name: alias.Name })), () => aliases++);
+      for (const alias of ourAliases)
+        await attempt(`alias ${alias.Name}`, lambda.send(new DeleteAliasCommand({ FunctionName, Name: alias.Name })), () => aliases++);
       const ourVersions = (
         await listAll((Marker) =>
-          lambda.send(new ListVersionsByFunctionCommand({ FunctionName, Marker })).then((page) => ({ items: page.Versions, next: page.NextMarker })),
+          lambda
+            .send(new ListVersionsByFunctionCommand({ FunctionName, Marker }))
+            .then((page) => ({ items: page.Versions, next: page.NextMarker })),
         )
       ).filter((version) => version.Version !== "$LATEST" && version.Description?.startsWith(VERSION_MARK));
       // The version is named in the ARN itself, so the request's resource is the qualified ARN the role
       // may delete (${arn}:*), never the function: https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunction.html
       for (const version of ourVersions) {
-        await attempt(`version ${version.Version}`, lambda.send(new DeleteFunctionCommand({ FunctionName: `${FunctionName}:${version.Version}` })), () => versions++);
+        await attempt(
+          `version ${version.Version}`,
+          lambda.send(new DeleteFunctionCommand({ FunctionName: `${FunctionName}:${version.Version}` })),
+          () => versions++,
+        );
       }
     } catch (error) {
       problems.push(`listing what ${FunctionName} holds: ${(error as Error).message}`);
     }
     try {
-      await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName, MemorySize: target.originalMemoryMb, Description: target.originalDescription }));
+      await lambda.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName,
+          MemorySize: target.originalMemoryMb,
+          Description: target.originalDescription,
+        }),
+      );
       await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 300, minDelay: 1 }, { FunctionName });
     } catch (error) {
       problems.push(`restoring ${FunctionName} to ${target.originalMemoryMb} MB: ${(error as Error).message}`);
@@ -193,7 +213,11 @@ export async function cleanUp(lambda: LambdaClient, plan: TuningPlan): Promise<{
 }
 
 /** Applies the recommendation: the memory on the function, and optionally an alias to a version with it. */
-export async function applyRecommendation(lambda: LambdaClient, plan: TuningPlan, choice: { functionArn: string; memoryMb: number }): Promise<{ version?: string }> {
+export async function applyRecommendation(
+  lambda: LambdaClient,
+  plan: TuningPlan,
+  choice: { functionArn: string; memoryMb: number },
+): Promise<{ version?: string }> {
   await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: choice.functionArn, MemorySize: choice.memoryMb }));
   await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 300, minDelay: 1 }, { FunctionName: choice.functionArn });
   if (!plan.input.autoOptimizeAlias) return {};

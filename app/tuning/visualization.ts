@@ -18,16 +18,27 @@ const encode = (values: number[], Type: Int16ArrayConstructor | Float32ArrayCons
 const decode = (text: string, bytes: 2 | 4): number[] => {
   const buffer = Buffer.from(text, "base64");
   if (buffer.length % bytes !== 0) throw new Error(`not a list of ${bytes}-byte numbers`);
-  return Array.from({ length: buffer.length / bytes }, (_, index) => (bytes === 2 ? buffer.readInt16LE(index * 2) : buffer.readFloatLE(index * 4)));
+  return Array.from({ length: buffer.length / bytes }, (_, index) =>
+    bytes === 2 ? buffer.readInt16LE(index * 2) : buffer.readFloatLE(index * 4),
+  );
 };
 
 /** `sizes;durations;costs`: little-endian Int16 memory sizes and Float32 averages, base64, sorted by memory. */
 function series(points: VisualizedPoint[]): string {
   const sorted = [...points].sort((a, b) => a.memoryMb - b.memoryMb);
   return [
-    encode(sorted.map((point) => point.memoryMb), Int16Array),
-    encode(sorted.map((point) => point.durationMs), Float32Array),
-    encode(sorted.map((point) => point.costUsd), Float32Array),
+    encode(
+      sorted.map((point) => point.memoryMb),
+      Int16Array,
+    ),
+    encode(
+      sorted.map((point) => point.durationMs),
+      Float32Array,
+    ),
+    encode(
+      sorted.map((point) => point.costUsd),
+      Float32Array,
+    ),
   ].join(";");
 }
 
@@ -48,10 +59,12 @@ export function comparisonUrl(
 /** Reads the points back out of a visualization link (single or comparison). */
 export function decodeVisualization(url: string): { label?: string; points: VisualizedPoint[] }[] {
   const parts = url.slice(url.indexOf("#") + 1).split(";");
-  if (parts.length !== 3 && parts.length !== 8) throw new Error(`A visualization link has 3 or 8 ;-separated parts after #, this one has ${parts.length}`);
+  if (parts.length !== 3 && parts.length !== 8)
+    throw new Error(`A visualization link has 3 or 8 ;-separated parts after #, this one has ${parts.length}`);
   const read = (offset: number) => {
     const [sizes, durations, costs] = [decode(parts[offset], 2), decode(parts[offset + 1], 4), decode(parts[offset + 2], 4)];
-    if (durations.length !== sizes.length || costs.length !== sizes.length) throw new Error("The link's sizes, durations and costs differ in length");
+    if (durations.length !== sizes.length || costs.length !== sizes.length)
+      throw new Error("The link's sizes, durations and costs differ in length");
     return sizes.map((memoryMb, index) => ({ memoryMb, durationMs: durations[index], costUsd: costs[index] }));
   };
   if (parts.length === 3) return [{ points: read(0) }];

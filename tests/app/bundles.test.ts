@@ -34,7 +34,10 @@ describe("app bundles (what the image's final stage copies)", function () {
       assert.match(code, /export\s*\{/, "ES module exports");
       assert.ok(code.length / code.split("\n").length > 1000, "minified (long lines; only template literals keep their newlines)");
       const script = `import * as bundle from ${JSON.stringify(bundle)}; process.stdout.write(typeof bundle.${exported});`;
-      assert.equal(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", env: lambdaEnvironment }), "function");
+      assert.equal(
+        execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", env: lambdaEnvironment }),
+        "function",
+      );
     });
   }
 

@@ -17,7 +17,11 @@ function getJobEvent(id: string, sub?: string, method = "GET"): APIGatewayProxyE
     pathParameters: { id },
     requestContext: {
       ...event.requestContext,
-      authorizer: { principalId: "", integrationLatency: 0, jwt: { claims: sub === undefined ? {} : { sub, iss: "https://issuer.example" }, scopes: [] } },
+      authorizer: {
+        principalId: "",
+        integrationLatency: 0,
+        jwt: { claims: sub === undefined ? {} : { sub, iss: "https://issuer.example" }, scopes: [] },
+      },
     },
   };
 }
@@ -30,7 +34,15 @@ describe("GET /jobs/{id} (real PostgreSQL)", function () {
   before(async () => {
     postgres = await startPostgres();
     await postgres.createDatabase("app");
-    db = createPool({ host: postgres.host, port: postgres.port, database: "app", user: postgres.user, password: async () => postgres.password, tls: false, idleTimeoutMs: 10_000 });
+    db = createPool({
+      host: postgres.host,
+      port: postgres.port,
+      database: "app",
+      user: postgres.user,
+      password: async () => postgres.password,
+      tls: false,
+      idleTimeoutMs: 10_000,
+    });
     await applyMigrations(db, readMigrations("app/migrations"));
     await createJob(db, { id: "JzQ9AhW2oAMEVhA=", owner: "alice", type: "primes", input: { max: 1000 } });
     await completeJob(db, "JzQ9AhW2oAMEVhA=", { max: 1000, count: 168 });
@@ -74,7 +86,15 @@ describe("GET /jobs/{id} (real PostgreSQL)", function () {
 
   describe("while the database is unavailable", () => {
     const unavailable = async (port: number) => {
-      const pool = createPool({ host: "127.0.0.1", port, database: "app", user: "app_user", password: async () => "x", tls: false, idleTimeoutMs: 10_000 });
+      const pool = createPool({
+        host: "127.0.0.1",
+        port,
+        database: "app",
+        user: "app_user",
+        password: async () => "x",
+        tls: false,
+        idleTimeoutMs: 10_000,
+      });
       const started = Date.now();
       try {
         const response = await jobStatusResponse(pool, getJobEvent("JzQ9AhW2oAMEVhA=", "alice"));

@@ -13,7 +13,15 @@ describe("jobs repository and the app's login role (against a real PostgreSQL)",
   const database = "jobs";
   const appUser = { name: "app_user", password: "Nq3vH8xw2LpT6zYc4RbK9mJe5sAd7fGu" };
   const connect = (user: string, password: string, db = database) =>
-    createPool({ host: postgres.host, port: postgres.port, database: db, user, password: async () => password, tls: false, idleTimeoutMs: 10_000 });
+    createPool({
+      host: postgres.host,
+      port: postgres.port,
+      database: db,
+      user,
+      password: async () => password,
+      tls: false,
+      idleTimeoutMs: 10_000,
+    });
 
   before(async () => {
     postgres = await startPostgres();
@@ -119,7 +127,10 @@ describe("jobs repository and the app's login role (against a real PostgreSQL)",
         { id: "batch-missing", status: "succeeded", result: {} },
       ]);
       assert.deepEqual([...finished.keys()].sort(), ["batch-bad", "batch-ok"]);
-      assert.deepEqual([finished.get("batch-ok")!.result, finished.get("batch-bad")!.error], [{ n: 1 }, "input.max must be at least 1, got 0"]);
+      assert.deepEqual(
+        [finished.get("batch-ok")!.result, finished.get("batch-bad")!.error],
+        [{ n: 1 }, "input.max must be at least 1, got 0"],
+      );
       assert.deepEqual((await getJob(admin, "batch-done", "alice"))?.result, { first: true }, "a finished job keeps its first result");
     });
 
@@ -132,9 +143,15 @@ describe("jobs repository and the app's login role (against a real PostgreSQL)",
 
   describe("login role", () => {
     it("logs in with the password whose verifier the stack computed, and not with another", async () => {
-      assert.match(scramSha256Verifier(appUser.password), /^SCRAM-SHA-256\$4096:[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=:[A-Za-z0-9+/]{43}=$/);
+      assert.match(
+        scramSha256Verifier(appUser.password),
+        /^SCRAM-SHA-256\$4096:[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=:[A-Za-z0-9+/]{43}=$/,
+      );
       assert.equal(scramSha256Verifier(appUser.password), scramSha256Verifier(appUser.password), "deterministic");
-      assert.equal(await ensureLoginRole(admin, { name: appUser.name, passwordVerifier: scramSha256Verifier(appUser.password), memberOf: "app_rw" }), "created");
+      assert.equal(
+        await ensureLoginRole(admin, { name: appUser.name, passwordVerifier: scramSha256Verifier(appUser.password), memberOf: "app_rw" }),
+        "created",
+      );
       const app = connect(appUser.name, appUser.password);
       try {
         assert.deepEqual((await app.query("SELECT current_user AS user")).rows, [{ user: "app_user" }]);
@@ -148,7 +165,10 @@ describe("jobs repository and the app's login role (against a real PostgreSQL)",
 
     it("is idempotent, and updates the password when the verifier changes", async () => {
       const next = "Zt5rW2qLm8Xv3Nc6Hb9Kp4Jd7Fs1Ga0Q";
-      assert.equal(await ensureLoginRole(admin, { name: appUser.name, passwordVerifier: scramSha256Verifier(next), memberOf: "app_rw" }), "updated");
+      assert.equal(
+        await ensureLoginRole(admin, { name: appUser.name, passwordVerifier: scramSha256Verifier(next), memberOf: "app_rw" }),
+        "updated",
+      );
       const app = connect(appUser.name, next);
       await app.query("SELECT 1");
       await app.end();
@@ -170,7 +190,10 @@ describe("jobs repository and the app's login role (against a real PostgreSQL)",
     });
 
     it("refuses a plain password and names that are not simple identifiers", async () => {
-      await assert.rejects(ensureLoginRole(admin, { name: "app_user", passwordVerifier: "hunter2", memberOf: "app_rw" }), /never a plain password/);
+      await assert.rejects(
+        ensureLoginRole(admin, { name: "app_user", passwordVerifier: "hunter2", memberOf: "app_rw" }),
+        /never a plain password/,
+      );
       await assert.rejects(
         ensureLoginRole(admin, { name: 'x"; DROP TABLE jobs; --', passwordVerifier: scramSha256Verifier("p"), memberOf: "app_rw" }),
         /is not a role name this platform creates/,

@@ -9,7 +9,9 @@ promiseWithResolvers.withResolvers ??= () => {
   return { promise, resolve, reject };
 };
 
-export type Outcome = { path: string[]; maxStateBytes: number } & ({ status: "SUCCEEDED"; output: any } | { status: "FAILED"; error: string; cause: string });
+export type Outcome = { path: string[]; maxStateBytes: number } & (
+  { status: "SUCCEEDED"; output: any } | { status: "FAILED"; error: string; cause: string }
+);
 
 /** Every Task state of a definition, Map iterations' included. */
 function taskStates(definition: any): string[] {
@@ -25,9 +27,14 @@ function taskStates(definition: any): string[] {
  * `runTask` with its effective input, as Lambda would receive it (JSON). Reports the states passed, the
  * outcome, and the largest state input or output in UTF-8 bytes, to hold against the 256 KiB limit.
  */
-export async function runDefinition(definition: object, input: unknown, runTask: (parameters: unknown) => Promise<unknown>): Promise<Outcome> {
+export async function runDefinition(
+  definition: object,
+  input: unknown,
+  runTask: (parameters: unknown) => Promise<unknown>,
+): Promise<Outcome> {
   const tasks = taskStates(definition);
-  const run = (parameters: unknown) => runTask(JSON.parse(JSON.stringify(parameters))).then((result) => JSON.parse(JSON.stringify(result ?? null)));
+  const run = (parameters: unknown) =>
+    runTask(JSON.parse(JSON.stringify(parameters))).then((result) => JSON.parse(JSON.stringify(result ?? null)));
   const execution = new StateMachine(definition as never).run(input as never, {
     overrides: {
       taskResourceLocalHandlers: Object.fromEntries(tasks.map((name) => [name, run])),

@@ -37,15 +37,32 @@ describe("migrations (against a real PostgreSQL)", function () {
   }
 
   const tables = async (db: DatabasePool) =>
-    (await db.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((row) => row.name);
+    (await db.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map(
+      (row) => row.name,
+    );
 
   it("applies the app's migrations to an empty database and records them", async () => {
     const db = await emptyDatabase();
     const report = await applyMigrations(db, readMigrations("app/migrations"));
     assert.deepEqual(report, { applied: ["0001_jobs.sql"], alreadyApplied: [] });
     assert.deepEqual(await tables(db), ["jobs", "schema_migrations"]);
-    const columns = (await db.query<{ name: string }>("SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'jobs'")).rows.map((row) => row.name);
-    for (const column of ["id", "owner", "type", "input", "status", "result", "error", "attempts", "created_at", "updated_at", "started_at", "finished_at"]) {
+    const columns = (
+      await db.query<{ name: string }>("SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'jobs'")
+    ).rows.map((row) => row.name);
+    for (const column of [
+      "id",
+      "owner",
+      "type",
+      "input",
+      "status",
+      "result",
+      "error",
+      "attempts",
+      "created_at",
+      "updated_at",
+      "started_at",
+      "finished_at",
+    ]) {
       assert.ok(columns.includes(column), `jobs.${column}`);
     }
   });
@@ -56,7 +73,10 @@ describe("migrations (against a real PostgreSQL)", function () {
     assert.deepEqual(await applyMigrations(db, readMigrations("app/migrations")), { applied: [], alreadyApplied: ["0001_jobs.sql"] });
     const dir = migrationsDir({ "0002_job_notes.sql": "ALTER TABLE jobs ADD COLUMN note text;" });
     try {
-      assert.deepEqual(await applyMigrations(db, readMigrations(dir)), { applied: ["0002_job_notes.sql"], alreadyApplied: ["0001_jobs.sql"] });
+      assert.deepEqual(await applyMigrations(db, readMigrations(dir)), {
+        applied: ["0002_job_notes.sql"],
+        alreadyApplied: ["0001_jobs.sql"],
+      });
     } finally {
       rmSync(dir, { recursive: true });
     }
@@ -65,7 +85,10 @@ describe("migrations (against a real PostgreSQL)", function () {
   it("applies each migration once when two runs race (two deploys at once)", async () => {
     const database = await postgres.createDatabase("migrations_race");
     const [first, other] = [poolFor(database), poolFor(database)];
-    const reports = await Promise.all([applyMigrations(first, readMigrations("app/migrations")), applyMigrations(other, readMigrations("app/migrations"))]);
+    const reports = await Promise.all([
+      applyMigrations(first, readMigrations("app/migrations")),
+      applyMigrations(other, readMigrations("app/migrations")),
+    ]);
     assert.deepEqual(reports.map((report) => report.applied.length).sort(), [0, 1]);
     assert.equal((await first.query("SELECT * FROM schema_migrations")).rowCount, 1);
   });

@@ -42,7 +42,9 @@ describe("number-fact handler (POST /number)", () => {
   const upstream = new FakeNumbersApi();
   let handler: typeof NumberFactHandler.handler;
   const post = async (body: string | undefined, extra: { base64?: boolean; method?: string } = {}) =>
-    (await handler(httpEvent({ method: extra.method ?? "POST", path: "/number", routeKey: "POST /number", body, base64: extra.base64 }))) as {
+    (await handler(
+      httpEvent({ method: extra.method ?? "POST", path: "/number", routeKey: "POST /number", body, base64: extra.base64 }),
+    )) as {
       statusCode: number;
       body: string;
       headers: Record<string, string>;
@@ -93,7 +95,11 @@ describe("number-fact handler (POST /number)", () => {
     ["a missing number", JSON.stringify({ type: "math" }), /Invalid body\.number: is required/],
     ["a non-numeric number", JSON.stringify({ number: "abc" }), /Invalid body\.number: must be a whole number \(digits only\), got "abc"/],
     ["a fractional number", JSON.stringify({ number: 3.5 }), /Invalid body\.number: must be a whole number/],
-    ["an unknown type", JSON.stringify({ number: "1", type: "color" }), /Invalid body\.type: must be one of trivia, math, date, year, got "color"/],
+    [
+      "an unknown type",
+      JSON.stringify({ number: "1", type: "color" }),
+      /Invalid body\.type: must be one of trivia, math, date, year, got "color"/,
+    ],
     ["a body that is not an object", JSON.stringify([345]), /^Request body must be a JSON object, got \[345\]$/],
     ["a null body", "null", /^Request body must be a JSON object, got null$/],
     ["a number too large for JSON", '{"number": 1e309}', /^Invalid body\.number is a number too large for JSON \(it parses as Infinity\)$/],
@@ -145,7 +151,10 @@ describe("number-fact handler (POST /number)", () => {
   });
 
   it("fails at INIT with a clear message when the timeout setting is not a number", () => {
-    assert.throws(() => loadHandler({ NUMBERS_API_TIMEOUT_MS: "3s" }), /NUMBERS_API_TIMEOUT_MS must be a whole number of milliseconds above 0, got "3s"/);
+    assert.throws(
+      () => loadHandler({ NUMBERS_API_TIMEOUT_MS: "3s" }),
+      /NUMBERS_API_TIMEOUT_MS must be a whole number of milliseconds above 0, got "3s"/,
+    );
     process.env.NUMBERS_API_TIMEOUT_MS = "300";
   });
 

@@ -32,7 +32,7 @@ describe("database pool (against a real PostgreSQL)", function () {
     ...overrides,
   });
   const backendPid = async (db: { query: pg.Pool["query"] | ReturnType<typeof createPool>["query"] }) =>
-    ((await (db.query as any)("SELECT pg_backend_pid() AS pid")).rows[0].pid as number);
+    (await (db.query as any)("SELECT pg_backend_pid() AS pid")).rows[0].pid as number;
 
   /** Kills a session the way RDS Proxy or a restart would, and waits (bounded) until it is gone. */
   async function terminate(pid: number): Promise<void> {
@@ -89,7 +89,10 @@ describe("database pool (against a real PostgreSQL)", function () {
     plain.on("error", () => undefined);
     try {
       const pid = await backendPid(plain);
-      await assert.rejects(afterFrozenTermination(relay, pid, () => backendPid(plain)), /terminat/i);
+      await assert.rejects(
+        afterFrozenTermination(relay, pid, () => backendPid(plain)),
+        /terminat/i,
+      );
     } finally {
       await plain.end();
       await relay.close();
@@ -101,7 +104,10 @@ describe("database pool (against a real PostgreSQL)", function () {
     const started = Date.now();
     await assert.rejects(pool.query("SELECT 1"), (error: Error) => {
       assert.ok(error instanceof DatabaseConnectionError);
-      assert.match(error.message, /^PostgreSQL at 127\.0\.0\.1:\d+ \(database "postgres", user "postgres"\) refused the login: password authentication failed/);
+      assert.match(
+        error.message,
+        /^PostgreSQL at 127\.0\.0\.1:\d+ \(database "postgres", user "postgres"\) refused the login: password authentication failed/,
+      );
       assert.match(error.message, /rds-db:connect/);
       return true;
     });
@@ -127,7 +133,10 @@ describe("database pool (against a real PostgreSQL)", function () {
     const pool = createPool(settings({ queryTimeoutMs: 300 }));
     try {
       const started = Date.now();
-      await assert.rejects(pool.query("SELECT pg_sleep(5)"), (error: Error) => error instanceof DatabaseConnectionError && /did not answer within 300 ms/.test(error.message));
+      await assert.rejects(
+        pool.query("SELECT pg_sleep(5)"),
+        (error: Error) => error instanceof DatabaseConnectionError && /did not answer within 300 ms/.test(error.message),
+      );
       assert.ok(Date.now() - started < 2000);
       assert.equal((await pool.query("SELECT 1 AS one")).rows[0].one, 1);
     } finally {
@@ -158,8 +167,22 @@ describe("database settings from a function's environment", () => {
     try {
       const settings = databaseSettingsFromEnvironment(environment);
       assert.deepEqual(
-        { host: settings.host, port: settings.port, database: settings.database, user: settings.user, tls: settings.tls, idle: settings.idleTimeoutMs },
-        { host: environment.DB_HOST, port: 5432, database: "app", user: "app_user", tls: { servername: environment.DB_HOST }, idle: 1_620_000 },
+        {
+          host: settings.host,
+          port: settings.port,
+          database: settings.database,
+          user: settings.user,
+          tls: settings.tls,
+          idle: settings.idleTimeoutMs,
+        },
+        {
+          host: environment.DB_HOST,
+          port: 5432,
+          database: "app",
+          user: "app_user",
+          tls: { servername: environment.DB_HOST },
+          idle: 1_620_000,
+        },
       );
       const token = await settings.password();
       assert.ok(token.startsWith(`${environment.DB_HOST}:5432/?Action=connect&DBUser=app_user&`), token);

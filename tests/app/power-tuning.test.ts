@@ -28,7 +28,8 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
   });
   after(() => lambda?.mock.restore());
 
-  const run = (input: unknown, options: { maxConcurrency?: number } = {}) => runDefinition(powerTuningDefinition(TASK, options), input, handler);
+  const run = (input: unknown, options: { maxConcurrency?: number } = {}) =>
+    runDefinition(powerTuningDefinition(TASK, options), input, handler);
 
   /** What the model implies: each point's duration and cost, without noise, and the strategy's choice. */
   function expectedChoice(architectures: ("arm64" | "x86_64")[], strategy: "cost" | "speed" | "balanced", weight = 0.5) {
@@ -54,19 +55,32 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
 
   for (const strategy of ["cost", "speed", "balanced"] as const) {
     it(`${strategy}: recommends what the duration model implies, across both architectures, and cleans up`, async () => {
-      const outcome = await run({ lambdaARNs: { x86_64: X86, arm64: ARM }, powerValues: POWER_VALUES, num: 5, strategy, payload: { queryStringParameters: { max: "1000000" } } });
+      const outcome = await run({
+        lambdaARNs: { x86_64: X86, arm64: ARM },
+        powerValues: POWER_VALUES,
+        num: 5,
+        strategy,
+        payload: { queryStringParameters: { max: "1000000" } },
+      });
       assert.equal(outcome.status, "SUCCEEDED", JSON.stringify(outcome));
       const output = (outcome as any).output;
       assert.deepEqual({ architecture: output.architecture, power: output.power }, expectedChoice(["x86_64", "arm64"], strategy));
       assert.equal(output.comparison.recommendation.architecture, "arm64", "the model makes arm64 faster and cheaper");
       assert.ok(output.comparison.recommendation.versusOtherArchitectureAtSameMemory.fasterPercent > 20);
-      assert.deepEqual(output.failedPowerValues.map((failed: any) => [failed.power, failed.error]), [
-        [128, "Runtime.OutOfMemory: Runtime exited with error: signal: killed"],
-        [128, "Runtime.OutOfMemory: Runtime exited with error: signal: killed"],
-      ]);
+      assert.deepEqual(
+        output.failedPowerValues.map((failed: any) => [failed.power, failed.error]),
+        [
+          [128, "Runtime.OutOfMemory: Runtime exited with error: signal: killed"],
+          [128, "Runtime.OutOfMemory: Runtime exited with error: signal: killed"],
+        ],
+      );
       assert.equal(decodeVisualization(output.comparison.visualization).length, 2);
       for (const fn of lambda.functions.values()) {
-        assert.deepEqual([fn.memory, fn.description, [...fn.aliases.keys()], fn.versions.size], [1024, "the original description", ["live"], 0], "restored, nothing left");
+        assert.deepEqual(
+          [fn.memory, fn.description, [...fn.aliases.keys()], fn.versions.size],
+          [1024, "the original description", ["live"], 0],
+          "restored, nothing left",
+        );
       }
     });
   }
@@ -92,7 +106,13 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
     assert.equal(outcome.status, "SUCCEEDED", JSON.stringify(outcome));
     const output = (outcome as any).output;
     assert.deepEqual([output.architecture, output.comparison], ["arm64", undefined]);
-    assert.deepEqual(output.failedPowerValues.map((failed: any) => [failed.power, failed.architecture]), [[512, "x86_64"], [1024, "x86_64"]]);
+    assert.deepEqual(
+      output.failedPowerValues.map((failed: any) => [failed.power, failed.architecture]),
+      [
+        [512, "x86_64"],
+        [1024, "x86_64"],
+      ],
+    );
   });
 
   it("measures cold starts only, with a fresh version per invocation, when asked", async () => {
@@ -102,7 +122,14 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
   });
 
   it("applies the result when autoOptimize is set, with an alias when asked", async () => {
-    const outcome = await run({ lambdaARN: ARM, powerValues: [512, 1769], num: 5, strategy: "speed", autoOptimize: true, autoOptimizeAlias: "tuned" });
+    const outcome = await run({
+      lambdaARN: ARM,
+      powerValues: [512, 1769],
+      num: 5,
+      strategy: "speed",
+      autoOptimize: true,
+      autoOptimizeAlias: "tuned",
+    });
     assert.equal(outcome.status, "SUCCEEDED");
     const fn = lambda.functions.get(ARM)!;
     assert.equal(fn.memory, 1769);
@@ -126,7 +153,11 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
     assert.deepEqual([fn.memory, [...fn.aliases.keys()], fn.versions.size], [1024, ["live"], 0]);
   });
 
-  for (const [command, afterCalls] of [["PublishVersion", 1], ["Invoke", 7], ["CreateAlias", 1]] as const) {
+  for (const [command, afterCalls] of [
+    ["PublishVersion", 1],
+    ["Invoke", 7],
+    ["CreateAlias", 1],
+  ] as const) {
     it(`cleans up and restores after a failure in ${command}, then fails with its cause`, async () => {
       lambda.failOn = { command, afterCalls, error: new Error(`simulated ${command} failure`) };
       const outcome = await run({ lambdaARN: ARM, powerValues: [256, 512, 1024], num: 5 });
@@ -134,7 +165,10 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
       assert.match((outcome as any).cause, new RegExp(`simulated ${command} failure`));
       assert.ok(outcome.path.includes("CleanUpAfterFailure"));
       const fn = lambda.functions.get(ARM)!;
-      assert.deepEqual([fn.memory, fn.description, [...fn.aliases.keys()], fn.versions.size], [1024, "the original description", ["live"], 0]);
+      assert.deepEqual(
+        [fn.memory, fn.description, [...fn.aliases.keys()], fn.versions.size],
+        [1024, "the original description", ["live"], 0],
+      );
     });
   }
 
@@ -170,7 +204,13 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
 
     it("seed 002's example (num 1000, both architectures) keeps every state small, and cleans up", async function () {
       this.timeout(120_000);
-      const outcome = await run({ lambdaARNs: { x86_64: X86, arm64: ARM }, num: 1000, payload: { queryStringParameters: { max: "1000000" } }, parallelInvocation: true, includeOutputResults: true });
+      const outcome = await run({
+        lambdaARNs: { x86_64: X86, arm64: ARM },
+        num: 1000,
+        payload: { queryStringParameters: { max: "1000000" } },
+        parallelInvocation: true,
+        includeOutputResults: true,
+      });
       assert.equal(outcome.status, "SUCCEEDED", JSON.stringify(outcome).slice(0, 500));
       assert.equal(lambda.functions.get(ARM)!.invocations.length, 1000 * 7);
       assert.ok(outcome.maxStateBytes < 64 * 1024, `largest state ${outcome.maxStateBytes} B`);
@@ -196,7 +236,10 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
       assert.ok(outcome.maxStateBytes < STATE_LIMIT_BYTES * 0.75, `largest state ${outcome.maxStateBytes} B of ${STATE_LIMIT_BYTES}`);
       const [five, fifty] = [await run({ ...largest(5), dryRun: false }), await run({ ...largest(50), dryRun: false })];
       // Only the digits of each point's counts grow (a few bytes per point), never a record per invocation.
-      assert.ok(Math.abs(fifty.maxStateBytes - five.maxStateBytes) < 4096, `${five.maxStateBytes} B at num 5, ${fifty.maxStateBytes} B at num 50`);
+      assert.ok(
+        Math.abs(fifty.maxStateBytes - five.maxStateBytes) < 4096,
+        `${five.maxStateBytes} B at num 5, ${fifty.maxStateBytes} B at num 50`,
+      );
     });
 
     it("measures no more memory values at once than the task function may run (its reserved concurrency)", async () => {
@@ -221,7 +264,8 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
     it("retries a throttled task (Retry on Lambda.TooManyRequestsException), then goes on", async () => {
       let throttled = 0;
       const flaky = async (event: any) => {
-        if (event.step === "publish" && throttled++ === 0) throw Object.assign(new Error("Rate exceeded"), { name: "Lambda.TooManyRequestsException" });
+        if (event.step === "publish" && throttled++ === 0)
+          throw Object.assign(new Error("Rate exceeded"), { name: "Lambda.TooManyRequestsException" });
         return handler(event);
       };
       const outcome = await runDefinition(powerTuningDefinition(TASK), { lambdaARN: ARM, powerValues: [512], num: 5 }, flaky);

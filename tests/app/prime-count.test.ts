@@ -44,7 +44,10 @@ describe("countPrimes (segmented sieve)", () => {
       countPrimes(MAX_PRIME_LIMIT);
       return performance.now() - started;
     });
-    assert.ok(Math.min(...runs) < SLOWEST_JOB_MS_AT_ONE_VCPU, `${Math.round(Math.min(...runs))} ms; the estimate is ${SLOWEST_JOB_MS_AT_ONE_VCPU} ms`);
+    assert.ok(
+      Math.min(...runs) < SLOWEST_JOB_MS_AT_ONE_VCPU,
+      `${Math.round(Math.min(...runs))} ms; the estimate is ${SLOWEST_JOB_MS_AT_ONE_VCPU} ms`,
+    );
   });
 
   it("refuses a max that is not a safe integer", () => {

@@ -33,7 +33,11 @@ describe("primes handler (GET /primes)", () => {
     ["negative", { max: "-5" }, /query\.max: must be a whole number from 1 to 50000000, got "-5"/],
     ["fractional", { max: "10.5" }, /query\.max: must be a whole number/],
     ["far too large to parse", { max: "99999999999999999999" }, /query\.max: must be a whole number/],
-    ["100 KB long", { max: "9".repeat(100_000) }, /query\.max: must be a whole number from 1 to 50000000, got "9{79}\.\.\. \(100002 characters\)"?$/],
+    [
+      "100 KB long",
+      { max: "9".repeat(100_000) },
+      /query\.max: must be a whole number from 1 to 50000000, got "9{79}\.\.\. \(100002 characters\)"?$/,
+    ],
   ];
   for (const [what, query, message] of badRequests) {
     it(`answers 400 for a max that is ${what}`, async () => {

@@ -55,58 +55,91 @@ export class SimulatedLambda {
 
   constructor(readonly model: DurationModel) {
     // Like the real client: every call answers with a promise, failures included.
-    const handle = <T>(name: string, run: (input: any) => T) => async (input: any) => {
-      this.calls.push(name);
-      if (this.failOn?.command === name) {
-        if ((this.failOn.afterCalls ?? 0) <= 0) throw this.failOn.error;
-        this.failOn.afterCalls!--;
-      }
-      return run(input);
-    };
-    this.mock.on(GetFunctionConfigurationCommand).callsFake(handle("GetFunctionConfiguration", (input) => {
-      const fn = this.fn(input.FunctionName);
-      return { MemorySize: fn.memory, Description: fn.description, Architectures: [fn.architecture], PackageType: "Image" };
-    }));
-    this.mock.on(GetFunctionCommand).callsFake(handle("GetFunction", () => ({ Configuration: { State: "Active", LastUpdateStatus: "Successful" } })));
-    this.mock.on(UpdateFunctionConfigurationCommand).callsFake(handle("UpdateFunctionConfiguration", (input) => {
-      const fn = this.fn(input.FunctionName);
-      if (input.MemorySize !== undefined) fn.memory = input.MemorySize;
-      if (input.Description !== undefined) fn.description = input.Description;
-      return {};
-    }));
-    this.mock.on(PublishVersionCommand).callsFake(handle("PublishVersion", (input) => {
-      const fn = this.fn(input.FunctionName);
-      const version = String(fn.versions.size + 1);
-      fn.versions.set(version, { memory: fn.memory, description: fn.description });
-      return { Version: version };
-    }));
-    this.mock.on(CreateAliasCommand).callsFake(handle("CreateAlias", (input) => {
-      const fn = this.fn(input.FunctionName);
-      if (fn.aliases.has(input.Name)) throw new ResourceConflictException({ message: `Alias already exists: ${input.Name}`, $metadata: {} });
-      fn.aliases.set(input.Name, input.FunctionVersion);
-      return {};
-    }));
-    this.mock.on(UpdateAliasCommand).callsFake(handle("UpdateAlias", (input) => void this.fn(input.FunctionName).aliases.set(input.Name, input.FunctionVersion)));
-    this.mock.on(ListAliasesCommand).callsFake(handle("ListAliases", (input) => ({
-      Aliases: [...this.fn(input.FunctionName).aliases].map(([Name, FunctionVersion]) => ({ Name, FunctionVersion })),
-    })));
-    this.mock.on(ListVersionsByFunctionCommand).callsFake(handle("ListVersionsByFunction", (input) => ({
-      Versions: [{ Version: "$LATEST", Description: this.fn(input.FunctionName).description }, ...[...this.fn(input.FunctionName).versions].map(([Version, { description }]) => ({ Version, Description: description }))],
-    })));
-    this.mock.on(DeleteAliasCommand).callsFake(handle("DeleteAlias", (input) => void this.fn(input.FunctionName).aliases.delete(input.Name)));
-    this.mock.on(DeleteFunctionCommand).callsFake(handle("DeleteFunction", (input) => {
-      // As Lambda reads it: a version in the ARN (arn:aws:lambda:<region>:<account>:function:<name>:<version>) or in Qualifier.
-      const parts = String(input.FunctionName).split(":");
-      const [arn, qualifier] = parts.length === 8 ? [parts.slice(0, 7).join(":"), parts[7]] : [input.FunctionName, input.Qualifier];
-      if (!qualifier) throw new Error("the tuner must never delete a whole function");
-      this.fn(arn).versions.delete(qualifier);
-      return {};
-    }));
+    const handle =
+      <T>(name: string, run: (input: any) => T) =>
+      async (input: any) => {
+        this.calls.push(name);
+        if (this.failOn?.command === name) {
+          if ((this.failOn.afterCalls ?? 0) <= 0) throw this.failOn.error;
+          this.failOn.afterCalls!--;
+        }
+        return run(input);
+      };
+    this.mock.on(GetFunctionConfigurationCommand).callsFake(
+      handle("GetFunctionConfiguration", (input) => {
+        const fn = this.fn(input.FunctionName);
+        return { MemorySize: fn.memory, Description: fn.description, Architectures: [fn.architecture], PackageType: "Image" };
+      }),
+    );
+    this.mock
+      .on(GetFunctionCommand)
+      .callsFake(handle("GetFunction", () => ({ Configuration: { State: "Active", LastUpdateStatus: "Successful" } })));
+    this.mock.on(UpdateFunctionConfigurationCommand).callsFake(
+      handle("UpdateFunctionConfiguration", (input) => {
+        const fn = this.fn(input.FunctionName);
+        if (input.MemorySize !== undefined) fn.memory = input.MemorySize;
+        if (input.Description !== undefined) fn.description = input.Description;
+        return {};
+      }),
+    );
+    this.mock.on(PublishVersionCommand).callsFake(
+      handle("PublishVersion", (input) => {
+        const fn = this.fn(input.FunctionName);
+        const version = String(fn.versions.size + 1);
+        fn.versions.set(version, { memory: fn.memory, description: fn.description });
+        return { Version: version };
+      }),
+    );
+    this.mock.on(CreateAliasCommand).callsFake(
+      handle("CreateAlias", (input) => {
+        const fn = this.fn(input.FunctionName);
+        if (fn.aliases.has(input.Name))
+          throw new ResourceConflictException({ message: `Alias already exists: ${input.Name}`, $metadata: {} });
+        fn.aliases.set(input.Name, input.FunctionVersion);
+        return {};
+      }),
+    );
+    this.mock
+      .on(UpdateAliasCommand)
+      .callsFake(handle("UpdateAlias", (input) => void this.fn(input.FunctionName).aliases.set(input.Name, input.FunctionVersion)));
+    this.mock.on(ListAliasesCommand).callsFake(
+      handle("ListAliases", (input) => ({
+        Aliases: [...this.fn(input.FunctionName).aliases].map(([Name, FunctionVersion]) => ({ Name, FunctionVersion })),
+      })),
+    );
+    this.mock.on(ListVersionsByFunctionCommand).callsFake(
+      handle("ListVersionsByFunction", (input) => ({
+        Versions: [
+          { Version: "$LATEST", Description: this.fn(input.FunctionName).description },
+          ...[...this.fn(input.FunctionName).versions].map(([Version, { description }]) => ({ Version, Description: description })),
+        ],
+      })),
+    );
+    this.mock
+      .on(DeleteAliasCommand)
+      .callsFake(handle("DeleteAlias", (input) => void this.fn(input.FunctionName).aliases.delete(input.Name)));
+    this.mock.on(DeleteFunctionCommand).callsFake(
+      handle("DeleteFunction", (input) => {
+        // As Lambda reads it: a version in the ARN (arn:aws:lambda:<region>:<account>:function:<name>:<version>) or in Qualifier.
+        const parts = String(input.FunctionName).split(":");
+        const [arn, qualifier] = parts.length === 8 ? [parts.slice(0, 7).join(":"), parts[7]] : [input.FunctionName, input.Qualifier];
+        if (!qualifier) throw new Error("the tuner must never delete a whole function");
+        this.fn(arn).versions.delete(qualifier);
+        return {};
+      }),
+    );
     this.mock.on(InvokeCommand).callsFake(handle("Invoke", (input) => this.invoke(input.FunctionName, input.Qualifier)));
   }
 
   addFunction(arn: string, architecture: "arm64" | "x86_64", memory = 1024, description = "the original description"): this {
-    this.functions.set(arn, { architecture, memory, description, versions: new Map(), aliases: new Map([["live", "$LATEST"]]), invocations: [] });
+    this.functions.set(arn, {
+      architecture,
+      memory,
+      description,
+      versions: new Map(),
+      aliases: new Map([["live", "$LATEST"]]),
+      invocations: [],
+    });
     return this;
   }
 
@@ -141,7 +174,9 @@ export class SimulatedLambda {
       LogResult: Buffer.from(log).toString("base64"),
       ...(outOfMemory && {
         FunctionError: "Unhandled",
-        Payload: Buffer.from(JSON.stringify({ errorType: "Runtime.OutOfMemory", errorMessage: "Runtime exited with error: signal: killed" })),
+        Payload: Buffer.from(
+          JSON.stringify({ errorType: "Runtime.OutOfMemory", errorMessage: "Runtime exited with error: signal: killed" }),
+        ),
       }),
     };
   }

@@ -50,19 +50,30 @@ describe("power tuning analysis (plain functions)", () => {
   });
 
   describe("one memory value's statistics", () => {
-    const measure = (invocations: Measurement["invocations"]) => summarize({ memoryMb: 1024, architecture: "arm64", invocations }, { discardTopBottom: 0.2, region: "us-east-1" });
+    const measure = (invocations: Measurement["invocations"]) =>
+      summarize({ memoryMb: 1024, architecture: "arm64", invocations }, { discardTopBottom: 0.2, region: "us-east-1" });
 
     it("averages duration and cost over the same trimmed invocations, and bills every invocation", () => {
       const durations = [9, 10, 10, 11, 11, 12, 12, 13, 13, 200];
       const stats = measure(durations.map((duration) => ({ report: report(duration) })));
       assert.equal(stats.averageDurationMs, trimmedMean(durations, 0.2));
-      assert.equal(stats.averageCostUsd, [10, 11, 11, 12, 12, 13].reduce((sum, ms) => sum + invocationCost(ms, 1024, "arm64", "us-east-1"), 0) / 6);
-      assert.equal(stats.totalCostUsd, durations.reduce((sum, ms) => sum + invocationCost(ms, 1024, "arm64", "us-east-1"), 0));
+      assert.equal(
+        stats.averageCostUsd,
+        [10, 11, 11, 12, 12, 13].reduce((sum, ms) => sum + invocationCost(ms, 1024, "arm64", "us-east-1"), 0) / 6,
+      );
+      assert.equal(
+        stats.totalCostUsd,
+        durations.reduce((sum, ms) => sum + invocationCost(ms, 1024, "arm64", "us-east-1"), 0),
+      );
       assert.equal(stats.status, "ok");
     });
 
     it("reports cold starts' init duration apart from the duration", () => {
-      const stats = measure([{ report: report(50, 50, { initDurationMs: 300 }) }, { report: report(10) }, { report: report(12, 12, { initDurationMs: 200 }) }]);
+      const stats = measure([
+        { report: report(50, 50, { initDurationMs: 300 }) },
+        { report: report(10) },
+        { report: report(12, 12, { initDurationMs: 200 }) },
+      ]);
       assert.deepEqual(stats.coldStarts, { count: 2, averageInitDurationMs: 250 });
       assert.ok(stats.averageDurationMs < 50);
     });
@@ -86,7 +97,8 @@ describe("power tuning analysis (plain functions)", () => {
       assert.equal(choose([point(256, 200, 0.000001), point(512, 200, 0.000002)], "speed").memoryMb, 256);
     });
     it("balanced: minimises weight x cost/maxCost + (1 - weight) x duration/maxDuration", () => {
-      const value = (p: PointStatistics, weight: number) => weight * (p.averageCostUsd / 0.000004) + (1 - weight) * (p.averageDurationMs / 1000);
+      const value = (p: PointStatistics, weight: number) =>
+        weight * (p.averageCostUsd / 0.000004) + (1 - weight) * (p.averageDurationMs / 1000);
       for (const weight of [0, 0.25, 0.5, 0.75, 1]) {
         const expected = [...points].sort((a, b) => value(a, weight) - value(b, weight))[0];
         assert.equal(choose(points, "balanced", weight).memoryMb, expected.memoryMb, `weight ${weight}`);
@@ -118,8 +130,23 @@ describe("power tuning analysis (plain functions)", () => {
       assert.equal(payloads.filter((p) => p.includes("large")).length, 3);
     });
     it("refuses a num too small for the weighted payloads, naming the problem", () => {
-      assert.throws(() => generatePayloads(2, [{ payload: 1, weight: 1 }, { payload: 2, weight: 1 }, { payload: 3, weight: 1 }]), /3 weighted payloads but num is 2/);
-      assert.throws(() => generatePayloads(5, [{ payload: 1, weight: 1 }, { payload: 2, weight: 100 }]), /payload\[0\] \(weight 1\) gets no invocation with num 5/);
+      assert.throws(
+        () =>
+          generatePayloads(2, [
+            { payload: 1, weight: 1 },
+            { payload: 2, weight: 1 },
+            { payload: 3, weight: 1 },
+          ]),
+        /3 weighted payloads but num is 2/,
+      );
+      assert.throws(
+        () =>
+          generatePayloads(5, [
+            { payload: 1, weight: 1 },
+            { payload: 2, weight: 100 },
+          ]),
+        /payload\[0\] \(weight 1\) gets no invocation with num 5/,
+      );
     });
   });
 
@@ -131,7 +158,8 @@ describe("power tuning analysis (plain functions)", () => {
       { memoryMb: 256, durationMs: 18441.58, costUsd: 0.00007696 },
     ];
     // The page's own encoding: typed arrays in the machine's (little-endian) byte order, base64.
-    const pageEncode = (values: number[], Type: Int16ArrayConstructor | Float32ArrayConstructor) => Buffer.from(new Type(values).buffer).toString("base64");
+    const pageEncode = (values: number[], Type: Int16ArrayConstructor | Float32ArrayConstructor) =>
+      Buffer.from(new Type(values).buffer).toString("base64");
 
     it("is byte-compatible with lambda-power-tuning.show: Int16 sizes ; Float32 durations ; Float32 costs, sorted by memory", () => {
       const expected = [
@@ -144,7 +172,10 @@ describe("power tuning analysis (plain functions)", () => {
     });
     it("round-trips through the decoder (Float32 precision)", () => {
       const [decoded] = decodeVisualization(visualizationUrl(points));
-      assert.deepEqual(decoded.points.map((p) => p.memoryMb), [128, 256, 512, 1024]);
+      assert.deepEqual(
+        decoded.points.map((p) => p.memoryMb),
+        [128, 256, 512, 1024],
+      );
       decoded.points.forEach((p) => {
         const original = points.find((q) => q.memoryMb === p.memoryMb)!;
         assert.ok(Math.abs(p.durationMs - original.durationMs) / original.durationMs < 1e-6);
@@ -163,7 +194,8 @@ describe("power tuning analysis (plain functions)", () => {
 
   describe("REPORT lines", () => {
     const requestId = "8f5b3e1a-2d4c-4a7e-9b1f-0c6d2e3f4a5b";
-    const text = (fields: string) => `START RequestId: ${requestId} Version: 3\nsome app log\nEND RequestId: ${requestId}\nREPORT RequestId: ${requestId}\t${fields}\t\n`;
+    const text = (fields: string) =>
+      `START RequestId: ${requestId} Version: 3\nsome app log\nEND RequestId: ${requestId}\nREPORT RequestId: ${requestId}\t${fields}\t\n`;
     const json = (metrics: object) =>
       [
         `{"time":"2026-11-22T17:00:00.000Z","type":"platform.start","record":{"requestId":"${requestId}","version":"3"}}`,
@@ -172,13 +204,18 @@ describe("power tuning analysis (plain functions)", () => {
       ].join("\n");
 
     it("reads the text format, cold (with Init Duration) and warm", () => {
-      assert.deepEqual(parseReport(text("Duration: 102.35 ms\tBilled Duration: 103 ms\tMemory Size: 1024 MB\tMax Memory Used: 87 MB\tInit Duration: 412.57 ms")), {
-        durationMs: 102.35,
-        billedDurationMs: 103,
-        memorySizeMb: 1024,
-        maxMemoryUsedMb: 87,
-        initDurationMs: 412.57,
-      });
+      assert.deepEqual(
+        parseReport(
+          text("Duration: 102.35 ms\tBilled Duration: 103 ms\tMemory Size: 1024 MB\tMax Memory Used: 87 MB\tInit Duration: 412.57 ms"),
+        ),
+        {
+          durationMs: 102.35,
+          billedDurationMs: 103,
+          memorySizeMb: 1024,
+          maxMemoryUsedMb: 87,
+          initDurationMs: 412.57,
+        },
+      );
       assert.deepEqual(parseReport(text("Duration: 2.84 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\tMax Memory Used: 64 MB")), {
         durationMs: 2.84,
         billedDurationMs: 3,
@@ -187,24 +224,35 @@ describe("power tuning analysis (plain functions)", () => {
       });
     });
     it("reads a SnapStart restore", () => {
-      const parsed = parseReport(text("Duration: 20.11 ms\tBilled Duration: 170 ms\tMemory Size: 512 MB\tMax Memory Used: 100 MB\tRestore Duration: 474.16 ms\tBilled Restore Duration: 149 ms"));
+      const parsed = parseReport(
+        text(
+          "Duration: 20.11 ms\tBilled Duration: 170 ms\tMemory Size: 512 MB\tMax Memory Used: 100 MB\tRestore Duration: 474.16 ms\tBilled Restore Duration: 149 ms",
+        ),
+      );
       assert.deepEqual([parsed?.restoreDurationMs, parsed?.billedDurationMs, parsed?.initDurationMs], [474.16, 170, undefined]);
     });
     it("reads the JSON format, cold and warm (warm has no initDurationMs: not an error)", () => {
-      assert.deepEqual(parseReport(json({ durationMs: 102.35, billedDurationMs: 103, memorySizeMB: 1024, maxMemoryUsedMB: 87, initDurationMs: 412.57 })), {
-        durationMs: 102.35,
-        billedDurationMs: 103,
-        memorySizeMb: 1024,
-        maxMemoryUsedMb: 87,
-        initDurationMs: 412.57,
-      });
+      assert.deepEqual(
+        parseReport(json({ durationMs: 102.35, billedDurationMs: 103, memorySizeMB: 1024, maxMemoryUsedMB: 87, initDurationMs: 412.57 })),
+        {
+          durationMs: 102.35,
+          billedDurationMs: 103,
+          memorySizeMb: 1024,
+          maxMemoryUsedMb: 87,
+          initDurationMs: 412.57,
+        },
+      );
       assert.deepEqual(parseReport(json({ durationMs: 2.84, billedDurationMs: 3, memorySizeMB: 128, maxMemoryUsedMB: 64 })), {
         durationMs: 2.84,
         billedDurationMs: 3,
         memorySizeMb: 128,
         maxMemoryUsedMb: 64,
       });
-      assert.equal(parseReport(json({ durationMs: 1, billedDurationMs: 1, memorySizeMB: 128, maxMemoryUsedMB: 64, restoreDurationMs: 300 }))?.restoreDurationMs, 300);
+      assert.equal(
+        parseReport(json({ durationMs: 1, billedDurationMs: 1, memorySizeMB: 128, maxMemoryUsedMB: 64, restoreDurationMs: 300 }))
+          ?.restoreDurationMs,
+        300,
+      );
     });
     it("answers undefined for a tail without a report (truncated, or not a log at all)", () => {
       assert.equal(parseReport(`START RequestId: ${requestId} Version: 3\n`), undefined);

@@ -27,13 +27,23 @@ class ConnectionsEndpoint {
     if (this.gone.has(connectionId)) {
       return void response.writeHead(410, { "content-type": "application/json", "x-amzn-errortype": "GoneException" }).end("{}");
     }
-    this.posts.push({ connectionId, message: JSON.parse(body), signed: String(request.headers.authorization).startsWith("AWS4-HMAC-SHA256") });
+    this.posts.push({
+      connectionId,
+      message: JSON.parse(body),
+      signed: String(request.headers.authorization).startsWith("AWS4-HMAC-SHA256"),
+    });
     response.writeHead(200).end();
     this.onPost?.();
   });
   url = "";
   listen(): Promise<void> {
-    return new Promise((done) => this.server.listen(0, "127.0.0.1", () => ((this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/test`), done())));
+    return new Promise((done) =>
+      this.server.listen(
+        0,
+        "127.0.0.1",
+        () => ((this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/test`), done()),
+      ),
+    );
   }
   close(): Promise<void> {
     this.server.closeAllConnections();
@@ -57,13 +67,30 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_REGION: "us-east-1" });
     postgres = await startPostgres();
     await postgres.createDatabase("app");
-    const admin = createPool({ host: postgres.host, port: postgres.port, database: "app", user: postgres.user, password: async () => postgres.password, tls: false, idleTimeoutMs: 10_000 });
+    const admin = createPool({
+      host: postgres.host,
+      port: postgres.port,
+      database: "app",
+      user: postgres.user,
+      password: async () => postgres.password,
+      tls: false,
+      idleTimeoutMs: 10_000,
+    });
     await applyMigrations(admin, readMigrations("app/migrations"));
     await ensureLoginRole(admin, { name: "app_user", passwordVerifier: scramSha256Verifier("worker-test-password"), memberOf: "app_rw" });
     await admin.end();
     // The worker connects as the app's least-privileged user, through a relay the tests can cut.
     relay = await new TcpRelay(postgres).listen();
-    db = createPool({ host: "127.0.0.1", port: relay.port, database: "app", user: "app_user", password: async () => "worker-test-password", tls: false, idleTimeoutMs: 10_000, connectTimeoutMs: 1000 });
+    db = createPool({
+      host: "127.0.0.1",
+      port: relay.port,
+      database: "app",
+      user: "app_user",
+      password: async () => "worker-test-password",
+      tls: false,
+      idleTimeoutMs: 10_000,
+      connectTimeoutMs: 1000,
+    });
     connections = new ConnectionsEndpoint();
     await connections.listen();
     const client = new ApiGatewayManagementApiClient({ endpoint: connections.url, region: "us-east-1", maxAttempts: 1 });
@@ -103,10 +130,13 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
 
     // Notifications go out in parallel: compare them in submission order.
     const posts = [...connections.posts].sort((a, b) => Number(a.connectionId.slice(5)) - Number(b.connectionId.slice(5)));
-    assert.deepEqual(posts.map((post) => [post.connectionId, post.message.jobId, post.message.status, post.signed]), [
-      [primes.messageAttributes.connectionId.stringValue, idOf(primes), "succeeded", true],
-      [echo.messageAttributes.connectionId.stringValue, idOf(echo), "succeeded", true],
-    ]);
+    assert.deepEqual(
+      posts.map((post) => [post.connectionId, post.message.jobId, post.message.status, post.signed]),
+      [
+        [primes.messageAttributes.connectionId.stringValue, idOf(primes), "succeeded", true],
+        [echo.messageAttributes.connectionId.stringValue, idOf(echo), "succeeded", true],
+      ],
+    );
     assert.equal(posts[0].message.result.count, 168);
   });
 
@@ -117,15 +147,21 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     assert.deepEqual(await worker(sqsEvent([tooBig, unknownType, notJson]), context), { batchItemFailures: [] });
 
     const failures = await Promise.all([tooBig, unknownType, notJson].map(async (record) => (await getJob(db, idOf(record), "alice"))!));
-    assert.deepEqual(failures.map((failed) => [failed.status, failed.error]), [
-      ["failed", "input.max must be at most 50000000, got 60000000"],
-      ["failed", 'type must be "primes" or "echo", got "mine-bitcoin"'],
-      ["failed", failures[2].error],
-    ]);
+    assert.deepEqual(
+      failures.map((failed) => [failed.status, failed.error]),
+      [
+        ["failed", "input.max must be at most 50000000, got 60000000"],
+        ["failed", 'type must be "primes" or "echo", got "mine-bitcoin"'],
+        ["failed", failures[2].error],
+      ],
+    );
     assert.match(failures[2].error!, /^body is not valid JSON: /);
     assert.deepEqual(failures[2].input, { raw: "{not json" });
     const told = new Map(connections.posts.map((post) => [post.message.jobId, [post.message.status, post.message.error]]));
-    assert.deepEqual(failures.map((failed) => told.get(failed.id)), failures.map((failed) => ["failed", failed.error]));
+    assert.deepEqual(
+      failures.map((failed) => told.get(failed.id)),
+      failures.map((failed) => ["failed", failed.error]),
+    );
   });
 
   it("gives every hostile record its own outcome: one bad job never costs another job of its batch", async () => {
@@ -157,7 +193,9 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
 
     assert.deepEqual(
       response.batchItemFailures.map((failure) => failure.itemIdentifier).sort(),
-      Object.values(unattributed).map((record) => record.messageId).sort(),
+      Object.values(unattributed)
+        .map((record) => record.messageId)
+        .sort(),
       "only the records that name no usable job and owner go back to the queue (and on to the DLQ)",
     );
     assert.equal((await getJob(db, idOf(good), "alice"))?.status, "succeeded");
@@ -182,7 +220,8 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
       assert.ok(stored!.error!.length < 400, `${name}: the reason is short enough to read`);
     }
     const notified = new Map(connections.posts.map((post) => [post.message.jobId, post.message.status]));
-    for (const record of [good, echoNull, ...Object.values(invalid)]) assert.ok(notified.has(idOf(record)), "every stored job's client is told");
+    for (const record of [good, echoNull, ...Object.values(invalid)])
+      assert.ok(notified.has(idOf(record)), "every stored job's client is told");
   });
 
   it("sets apart a job whose row PostgreSQL refuses, and completes the rest of the batch", async () => {
@@ -212,7 +251,11 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     await new Promise<void>((done) => silent.listen(0, "127.0.0.1", () => done()));
     try {
       const endpoint = `http://127.0.0.1:${(silent.address() as { port: number }).port}/test`;
-      const hanging = sqsWorker({ db, notifier: connectionNotifier(managementClient(endpoint, "us-east-1")), log: (entry) => void logs.push(entry) });
+      const hanging = sqsWorker({
+        db,
+        notifier: connectionNotifier(managementClient(endpoint, "us-east-1")),
+        log: (entry) => void logs.push(entry),
+      });
       const records = [job({ type: "echo", input: "a" }), job({ type: "echo", input: "b" })];
       const started = Date.now();
       const response = await hanging(sqsEvent(records), { ...context, getRemainingTimeInMillis: () => 2500 });
@@ -264,7 +307,11 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     const records = [1, 2, 3].map((n) => job({ type: "echo", input: n }));
     const response = await flaky(sqsEvent([...records, { ...done, messageId: "redelivered-finished-job" }]), context);
     relay.restore();
-    assert.deepEqual(response.batchItemFailures, records.map((record) => ({ itemIdentifier: record.messageId })), "not the finished job's redelivery");
+    assert.deepEqual(
+      response.batchItemFailures,
+      records.map((record) => ({ itemIdentifier: record.messageId })),
+      "not the finished job's redelivery",
+    );
     assert.equal(connections.posts.length, 0, "nobody is told about a result that was not stored");
     for (const record of records) assert.equal((await getJob(db, idOf(record), "alice"))?.status, "running");
 

@@ -26,7 +26,10 @@ describe("WebSocket $connect authorizer (real JWTs, JWKS served on 127.0.0.1)", 
   let issuer: string;
   let server: Server;
   const scope = "aws.cognito.signin.user.admin";
-  let sign: (claims: Record<string, unknown>, options?: { expiresIn?: string | null; issuer?: string; audience?: string; key?: SigningKey }) => Promise<string>;
+  let sign: (
+    claims: Record<string, unknown>,
+    options?: { expiresIn?: string | null; issuer?: string; audience?: string; key?: SigningKey },
+  ) => Promise<string>;
   let handler: (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
   let strangerKey: SigningKey;
   let jwksRequests = 0;
@@ -104,21 +107,29 @@ describe("WebSocket $connect authorizer (real JWTs, JWKS served on 127.0.0.1)", 
   it("refuses a token without exp, and one issued in the future beyond the clock skew", async () => {
     await refused(await sign({ sub: "alice" }, { expiresIn: null }), /"exp" claim/);
     await refused(await sign({ sub: "alice", iat: Math.floor(Date.now() / 1000) + 600 }), /"iat" claim/);
-    assert.equal((await handler(connectEvent(await sign({ sub: "alice", iat: Math.floor(Date.now() / 1000) + 30 })))).principalId, "alice", "30 s of skew is tolerated");
+    assert.equal(
+      (await handler(connectEvent(await sign({ sub: "alice", iat: Math.floor(Date.now() / 1000) + 30 })))).principalId,
+      "alice",
+      "30 s of skew is tolerated",
+    );
   });
   it("refuses a subject that cannot own jobs, without echoing it", async () => {
-    for (const sub of ["", "   ", "al\u0000ice", "x".repeat(100_000), 42]) await refused(await sign({ sub }), /sub|token is \d+ characters/);
+    for (const sub of ["", "   ", "al\u0000ice", "x".repeat(100_000), 42])
+      await refused(await sign({ sub }), /sub|token is \d+ characters/);
   });
   it("refuses a huge or hostile token string before parsing it", async () => {
     await refused("a".repeat(20_000), /at most 16384/);
     await refused("\u0000.\ud800.x", /ERR_JWS_INVALID/);
   });
-  it("refuses a token from another issuer", async () => refused(await sign({ sub: "alice" }, { issuer: "https://evil.example.com" }), /unexpected "iss"/));
+  it("refuses a token from another issuer", async () =>
+    refused(await sign({ sub: "alice" }, { issuer: "https://evil.example.com" }), /unexpected "iss"/));
   it("refuses a token signed with a key the issuer did not publish", async () =>
     refused(await sign({ sub: "alice" }, { key: strangerKey }), /signature verification failed/));
   it("refuses a tampered token (bad signature)", async () => {
     const [header, , signature] = (await sign({ sub: "alice" })).split(".");
-    const forged = Buffer.from(JSON.stringify({ sub: "mallory", iss: issuer, aud: audience, exp: Math.floor(Date.now() / 1000) + 300 })).toString("base64url");
+    const forged = Buffer.from(
+      JSON.stringify({ sub: "mallory", iss: issuer, aud: audience, exp: Math.floor(Date.now() / 1000) + 300 }),
+    ).toString("base64url");
     await refused(`${header}.${forged}.${signature}`, /signature verification failed/);
   });
   it("refuses a missing token, and one that is not a JWT", async () => {
@@ -144,7 +155,10 @@ describe("WebSocket $connect authorizer (real JWTs, JWKS served on 127.0.0.1)", 
         const log = console.log;
         console.log = () => undefined;
         try {
-          await assert.rejects(fresh(connectEvent(await sign({ sub: "alice" }))), (error: Error) => error instanceof IssuerUnavailable && error.message !== "Unauthorized");
+          await assert.rejects(
+            fresh(connectEvent(await sign({ sub: "alice" }))),
+            (error: Error) => error instanceof IssuerUnavailable && error.message !== "Unauthorized",
+          );
         } finally {
           console.log = log;
           delete process.env.JWKS_URI;
@@ -154,9 +168,18 @@ describe("WebSocket $connect authorizer (real JWTs, JWKS served on 127.0.0.1)", 
         failing.close();
       }
     };
-    it("a key fetch that times out", outage(() => undefined));
-    it("a key fetch answered with 500", outage((response) => response.writeHead(500).end("oops")));
-    it("a key fetch answered with an HTML page", outage((response) => response.writeHead(200, { "content-type": "text/html" }).end("<html>maintenance</html>")));
+    it(
+      "a key fetch that times out",
+      outage(() => undefined),
+    );
+    it(
+      "a key fetch answered with 500",
+      outage((response) => response.writeHead(500).end("oops")),
+    );
+    it(
+      "a key fetch answered with an HTML page",
+      outage((response) => response.writeHead(200, { "content-type": "text/html" }).end("<html>maintenance</html>")),
+    );
     it("a refused connection", async () => {
       const verify = tokenVerifier({ issuer, audience: [audience], scope, jwksUri: "http://127.0.0.1:1/.well-known/jwks.json" });
       await assert.rejects(verify(await sign({ sub: "alice" })), IssuerUnavailable);

@@ -37,7 +37,7 @@ describe("buildContextHash", () => {
 
   it("changes when the Dockerfile changes", () => {
     const before = hash();
-    write("app/Dockerfile", "FROM scratch\nCMD [\"x\"]\n");
+    write("app/Dockerfile", 'FROM scratch\nCMD ["x"]\n');
     assert.notEqual(hash(), before);
   });
 

@@ -57,7 +57,11 @@ describe("ContainerFunction", () => {
   });
 
   it("tags declared peak traffic for the capacity policy, and a twin as a twin", async () => {
-    const { registered } = await deploy({ architecture: "arm64", compareArchitectures: true, expectedTraffic: { rps: 20, durationMs: 150 } });
+    const { registered } = await deploy({
+      architecture: "arm64",
+      compareArchitectures: true,
+      expectedTraffic: { rps: 20, durationMs: 150 },
+    });
     assert.deepEqual(registered.one("aws:lambda/function:Function", "primes").inputs.tags, {
       "graviton:function": "primes",
       "graviton:variant": "primary",
@@ -87,7 +91,10 @@ describe("ContainerFunction", () => {
     );
     const policy = JSON.parse(registered.one("aws:iam/rolePolicy:RolePolicy", "primes-base").inputs.policy);
     const actions = policy.Statement.flatMap((statement: any) => [statement.Action].flat());
-    assert.ok(actions.every((action: string) => !action.includes("*")), `wildcard action in ${actions}`);
+    assert.ok(
+      actions.every((action: string) => !action.includes("*")),
+      `wildcard action in ${actions}`,
+    );
     const logStatement = policy.Statement.find((statement: any) => statement.Sid === "WriteOwnLogs");
     const logGroupArns = registered.all("aws:cloudwatch/logGroup:LogGroup").map((group) => `${group.state.arn}:*`);
     assert.deepEqual([...logStatement.Resource].sort(), logGroupArns.sort());
@@ -138,7 +145,9 @@ describe("ContainerFunction", () => {
     });
     const registered = new Registered(resources);
     const [primary] = functionsOf(registered).filter((fn) => fn.name === "primes");
-    assert.equal(registered.one("aws:cloudwatch/metricAlarm:MetricAlarm", "primes-timeouts").inputs.dimensions.FunctionName, primary.state.name);
+    assert.equal(
+      registered.one("aws:cloudwatch/metricAlarm:MetricAlarm", "primes-timeouts").inputs.dimensions.FunctionName,
+      primary.state.name,
+    );
   });
-
 });

@@ -31,13 +31,22 @@ describe("ContainerImage", () => {
     const policy = JSON.parse(registered.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "app").inputs.policy);
     assert.equal(policy.rules[0].selection.tagStatus, "untagged");
     const kept = policy.rules.slice(1).map((rule: any) => [rule.selection.tagPrefixList[0], rule.selection.countNumber]);
-    assert.deepEqual(kept, [["build-arm64-", 7], ["build-x86_64-", 7]]);
-    assert.deepEqual(policy.rules.map((rule: any) => rule.rulePriority), [1, 2, 3]);
+    assert.deepEqual(kept, [
+      ["build-arm64-", 7],
+      ["build-x86_64-", 7],
+    ]);
+    assert.deepEqual(
+      policy.rules.map((rule: any) => rule.rulePriority),
+      [1, 2, 3],
+    );
   });
 
   it("builds only the architectures asked for, each for exactly its own platform", async () => {
     const arm = await buildImage(["arm64"]);
-    assert.deepEqual(arm.registered.all("docker:index/image:Image").map((image) => image.inputs.build.platform), ["linux/arm64"]);
+    assert.deepEqual(
+      arm.registered.all("docker:index/image:Image").map((image) => image.inputs.build.platform),
+      ["linux/arm64"],
+    );
 
     const both = await buildImage(["arm64", "x86_64"]);
     const platforms = both.registered.all("docker:index/image:Image").map((image) => image.inputs.build.platform);

@@ -26,8 +26,18 @@ async function deploy(args: DatabaseArgs = {}, migrationsDir = "app/migrations")
   const deployment = await evaluate(() => {
     const image = new ContainerImage("app", { context: ".", dockerfile: "app/Dockerfile", architectures: ["arm64"] });
     const database = new Database("db", args);
-    new ContainerFunction("worker", { image, command: ["worker.handler"], architecture: "arm64", database: database.grantConnect(database.appUser) });
-    const migrate = new ContainerFunction("migrate", { image, command: ["migrate.handler"], architecture: "arm64", database: database.grantConnect(database.adminUser) });
+    new ContainerFunction("worker", {
+      image,
+      command: ["worker.handler"],
+      architecture: "arm64",
+      database: database.grantConnect(database.appUser),
+    });
+    const migrate = new ContainerFunction("migrate", {
+      image,
+      command: ["migrate.handler"],
+      architecture: "arm64",
+      database: database.grantConnect(database.adminUser),
+    });
     database.runMigrations(migrate, migrationsDir);
     return { proxyEndpoint: database.proxyEndpoint, proxyResourceId: database.proxyResourceId, vpcId: database.vpcId };
   });
@@ -57,7 +67,10 @@ describe("Database", () => {
     assert.deepEqual(db.vpcSecurityGroupIds, ["db-postgres-id"], "only the database security group");
     const params = dev.registered.one("aws:rds/parameterGroup:ParameterGroup", "db-params").inputs;
     assert.equal(params.family, "postgres17");
-    assert.ok(params.parameters.some((p: any) => p.name === "rds.force_ssl" && p.value === "1"), "the database refuses unencrypted connections");
+    assert.ok(
+      params.parameters.some((p: any) => p.name === "rds.force_ssl" && p.value === "1"),
+      "the database refuses unencrypted connections",
+    );
     const subnets = dev.registered.one("aws:rds/subnetGroup:SubnetGroup", "db-subnets").inputs.subnetIds;
     assert.ok(subnets.length === 2 && subnets.every((id: string) => id.startsWith("subnet-isolated-")), "isolated subnets in two zones");
   });
@@ -66,7 +79,13 @@ describe("Database", () => {
     const devDb = dev.registered.one(TYPES.instance, "db-postgres").inputs;
     assert.equal(devDb.deletionProtection, false);
     assert.equal(devDb.skipFinalSnapshot, true);
-    const prod = await deploy({ deletionProtection: true, finalSnapshot: true, multiAz: true, backupRetentionDays: 14, instanceClass: "db.m7g.large" });
+    const prod = await deploy({
+      deletionProtection: true,
+      finalSnapshot: true,
+      multiAz: true,
+      backupRetentionDays: 14,
+      instanceClass: "db.m7g.large",
+    });
     const prodDb = prod.registered.one(TYPES.instance, "db-postgres").inputs;
     assert.equal(prodDb.deletionProtection, true);
     assert.equal(prodDb.skipFinalSnapshot, false);
@@ -93,22 +112,30 @@ describe("Database", () => {
     assert.equal(proxy.inputs.idleClientTimeout, 1800);
     const adminSecret = dev.registered.one(TYPES.instance, "db-postgres").state.masterUserSecrets[0].secretArn;
     const appSecret = dev.registered.one("aws:secretsmanager/secret:Secret", "db-app-user").state.arn;
-    assert.deepEqual(proxy.inputs.auths.map((auth: any) => [auth.secretArn, auth.iamAuth, auth.authScheme]), [
-      [adminSecret, "REQUIRED", "SECRETS"],
-      [appSecret, "REQUIRED", "SECRETS"],
-    ]);
+    assert.deepEqual(
+      proxy.inputs.auths.map((auth: any) => [auth.secretArn, auth.iamAuth, auth.authScheme]),
+      [
+        [adminSecret, "REQUIRED", "SECRETS"],
+        [appSecret, "REQUIRED", "SECRETS"],
+      ],
+    );
     const pool = dev.registered.one("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", "db-proxy-pool").inputs;
     assert.deepEqual(pool.connectionPoolConfig, { maxConnectionsPercent: 90, maxIdleConnectionsPercent: 50, connectionBorrowTimeout: 30 });
     const target = dev.registered.one("aws:rds/proxyTarget:ProxyTarget", "db-proxy-target").inputs;
     assert.deepEqual([target.dbInstanceIdentifier, target.targetGroupName], ["graviton-platform-test-db", "default"]);
 
-    const tuned = await deploy({ proxy: { idleClientTimeoutSeconds: 600, maxConnectionsPercent: 50, maxIdleConnectionsPercent: 10, connectionBorrowTimeoutSeconds: 5 } });
-    assert.equal(tuned.registered.one(TYPES.proxy, "db-proxy").inputs.idleClientTimeout, 600);
-    assert.deepEqual(tuned.registered.one("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", "db-proxy-pool").inputs.connectionPoolConfig, {
-      maxConnectionsPercent: 50,
-      maxIdleConnectionsPercent: 10,
-      connectionBorrowTimeout: 5,
+    const tuned = await deploy({
+      proxy: { idleClientTimeoutSeconds: 600, maxConnectionsPercent: 50, maxIdleConnectionsPercent: 10, connectionBorrowTimeoutSeconds: 5 },
     });
+    assert.equal(tuned.registered.one(TYPES.proxy, "db-proxy").inputs.idleClientTimeout, 600);
+    assert.deepEqual(
+      tuned.registered.one("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", "db-proxy-pool").inputs.connectionPoolConfig,
+      {
+        maxConnectionsPercent: 50,
+        maxIdleConnectionsPercent: 10,
+        connectionBorrowTimeout: 5,
+      },
+    );
   });
 
   it("lets the proxy read only its own two secrets, and decrypt them only through Secrets Manager", () => {
@@ -126,17 +153,29 @@ describe("Database", () => {
 
   it("allows exactly: functions -> proxy on 5432, proxy -> database on 5432 (and functions -> HTTPS out through NAT)", () => {
     const idOf = (name: string) => `db-${name}-id`;
-    const rule = (r: any) => [r.inputs.securityGroupId, r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4, r.inputs.ipProtocol, r.inputs.fromPort, r.inputs.toPort];
+    const rule = (r: any) => [
+      r.inputs.securityGroupId,
+      r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4,
+      r.inputs.ipProtocol,
+      r.inputs.fromPort,
+      r.inputs.toPort,
+    ];
     const sorted = (rules: unknown[][]) => rules.map((r) => JSON.stringify(r)).sort();
-    assert.deepEqual(sorted(dev.registered.all(TYPES.ingress).map(rule)), sorted([
-      [idOf("proxy"), idOf("clients"), "tcp", 5432, 5432],
-      [idOf("postgres"), idOf("proxy"), "tcp", 5432, 5432],
-    ]));
-    assert.deepEqual(sorted(dev.registered.all(TYPES.egress).map(rule)), sorted([
-      [idOf("clients"), idOf("proxy"), "tcp", 5432, 5432],
-      [idOf("proxy"), idOf("postgres"), "tcp", 5432, 5432],
-      [idOf("clients"), "0.0.0.0/0", "tcp", 443, 443],
-    ]));
+    assert.deepEqual(
+      sorted(dev.registered.all(TYPES.ingress).map(rule)),
+      sorted([
+        [idOf("proxy"), idOf("clients"), "tcp", 5432, 5432],
+        [idOf("postgres"), idOf("proxy"), "tcp", 5432, 5432],
+      ]),
+    );
+    assert.deepEqual(
+      sorted(dev.registered.all(TYPES.egress).map(rule)),
+      sorted([
+        [idOf("clients"), idOf("proxy"), "tcp", 5432, 5432],
+        [idOf("proxy"), idOf("postgres"), "tcp", 5432, 5432],
+        [idOf("clients"), "0.0.0.0/0", "tcp", 443, 443],
+      ]),
+    );
     for (const group of dev.registered.all(TYPES.securityGroup)) {
       assert.equal(group.inputs.ingress, undefined, `${group.name} has no inline rules`);
       assert.equal(group.inputs.egress, undefined, `${group.name} has no inline rules`);
@@ -147,7 +186,10 @@ describe("Database", () => {
     const vpc = dev.registered.one("awsx:ec2:Vpc", "db-vpc").inputs;
     assert.equal(vpc.numberOfAvailabilityZones, 2);
     assert.deepEqual(vpc.natGateways, { strategy: "Single" });
-    assert.deepEqual(vpc.subnetSpecs.map((spec: any) => spec.type), ["Public", "Private", "Isolated"]);
+    assert.deepEqual(
+      vpc.subnetSpecs.map((spec: any) => spec.type),
+      ["Public", "Private", "Isolated"],
+    );
     const worker = dev.registered.one(TYPES.fn, "worker").inputs;
     assert.deepEqual(worker.vpcConfig.subnetIds, ["subnet-private-a", "subnet-private-b"]);
 
@@ -155,7 +197,11 @@ describe("Database", () => {
     const noNat = isolated.registered.one("awsx:ec2:Vpc", "db-vpc").inputs;
     assert.deepEqual([noNat.natGateways, noNat.numberOfAvailabilityZones], [{ strategy: "None" }, 3]);
     assert.deepEqual(noNat.subnetSpecs, [{ type: "Isolated" }], "awsx allows no private subnets without NAT");
-    assert.deepEqual(isolated.registered.one(TYPES.fn, "worker").inputs.vpcConfig.subnetIds, ["subnet-isolated-a", "subnet-isolated-b", "subnet-isolated-c"]);
+    assert.deepEqual(isolated.registered.one(TYPES.fn, "worker").inputs.vpcConfig.subnetIds, [
+      "subnet-isolated-a",
+      "subnet-isolated-b",
+      "subnet-isolated-c",
+    ]);
     assert.ok(!isolated.registered.all(TYPES.egress).some((r) => r.inputs.cidrIpv4), "no way out, so no rule for one");
     const prod = await deploy({ natGateways: "onePerAz" });
     assert.deepEqual(prod.registered.one("awsx:ec2:Vpc", "db-vpc").inputs.natGateways, { strategy: "OnePerAz" });
@@ -167,9 +213,15 @@ describe("Database", () => {
     assert.match(resourceId, /^prx-[0-9a-f]{17}$/);
     assert.equal(dev.outputs.proxyResourceId, resourceId);
     assert.notEqual(resourceId, proxy.state.name, "the resource id, not the proxy's name");
-    for (const [fn, user] of [["worker", "app_user"], ["migrate", "postgres"]]) {
+    for (const [fn, user] of [
+      ["worker", "app_user"],
+      ["migrate", "postgres"],
+    ]) {
       const [connect, network] = statements(dev.registered.one(TYPES.rolePolicy, `${fn}-database`));
-      assert.deepEqual([connect.Action, connect.Resource], ["rds-db:connect", `arn:aws:rds-db:us-east-1:${MOCK_ACCOUNT}:dbuser:${resourceId}/${user}`]);
+      assert.deepEqual(
+        [connect.Action, connect.Resource],
+        ["rds-db:connect", `arn:aws:rds-db:us-east-1:${MOCK_ACCOUNT}:dbuser:${resourceId}/${user}`],
+      );
       assert.ok(network.Action.includes("ec2:CreateNetworkInterface"));
       const inputs = dev.registered.one(TYPES.fn, fn).inputs;
       assert.deepEqual(inputs.vpcConfig.securityGroupIds, ["db-clients-id"]);
@@ -195,7 +247,9 @@ describe("Database", () => {
     assert.deepEqual(JSON.parse(version.inputs.secretString), { username: "app_user", password });
     const invocation = dev.registered.one(TYPES.invocation, "db-migrate");
     assert.deepEqual(invocation.secretInputs, ["input"]);
-    assert.deepEqual(JSON.parse(invocation.inputs.input), { appRole: { name: "app_user", passwordVerifier: scramSha256Verifier(password) } });
+    assert.deepEqual(JSON.parse(invocation.inputs.input), {
+      appRole: { name: "app_user", passwordVerifier: scramSha256Verifier(password) },
+    });
     for (const resource of dev.resources) {
       const plain = Object.entries(resource.inputs).filter(([key]) => !resource.secretInputs.includes(key));
       assert.ok(!JSON.stringify(plain).includes(password), `${resource.type} ${resource.name} has the password in a plain input`);
@@ -215,7 +269,10 @@ describe("Database", () => {
     it("invokes the migrate function once the proxy, its target and the app user's secret exist", async () => {
       const invocation = dev.registered.one(TYPES.invocation, "db-migrate");
       assert.equal(invocation.inputs.functionName, dev.registered.one(TYPES.fn, "migrate").state.name);
-      for (const [type, name] of [["aws:rds/proxyTarget:ProxyTarget", "db-proxy-target"], ["aws:secretsmanager/secretVersion:SecretVersion", "db-app-user"]]) {
+      for (const [type, name] of [
+        ["aws:rds/proxyTarget:ProxyTarget", "db-proxy-target"],
+        ["aws:secretsmanager/secretVersion:SecretVersion", "db-app-user"],
+      ]) {
         assert.ok(invocation.dependencies.includes(dev.registered.one(type, name).urn), `after ${name}`);
       }
       assert.deepEqual(invocation.inputs.triggers, { migrations: migrationsHash("app/migrations") });
@@ -240,6 +297,10 @@ describe("Database", () => {
       assert.match(identifier, valid, `${stack} -> ${identifier}`);
     }
     assert.equal(rdsInstanceIdentifier("graviton-platform", "team_a.staging", "db"), "graviton-platform-team-a-staging-db");
-    assert.notEqual(rdsInstanceIdentifier("p", "s".repeat(100), "db"), rdsInstanceIdentifier("p", `${"s".repeat(99)}t`, "db"), "long names stay apart");
+    assert.notEqual(
+      rdsInstanceIdentifier("p", "s".repeat(100), "db"),
+      rdsInstanceIdentifier("p", `${"s".repeat(99)}t`, "db"),
+      "long names stay apart",
+    );
   });
 });

@@ -72,7 +72,11 @@ describe("HttpApi", () => {
 
   describe("jobs: JWT-authorized routes and POST /jobs straight to SQS", () => {
     const queue = { url: "https://sqs.us-east-1.amazonaws.com/123456789012/jobs", arn: "arn:aws:sqs:us-east-1:123456789012:jobs" };
-    const jwt = { issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example", audience: ["client-id"], scope: "aws.cognito.signin.user.admin" };
+    const jwt = {
+      issuer: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+      audience: ["client-id"],
+      scope: "aws.cognito.signin.user.admin",
+    };
     async function deployJobsApi() {
       const { resources } = await evaluate(() => {
         new HttpApi("api", {
@@ -104,15 +108,24 @@ describe("HttpApi", () => {
     it("sends the body to the queue with jobId and owner set by API Gateway, never by the client", async () => {
       const registered = await deployJobsApi();
       const integration = registered.one("aws:apigatewayv2/integration:Integration", "api-post-jobs").inputs;
-      assert.deepEqual([integration.integrationType, integration.integrationSubtype, integration.payloadFormatVersion], ["AWS_PROXY", "SQS-SendMessage", "1.0"]);
+      assert.deepEqual(
+        [integration.integrationType, integration.integrationSubtype, integration.payloadFormatVersion],
+        ["AWS_PROXY", "SQS-SendMessage", "1.0"],
+      );
       assert.equal(integration.requestParameters.QueueUrl, queue.url);
       assert.equal(integration.requestParameters.MessageBody, "$request.body");
       assert.deepEqual(JSON.parse(integration.requestParameters.MessageAttributes), {
         jobId: { DataType: "String", StringValue: "${context.requestId}" },
         owner: { DataType: "String", StringValue: "${context.authorizer.claims.sub}" },
       });
-      assert.doesNotMatch(JSON.stringify(integration.requestParameters), /\$request\.(body\.|header|querystring)|connectionId/, "nothing the client controls but the body");
-      assert.deepEqual(integration.responseParameters, [{ statusCode: "200", mappings: { "overwrite:statuscode": "202", "overwrite:header.x-job-id": "$context.requestId" } }]);
+      assert.doesNotMatch(
+        JSON.stringify(integration.requestParameters),
+        /\$request\.(body\.|header|querystring)|connectionId/,
+        "nothing the client controls but the body",
+      );
+      assert.deepEqual(integration.responseParameters, [
+        { statusCode: "200", mappings: { "overwrite:statuscode": "202", "overwrite:header.x-job-id": "$context.requestId" } },
+      ]);
     });
 
     it("sends with a role that can only sqs:SendMessage to that queue, and only API Gateway can assume", async () => {
@@ -131,7 +144,12 @@ describe("HttpApi", () => {
         /Route POST \/jobs sends to a queue; it must be authorized/,
       );
       await assert.rejects(
-        evaluate(() => void new HttpApi("api", { routes: [{ routeKey: "GET /jobs/{id}", authorized: true, function: { name: "f", arn: functionArn("f") } }] })),
+        evaluate(
+          () =>
+            void new HttpApi("api", {
+              routes: [{ routeKey: "GET /jobs/{id}", authorized: true, function: { name: "f", arn: functionArn("f") } }],
+            }),
+        ),
         /Route GET \/jobs\/\{id\} is authorized, but the API has no jwt issuer/,
       );
     });

@@ -34,7 +34,10 @@ describe("JobQueue", () => {
   it("lets only its own queue redrive from the DLQ", () => {
     const allow = registered.one("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy", "jobs-dlq");
     assert.equal(allow.inputs.queueUrl, registered.one(QUEUE, "jobs-dlq").state.url);
-    assert.deepEqual(JSON.parse(allow.inputs.redriveAllowPolicy), { redrivePermission: "byQueue", sourceQueueArns: [registered.one(QUEUE, "jobs").state.arn] });
+    assert.deepEqual(JSON.parse(allow.inputs.redriveAllowPolicy), {
+      redrivePermission: "byQueue",
+      sourceQueueArns: [registered.one(QUEUE, "jobs").state.arn],
+    });
   });
 
   it("keeps messages invisible for 6x the worker timeout plus the batching window", async () => {
@@ -59,13 +62,24 @@ describe("JobQueue", () => {
 
     const consume = registered.one("aws:iam/rolePolicy:RolePolicy", "jobs-consume");
     assert.deepEqual(JSON.parse(consume.inputs.policy).Statement, [
-      { Sid: "ConsumeJobs", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: registered.one(QUEUE, "jobs").state.arn },
+      {
+        Sid: "ConsumeJobs",
+        Effect: "Allow",
+        Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        Resource: registered.one(QUEUE, "jobs").state.arn,
+      },
     ]);
     assert.ok(mapping.dependencies.includes(consume.urn));
   });
 
   it("takes batch size, window, maximum concurrency, receive count and filter patterns from its settings", async () => {
-    const custom = await deploy({ batchSize: 50, batchingWindowSeconds: 2, maximumConcurrency: 20, maxReceiveCount: 5, filterPatterns: [{ body: { type: ["primes"] } }] });
+    const custom = await deploy({
+      batchSize: 50,
+      batchingWindowSeconds: 2,
+      maximumConcurrency: 20,
+      maxReceiveCount: 5,
+      filterPatterns: [{ body: { type: ["primes"] } }],
+    });
     const mapping = custom.one(MAPPING, "jobs-worker").inputs;
     assert.deepEqual([mapping.batchSize, mapping.maximumBatchingWindowInSeconds, mapping.scalingConfig.maximumConcurrency], [50, 2, 20]);
     assert.deepEqual(mapping.filterCriteria, { filters: [{ pattern: '{"body":{"type":["primes"]}}' }] });
@@ -73,7 +87,9 @@ describe("JobQueue", () => {
   });
 
   it("alarms when the DLQ holds a message and when a job has waited too long, notifying the topic when given", async () => {
-    const alarms = (await deploy({ oldestMessageAlarmSeconds: 600, alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:ops" })).all("aws:cloudwatch/metricAlarm:MetricAlarm");
+    const alarms = (await deploy({ oldestMessageAlarmSeconds: 600, alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:ops" })).all(
+      "aws:cloudwatch/metricAlarm:MetricAlarm",
+    );
     const byName = Object.fromEntries(alarms.map((alarm) => [alarm.name, alarm.inputs]));
     assert.deepEqual(
       [byName["jobs-dlq-not-empty"].metricName, byName["jobs-dlq-not-empty"].threshold, byName["jobs-dlq-not-empty"].dimensions.QueueName],

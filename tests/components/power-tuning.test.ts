@@ -41,11 +41,17 @@ describe("PowerTuning", () => {
       new PowerTuning("tuning", { taskFunction: { arn: TASK, role }, tunedFunctionArns: TUNED, logRetentionDays: 30 });
     });
     const registered = new Registered(resources);
-    const [configure, invoke] = JSON.parse(registered.one("aws:iam/rolePolicy:RolePolicy", "tuning-tune-functions").inputs.policy).Statement;
+    const [configure, invoke] = JSON.parse(
+      registered.one("aws:iam/rolePolicy:RolePolicy", "tuning-tune-functions").inputs.policy,
+    ).Statement;
     assert.deepEqual(configure.Resource, TUNED);
     assert.ok(!configure.Action.includes("lambda:DeleteFunction") && !configure.Action.includes("lambda:InvokeFunction"));
     assert.deepEqual(invoke.Action, ["lambda:InvokeFunction", "lambda:DeleteFunction"]);
-    assert.deepEqual(invoke.Resource, TUNED.map((arn) => `${arn}:*`), "qualified ARNs only");
+    assert.deepEqual(
+      invoke.Resource,
+      TUNED.map((arn) => `${arn}:*`),
+      "qualified ARNs only",
+    );
 
     const machine = registered.one("aws:sfn/stateMachine:StateMachine", "tuning").inputs;
     assert.deepEqual(JSON.parse(machine.definition), JSON.parse(JSON.stringify(powerTuningDefinition(TASK))));

@@ -24,14 +24,20 @@ describe("UserPool, and where the APIs' tokens come from", () => {
   it("the stack uses its own pool by default, and an external OIDC issuer (no pool) when graviton-platform:auth is set", async () => {
     const own = new Registered((await evaluateStack("dev")).resources);
     assert.equal(own.all("aws:cognito/userPool:UserPool").length, 1);
-    assert.equal(own.one("aws:apigatewayv2/authorizer:Authorizer", "api-jwt").inputs.jwtConfiguration.issuer, "https://cognito-idp.us-east-1.amazonaws.com/users-id");
+    assert.equal(
+      own.one("aws:apigatewayv2/authorizer:Authorizer", "api-jwt").inputs.jwtConfiguration.issuer,
+      "https://cognito-idp.us-east-1.amazonaws.com/users-id",
+    );
 
     const external = { issuer: "https://login.example.com/", audience: ["graviton-app"], scope: "jobs" };
     const config = { ...readStackConfig("dev"), "graviton-platform:auth": JSON.stringify(external) };
     const { resources, outputs } = await evaluateStack("dev", config);
     const registered = new Registered(resources);
     assert.equal(registered.all("aws:cognito/userPool:UserPool").length, 0);
-    assert.deepEqual(registered.one("aws:apigatewayv2/authorizer:Authorizer", "api-jwt").inputs.jwtConfiguration, { issuer: external.issuer, audiences: external.audience });
+    assert.deepEqual(registered.one("aws:apigatewayv2/authorizer:Authorizer", "api-jwt").inputs.jwtConfiguration, {
+      issuer: external.issuer,
+      audiences: external.audience,
+    });
     assert.deepEqual(registered.one("aws:apigatewayv2/route:Route", "api-post-jobs").inputs.authorizationScopes, ["jobs"]);
     assert.deepEqual([outputs.auth.issuer, outputs.auth.audience], [external.issuer, external.audience]);
   });

@@ -45,17 +45,22 @@ describe("WebSocketApi", () => {
     assert.equal(authorizer.authorizerUri, `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${authorizerFn.arn}/invocations`);
     const permission = registered.one("aws:lambda/permission:Permission", "ws-token").inputs;
     assert.equal(permission.sourceArn, "arn:aws:execute-api:us-east-1:123456789012:ws-id/authorizers/ws-token-id");
-    for (const name of ["ws-submit", "ws-default"]) assert.equal(registered.one(ROUTE, name).inputs.authorizationType, undefined, "only $connect is authorized (the connection is)");
+    for (const name of ["ws-submit", "ws-default"])
+      assert.equal(registered.one(ROUTE, name).inputs.authorizationType, undefined, "only $connect is authorized (the connection is)");
   });
 
   it("sends submit straight to SQS, with connectionId, jobId and owner from API Gateway's context, never the client's body", () => {
     const integration = registered.one(INTEGRATION, "ws-submit").inputs;
-    assert.deepEqual([integration.integrationType, integration.integrationMethod, integration.passthroughBehavior], ["AWS", "POST", "NEVER"]);
+    assert.deepEqual(
+      [integration.integrationType, integration.integrationMethod, integration.passthroughBehavior],
+      ["AWS", "POST", "NEVER"],
+    );
     assert.equal(integration.integrationUri, `arn:aws:apigateway:us-east-1:sqs:path/123456789012/${queue.name}`);
     const template = integration.requestTemplates.$default as string;
     assert.equal(template, SUBMIT_REQUEST_TEMPLATE);
     const fields = new Map(template.split("&").map((field) => field.split("=", 2) as [string, string]));
-    const attribute = (name: string) => [...fields.entries()].find(([key, value]) => key.endsWith(".Name") && value === name)![0].replace(".Name", ".Value.StringValue");
+    const attribute = (name: string) =>
+      [...fields.entries()].find(([key, value]) => key.endsWith(".Name") && value === name)![0].replace(".Name", ".Value.StringValue");
     assert.equal(fields.get("Action"), "SendMessage");
     assert.equal(fields.get("MessageBody"), "$util.urlEncode($input.body)");
     assert.equal(fields.get(attribute("connectionId")), "$util.urlEncode($context.connectionId)");
@@ -66,7 +71,10 @@ describe("WebSocketApi", () => {
 
   it("renders the SQS request (VTL, as API Gateway does) so that no body, however hostile, can add or change a field", () => {
     // API Gateway's $util.urlEncode is Java's URLEncoder (UTF-8, space as +); $input.body is the frame as text.
-    const urlEncode = (text: string) => encodeURIComponent(text).replace(/%20/g, "+").replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    const urlEncode = (text: string) =>
+      encodeURIComponent(text)
+        .replace(/%20/g, "+")
+        .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
     const context = { connectionId: "K5wZ1cfFIAMCJmA=", requestId: "JzQ9AhW2oAMEVhA=", authorizer: { principalId: "alice" } };
     const hostile = [
       '{"action":"submit","type":"echo","input":"x&MessageAttribute.3.Value.StringValue=mallory"}',
@@ -140,19 +148,36 @@ describe("WebSocketApi", () => {
   it("logs only $context variables that the WebSocket API documents (API Gateway refuses others on a WebSocket stage)", () => {
     // https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-logging.html (the variables used here)
     const documented = new Set([
-      "$context.requestId", "$context.connectionId", "$context.eventType", "$context.routeKey", "$context.status",
-      "$context.authorizer.principalId", "$context.authorizer.error", "$context.error.message", "$context.error.validationErrorString",
-      "$context.integration.error", "$context.integrationLatency", "$context.requestTimeEpoch", "$context.identity.sourceIp",
+      "$context.requestId",
+      "$context.connectionId",
+      "$context.eventType",
+      "$context.routeKey",
+      "$context.status",
+      "$context.authorizer.principalId",
+      "$context.authorizer.error",
+      "$context.error.message",
+      "$context.error.validationErrorString",
+      "$context.integration.error",
+      "$context.integrationLatency",
+      "$context.requestTimeEpoch",
+      "$context.identity.sourceIp",
     ]);
     const used = Object.values(JSON.parse(ACCESS_LOG_FORMAT)) as string[];
-    assert.deepEqual(used.filter((variable) => !documented.has(variable)), []);
-    assert.equal(JSON.parse(registered.one("aws:apigatewayv2/stage:Stage", "ws").inputs.accessLogSettings.format).integrationError, "$context.integration.error");
+    assert.deepEqual(
+      used.filter((variable) => !documented.has(variable)),
+      [],
+    );
+    assert.equal(
+      JSON.parse(registered.one("aws:apigatewayv2/stage:Stage", "ws").inputs.accessLogSettings.format).integrationError,
+      "$context.integration.error",
+    );
   });
 
   it("answers any other action with the usage", () => {
     const fallback = registered.one(ROUTE, "ws-default").inputs;
     assert.equal(fallback.routeKey, "$default");
-    const usage = registered.one("aws:apigatewayv2/integrationResponse:IntegrationResponse", "ws-default-ok").inputs.responseTemplates.$default;
+    const usage = registered.one("aws:apigatewayv2/integrationResponse:IntegrationResponse", "ws-default-ok").inputs.responseTemplates
+      .$default;
     assert.match(JSON.parse(usage).error, /Send \{"action": "submit"/);
   });
 
@@ -161,11 +186,19 @@ describe("WebSocketApi", () => {
     assert.equal(stage.name, "live");
     assert.ok(JSON.parse(stage.accessLogSettings.format).connectionId);
     assert.deepEqual(
-      [stage.defaultRouteSettings.loggingLevel, stage.defaultRouteSettings.dataTraceEnabled, stage.defaultRouteSettings.throttlingBurstLimit, stage.defaultRouteSettings.throttlingRateLimit],
+      [
+        stage.defaultRouteSettings.loggingLevel,
+        stage.defaultRouteSettings.dataTraceEnabled,
+        stage.defaultRouteSettings.throttlingBurstLimit,
+        stage.defaultRouteSettings.throttlingRateLimit,
+      ],
       ["ERROR", false, 100, 50],
     );
     assert.equal(registered.one("aws:cloudwatch/logGroup:LogGroup", "ws-execution").inputs.name, "API-Gateway-Execution-Logs_ws-id/live");
-    assert.equal(registered.one("aws:apigateway/account:Account", "ws-account").inputs.cloudwatchRoleArn, registered.one("aws:iam/role:Role", "ws-account-logs").state.arn);
+    assert.equal(
+      registered.one("aws:apigateway/account:Account", "ws-account").inputs.cloudwatchRoleArn,
+      registered.one("aws:iam/role:Role", "ws-account-logs").state.arn,
+    );
   });
 
   it("leaves the account's log role alone when told to", async () => {

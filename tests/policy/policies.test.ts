@@ -42,7 +42,13 @@ const goodDatabase = (overrides: Record<string, any> = {}) =>
   });
 const login = (iamAuth: string) => ({ authScheme: "SECRETS", secretArn: "arn:aws:secretsmanager:us-east-1:1:secret:s", iamAuth });
 const goodProxy = (overrides: Record<string, any> = {}) =>
-  resource("aws:rds/proxy:Proxy", { name: "db-proxy", engineFamily: "POSTGRESQL", requireTls: true, auths: [login("REQUIRED"), login("REQUIRED")], ...overrides });
+  resource("aws:rds/proxy:Proxy", {
+    name: "db-proxy",
+    engineFamily: "POSTGRESQL",
+    requireTls: true,
+    auths: [login("REQUIRED"), login("REQUIRED")],
+    ...overrides,
+  });
 const QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:jobs";
 const queue = (overrides: Record<string, any> = {}) =>
   resource(
@@ -57,7 +63,12 @@ const queue = (overrides: Record<string, any> = {}) =>
     "jobs",
   );
 const workerFunction = (overrides: Record<string, any> = {}) =>
-  goodFunction({ arn: "arn:aws:lambda:us-east-1:123456789012:function:worker", timeout: 60, reservedConcurrentExecutions: 10, ...overrides });
+  goodFunction({
+    arn: "arn:aws:lambda:us-east-1:123456789012:function:worker",
+    timeout: 60,
+    reservedConcurrentExecutions: 10,
+    ...overrides,
+  });
 const mapping = (overrides: Record<string, any> = {}) =>
   resource(
     "aws:lambda/eventSourceMapping:EventSourceMapping",
@@ -75,13 +86,23 @@ const document = (statements: object[]) => JSON.stringify({ Version: "2012-10-17
 const lambdaTrust = document([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]);
 
 /** Per policy: resources that comply, resources that violate (and what the message says), optional config. */
-const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: ResourceUnderPolicy[]; message: RegExp; config?: PolicyConfig }> = {
+const cases: Record<
+  string,
+  { compliant: ResourceUnderPolicy[]; violating: ResourceUnderPolicy[]; message: RegExp; config?: PolicyConfig }
+> = {
   "lambda-arm64": {
-    compliant: [goodFunction(), goodFunction({ architectures: ["x86_64"], tags: { "graviton:function": "primes", "graviton:variant": "twin" } })],
+    compliant: [
+      goodFunction(),
+      goodFunction({ architectures: ["x86_64"], tags: { "graviton:function": "primes", "graviton:variant": "twin" } }),
+    ],
     violating: [goodFunction({ architectures: ["x86_64"] })],
     message: /primes runs on x86_64 and is not in allowX86/,
   },
-  "lambda-tracing": { compliant: [goodFunction()], violating: [goodFunction({ tracingConfig: { mode: "PassThrough" } })], message: /PassThrough/ },
+  "lambda-tracing": {
+    compliant: [goodFunction()],
+    violating: [goodFunction({ tracingConfig: { mode: "PassThrough" } })],
+    message: /PassThrough/,
+  },
   "lambda-no-secret-environment": {
     compliant: [goodFunction()],
     violating: [goodFunction({ environment: { variables: { DB_PASSWORD: "hunter2", MODE: "x" } } })],
@@ -103,7 +124,12 @@ const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: Resou
     message: /Log group \/aws\/lambda\/app is not managed by this stack/,
   },
   "lambda-permission-source-arn": {
-    compliant: [resource("aws:lambda/permission:Permission", { principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:us-east-1:123456789012:abc/*/GET/primes" })],
+    compliant: [
+      resource("aws:lambda/permission:Permission", {
+        principal: "apigateway.amazonaws.com",
+        sourceArn: "arn:aws:execute-api:us-east-1:123456789012:abc/*/GET/primes",
+      }),
+    ],
     violating: [resource("aws:lambda/permission:Permission", { principal: "apigateway.amazonaws.com" })],
     message: /apigateway\.amazonaws\.com may invoke the function from any source/,
   },
@@ -116,24 +142,47 @@ const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: Resou
   "ecr-immutable-tags": {
     compliant: [
       resource("aws:ecr/repository:Repository", { imageTagMutability: "IMMUTABLE" }),
-      resource("aws:ecr/repository:Repository", { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filter: "build-*", filterType: "WILDCARD" }] }),
+      resource("aws:ecr/repository:Repository", {
+        imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+        imageTagMutabilityExclusionFilters: [{ filter: "build-*", filterType: "WILDCARD" }],
+      }),
     ],
     violating: [resource("aws:ecr/repository:Repository", { imageTagMutability: "MUTABLE" })],
     message: /Tag mutability is MUTABLE/,
   },
   "ecr-lifecycle-policy": {
-    compliant: [resource("aws:ecr/repository:Repository", { name: "app" }), resource("aws:ecr/lifecyclePolicy:LifecyclePolicy", { repository: "app" })],
-    violating: [resource("aws:ecr/repository:Repository", { name: "app" }), resource("aws:ecr/lifecyclePolicy:LifecyclePolicy", { repository: "other" })],
+    compliant: [
+      resource("aws:ecr/repository:Repository", { name: "app" }),
+      resource("aws:ecr/lifecyclePolicy:LifecyclePolicy", { repository: "app" }),
+    ],
+    violating: [
+      resource("aws:ecr/repository:Repository", { name: "app" }),
+      resource("aws:ecr/lifecyclePolicy:LifecyclePolicy", { repository: "other" }),
+    ],
     message: /Repository app has no lifecycle policy/,
   },
   "ecr-no-public-policy": {
-    compliant: [resource("aws:ecr/repositoryPolicy:RepositoryPolicy", { policy: document([{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "ecr:BatchGetImage" }]) })],
-    violating: [resource("aws:ecr/repositoryPolicy:RepositoryPolicy", { policy: document([{ Effect: "Allow", Principal: "*", Action: "ecr:BatchGetImage" }]) })],
+    compliant: [
+      resource("aws:ecr/repositoryPolicy:RepositoryPolicy", {
+        policy: document([{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "ecr:BatchGetImage" }]),
+      }),
+    ],
+    violating: [
+      resource("aws:ecr/repositoryPolicy:RepositoryPolicy", {
+        policy: document([{ Effect: "Allow", Principal: "*", Action: "ecr:BatchGetImage" }]),
+      }),
+    ],
     message: /allows Principal "\*" without a condition/,
   },
   "iam-no-wildcard-action": {
-    compliant: [resource("aws:iam/rolePolicy:RolePolicy", { policy: document([{ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-east-1:1:q" }]) })],
-    violating: [resource("aws:iam/rolePolicy:RolePolicy", { policy: document([{ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::b/*" }]) })],
+    compliant: [
+      resource("aws:iam/rolePolicy:RolePolicy", {
+        policy: document([{ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-east-1:1:q" }]),
+      }),
+    ],
+    violating: [
+      resource("aws:iam/rolePolicy:RolePolicy", { policy: document([{ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::b/*" }]) }),
+    ],
     message: /allows s3:\*/,
   },
   "iam-no-wildcard-resource-on-write": {
@@ -145,25 +194,38 @@ const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: Resou
         ]),
       }),
     ],
-    violating: [resource("aws:iam/role:Role", { inlinePolicies: [{ name: "w", policy: document([{ Effect: "Allow", Action: ["sqs:DeleteQueue"], Resource: "*" }]) }] })],
+    violating: [
+      resource("aws:iam/role:Role", {
+        inlinePolicies: [{ name: "w", policy: document([{ Effect: "Allow", Action: ["sqs:DeleteQueue"], Resource: "*" }]) }],
+      }),
+    ],
     message: /inline policy w allows sqs:DeleteQueue on every resource/,
   },
   "iam-lambda-trust": {
     compliant: [resource("aws:iam/role:Role", { assumeRolePolicy: lambdaTrust })],
     violating: [
       resource("aws:iam/role:Role", {
-        assumeRolePolicy: document([{ Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com", "ec2.amazonaws.com"] }, Action: "sts:AssumeRole" }]),
+        assumeRolePolicy: document([
+          { Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com", "ec2.amazonaws.com"] }, Action: "sts:AssumeRole" },
+        ]),
       }),
     ],
     message: /also trusts ec2\.amazonaws\.com/,
   },
   "apigateway-stage-access-logging": {
-    compliant: [resource("aws:apigatewayv2/stage:Stage", { name: "$default", accessLogSettings: { destinationArn: "arn:aws:logs:x", format: "{}" } })],
+    compliant: [
+      resource("aws:apigatewayv2/stage:Stage", { name: "$default", accessLogSettings: { destinationArn: "arn:aws:logs:x", format: "{}" } }),
+    ],
     violating: [resource("aws:apigatewayv2/stage:Stage", { name: "$default" })],
     message: /Stage \$default has no access logging/,
   },
   "apigateway-default-route-throttling": {
-    compliant: [resource("aws:apigatewayv2/stage:Stage", { name: "$default", defaultRouteSettings: { throttlingBurstLimit: 10, throttlingRateLimit: 5 } })],
+    compliant: [
+      resource("aws:apigatewayv2/stage:Stage", {
+        name: "$default",
+        defaultRouteSettings: { throttlingBurstLimit: 10, throttlingRateLimit: 5 },
+      }),
+    ],
     violating: [resource("aws:apigatewayv2/stage:Stage", { name: "$default", defaultRouteSettings: { throttlingBurstLimit: 10 } })],
     message: /no default route throttling/,
   },
@@ -173,13 +235,29 @@ const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: Resou
     message: /reserve 901 of 1000, leaving 99 unreserved; Lambda needs at least 100/,
   },
   "capacity-expected-traffic": {
-    compliant: [goodFunction({ reservedConcurrentExecutions: 10, tags: { "graviton:expected-rps": "100", "graviton:expected-duration-ms": "100" } })],
-    violating: [goodFunction({ reservedConcurrentExecutions: 10, tags: { "graviton:expected-rps": "200", "graviton:expected-duration-ms": "250" } })],
+    compliant: [
+      goodFunction({ reservedConcurrentExecutions: 10, tags: { "graviton:expected-rps": "100", "graviton:expected-duration-ms": "100" } }),
+    ],
+    violating: [
+      goodFunction({ reservedConcurrentExecutions: 10, tags: { "graviton:expected-rps": "200", "graviton:expected-duration-ms": "250" } }),
+    ],
     message: /200 requests\/s x 250 ms needs 50 concurrent executions; reserved concurrency is 10/,
   },
-  "rds-storage-encrypted": { compliant: [goodDatabase()], violating: [goodDatabase({ storageEncrypted: false })], message: /graviton-platform-prod-db stores its data unencrypted/ },
-  "rds-not-public": { compliant: [goodDatabase()], violating: [goodDatabase({ publiclyAccessible: true })], message: /is publicly accessible/ },
-  "rds-iam-auth": { compliant: [goodDatabase()], violating: [goodDatabase({ iamDatabaseAuthenticationEnabled: undefined })], message: /has IAM database authentication off/ },
+  "rds-storage-encrypted": {
+    compliant: [goodDatabase()],
+    violating: [goodDatabase({ storageEncrypted: false })],
+    message: /graviton-platform-prod-db stores its data unencrypted/,
+  },
+  "rds-not-public": {
+    compliant: [goodDatabase()],
+    violating: [goodDatabase({ publiclyAccessible: true })],
+    message: /is publicly accessible/,
+  },
+  "rds-iam-auth": {
+    compliant: [goodDatabase()],
+    violating: [goodDatabase({ iamDatabaseAuthenticationEnabled: undefined })],
+    message: /has IAM database authentication off/,
+  },
   "rds-backups": {
     compliant: [goodDatabase(), goodDatabase({ backupRetentionPeriod: 3 })],
     violating: [goodDatabase({ backupRetentionPeriod: 1 })],
@@ -192,18 +270,30 @@ const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: Resou
     message: /graviton-platform-prod-db has no deletion protection and no final snapshot/,
   },
   "rds-graviton": {
-    compliant: [goodDatabase({ instanceClass: "db.m7g.large" }), goodDatabase({ instanceClass: "db.r6gd.xlarge" }), goodDatabase({ identifier: "legacy", instanceClass: "db.m5.large" })],
+    compliant: [
+      goodDatabase({ instanceClass: "db.m7g.large" }),
+      goodDatabase({ instanceClass: "db.r6gd.xlarge" }),
+      goodDatabase({ identifier: "legacy", instanceClass: "db.m5.large" }),
+    ],
     violating: [goodDatabase({ instanceClass: "db.m6i.large" })],
     message: /runs on db\.m6i\.large, not a Graviton class/,
     config: { "rds-graviton": { allow: ["legacy"] } },
   },
-  "rds-proxy-tls": { compliant: [goodProxy()], violating: [goodProxy({ requireTls: false })], message: /Proxy db-proxy accepts unencrypted connections/ },
+  "rds-proxy-tls": {
+    compliant: [goodProxy()],
+    violating: [goodProxy({ requireTls: false })],
+    message: /Proxy db-proxy accepts unencrypted connections/,
+  },
   "rds-proxy-iam-auth": {
     compliant: [goodProxy()],
     violating: [goodProxy({ auths: [login("REQUIRED"), login("DISABLED")] })],
     message: /Proxy db-proxy lets 1 of its logins sign in without IAM/,
   },
-  "sqs-queue-encrypted": { compliant: [queue(), queue({ sqsManagedSseEnabled: undefined, kmsMasterKeyId: "alias/jobs" })], violating: [queue({ sqsManagedSseEnabled: false })], message: /Queue jobs is not encrypted/ },
+  "sqs-queue-encrypted": {
+    compliant: [queue(), queue({ sqsManagedSseEnabled: undefined, kmsMasterKeyId: "alias/jobs" })],
+    violating: [queue({ sqsManagedSseEnabled: false })],
+    message: /Queue jobs is not encrypted/,
+  },
   "sqs-consumed-queue-has-dlq": {
     compliant: [queue(), workerFunction(), mapping(), resource("aws:sqs/queue:Queue", { arn: "arn:aws:sqs:us-east-1:1:not-consumed" })],
     violating: [queue({ redrivePolicy: undefined }), workerFunction(), mapping()],
@@ -214,7 +304,11 @@ const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: Resou
     violating: [queue(), workerFunction(), mapping({ maximumBatchingWindowInSeconds: 10 })],
     message: /Queue jobs's visibility timeout is 360 s; .* needs at least 370 s/,
   },
-  "lambda-sqs-partial-batch": { compliant: [mapping()], violating: [mapping({ functionResponseTypes: [] })], message: /jobs-worker retries whole batches/ },
+  "lambda-sqs-partial-batch": {
+    compliant: [mapping()],
+    violating: [mapping({ functionResponseTypes: [] })],
+    message: /jobs-worker retries whole batches/,
+  },
   "lambda-sqs-maximum-concurrency": {
     compliant: [queue(), workerFunction(), mapping(), workerFunction({ arn: "other" })],
     violating: [queue(), workerFunction({ reservedConcurrentExecutions: 3 }), mapping()],
@@ -238,18 +332,35 @@ const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: Resou
   "iam-manage-connections-scoped": {
     compliant: [
       resource("aws:iam/rolePolicy:RolePolicy", {
-        policy: document([{ Effect: "Allow", Action: "execute-api:ManageConnections", Resource: "arn:aws:execute-api:us-east-1:123456789012:abc123/live/POST/@connections/*" }]),
+        policy: document([
+          {
+            Effect: "Allow",
+            Action: "execute-api:ManageConnections",
+            Resource: "arn:aws:execute-api:us-east-1:123456789012:abc123/live/POST/@connections/*",
+          },
+        ]),
       }),
     ],
     violating: [
       resource("aws:iam/rolePolicy:RolePolicy", {
-        policy: document([{ Effect: "Allow", Action: "execute-api:ManageConnections", Resource: "arn:aws:execute-api:us-east-1:123456789012:*/*/POST/@connections/*" }]),
+        policy: document([
+          {
+            Effect: "Allow",
+            Action: "execute-api:ManageConnections",
+            Resource: "arn:aws:execute-api:us-east-1:123456789012:*/*/POST/@connections/*",
+          },
+        ]),
       }),
     ],
     message: /allows ManageConnections on arn:aws:execute-api:us-east-1:123456789012:\*\/\*\/POST\/@connections\/\*/,
   },
   "sfn-logging": {
-    compliant: [resource("aws:sfn/stateMachine:StateMachine", { name: "tuning", loggingConfiguration: { level: "ALL", logDestination: "arn:aws:logs:us-east-1:1:log-group:x:*" } })],
+    compliant: [
+      resource("aws:sfn/stateMachine:StateMachine", {
+        name: "tuning",
+        loggingConfiguration: { level: "ALL", logDestination: "arn:aws:logs:us-east-1:1:log-group:x:*" },
+      }),
+    ],
     violating: [resource("aws:sfn/stateMachine:StateMachine", { name: "tuning", loggingConfiguration: { level: "OFF" } })],
     message: /State machine tuning does not log its executions/,
   },
@@ -262,23 +373,45 @@ const cases: Record<string, { compliant: ResourceUnderPolicy[]; violating: Resou
     compliant: [
       resource("aws:iam/rolePolicy:RolePolicy", {
         policy: document([
-          { Effect: "Allow", Action: ["lambda:UpdateFunctionConfiguration", "lambda:PublishVersion"], Resource: ["arn:aws:lambda:us-east-1:123456789012:function:primes"] },
-          { Effect: "Allow", Action: ["lambda:InvokeFunction", "lambda:DeleteFunction"], Resource: ["arn:aws:lambda:us-east-1:123456789012:function:primes:*"] },
+          {
+            Effect: "Allow",
+            Action: ["lambda:UpdateFunctionConfiguration", "lambda:PublishVersion"],
+            Resource: ["arn:aws:lambda:us-east-1:123456789012:function:primes"],
+          },
+          {
+            Effect: "Allow",
+            Action: ["lambda:InvokeFunction", "lambda:DeleteFunction"],
+            Resource: ["arn:aws:lambda:us-east-1:123456789012:function:primes:*"],
+          },
         ]),
       }),
     ],
     violating: [
       resource("aws:iam/rolePolicy:RolePolicy", {
-        policy: document([{ Effect: "Allow", Action: ["lambda:UpdateFunctionConfiguration"], Resource: "arn:aws:lambda:us-east-1:123456789012:function:*" }]),
+        policy: document([
+          { Effect: "Allow", Action: ["lambda:UpdateFunctionConfiguration"], Resource: "arn:aws:lambda:us-east-1:123456789012:function:*" },
+        ]),
       }),
     ],
     message: /allows lambda:UpdateFunctionConfiguration on arn:aws:lambda:us-east-1:123456789012:function:\*/,
   },
   "sg-no-public-postgres": {
     compliant: [
-      resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { referencedSecurityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 5432, toPort: 5432 }),
-      resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 443, toPort: 443 }),
-      resource("aws:ec2/securityGroup:SecurityGroup", { ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["10.0.0.0/16"] }] }),
+      resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", {
+        referencedSecurityGroupId: "sg-1",
+        ipProtocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+      }),
+      resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", {
+        cidrIpv4: "0.0.0.0/0",
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+      }),
+      resource("aws:ec2/securityGroup:SecurityGroup", {
+        ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["10.0.0.0/16"] }],
+      }),
     ],
     violating: [resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { cidrIpv6: "::/0", ipProtocol: "-1" }, "open")],
     message: /open lets ::\/0 reach port 5432/,
@@ -297,10 +430,16 @@ describe("policy pack", () => {
   it("ecr-immutable-tags: an exclusion other than the build tags is a violation", async () => {
     const releaseTagsMutable = resource("aws:ecr/repository:Repository", {
       imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-      imageTagMutabilityExclusionFilters: [{ filter: "build-*", filterType: "WILDCARD" }, { filter: "v*", filterType: "WILDCARD" }],
+      imageTagMutabilityExclusionFilters: [
+        { filter: "build-*", filterType: "WILDCARD" },
+        { filter: "v*", filterType: "WILDCARD" },
+      ],
     });
     const { violations } = await runPolicies([releaseTagsMutable], {}, named("ecr-immutable-tags"));
-    assert.deepEqual(violations.map((violation) => violation.message), ["Tags matching v* are mutable; only build-* may be."]);
+    assert.deepEqual(
+      violations.map((violation) => violation.message),
+      ["Tags matching v* are mutable; only build-* may be."],
+    );
   });
 
   for (const [name, { compliant, violating, message, config }] of Object.entries(cases)) {
@@ -323,34 +462,64 @@ describe("policy pack", () => {
     });
     it("sets a policy's enforcement level, or every policy's with 'all'", async () => {
       const mandatory = await runPolicies(x86, { "lambda-arm64": "mandatory" }, named("lambda-arm64"));
-      assert.deepEqual(mandatory.violations.map((v) => [v.policy, v.enforcementLevel]), [["lambda-arm64", "mandatory"]]);
+      assert.deepEqual(
+        mandatory.violations.map((v) => [v.policy, v.enforcementLevel]),
+        [["lambda-arm64", "mandatory"]],
+      );
       assert.deepEqual((await runPolicies(x86, { all: "disabled" }, named("lambda-arm64"))).violations, []);
     });
     it("changes a policy's numbers", async () => {
       const functions = [goodFunction({ reservedConcurrentExecutions: 450 }), goodFunction({ reservedConcurrentExecutions: 451 })];
       const policy = named("capacity-unreserved-headroom");
       assert.equal((await runPolicies(functions, {}, policy)).violations.length, 1);
-      assert.deepEqual((await runPolicies(functions, { "capacity-unreserved-headroom": { accountConcurrencyLimit: 2000 } }, policy)).violations, []);
+      assert.deepEqual(
+        (await runPolicies(functions, { "capacity-unreserved-headroom": { accountConcurrencyLimit: 2000 } }, policy)).violations,
+        [],
+      );
     });
   });
 
   it("iam-lambda-management-scoped refuses deleting a whole function", async () => {
     const policy = resource("aws:iam/rolePolicy:RolePolicy", {
-      policy: document([{ Effect: "Allow", Action: "lambda:DeleteFunction", Resource: "arn:aws:lambda:us-east-1:123456789012:function:primes" }]),
+      policy: document([
+        { Effect: "Allow", Action: "lambda:DeleteFunction", Resource: "arn:aws:lambda:us-east-1:123456789012:function:primes" },
+      ]),
     });
     const { violations } = await runPolicies([policy], {}, named("iam-lambda-management-scoped"));
-    assert.match(violations[0]?.message ?? "", /deleting the whole function arn:aws:lambda:us-east-1:123456789012:function:primes, not only its versions/);
+    assert.match(
+      violations[0]?.message ?? "",
+      /deleting the whole function arn:aws:lambda:us-east-1:123456789012:function:primes, not only its versions/,
+    );
   });
 
   it("sg-no-public-postgres finds 5432 open to the internet however the rule is written", async () => {
     const rules = [
-      resource("aws:ec2/securityGroup:SecurityGroup", { ingress: [{ protocol: "tcp", fromPort: 5000, toPort: 6000, cidrBlocks: ["0.0.0.0/0"] }] }, "inline"),
-      resource("aws:ec2/securityGroupRule:SecurityGroupRule", { type: "ingress", protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }, "rule"),
-      resource("aws:ec2/securityGroupRule:SecurityGroupRule", { type: "egress", protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }, "egress"),
-      resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 5432, toPort: 5432 }, "ingress"),
+      resource(
+        "aws:ec2/securityGroup:SecurityGroup",
+        { ingress: [{ protocol: "tcp", fromPort: 5000, toPort: 6000, cidrBlocks: ["0.0.0.0/0"] }] },
+        "inline",
+      ),
+      resource(
+        "aws:ec2/securityGroupRule:SecurityGroupRule",
+        { type: "ingress", protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] },
+        "rule",
+      ),
+      resource(
+        "aws:ec2/securityGroupRule:SecurityGroupRule",
+        { type: "egress", protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] },
+        "egress",
+      ),
+      resource(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        { cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 5432, toPort: 5432 },
+        "ingress",
+      ),
     ];
     const { violations } = await runPolicies(rules, {}, named("sg-no-public-postgres"));
-    assert.deepEqual(violations.map((violation) => violation.urn?.split("::").pop()), ["inline", "rule", "ingress"]);
+    assert.deepEqual(
+      violations.map((violation) => violation.urn?.split("::").pop()),
+      ["inline", "rule", "ingress"],
+    );
   });
 
   it("skips, rather than guesses, a check whose value is only known after deployment", async () => {
@@ -389,7 +558,10 @@ describe("policy pack", () => {
       () => {
         delete require.cache[program];
         require(program);
-        new aws.iam.RolePolicy("admin", { role: "primes-role", policy: document([{ Effect: "Allow", Action: "*", Resource: "arn:aws:s3:::bucket" }]) });
+        new aws.iam.RolePolicy("admin", {
+          role: "primes-role",
+          policy: document([{ Effect: "Allow", Action: "*", Resource: "arn:aws:s3:::bucket" }]),
+        });
         new aws.cloudwatch.LogGroup("forever", { name: "/custom/forever" });
       },
       { config, stack: "prod" },
@@ -407,15 +579,23 @@ describe("policy pack", () => {
 
   it("Pulumi.prod.yaml has no mandatory violation under policy/strict.json, which dev would fail", async () => {
     const strict = JSON.parse(readFileSync("policy/strict.json", "utf8"));
-    assert.deepEqual((await runPolicies((await evaluateStack("prod")).resources, strict)).violations.filter((v) => v.enforcementLevel === "mandatory"), []);
-    const dev = (await runPolicies((await evaluateStack("dev")).resources, strict)).violations.filter((v) => v.enforcementLevel === "mandatory");
+    assert.deepEqual(
+      (await runPolicies((await evaluateStack("prod")).resources, strict)).violations.filter((v) => v.enforcementLevel === "mandatory"),
+      [],
+    );
+    const dev = (await runPolicies((await evaluateStack("dev")).resources, strict)).violations.filter(
+      (v) => v.enforcementLevel === "mandatory",
+    );
     assert.ok(dev.some((violation) => violation.policy === "rds-deletion-protection"));
   });
 
   for (const stack of ["dev", "prod"]) {
     it(`Pulumi.${stack}.yaml has no mandatory violation`, async () => {
       const { violations } = await runPolicies((await evaluateStack(stack)).resources);
-      assert.deepEqual(violations.filter((violation) => violation.enforcementLevel === "mandatory"), []);
+      assert.deepEqual(
+        violations.filter((violation) => violation.enforcementLevel === "mandatory"),
+        [],
+      );
     });
   }
 });

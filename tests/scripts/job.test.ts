@@ -6,7 +6,11 @@ import { main } from "../../scripts/job";
 /** A stand-in for the stack's WebSocket API on 127.0.0.1: token check on connect, ack, then the result. */
 class FakeJobsApi {
   readonly received: any[] = [];
-  result: (job: any, jobId: string) => object | undefined = (job, jobId) => ({ jobId, status: "succeeded", result: { max: job.input.max, count: 78498 } });
+  result: (job: any, jobId: string) => object | undefined = (job, jobId) => ({
+    jobId,
+    status: "succeeded",
+    result: { max: job.input.max, count: 78498 },
+  });
   /** How the API answers: the acknowledgement first (usual), the worker's result first (a race), or API Gateway's own error frame. */
   order: "ack-first" | "result-first" | "gateway-error" = "ack-first";
   private readonly server: Server = createServer();
@@ -24,7 +28,8 @@ class FakeJobsApi {
           const job = JSON.parse(String(data));
           this.received.push(job);
           const jobId = `job-${this.received.length}`;
-          if (this.order === "gateway-error") return ws.send(JSON.stringify({ message: "Invalid request body", connectionId: "abc=", requestId: "req=" }));
+          if (this.order === "gateway-error")
+            return ws.send(JSON.stringify({ message: "Invalid request body", connectionId: "abc=", requestId: "req=" }));
           const result = this.result(job, jobId);
           if (this.order === "result-first" && result) ws.send(JSON.stringify(result));
           ws.send(JSON.stringify({ jobId: "someone-elses-job", status: "succeeded", result: {} }));
@@ -35,7 +40,13 @@ class FakeJobsApi {
     });
   }
   listen(): Promise<void> {
-    return new Promise((done) => this.server.listen(0, "127.0.0.1", () => ((this.url = `ws://127.0.0.1:${(this.server.address() as { port: number }).port}/live`), done())));
+    return new Promise((done) =>
+      this.server.listen(
+        0,
+        "127.0.0.1",
+        () => ((this.url = `ws://127.0.0.1:${(this.server.address() as { port: number }).port}/live`), done()),
+      ),
+    );
   }
   close(): Promise<void> {
     for (const client of this.sockets.clients) client.terminate();
@@ -48,7 +59,12 @@ describe("npm run job", function () {
   this.timeout(20_000);
   let api: FakeJobsApi;
   let printed: string;
-  const run = (...argv: string[]) => main(argv, (text) => void (printed += text), () => ({ websocketUrl: api.url }));
+  const run = (...argv: string[]) =>
+    main(
+      argv,
+      (text) => void (printed += text),
+      () => ({ websocketUrl: api.url }),
+    );
 
   beforeEach(async () => {
     printed = "";

@@ -38,7 +38,10 @@ describe("npm run plan", () => {
     writeFileSync(config, JSON.stringify({ "lambda-reserved-concurrency": "mandatory" }));
     const { code, output } = await run("--stack", "dev", "--policy-config", config);
     assert.equal(code, 1);
-    assert.match(output, /\[mandatory\] lambda-reserved-concurrency on aws:lambda\/function:Function primes\n {4}what: Function primes has no reserved concurrency\.\n {4}why: .+\n {4}fix: .*reservedConcurrency/);
+    assert.match(
+      output,
+      /\[mandatory\] lambda-reserved-concurrency on aws:lambda\/function:Function primes\n {4}what: Function primes has no reserved concurrency\.\n {4}why: .+\n {4}fix: .*reservedConcurrency/,
+    );
   });
 
   it("--json prints the same plan as JSON", async () => {
@@ -97,7 +100,10 @@ describe("npm run plan", () => {
     for (const [config, expected] of [
       [{ "sfn-logging": "fatal" }, /"sfn-logging" has the level "fatal"; it must be one of advisory, mandatory, remediate, disabled/],
       [{ "sfn-loging": "mandatory" }, /"sfn-loging" is not a policy of this pack/],
-      [{ "capacity-unreserved-headroom": { accountConcurrencyLimt: 5 } }, /has no setting "accountConcurrencyLimt"; its settings are accountConcurrencyLimit/],
+      [
+        { "capacity-unreserved-headroom": { accountConcurrencyLimt: 5 } },
+        /has no setting "accountConcurrencyLimt"; its settings are accountConcurrencyLimit/,
+      ],
       [["mandatory"], /must be a JSON object/],
     ] as const) {
       writeFileSync(file, JSON.stringify(config));
@@ -117,7 +123,10 @@ describe("npm run plan", () => {
 
   it("hands all of a large output to a pipe before exiting (no cut at 64 KB)", () => {
     const script = join(scratch, "large-output.ts");
-    writeFileSync(script, `import { runCommand } from ${JSON.stringify(join(process.cwd(), "scripts/run-command"))};\nrunCommand(async (_argv, write) => { for (let i = 0; i < 50; i++) write("x".repeat(10_000) + "\\n"); return 3; });\n`);
+    writeFileSync(
+      script,
+      `import { runCommand } from ${JSON.stringify(join(process.cwd(), "scripts/run-command"))};\nrunCommand(async (_argv, write) => { for (let i = 0; i < 50; i++) write("x".repeat(10_000) + "\\n"); return 3; });\n`,
+    );
     // A reader that starts late lets the pipe's 64 KB buffer fill, as `| less` or a slow CI log does.
     const command = `"${process.execPath}" -r ts-node/register "${script}" | (sleep 0.5; wc -c); exit \${PIPESTATUS[0]}`;
     const result = spawnSync("bash", ["-c", command], { env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } });

@@ -16,7 +16,12 @@ const X86 = "arn:aws:lambda:us-east-1:123456789012:function:primes-x86_64";
 /** An output of this platform's state machine: both architectures, every point. */
 function ourOutput() {
   const plan = {
-    input: parseTuningInput({ lambdaARNs: { arm64: ARM, x86_64: X86 }, num: 5, powerValues: [512, 1024, 2048], includeOutputResults: true }),
+    input: parseTuningInput({
+      lambdaARNs: { arm64: ARM, x86_64: X86 },
+      num: 5,
+      powerValues: [512, 1024, 2048],
+      includeOutputResults: true,
+    }),
     targets: [
       { functionArn: X86, architecture: "x86_64" as const, originalMemoryMb: 1024, originalDescription: "" },
       { functionArn: ARM, architecture: "arm64" as const, originalMemoryMb: 1024, originalDescription: "" },
@@ -27,10 +32,23 @@ function ourOutput() {
   const measurements: Measurement[] = plan.targets.flatMap(({ architecture }) =>
     [512, 1024, 2048].map((memoryMb) => {
       const duration = ((400 * 1769) / Math.min(memoryMb, 1769) + 20) * (architecture === "arm64" ? 0.75 : 1);
-      return { memoryMb, architecture, invocations: Array.from({ length: 5 }, () => ({ report: { durationMs: duration, billedDurationMs: Math.ceil(duration), memorySizeMb: memoryMb, maxMemoryUsedMb: 90 } })) };
+      return {
+        memoryMb,
+        architecture,
+        invocations: Array.from({ length: 5 }, () => ({
+          report: { durationMs: duration, billedDurationMs: Math.ceil(duration), memorySizeMb: memoryMb, maxMemoryUsedMb: 90 },
+        })),
+      };
     }),
   );
-  return JSON.parse(JSON.stringify(tuningResult(plan, measurements.map((measurement) => summarize(measurement, { discardTopBottom: 0.2, region: "us-east-1" })))));
+  return JSON.parse(
+    JSON.stringify(
+      tuningResult(
+        plan,
+        measurements.map((measurement) => summarize(measurement, { discardTopBottom: 0.2, region: "us-east-1" })),
+      ),
+    ),
+  );
 }
 
 describe("npm run tune", function () {
@@ -40,10 +58,18 @@ describe("npm run tune", function () {
   const sfn = mockClient(SFNClient);
   const outputs = {
     tuningStateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:tuning",
-    lambdaFunctions: { primes: { arn: ARM, architecture: "arm64", twin: { arn: X86, architecture: "x86_64" } }, "number-fact": { arn: `${ARM}-nf`, architecture: "arm64" } },
+    lambdaFunctions: {
+      primes: { arn: ARM, architecture: "arm64", twin: { arn: X86, architecture: "x86_64" } },
+      "number-fact": { arn: `${ARM}-nf`, architecture: "arm64" },
+    },
   };
   const run = (...argv: string[]) =>
-    main(argv, (text) => void (printed += text), { outputs: () => outputs, sfn: new SFNClient({ region: "us-east-1" }), pollIntervalMs: 1, maxPolls: 5 });
+    main(argv, (text) => void (printed += text), {
+      outputs: () => outputs,
+      sfn: new SFNClient({ region: "us-east-1" }),
+      pollIntervalMs: 1,
+      maxPolls: 5,
+    });
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "tune-"));
@@ -74,7 +100,10 @@ describe("npm run tune", function () {
       ["not json at all", /is not JSON/],
       [[1, 2], /not a power-tuning execution's output: the output/],
       [{ power: "1024", cost: 1, duration: 1 }, /power/],
-      [{ power: 1024, cost: 1, duration: 1, stateMachine: { visualization: "https://lambda-power-tuning.show/#garbage" } }, /visualization link cannot be read/],
+      [
+        { power: 1024, cost: 1, duration: 1, stateMachine: { visualization: "https://lambda-power-tuning.show/#garbage" } },
+        /visualization link cannot be read/,
+      ],
       [{ power: 1024, cost: 1, duration: 1, stateMachine: { visualization: "https://lambda-power-tuning.show/#;;" } }, /points are empty/],
       [{ power: 1024, cost: 1, duration: 1, stateMachine: { visualization: 42 } }, /stateMachine\.visualization/],
       [{ power: 1024, cost: 1, duration: 1 }, /neither per-point stats nor a visualization link/],
@@ -128,9 +157,27 @@ describe("npm run tune", function () {
 
   it("starts the stack's state machine on a function and its twin, follows it, and reports", async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: "arn:aws:states:us-east-1:123456789012:execution:tuning:1" });
-    sfn.on(DescribeExecutionCommand).resolvesOnce({ status: "RUNNING" }).resolves({ status: "SUCCEEDED", output: JSON.stringify(ourOutput()) });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolvesOnce({ status: "RUNNING" })
+      .resolves({ status: "SUCCEEDED", output: JSON.stringify(ourOutput()) });
     const chart = join(dir, "run.svg");
-    assert.equal(await run("--stack", "dev", "--function", "primes", "--compare-architectures", "--num", "10", "--payload", '{"queryStringParameters":{"max":"1000000"}}', "--chart", chart), 0);
+    assert.equal(
+      await run(
+        "--stack",
+        "dev",
+        "--function",
+        "primes",
+        "--compare-architectures",
+        "--num",
+        "10",
+        "--payload",
+        '{"queryStringParameters":{"max":"1000000"}}',
+        "--chart",
+        chart,
+      ),
+      0,
+    );
     const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!);
     assert.deepEqual(input, {
       lambdaARNs: { arm64: ARM, x86_64: X86 },
@@ -146,7 +193,10 @@ describe("npm run tune", function () {
 
   it("says what to do when the function has no twin to compare with, and reports a failed execution", async () => {
     assert.equal(await run("--stack", "dev", "--function", "number-fact", "--compare-architectures"), 1);
-    assert.match(printed, /number-fact has no twin on the other architecture: set graviton-platform:functions\.number-fact\.compareArchitectures to true/);
+    assert.match(
+      printed,
+      /number-fact has no twin on the other architecture: set graviton-platform:functions\.number-fact\.compareArchitectures to true/,
+    );
     printed = "";
     sfn.on(StartExecutionCommand).resolves({ executionArn: "arn:x" });
     sfn.on(DescribeExecutionCommand).resolves({ status: "FAILED", error: "TuningFailed", cause: "simulated Invoke failure" });
