@@ -21,12 +21,10 @@ export const functionSettings = strictObject({
   reservedConcurrency: wholeNumber(0, 10000)
     .optional()
     .meta({ description: "concurrency reserved for, and capping, the function; unset = unreserved" }),
-  environment: environmentVariables
-    .optional()
-    .meta({
-      description:
-        "extra environment variables (quote numbers; Lambda's reserved names and the ones the stack sets are refused; 4 KB in all, the stack's own variables included)",
-    }),
+  environment: environmentVariables.optional().meta({
+    description:
+      "extra environment variables (quote numbers; Lambda's reserved names and the ones the stack sets are refused; 4 KB in all, the stack's own variables included)",
+  }),
   compareArchitectures: flag()
     .optional()
     .meta({ description: "also deploy a twin on the other architecture (for power tuning); default false" }),

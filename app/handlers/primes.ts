@@ -12,13 +12,11 @@ const DEFAULT_MAX = 1_000_000;
 const query = z.object({
   max: z._default(
     z.pipe(
-      z
-        .string()
-        .check(
-          z.regex(/^\d{1,9}$/, {
-            error: (issue) => `must be a whole number from 1 to ${MAX_PRIME_LIMIT}, got ${describeValue(issue.input)}`,
-          }),
-        ),
+      z.string().check(
+        z.regex(/^\d{1,9}$/, {
+          error: (issue) => `must be a whole number from 1 to ${MAX_PRIME_LIMIT}, got ${describeValue(issue.input)}`,
+        }),
+      ),
       z.pipe(
         z.transform((value: string) => Number(value)),
         z

@@ -61,11 +61,9 @@ describe("npm run redrive", () => {
 
   it("says so, and exits 1, when the move fails", async () => {
     sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: "task-2" });
-    sqs
-      .on(ListMessageMoveTasksCommand)
-      .resolves({
-        Results: [{ TaskHandle: "task-2", Status: "FAILED", FailureReason: "AccessDenied", ApproximateNumberOfMessagesMoved: 2 }],
-      });
+    sqs.on(ListMessageMoveTasksCommand).resolves({
+      Results: [{ TaskHandle: "task-2", Status: "FAILED", FailureReason: "AccessDenied", ApproximateNumberOfMessagesMoved: 2 }],
+    });
     assert.equal(await run(["--stack", "dev"]), 1);
     assert.match(printed, /The move ended FAILED: AccessDenied\. Messages not moved are still in the DLQ\./);
   });
