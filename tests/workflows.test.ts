@@ -10,7 +10,7 @@ describe("GitHub workflows for forks", () => {
   it("checks: on pull requests, npm ci, the type check and npm test, with no cloud credentials", () => {
     const checks = workflow("checks.yml");
     assert.ok("pull_request" in checks.on);
-    assert.deepEqual(commands(checks.jobs.test), ["npm ci", "npm run typecheck", "npm test"]);
+    assert.deepEqual(commands(checks.jobs.test), ["npm ci", "npm run format:check", "npm run typecheck", "npm test"]);
     assert.doesNotMatch(JSON.stringify(checks), /aws-actions|secrets\.|id-token/);
   });
 
