@@ -25,13 +25,7 @@ const inStack = { providers: [provider] };
 // One image per architecture in use, holding every handler of app/.
 const appImage = new ContainerImage(
   "app",
-  {
-    context: ".",
-    dockerfile: "app/Dockerfile",
-    architectures: config.architecturesInUse,
-    keepImages: config.ecr.keepImages,
-    forceDelete: config.ecr.forceDelete,
-  },
+  { context: ".", dockerfile: "app/Dockerfile", architectures: config.architecturesInUse, ...config.ecr },
   inStack,
 );
 
@@ -73,17 +67,11 @@ const functions = Object.fromEntries(
     new ContainerFunction(
       fn.name,
       {
+        ...fn, // architecture, twin, memory, timeout, reserved concurrency, description, expected traffic
         image: appImage,
         command: [fn.handler],
-        architecture: fn.architecture,
-        compareArchitectures: fn.compareArchitectures,
-        memory: fn.memory,
-        timeout: fn.timeout,
-        reservedConcurrency: fn.reservedConcurrency,
         environment: { ...fn.environment, ...stackSettings(fn) },
         logRetentionDays: config.logRetentionDays,
-        description: fn.description,
-        expectedTraffic: fn.expectedTraffic,
         database: fn.database && postgres.grantConnect(databaseUsers[fn.database]),
       },
       inStack,
@@ -128,10 +116,7 @@ const powerTuning = new PowerTuning(
   "tuning",
   {
     taskFunction: { arn: tuner.arn, role: tuner.role, reservedConcurrency: config.functionNamed["power-tuning"].reservedConcurrency },
-    tunedFunctionArns: config.tuning.functions.flatMap((name) => [
-      functions[name].arn,
-      ...(functions[name].twin ? [functions[name].twin!.arn] : []),
-    ]),
+    tunedFunctionArns: config.tuning.functions.flatMap((name) => functions[name].arns),
     logRetentionDays: config.logRetentionDays,
   },
   inStack,

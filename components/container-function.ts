@@ -55,19 +55,19 @@ export interface ContainerFunctionArgs {
   architecture: Architecture;
   /** Also deploy a twin on the other architecture, running that architecture's image. @default false */
   compareArchitectures?: boolean;
-  /** Memory in MB (1,769 MB = 1 vCPU). @default 128 */
+  /** Memory in MB (1,769 MB = 1 vCPU). @default 128 @example 1769 */
   memory?: number;
   /** Timeout in seconds. @default 3 */
   timeout?: number;
   /** Reserved concurrency of the function (not of its twin); unset = unreserved. @default undefined */
   reservedConcurrency?: number;
-  /** Environment variables. @default {} */
+  /** Environment variables. @default {} @example { NUMBERS_API_URL: "http://numbersapi.com" } */
   environment?: Record<string, pulumi.Input<string>>;
   /** Days the function's logs are kept. @default 14 */
   logRetentionDays?: number;
   /** @default "" */
   description?: string;
-  /** Declared peak traffic, recorded as tags for the capacity policy. @default undefined */
+  /** Declared peak traffic, recorded as tags for the capacity policy. @default undefined @example { rps: 200, durationMs: 150 } */
   expectedTraffic?: { rps: number; durationMs: number };
   /**
    * Connect to the database as one user (Database.grantConnect): the function runs in the database's
@@ -107,6 +107,8 @@ export class ContainerFunction extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
   /** The other-architecture twin, when compareArchitectures is on. */
   readonly twin?: DeployedFunction;
+  /** The function's ARN, and its twin's when it has one. */
+  readonly arns: pulumi.Output<string>[];
   /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
   readonly nodes: { functions: aws.lambda.Function[]; logGroups: aws.cloudwatch.LogGroup[]; role: aws.iam.Role };
 
@@ -202,6 +204,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
     this.architecture = primary.architecture;
     this.imageUri = primary.imageUri;
     this.twin = twin;
+    this.arns = deployed.map((variant) => variant.arn);
     this.nodes = { functions: lambdas, logGroups, role: this.role };
     this.registerOutputs({
       functionName: this.functionName,

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { TokenIssuer } from "./user-pool";
 
 export interface HttpRoute {
-  /** `METHOD /path`, e.g. `POST /number` or `GET /jobs/{id}`. */
+  /** `METHOD /path`. @example "GET /jobs/{id}" */
   routeKey: string;
   /** The Lambda function behind the route (a Lambda proxy integration, payload 2.0); or: */
   function?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
