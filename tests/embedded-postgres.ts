@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Client, ClientConfig } from "pg";
+import { createPool, type DatabasePool } from "../app/data/pool";
 
 export interface TestPostgres {
   host: string;
@@ -126,4 +127,17 @@ export async function startPostgres(): Promise<TestPostgres> {
       if (linkDir) rmSync(linkDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The app's pool (createPool) on `database`, as the superuser, without TLS: for setting up and checking a test database. */
+export function superuserPool(postgres: TestPostgres, database: string): DatabasePool {
+  return createPool({
+    host: postgres.host,
+    port: postgres.port,
+    database,
+    user: postgres.user,
+    password: async () => postgres.password,
+    tls: false,
+    idleTimeoutMs: 10_000,
+  });
 }

@@ -4,7 +4,7 @@ import { completeJob, createJob } from "../../app/data/jobs";
 import { applyMigrations, readMigrations } from "../../app/data/migrations";
 import { createPool, DatabasePool } from "../../app/data/pool";
 import { jobStatusResponse } from "../../app/jobs/job-status-response";
-import { startPostgres, TestPostgres } from "../embedded-postgres";
+import { startPostgres, superuserPool, TestPostgres } from "../embedded-postgres";
 import { bodyOf, httpEvent } from "./api-gateway-event";
 import { createServer, type Socket } from "node:net";
 import { appFunctions } from "../../app/functions";
@@ -34,15 +34,7 @@ describe("GET /jobs/{id} (real PostgreSQL)", function () {
   before(async () => {
     postgres = await startPostgres();
     await postgres.createDatabase("app");
-    db = createPool({
-      host: postgres.host,
-      port: postgres.port,
-      database: "app",
-      user: postgres.user,
-      password: async () => postgres.password,
-      tls: false,
-      idleTimeoutMs: 10_000,
-    });
+    db = superuserPool(postgres, "app");
     await applyMigrations(db, readMigrations("app/migrations"));
     await createJob(db, { id: "JzQ9AhW2oAMEVhA=", owner: "alice", type: "primes", input: { max: 1000 } });
     await completeJob(db, "JzQ9AhW2oAMEVhA=", { max: 1000, count: 168 });

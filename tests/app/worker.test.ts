@@ -9,7 +9,7 @@ import { createPool, DatabasePool } from "../../app/data/pool";
 import { connectionNotifier, managementClient } from "../../app/jobs/connection-notifier";
 import { sqsWorker } from "../../app/jobs/sqs-worker";
 import { scramSha256Verifier } from "../../components/postgres-password";
-import { startPostgres, TestPostgres } from "../embedded-postgres";
+import { startPostgres, superuserPool, TestPostgres } from "../embedded-postgres";
 import { TcpRelay } from "../tcp-relay";
 import { sqsEvent, sqsRecord } from "./sqs-event";
 
@@ -67,15 +67,7 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_REGION: "us-east-1" });
     postgres = await startPostgres();
     await postgres.createDatabase("app");
-    const admin = createPool({
-      host: postgres.host,
-      port: postgres.port,
-      database: "app",
-      user: postgres.user,
-      password: async () => postgres.password,
-      tls: false,
-      idleTimeoutMs: 10_000,
-    });
+    const admin = superuserPool(postgres, "app");
     await applyMigrations(admin, readMigrations("app/migrations"));
     await ensureLoginRole(admin, { name: "app_user", passwordVerifier: scramSha256Verifier("worker-test-password"), memberOf: "app_rw" });
     await admin.end();
