@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { checkStackName } from "./stacks";
 
 /** Account and region the mock engine pretends to deploy into. */
 export const MOCK_ACCOUNT = "123456789012";
@@ -244,7 +245,7 @@ export interface MockDeployment {
 
 /** Reads `Pulumi.<stack>.yaml` and returns its config the way the Pulumi CLI hands it to a program. */
 export function readStackConfig(stack: string, projectDir = "."): Record<string, string> {
-  const file = join(projectDir, `Pulumi.${stack}.yaml`);
+  const file = join(projectDir, `Pulumi.${checkStackName(stack)}.yaml`);
   if (!existsSync(file)) throw new Error(`No stack file ${file}: stacks are the Pulumi.<stack>.yaml files beside Pulumi.yaml.`);
   let document: any;
   try {

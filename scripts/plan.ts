@@ -8,7 +8,7 @@ import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PolicyConfig, PolicyReport, runPolicies, validatePolicyConfig } from "../policy/run-offline";
 import { runCommand } from "./run-command";
-import { listStacks } from "./stacks";
+import { checkStackName, listStacks } from "./stacks";
 import { evaluateStack, readStackConfig, RegisteredResource } from "./mock-engine";
 
 export interface PlanNode {
@@ -155,7 +155,7 @@ export async function plan(
   policyConfig: PolicyConfig = {},
   projectDir = ".",
 ): Promise<{ plan: Plan; resources: RegisteredResource[] }> {
-  if (!existsSync(`${projectDir}/Pulumi.${stack}.yaml`)) {
+  if (!existsSync(`${projectDir}/Pulumi.${checkStackName(stack)}.yaml`)) {
     throw new Error(`Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Stacks here: ${listStacks(projectDir).join(", ")}.`);
   }
   const { resources } = await evaluateStack(stack, readStackConfig(stack, projectDir), true);

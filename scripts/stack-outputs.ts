@@ -1,9 +1,11 @@
 import { execFileSync } from "node:child_process";
+import { checkStackName } from "./stacks";
 
 /** A deployed stack's outputs (index.ts's exports), read the way operators read them: with the Pulumi CLI. */
 export type StackOutputs = Record<string, any>;
 
 export function readStackOutputs(stack: string): StackOutputs {
+  checkStackName(stack, { qualified: true });
   try {
     return JSON.parse(
       execFileSync("pulumi", ["stack", "output", "--json", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),

@@ -4,6 +4,20 @@
 import { readdirSync } from "node:fs";
 import { runCommand } from "./run-command";
 
+/** A Pulumi stack name: letters, digits, `-`, `_` and `.`, at most 100; with `qualified`, also `org/name` or `org/project/name`. */
+const STACK_NAME = /^(?!\.)[A-Za-z0-9_.-]{1,100}$/;
+
+/** Refuses a stack name Pulumi would refuse (and one like `../x` that would name a file elsewhere), saying why. */
+export function checkStackName(name: string, options: { qualified?: boolean } = {}): string {
+  const parts = name.split("/");
+  if (parts.length > (options.qualified ? 3 : 1) || !parts.every((part) => STACK_NAME.test(part))) {
+    throw new Error(
+      `${JSON.stringify(name.slice(0, 120))} is not a stack name: letters, digits, -, _ and . (at most 100, not starting with .)${options.qualified ? ", optionally as org/name or org/project/name" : ""}`,
+    );
+  }
+  return name;
+}
+
 /** The stacks of the project in `projectDir`, from its Pulumi.<stack>.yaml files, sorted. */
 export function listStacks(projectDir = "."): string[] {
   return readdirSync(projectDir)

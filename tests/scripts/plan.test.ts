@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { main, plan } from "../../scripts/plan";
+import { readStackOutputs } from "../../scripts/stack-outputs";
+import { checkStackName } from "../../scripts/stacks";
 
 async function run(...argv: string[]): Promise<{ code: number; output: string }> {
   let output = "";
@@ -73,6 +75,16 @@ describe("npm run plan", () => {
     const missing = await run();
     assert.equal(missing.code, 2);
     assert.match(missing.output, /--stack is required/);
+  });
+
+  it("refuses a stack name Pulumi would refuse, or one that names a file elsewhere", async () => {
+    for (const stack of ["../../etc/x", "a/b", ".hidden", "x".repeat(101), "dev prod", "dev\u0000"]) {
+      const { code, output } = await run("--stack", stack);
+      assert.equal(code, 2, stack);
+      assert.match(output, /is not a stack name: letters, digits, -, _ and \./);
+    }
+    assert.throws(() => readStackOutputs("../x"), /is not a stack name/);
+    assert.equal(checkStackName("acme/graviton-platform/prod", { qualified: true }), "acme/graviton-platform/prod");
   });
 
   it("refuses a malformed stack file, naming it", async () => {
