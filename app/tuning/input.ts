@@ -14,7 +14,13 @@ export const ALL_POWER_VALUES = Array.from({ length: (3008 - 128) / 64 + 1 }, (_
  * States.DataLimitExceeded, which no Catch handles): the payload travels in the plan, the points and
  * their statistics in the state. https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
  */
-export const TUNING_LIMITS = { maxPayloadBytes: 32 * 1024, maxPowerValues: 64, maxNum: 1000 } as const;
+export const TUNING_LIMITS = {
+  maxPayloadBytes: 32 * 1024,
+  maxPowerValues: 64,
+  maxNum: 1000,
+  /** One memory value is measured by one task invocation, which Lambda stops after 15 minutes: the sleeps must leave room for the runs. */
+  maxSleepTotalMs: 840_000,
+} as const;
 
 const functionArn = z
   .string({ error: "must be a function ARN (arn:aws:lambda:<region>:<account>:function:<name>, no qualifier)" })
@@ -109,6 +115,10 @@ const schema = z
       error: "give lambdaARN (one function) or lambdaARNs (one per architecture), not both and not neither",
     }),
     z.refine((input) => !input.autoOptimizeAlias || input.autoOptimize, { path: ["autoOptimizeAlias"], error: "needs autoOptimize: true" }),
+    z.refine((input) => input.parallelInvocation || input.num * input.sleepBetweenRunsMs <= TUNING_LIMITS.maxSleepTotalMs, {
+      path: ["sleepBetweenRunsMs"],
+      error: `times num must be at most ${TUNING_LIMITS.maxSleepTotalMs} ms: one memory value is measured within one task invocation, which Lambda stops after 15 minutes`,
+    }),
   );
 
 export type TuningInput = Omit<z.output<typeof schema>, "discardTopBottom"> & { discardTopBottom: number };

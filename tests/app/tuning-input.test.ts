@@ -49,6 +49,11 @@ describe("power tuning input (AWS Lambda Power Tuning 4.x fields, plus lambdaARN
       /powerValues must list at most 64 memory sizes/,
     );
     assert.throws(() => parseTuningInput({ lambdaARN: ARN, num: 1001 }), /num must be at most 1000/);
+    assert.throws(
+      () => parseTuningInput({ lambdaARN: ARN, num: 100, sleepBetweenRunsMs: 9000 }),
+      /sleepBetweenRunsMs times num must be at most 840000 ms/,
+    );
+    assert.equal(parseTuningInput({ lambdaARN: ARN, num: 100, sleepBetweenRunsMs: 8400 }).sleepBetweenRunsMs, 8400);
   });
 
   it("takes one function per architecture", () => {

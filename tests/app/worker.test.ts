@@ -216,6 +216,14 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
       assert.ok(notified.has(idOf(record)), "every stored job's client is told");
   });
 
+  it("keeps the largest allowed job's notification inside a WebSocket frame (128 KB: https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html)", async () => {
+    const largest = job(JSON.stringify({ type: "echo", input: "é".repeat(32_000) })); // 64,027 bytes, just under the 64 KiB bound
+    assert.deepEqual(await worker(sqsEvent([largest]), context), { batchItemFailures: [] });
+    const [post] = connections.posts.filter((candidate) => candidate.message.jobId === idOf(largest));
+    assert.equal(post.message.status, "succeeded");
+    assert.ok(Buffer.byteLength(JSON.stringify(post.message)) < 128 * 1024);
+  });
+
   it("sets apart a job whose row PostgreSQL refuses, and completes the rest of the batch", async () => {
     const poisoned = job({ type: "echo", input: "refused by the database" });
     const others = [job({ type: "echo", input: 1 }), job({ type: "echo", input: 2 })];
