@@ -246,6 +246,32 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     assert.deepEqual([stored?.status, stored?.error], ["failed", "the job could not be stored: unsupported Unicode escape sequence"]);
   });
 
+  it("records a result PostgreSQL refuses as that job's failure, and stores the rest of the batch", async () => {
+    const poisoned = job({ type: "echo", input: "result refused" });
+    const others = [job({ type: "echo", input: 3 }), job({ type: "echo", input: 4 })];
+    const refusing = sqsWorker({
+      db: {
+        query: async (text, values) => {
+          const outcomes = text.startsWith("UPDATE jobs AS job")
+            ? (JSON.parse(String(values?.[0])) as { id: string; status: string }[])
+            : [];
+          if (outcomes.some((outcome) => outcome.id === idOf(poisoned) && outcome.status === "succeeded")) {
+            throw Object.assign(new Error("total size of jsonb object elements exceeds the maximum"), { code: "54000" });
+          }
+          return db.query(text, values);
+        },
+      },
+      notifier: connectionNotifier(new ApiGatewayManagementApiClient({ endpoint: connections.url, region: "us-east-1", maxAttempts: 1 })),
+    });
+    assert.deepEqual(await refusing(sqsEvent([poisoned, ...others]), context), { batchItemFailures: [] });
+    for (const record of others) assert.equal((await getJob(db, idOf(record), "alice"))?.status, "succeeded");
+    const stored = await getJob(db, idOf(poisoned), "alice");
+    assert.deepEqual(
+      [stored?.status, stored?.error],
+      ["failed", "the result could not be stored: total size of jsonb object elements exceeds the maximum"],
+    );
+  });
+
   it("keeps notifications inside the function's time: a management endpoint that never answers costs no job", async () => {
     const silent = createServer(() => undefined); // accepts, never answers
     await new Promise<void>((done) => silent.listen(0, "127.0.0.1", () => done()));
