@@ -1,0 +1,162 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+
+/** A function as the local runtime runs it: its bundle and export, its size and its environment. */
+export interface LocalFunctionSpec {
+  name: string;
+  /** The bundle the image holds (app/dist/<file>.mjs). */
+  bundle: string;
+  /** The bundle's export that is the handler. @default "handler" */
+  exportName?: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** The function's environment variables; Lambda's own (AWS_LAMBDA_*, AWS_REGION) are added. */
+  environment?: Record<string, string>;
+}
+
+/** One invocation: the response or the error, the logs it wrote, and Lambda's REPORT line. */
+export interface LocalInvocation {
+  requestId: string;
+  ok: boolean;
+  result?: unknown;
+  error?: { errorType: string; errorMessage: string; trace?: string[] };
+  logs: string;
+  report: string;
+  durationMs: number;
+  billedDurationMs: number;
+  maxMemoryUsedMb: number;
+  /** On a cold start only, as in Lambda. */
+  initDurationMs?: number;
+}
+
+type HostMessage = { logs: string } & (
+  | { type: "ready"; initDurationMs: number }
+  | { type: "init-error"; error: NonNullable<LocalInvocation["error"]> }
+  | { type: "result"; requestId: string; result: unknown; durationMs: number; maxMemoryUsedMb: number }
+  | { type: "error"; requestId: string; error: NonNullable<LocalInvocation["error"]>; durationMs: number; maxMemoryUsedMb: number }
+);
+
+/**
+ * Runs one function's bundle the way Lambda does, on this machine: a fresh Node process per execution
+ * environment (INIT once, then warm invocations), the function's environment and nothing of this
+ * process's, a context with the remaining time, the timeout enforced (the environment is killed and the
+ * next invocation starts cold: "Task timed out after N.NN seconds"), the V8 heap capped at the memory
+ * size, and a REPORT line in Lambda's text format for every invocation.
+ */
+export class LocalLambda {
+  private host?: ChildProcess;
+  private logs = "";
+
+  constructor(readonly spec: LocalFunctionSpec) {}
+
+  async invoke(event: unknown): Promise<LocalInvocation> {
+    const requestId = randomUUID();
+    const cold = !this.host;
+    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    const deadline = Date.now() + timeoutMs;
+    this.logs = "";
+    const ready = cold ? await this.start() : { initDurationMs: undefined };
+    if ("error" in ready) return this.finish(requestId, { ok: false, error: ready.error, durationMs: 0, maxMemoryUsedMb: 0 }, undefined);
+    const host = this.host!;
+    const outcome = await new Promise<{
+      ok: boolean;
+      result?: unknown;
+      error?: LocalInvocation["error"];
+      durationMs: number;
+      maxMemoryUsedMb: number;
+    }>((done) => {
+      const started = performance.now();
+      const timer = setTimeout(
+        () => {
+          host.off("message", onMessage);
+          this.stop();
+          done({
+            ok: false,
+            error: { errorType: "Sandbox.Timedout", errorMessage: `Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds` },
+            durationMs: performance.now() - started,
+            maxMemoryUsedMb: 0,
+          });
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      const onMessage = (message: HostMessage) => {
+        if (!("requestId" in message) || message.requestId !== requestId) return;
+        clearTimeout(timer);
+        host.off("message", onMessage);
+        this.logs += message.logs;
+        done(message.type === "result" ? { ok: true, ...message } : { ok: false, ...message });
+      };
+      host.on("message", onMessage);
+      host.send({ requestId, event, deadline });
+    });
+    return this.finish(requestId, outcome, ready.initDurationMs);
+  }
+
+  /** Ends the execution environment (the next invocation starts cold). */
+  stop(): void {
+    this.host?.kill("SIGKILL");
+    this.host = undefined;
+  }
+
+  private start(): Promise<{ initDurationMs: number } | { error: NonNullable<LocalInvocation["error"]> }> {
+    const { spec } = this;
+    const host = fork(join(__dirname, "lambda-host.mjs"), [spec.bundle, spec.exportName ?? "handler", spec.name, String(spec.memoryMb)], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        TZ: ":UTC",
+        AWS_REGION: "us-east-1",
+        AWS_DEFAULT_REGION: "us-east-1",
+        ...spec.environment,
+        AWS_LAMBDA_FUNCTION_NAME: spec.name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+        AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+        AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+      },
+      execArgv: [`--max-old-space-size=${spec.memoryMb}`, "--enable-source-maps"],
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    this.host = host;
+    // Only what escapes the host's own capture (a crash of the process itself) arrives here.
+    for (const stream of [host.stdout!, host.stderr!]) stream.on("data", (chunk) => (this.logs += chunk));
+    host.once("exit", () => host === this.host && (this.host = undefined));
+    return new Promise((done) => {
+      const timer = setTimeout(() => {
+        this.stop();
+        done({ error: { errorType: "Runtime.InitTimeout", errorMessage: `INIT took longer than ${spec.timeoutSeconds} s` } });
+      }, spec.timeoutSeconds * 1000);
+      host.once("message", (message: HostMessage) => {
+        clearTimeout(timer);
+        this.logs += message.logs;
+        if (message.type === "ready") done({ initDurationMs: message.initDurationMs });
+        else if (message.type === "init-error") {
+          this.stop();
+          done({ error: message.error });
+        }
+      });
+    });
+  }
+
+  private finish(
+    requestId: string,
+    outcome: { ok: boolean; result?: unknown; error?: LocalInvocation["error"]; durationMs: number; maxMemoryUsedMb: number },
+    initDurationMs: number | undefined,
+  ): LocalInvocation {
+    const billedDurationMs = Math.max(1, Math.ceil(outcome.durationMs));
+    const report =
+      `REPORT RequestId: ${requestId}\tDuration: ${outcome.durationMs.toFixed(2)} ms\tBilled Duration: ${billedDurationMs} ms\t` +
+      `Memory Size: ${this.spec.memoryMb} MB\tMax Memory Used: ${outcome.maxMemoryUsedMb} MB` +
+      (initDurationMs === undefined ? "" : `\tInit Duration: ${initDurationMs.toFixed(2)} ms`);
+    return {
+      requestId,
+      ok: outcome.ok,
+      ...(outcome.ok ? { result: outcome.result } : { error: outcome.error }),
+      logs: this.logs,
+      report,
+      durationMs: outcome.durationMs,
+      billedDurationMs,
+      maxMemoryUsedMb: outcome.maxMemoryUsedMb,
+      ...(initDurationMs !== undefined && { initDurationMs }),
+    };
+  }
+}

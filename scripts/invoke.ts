@@ -1,0 +1,133 @@
+// npm run invoke -- <function> [--payload JSON | --event FILE] [--local [--env NAME=VALUE ...] | --stack NAME]
+// Invokes one function with an event (by default its sample, dev/events/<function>.json) and prints the
+// response, its logs and the REPORT line (init, duration, billed duration, memory):
+//   --local   the function's bundle in a Lambda-like environment on this machine (dev/local-lambda.ts),
+//             like `sam local invoke`;
+//   --stack   the deployed function (Invoke with LogType: Tail), like seed 003's aws_actions.py.
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { AppFunctionName, appFunctions } from "../app/functions";
+import { parseReport } from "../app/tuning/report-line";
+import { LocalLambda } from "../dev/local-lambda";
+import { runCommand } from "./run-command";
+import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
+import { checkStackName } from "./stacks";
+
+const USAGE = "usage: npm run invoke -- <function> [--payload JSON | --event FILE] [--local [--env NAME=VALUE ...] | --stack NAME]";
+/** Where the bundles are built for local invocations (ignored by git). */
+export const LOCAL_DIST = join(__dirname, "..", "app", "dist");
+
+export interface InvokeDependencies {
+  outputs(stack: string): StackOutputs;
+  lambda: LambdaClient;
+  /** Builds the bundles into LOCAL_DIST. @default app/build.mjs */
+  build?: () => void;
+}
+
+const buildBundles = () =>
+  execFileSync(process.execPath, [join(__dirname, "..", "app", "build.mjs")], {
+    env: { ...process.env, APP_DIST_DIR: LOCAL_DIST },
+    stdio: "pipe",
+  });
+
+/** The sample event of a function: dev/events/<function>.json (the tests invoke every one of them). */
+export const sampleEventFile = (name: string) => join(__dirname, "..", "dev", "events", `${name}.json`);
+
+export async function main(argv: string[], write: (text: string) => void, deps: InvokeDependencies): Promise<number> {
+  let options;
+  let name: string;
+  let event: unknown;
+  try {
+    const parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        payload: { type: "string" },
+        event: { type: "string" },
+        local: { type: "boolean" },
+        stack: { type: "string" },
+        env: { type: "string", multiple: true },
+      },
+    });
+    options = parsed.values;
+    if (parsed.positionals.length !== 1) throw new Error("name one function");
+    name = parsed.positionals[0];
+    const base = name.replace(/-(arm64|x86_64)$/, "");
+    if (!(base in appFunctions))
+      throw new Error(
+        `there is no function "${name.slice(0, 80)}"; the functions are ${Object.keys(appFunctions).join(", ")} (and twins such as primes-x86_64 on a stack)`,
+      );
+    if (Boolean(options.local) === Boolean(options.stack)) throw new Error("give --local or --stack NAME");
+    if (options.local && base !== name)
+      throw new Error("a twin exists on a stack only; --local runs the function's bundle, which is the same for both architectures");
+    if (options.payload !== undefined && options.event !== undefined) throw new Error("give --payload or --event, not both");
+    if (options.stack) checkStackName(options.stack, { qualified: true });
+    const text = options.payload ?? readFileSync(options.event ?? sampleEventFile(base), "utf8");
+    try {
+      event = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`the event is not JSON: ${(error as Error).message}`);
+    }
+    for (const pair of options.env ?? [])
+      if (!/^[A-Za-z][A-Za-z0-9_]*=/.test(pair)) throw new Error(`--env takes NAME=VALUE, got ${JSON.stringify(pair.slice(0, 80))}`);
+  } catch (error) {
+    write(`invoke: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+
+  try {
+    if (options.local) {
+      const fn = appFunctions[name as AppFunctionName];
+      (deps.build ?? buildBundles)();
+      const [file, exportName] = fn.handler.split(".");
+      const bundle = join(LOCAL_DIST, `${file}.mjs`);
+      if (!existsSync(bundle)) throw new Error(`no bundle ${bundle} after the build`);
+      const environment = Object.fromEntries(
+        (options.env ?? []).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+      );
+      const lambda = new LocalLambda({ name, bundle, exportName, memoryMb: fn.memory, timeoutSeconds: fn.timeout, environment });
+      try {
+        const invocation = await lambda.invoke(event);
+        write(
+          `${JSON.stringify(invocation.ok ? invocation.result : invocation.error, null, 2)}\n\n${invocation.logs}${invocation.report}\n`,
+        );
+        return invocation.ok ? 0 : 1;
+      } finally {
+        lambda.stop();
+      }
+    }
+    const outputs = deps.outputs(options.stack!);
+    const base = name.replace(/-(arm64|x86_64)$/, "");
+    const exported = outputs.lambdaFunctions?.[base];
+    const physical =
+      base === name
+        ? exported?.name
+        : exported?.twin?.architecture && name.endsWith(exported.twin.architecture)
+          ? exported.twin.name
+          : undefined;
+    const functionName = physical ?? requiredOutput(outputs, `lambdaFunctions.${name}.name`, options.stack!);
+    const response = await deps.lambda.send(
+      new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)), LogType: "Tail" }),
+    );
+    const logTail = Buffer.from(response.LogResult ?? "", "base64").toString("utf8");
+    const report = parseReport(logTail);
+    write(`${Buffer.from(response.Payload ?? new Uint8Array()).toString("utf8")}\n\n${logTail}\n`);
+    if (report) {
+      write(
+        `Duration ${report.durationMs} ms, billed ${report.billedDurationMs} ms, ${report.maxMemoryUsedMb} of ${report.memorySizeMb} MB` +
+          `${report.initDurationMs === undefined ? " (warm)" : `, init ${report.initDurationMs} ms (cold)`}\n`,
+      );
+    }
+    return response.FunctionError ? 1 : 0;
+  } catch (error) {
+    write(`invoke: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, lambda: new LambdaClient({}) }));
+}

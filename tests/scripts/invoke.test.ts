@@ -1,0 +1,105 @@
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { appFunctions } from "../../app/functions";
+import { parseReport } from "../../app/tuning/report-line";
+import { LOCAL_DIST, main, sampleEventFile } from "../../scripts/invoke";
+
+describe("npm run invoke", function () {
+  this.timeout(60_000);
+  const lambda = mockClient(LambdaClient);
+  let printed = "";
+  const outputs = {
+    lambdaFunctions: { primes: { name: "graviton-platform-dev-primes-abc", twin: { name: "primes-x86_64-def", architecture: "x86_64" } } },
+  };
+  const run = (...argv: string[]) =>
+    main(argv, (text) => void (printed += text), {
+      outputs: () => outputs,
+      lambda: new LambdaClient({ region: "us-east-1" }),
+      build: () => undefined,
+    });
+
+  before(() => execFileSync(process.execPath, ["app/build.mjs"], { env: { ...process.env, APP_DIST_DIR: LOCAL_DIST }, stdio: "pipe" }));
+  beforeEach(() => {
+    printed = "";
+    lambda.reset();
+  });
+  after(() => lambda.restore());
+
+  it("has a sample event for every function, as JSON", () => {
+    for (const name of Object.keys(appFunctions)) assert.ok(JSON.parse(readFileSync(sampleEventFile(name), "utf8")), name);
+  });
+
+  it("--local runs primes' bundle on its sample event and prints the response and a REPORT line", async () => {
+    assert.equal(await run("primes", "--local"), 0, printed);
+    const response = JSON.parse(printed.slice(0, printed.indexOf("\n\n")));
+    assert.equal(response.statusCode, 200);
+    assert.equal(JSON.parse(response.body).count, 78498);
+    const report = parseReport(printed)!;
+    assert.equal(report.memorySizeMb, appFunctions.primes.memory);
+    assert.ok(report.initDurationMs! > 0);
+  });
+
+  it("--local runs number-fact with --env against a local upstream", async () => {
+    const upstream: Server = createServer((_request, response) =>
+      response.writeHead(200, { "content-type": "text/plain" }).end("345 is the year of a date fact."),
+    );
+    await new Promise<void>((done) => upstream.listen(0, "127.0.0.1", () => done()));
+    try {
+      const url = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+      assert.equal(await run("number-fact", "--local", "--env", `NUMBERS_API_URL=${url}`), 0, printed);
+      assert.match(printed, /"statusCode": 200/);
+      assert.match(printed, /345 is the year of a date fact/);
+    } finally {
+      upstream.close();
+    }
+  });
+
+  it("--local delivers the sample events of the database functions to their handlers (get-job answers 503 with no database)", async () => {
+    const db = [
+      "DB_HOST=127.0.0.1",
+      "DB_PORT=1",
+      "DB_NAME=app",
+      "DB_USER=app_user",
+      "DB_IDLE_TIMEOUT_MS=1000",
+      "AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+      "AWS_SECRET_ACCESS_KEY=x",
+    ];
+    assert.equal(await run("get-job", "--local", ...db.flatMap((pair) => ["--env", pair])), 0, printed);
+    assert.match(printed, /"statusCode": 503/);
+  });
+
+  it("--stack invokes the deployed function with LogType Tail and prints its log tail and REPORT", async () => {
+    const tail =
+      "START RequestId: r\nEND RequestId: r\nREPORT RequestId: r\tDuration: 12.50 ms\tBilled Duration: 13 ms\tMemory Size: 1024 MB\tMax Memory Used: 70 MB\tInit Duration: 150.20 ms\t\n";
+    lambda
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, Payload: Buffer.from('{"statusCode":200}') as never, LogResult: Buffer.from(tail).toString("base64") });
+    assert.equal(await run("primes-x86_64", "--stack", "dev", "--payload", '{"queryStringParameters":{"max":"10"}}'), 0, printed);
+    const call = lambda.commandCalls(InvokeCommand)[0].args[0].input;
+    assert.deepEqual(
+      [call.FunctionName, call.LogType, JSON.parse(Buffer.from(call.Payload as Uint8Array).toString())],
+      ["primes-x86_64-def", "Tail", { queryStringParameters: { max: "10" } }],
+    );
+    assert.match(printed, /Duration 12\.5 ms, billed 13 ms, 70 of 1024 MB, init 150\.2 ms \(cold\)/);
+  });
+
+  it("refuses bad input by name", async () => {
+    for (const [argv, expected] of [
+      [["nope", "--local"], /there is no function "nope"/],
+      [["primes"], /give --local or --stack NAME/],
+      [["primes", "--local", "--stack", "dev"], /give --local or --stack NAME/],
+      [["primes", "--local", "--payload", "{bad"], /the event is not JSON/],
+      [["primes", "--local", "--env", "1X=y"], /--env takes NAME=VALUE/],
+      [["primes", "--stack", "../x"], /is not a stack name/],
+      [["primes-x86_64", "--local"], /a twin exists on a stack only/],
+    ] as const) {
+      printed = "";
+      assert.equal(await run(...argv), 2, argv.join(" "));
+      assert.match(printed, expected);
+    }
+  });
+});
