@@ -15,6 +15,7 @@ import {
 } from "./components/settings-schema";
 import { externalIssuerSettings } from "./components/user-pool";
 import { accountLogRoleSetting } from "./components/websocket-api";
+import { describeValue } from "./app/core/describe-value";
 import { AppFunction, AppFunctionName, appFunctions } from "./app/functions";
 import {
   ENVIRONMENT_MAX_BYTES,
@@ -27,7 +28,7 @@ import {
 /** The Pulumi project name: the namespace of every key below (`graviton-platform:architecture`). */
 export const PROJECT = "graviton-platform";
 
-export { ARCHITECTURES, LOG_RETENTION_DAYS, otherArchitecture, type Architecture } from "./components/settings-schema";
+export type { Architecture } from "./components/settings-schema";
 
 const functionNames = Object.keys(appFunctions) as AppFunctionName[];
 
@@ -73,15 +74,13 @@ export const stackConfigSchema = strictObject({
   ecrKeepImages: containerImageSettings.shape.keepImages,
   ecrForceDelete: containerImageSettings.shape.forceDelete,
   apiGatewayAccountLogRole: accountLogRoleSetting,
-  network: networkSettings
-    .default(() => networkSettings.parse({}))
-    .meta({ description: "the VPC of the database and the functions that use it" }),
-  database: databaseSettings.default(() => databaseSettings.parse({})).meta({ description: "PostgreSQL and RDS Proxy" }),
-  jobs: jobQueueSettings.default(() => jobQueueSettings.parse({})).meta({ description: "the job queue and the worker's event source" }),
+  network: networkSettings.prefault({}).meta({ description: "the VPC of the database and the functions that use it" }),
+  database: databaseSettings.prefault({}).meta({ description: "PostgreSQL and RDS Proxy" }),
+  jobs: jobQueueSettings.prefault({}).meta({ description: "the job queue and the worker's event source" }),
   auth: externalIssuerSettings
     .optional()
     .meta({ description: "an external OIDC issuer whose access tokens the APIs accept; unset = the stack's own Cognito user pool" }),
-  tuning: tuning.default(() => tuning.parse({})).meta({ description: "the power-tuning state machine" }),
+  tuning: tuning.prefault({}).meta({ description: "the power-tuning state machine" }),
 }).superRefine((config, context) => {
   for (const name of functionNames) {
     const roles = stackEnvironmentRoles(name);
@@ -181,8 +180,7 @@ function describeIssue(input: unknown, issue: z.core.$ZodIssue): string {
   const key = [PROJECT, ...issue.path.map(String)].join(".").replace(".", ":");
   if (issue.code === "unrecognized_keys") return `${key} ${issue.message}`;
   const value = valueAt(input, issue.path);
-  const shown = value === undefined ? "nothing" : (JSON.stringify(value) ?? String(value));
-  return `${key} ${issue.message}, got ${shown.length > 80 ? `${shown.slice(0, 80)}... (${shown.length} characters)` : shown}`;
+  return `${key} ${issue.message}, got ${describeValue(value)}`;
 }
 
 /**

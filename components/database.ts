@@ -85,7 +85,7 @@ export const databaseSettings = strictObject({
     .default("postgres")
     .meta({ description: "RDS master user (password managed by RDS in Secrets Manager); only `migrate` connects as it" }),
   appUser: postgresName.default("app_user").meta({ description: "the app's least-privileged login role; not `adminUser`" }),
-  proxy: proxySettings.default(() => proxySettings.parse({})).meta({ description: "RDS Proxy" }),
+  proxy: proxySettings.prefault({}).meta({ description: "RDS Proxy" }),
 })
   .refine((db) => db.maxAllocatedStorage >= db.allocatedStorage, {
     path: ["maxAllocatedStorage"],

@@ -43,12 +43,9 @@ export function typeOf(node: Node): string {
   return node.type ?? "any";
 }
 
+/** A map's fields have their own defaults, in its table below. */
 const defaultOf = (node: Node) =>
-  node.default === undefined
-    ? "unset"
-    : node.type === "object" && Object.keys(node.default as object).length > 0
-      ? "below"
-      : code(node.default);
+  node.default === undefined ? "unset" : node.type === "object" && node.properties ? "below" : code(node.default);
 
 function table(fields: [string, Node][]): string {
   const rows = fields.map(([name, node]) => `| \`${name}\` | ${typeOf(node)} | ${defaultOf(node)} | ${node.description ?? ""} |`);

@@ -56,7 +56,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     if (parsed.positionals.length !== 1) throw new Error("name one function");
     name = parsed.positionals[0];
     const base = name.replace(/-(arm64|x86_64)$/, "");
-    if (!(base in appFunctions))
+    if (!Object.hasOwn(appFunctions, base))
       throw new Error(
         `there is no function "${name.slice(0, 80)}"; the functions are ${Object.keys(appFunctions).join(", ")} (and twins such as primes-x86_64 on a stack)`,
       );
@@ -101,7 +101,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     }
     const outputs = deps.outputs(options.stack!);
     const base = name.replace(/-(arm64|x86_64)$/, "");
-    const exported = outputs.lambdaFunctions?.[base];
+    const exported = Object.hasOwn(outputs.lambdaFunctions ?? {}, base) ? outputs.lambdaFunctions[base] : undefined;
     const physical =
       base === name
         ? exported?.name

@@ -5,6 +5,7 @@
 import { GetQueueAttributesCommand, ListMessageMoveTasksCommand, SQSClient, StartMessageMoveTaskCommand } from "@aws-sdk/client-sqs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { describeValue } from "../app/core/describe-value";
 import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 
@@ -46,7 +47,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     if (!options.stack) throw new Error("--stack is required");
     if (options.rate !== undefined && !(/^[1-9]\d{0,2}$/.test(options.rate) && Number(options.rate) <= MAX_MOVE_RATE)) {
       throw new Error(
-        `--rate must be a whole number of messages per second from 1 to ${MAX_MOVE_RATE} (SQS's maximum for a move task), got ${JSON.stringify(options.rate.slice(0, 40))}`,
+        `--rate must be a whole number of messages per second from 1 to ${MAX_MOVE_RATE} (SQS's maximum for a move task), got ${describeValue(options.rate)}`,
       );
     }
   } catch (error) {

@@ -105,7 +105,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
 
 /** The execution input for a function of the stack (and its twin), from the stack's outputs. */
 function executionInput(options: Record<string, any>, outputs: StackOutputs, stack: string) {
-  const fn = outputs.lambdaFunctions?.[options.function];
+  const fn = Object.hasOwn(outputs.lambdaFunctions ?? {}, options.function) ? outputs.lambdaFunctions[options.function] : undefined;
   if (!fn)
     throw new Error(
       `Stack "${stack}" has no function ${options.function}; it has ${Object.keys(outputs.lambdaFunctions ?? {}).join(", ")}`,

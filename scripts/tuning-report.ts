@@ -28,7 +28,19 @@ const outputShape = z.object({
   stateMachine: z
     .object({ visualization: z.string().optional(), lambdaCost: finite.optional(), executionCost: finite.optional() })
     .optional(),
-  comparison: z.object({ visualization: z.string() }).optional(),
+  comparison: z
+    .object({
+      visualization: z.string(),
+      recommendation: z
+        .object({
+          versusOtherArchitectureAtSameMemory: z
+            .object({ architecture: z.string(), fasterPercent: finite, cheaperPercent: finite })
+            .optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  failedPowerValues: z.array(z.object({ power: finite, architecture: z.string().optional(), error: z.string().optional() })).optional(),
 });
 
 /** The output, checked: a malformed one is an error that says which field is wrong. */
@@ -96,10 +108,9 @@ export function tableOf(points: ReportPoint[]): string {
 
 /** What the recommendation says, in a sentence, with the links. */
 export function recommendationOf(rawOutput: unknown): string {
-  checkedOutput(rawOutput);
-  const output = rawOutput as any;
+  const output = checkedOutput(rawOutput);
   const lines = [
-    `Recommended: ${output.power} MB${output.architecture ? ` on ${output.architecture}` : ""} (${output.duration?.toFixed?.(1) ?? output.duration} ms, ${usd(output.cost)} per invocation).`,
+    `Recommended: ${output.power} MB${output.architecture ? ` on ${output.architecture}` : ""} (${output.duration.toFixed(1)} ms, ${usd(output.cost)} per invocation).`,
   ];
   const versus = output.comparison?.recommendation?.versusOtherArchitectureAtSameMemory;
   if (versus) {
@@ -107,14 +118,17 @@ export function recommendationOf(rawOutput: unknown): string {
       `At ${output.power} MB, ${output.architecture} is ${Math.abs(versus.fasterPercent)}% ${versus.fasterPercent >= 0 ? "faster" : "slower"} and ${Math.abs(versus.cheaperPercent)}% ${versus.cheaperPercent >= 0 ? "cheaper" : "more expensive"} than ${versus.architecture}.`,
     );
   }
-  for (const failed of output.failedPowerValues ?? [])
-    lines.push(`Left out: ${failed.power} MB on ${failed.architecture} failed (${failed.error}).`);
-  if (output.stateMachine) {
+  for (const failed of output.failedPowerValues ?? []) {
     lines.push(
-      `This run cost ${usd(output.stateMachine.lambdaCost)} in Lambda and ${usd(output.stateMachine.executionCost)} in Step Functions.`,
+      `Left out: ${failed.power} MB${failed.architecture ? ` on ${failed.architecture}` : ""} failed (${failed.error ?? "no detail"}).`,
     );
-    lines.push(`Chart: ${output.comparison?.visualization ?? output.stateMachine.visualization}`);
   }
+  const { lambdaCost, executionCost } = output.stateMachine ?? {};
+  if (lambdaCost !== undefined && executionCost !== undefined) {
+    lines.push(`This run cost ${usd(lambdaCost)} in Lambda and ${usd(executionCost)} in Step Functions.`);
+  }
+  const chart = output.comparison?.visualization ?? output.stateMachine?.visualization;
+  if (chart) lines.push(`Chart: ${chart}`);
   return lines.join("\n");
 }
 

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { describeValue } from "../core/describe-value";
 import { JOB_ID } from "../core/job-types";
 import { principalProblem } from "../core/principal";
 import { getJob } from "../data/jobs";
@@ -27,10 +28,7 @@ export async function jobStatusResponse(
     if (ownerProblem) return errorResponse(401, `The token's subject (sub) ${ownerProblem}; sign in again.`);
     const id = event.pathParameters?.id ?? "";
     if (!JOB_ID.test(id))
-      return errorResponse(
-        400,
-        `Invalid path.id: must be a job id (letters, digits, =, - and _; at most 128), got ${JSON.stringify(id.slice(0, 140))}`,
-      );
+      return errorResponse(400, `Invalid path.id: must be a job id (letters, digits, =, - and _; at most 128), got ${describeValue(id)}`);
     const job = await getJob(db, id, owner as string);
     if (!job) return errorResponse(404, `No job ${id} of yours. Jobs are kept per signed-in user.`);
     return jsonResponse(200, {

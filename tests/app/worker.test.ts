@@ -224,22 +224,32 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     assert.ok(Buffer.byteLength(JSON.stringify(post.message)) < 128 * 1024);
   });
 
-  it("sets apart a job whose row PostgreSQL refuses, and completes the rest of the batch", async () => {
-    const poisoned = job({ type: "echo", input: "refused by the database" });
-    const others = [job({ type: "echo", input: 1 }), job({ type: "echo", input: 2 })];
-    // Whatever slips past validation: the statement that carries the poisoned job fails as PostgreSQL fails it.
-    const refusing = sqsWorker({
+  /**
+   * A worker whose database refuses, as PostgreSQL would (with its SQLSTATE), every statement starting
+   * with `statement` that carries a row `refuses` picks; everything else goes to the real database.
+   */
+  const refusingWorker = (statement: string, refuses: (row: Record<string, string>) => boolean, message: string, code: string) =>
+    sqsWorker({
       db: {
         query: async (text, values) => {
-          const claims = text.includes("INSERT INTO jobs") ? (JSON.parse(String(values?.[0])) as { id: string; type: string }[]) : [];
-          if (claims.some((claim) => claim.id === idOf(poisoned) && claim.type !== "unknown")) {
-            throw Object.assign(new Error("unsupported Unicode escape sequence"), { code: "22P05" });
-          }
+          const rows = text.trimStart().startsWith(statement) ? (JSON.parse(String(values?.[0])) as Record<string, string>[]) : [];
+          if (rows.some(refuses)) throw Object.assign(new Error(message), { code });
           return db.query(text, values);
         },
       },
       notifier: connectionNotifier(new ApiGatewayManagementApiClient({ endpoint: connections.url, region: "us-east-1", maxAttempts: 1 })),
     });
+
+  it("sets apart a job whose row PostgreSQL refuses, and completes the rest of the batch", async () => {
+    const poisoned = job({ type: "echo", input: "refused by the database" });
+    const others = [job({ type: "echo", input: 1 }), job({ type: "echo", input: 2 })];
+    // Whatever slips past validation: the statement that carries the poisoned job fails as PostgreSQL fails it.
+    const refusing = refusingWorker(
+      "INSERT INTO jobs",
+      (row) => row.id === idOf(poisoned) && row.type !== "unknown",
+      "unsupported Unicode escape sequence",
+      "22P05",
+    );
     assert.deepEqual(await refusing(sqsEvent([others[0], poisoned, others[1]]), context), { batchItemFailures: [] });
     for (const record of others) assert.equal((await getJob(db, idOf(record), "alice"))?.status, "succeeded");
     const stored = await getJob(db, idOf(poisoned), "alice");
@@ -249,20 +259,12 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
   it("records a result PostgreSQL refuses as that job's failure, and stores the rest of the batch", async () => {
     const poisoned = job({ type: "echo", input: "result refused" });
     const others = [job({ type: "echo", input: 3 }), job({ type: "echo", input: 4 })];
-    const refusing = sqsWorker({
-      db: {
-        query: async (text, values) => {
-          const outcomes = text.startsWith("UPDATE jobs AS job")
-            ? (JSON.parse(String(values?.[0])) as { id: string; status: string }[])
-            : [];
-          if (outcomes.some((outcome) => outcome.id === idOf(poisoned) && outcome.status === "succeeded")) {
-            throw Object.assign(new Error("total size of jsonb object elements exceeds the maximum"), { code: "54000" });
-          }
-          return db.query(text, values);
-        },
-      },
-      notifier: connectionNotifier(new ApiGatewayManagementApiClient({ endpoint: connections.url, region: "us-east-1", maxAttempts: 1 })),
-    });
+    const refusing = refusingWorker(
+      "UPDATE jobs AS job",
+      (row) => row.id === idOf(poisoned) && row.status === "succeeded",
+      "total size of jsonb object elements exceeds the maximum",
+      "54000",
+    );
     assert.deepEqual(await refusing(sqsEvent([poisoned, ...others]), context), { batchItemFailures: [] });
     for (const record of others) assert.equal((await getJob(db, idOf(record), "alice"))?.status, "succeeded");
     const stored = await getJob(db, idOf(poisoned), "alice");

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import { strict as assert } from "node:assert";
 import { ContainerFunction, ContainerFunctionArgs } from "../../components/container-function";
 import { ContainerImage, DOCKER_PLATFORMS } from "../../components/container-image";
+import { checkEnvironmentSize } from "../../components/lambda-environment";
 import { Architecture } from "../../config";
 import { evaluate, RegisteredResource } from "../../scripts/mock-engine";
 import { Registered } from "../registered";
@@ -149,5 +150,14 @@ describe("ContainerFunction", () => {
       registered.one("aws:cloudwatch/metricAlarm:MetricAlarm", "primes-timeouts").inputs.dimensions.FunctionName,
       primary.state.name,
     );
+  });
+
+  it("refuses, naming the function, an environment that passes Lambda's 4 KB once the stack's own variables are in (checked when their values are known)", () => {
+    const variables = { PADDING: "x".repeat(3000), DB_HOST: "y".repeat(1100) };
+    assert.throws(
+      () => checkEnvironmentSize("primes", variables),
+      /^Error: Function primes: its environment is 4127 bytes \(PADDING, DB_HOST\); Lambda allows 4096 in all/,
+    );
+    assert.deepEqual(checkEnvironmentSize("primes", { A: "b" }), { A: "b" });
   });
 });

@@ -90,6 +90,8 @@ describe("npm run invoke", function () {
   it("refuses bad input by name", async () => {
     for (const [argv, expected] of [
       [["nope", "--local"], /there is no function "nope"/],
+      [["toString", "--local"], /there is no function "toString"/],
+      [["__proto__", "--stack", "dev"], /there is no function "__proto__"/],
       [["primes"], /give --local or --stack NAME/],
       [["primes", "--local", "--stack", "dev"], /give --local or --stack NAME/],
       [["primes", "--local", "--payload", "{bad"], /the event is not JSON/],

@@ -107,6 +107,23 @@ describe("npm run tune", function () {
       [{ power: 1024, cost: 1, duration: 1, stateMachine: { visualization: "https://lambda-power-tuning.show/#;;" } }, /points are empty/],
       [{ power: 1024, cost: 1, duration: 1, stateMachine: { visualization: 42 } }, /stateMachine\.visualization/],
       [{ power: 1024, cost: 1, duration: 1 }, /neither per-point stats nor a visualization link/],
+      [
+        { power: 1024, cost: 1, duration: 1, stats: [{ value: 1024, averageDuration: 1, averagePrice: 1 }], failedPowerValues: "x" },
+        /failedPowerValues/,
+      ],
+      [
+        {
+          power: 1024,
+          cost: 1,
+          duration: 1,
+          stats: [{ value: 1024, averageDuration: 1, averagePrice: 1 }],
+          comparison: {
+            visualization: "https://lambda-power-tuning.show/#",
+            recommendation: { versusOtherArchitectureAtSameMemory: { architecture: "x86_64", fasterPercent: "lots", cheaperPercent: 1 } },
+          },
+        },
+        /fasterPercent/,
+      ],
     ];
     for (const [content, expected] of cases) {
       const file = join(dir, "bad.json");
@@ -114,7 +131,20 @@ describe("npm run tune", function () {
       printed = "";
       assert.equal(await run("--from-output", file, "--chart", join(dir, "bad.svg")), 1, JSON.stringify(content));
       assert.match(printed, expected);
-      assert.doesNotMatch(printed, /NaN|is not a function/);
+      assert.doesNotMatch(printed, /NaN|is not a function|Cannot read properties|is not iterable/);
+    }
+  });
+
+  it("renders an output with no run costs (they are optional), and refuses a function name the stack does not have, even Object's own", async () => {
+    const file = join(dir, "no-costs.json");
+    const link = visualizationUrl([{ memoryMb: 512, durationMs: 10, costUsd: 0.000001 }]);
+    writeFileSync(file, JSON.stringify({ power: 512, cost: 0.000001, duration: 10, stateMachine: { visualization: link } }));
+    assert.equal(await run("--from-output", file, "--chart", join(dir, "no-costs.svg")), 0, printed);
+    assert.doesNotMatch(printed, /This run cost/);
+    for (const name of ["__proto__", "toString", "constructor"]) {
+      printed = "";
+      assert.equal(await run("--stack", "dev", "--function", name), 1, name);
+      assert.match(printed, /Stack "dev" has no function/);
     }
   });
 
