@@ -273,7 +273,11 @@ export function strayConfigKeys(keys: string[]): string[] {
 
 /** Reads this project's keys from the stack's config and validates them. Call once, in index.ts. */
 export function loadStackConfig(): StackConfig {
-  const all = pulumi.runtime.allConfig();
+  return stackConfigFrom(pulumi.runtime.allConfig());
+}
+
+/** A stack's whole config (every namespace, values as the Pulumi CLI hands them over: strings), validated. */
+export function stackConfigFrom(all: Record<string, string>): StackConfig {
   const stray = strayConfigKeys(Object.keys(all));
   if (stray.length > 0) {
     throw new ConfigError(

@@ -2,7 +2,7 @@
 // container functions -> their wiring (authorizer, worker, migrations) -> HTTP API -> power tuning -> outputs.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AppFunctionName } from "./app/functions";
+import { JOB_SUBMIT_ROUTE, type AppFunctionName } from "./app/functions";
 import { ContainerFunction } from "./components/container-function";
 import { ContainerImage } from "./components/container-image";
 import { Database } from "./components/database";
@@ -102,7 +102,7 @@ const api = new HttpApi(
             ]
           : [],
       ),
-      { routeKey: "POST /jobs", authorized: true, queue: { url: jobQueue.queueUrl, arn: jobQueue.queueArn } },
+      { routeKey: JOB_SUBMIT_ROUTE, authorized: true, queue: { url: jobQueue.queueUrl, arn: jobQueue.queueArn } },
     ],
     throttling: config.apiThrottling,
     logRetentionDays: config.logRetentionDays,

@@ -86,3 +86,6 @@ export const appFunctions = {
 } satisfies Record<string, AppFunction>;
 
 export type AppFunctionName = keyof typeof appFunctions;
+
+/** The HTTP API route that sends a job to the queue with no Lambda in front (the WebSocket API's `submit` over HTTP). */
+export const JOB_SUBMIT_ROUTE = "POST /jobs";

@@ -107,6 +107,9 @@ export const databaseSettings = strictObject({
     }
   });
 
+/** pg's idle timeout (DB_IDLE_TIMEOUT_MS): 90% of the proxy's, so the pool closes a connection before the proxy does. */
+export const poolIdleTimeoutMs = (idleClientTimeoutSeconds: number) => Math.floor(idleClientTimeoutSeconds * 900);
+
 /** Settings (`network` and `database` of the stack config) and the log retention; every field has its default. */
 export type DatabaseArgs = z.input<typeof networkSettings> & z.input<typeof databaseSettings> & { logRetentionDays?: number };
 
@@ -202,8 +205,7 @@ export class Database extends pulumi.ComponentResource {
     this.databaseName = databaseName;
     this.adminUser = settings.adminUser;
     this.appUser = settings.appUser;
-    // pg's idle timeout stays below the proxy's, so the pool closes a connection before the proxy does.
-    this.idleTimeoutMs = Math.floor(proxySettings.idleClientTimeoutSeconds * 900);
+    this.idleTimeoutMs = poolIdleTimeoutMs(proxySettings.idleClientTimeoutSeconds);
     this.appRole = appLogin.role;
     this.ready = [proxy.target, appLogin.secretVersion, ...network.rules];
     this.connectArnPrefix = pulumi.interpolate`arn:aws:rds-db:${region}:${account}:dbuser:${this.proxyResourceId}`;

@@ -61,6 +61,13 @@ export type JobQueueArgs = z.input<typeof jobQueueSettings> & {
 
 /** The longest visibility timeout SQS allows: 12 hours. */
 const MAX_VISIBILITY_TIMEOUT = 43_200;
+/**
+ * AWS: at least six times the function timeout, plus the batching window, so a message is not
+ * redelivered while a throttled or retried invocation still holds it.
+ */
+export const queueVisibilityTimeout = (workerTimeoutSeconds: number, batchingWindowSeconds: number) =>
+  6 * workerTimeoutSeconds + batchingWindowSeconds;
+
 /** The DLQ keeps messages for SQS's maximum, 14 days, to leave time for debugging and redrive. */
 const DLQ_RETENTION_SECONDS = 14 * 86_400;
 
@@ -87,9 +94,7 @@ export class JobQueue extends pulumi.ComponentResource {
   ) {
     super("graviton:jobs:JobQueue", name, {}, opts);
     const settings = settingsFrom(jobQueueSettings, args);
-    // AWS: at least six times the function timeout, plus the batching window, so a message is not
-    // redelivered while a throttled or retried invocation still holds it.
-    const visibilityTimeoutSeconds = 6 * args.workerTimeoutSeconds + settings.batchingWindowSeconds;
+    const visibilityTimeoutSeconds = queueVisibilityTimeout(args.workerTimeoutSeconds, settings.batchingWindowSeconds);
     if (visibilityTimeoutSeconds > MAX_VISIBILITY_TIMEOUT) {
       throw new Error(
         `JobQueue ${name}: the worker's timeout (${args.workerTimeoutSeconds} s) needs a visibility timeout of ${visibilityTimeoutSeconds} s; SQS allows at most ${MAX_VISIBILITY_TIMEOUT}. Lower the worker's timeout.`,

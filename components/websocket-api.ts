@@ -87,7 +87,14 @@ export const SUBMIT_REQUEST_TEMPLATE = [
   "MessageAttribute.3.Value.StringValue=$util.urlEncode($context.authorizer.principalId)",
 ].join("&");
 
-const USAGE = JSON.stringify({
+/** What `submit` answers on the connection: the job id when SQS took the message, an error otherwise (VTL). */
+export const SUBMIT_RESPONSES = {
+  ok: '{"jobId": "$context.requestId", "status": "queued"}',
+  failed: '{"error": "The job could not be queued; try again."}',
+} as const;
+
+/** What `$default` (any other action, or a frame that is not JSON) answers. */
+export const USAGE = JSON.stringify({
   error: 'Unknown action. Send {"action": "submit", "type": "primes", "input": {"max": 1000000}}; the result arrives on this connection.',
 });
 
@@ -226,13 +233,7 @@ export class WebSocketApi extends pulumi.ComponentResource {
       },
       parent,
     );
-    this.respond(
-      api,
-      integration,
-      `${name}-submit`,
-      '{"jobId": "$context.requestId", "status": "queued"}',
-      '{"error": "The job could not be queued; try again."}',
-    );
+    this.respond(api, integration, `${name}-submit`, SUBMIT_RESPONSES.ok, SUBMIT_RESPONSES.failed);
     const route = new aws.apigatewayv2.Route(
       `${name}-submit`,
       {

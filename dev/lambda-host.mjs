@@ -30,6 +30,9 @@ try {
 }
 process.send({ type: "ready", initDurationMs: performance.now() - initStarted, logs: takeLogs() });
 
+// The platform that forked this environment is gone (Ctrl-C, a crash): so is the environment.
+process.on("disconnect", () => process.exit(0));
+
 process.on("message", async ({ requestId, event, deadline }) => {
   const context = {
     awsRequestId: requestId,

@@ -70,6 +70,7 @@ export class LocalLambda {
       const timer = setTimeout(
         () => {
           host.off("message", onMessage);
+          host.off("exit", onExit);
           this.stop();
           done({
             ok: false,
@@ -84,10 +85,26 @@ export class LocalLambda {
         if (!("requestId" in message) || message.requestId !== requestId) return;
         clearTimeout(timer);
         host.off("message", onMessage);
+        host.off("exit", onExit);
         this.logs += message.logs;
         done(message.type === "result" ? { ok: true, ...message } : { ok: false, ...message });
       };
+      // The environment died under the invocation (out of memory, process.exit, killed): Lambda's Runtime.ExitError.
+      const onExit = (code: number | null, signal: string | null) => {
+        clearTimeout(timer);
+        host.off("message", onMessage);
+        done({
+          ok: false,
+          error: {
+            errorType: "Runtime.ExitError",
+            errorMessage: `Runtime exited with error: ${signal ? `signal: ${signal}` : `exit status ${code}`}`,
+          },
+          durationMs: performance.now() - started,
+          maxMemoryUsedMb: 0,
+        });
+      };
       host.on("message", onMessage);
+      host.once("exit", onExit);
       host.send({ requestId, event, deadline });
     });
     return this.finish(requestId, outcome, ready.initDurationMs);
@@ -105,6 +122,8 @@ export class LocalLambda {
       env: {
         PATH: process.env.PATH ?? "",
         TZ: ":UTC",
+        // Lambda runs Node.js 22, where the SDK has nothing to warn about; this machine may run Node 20.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
         AWS_REGION: "us-east-1",
         AWS_DEFAULT_REGION: "us-east-1",
         ...spec.environment,

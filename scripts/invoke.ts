@@ -2,36 +2,32 @@
 // Invokes one function with an event (by default its sample, dev/events/<function>.json) and prints the
 // response, its logs and the REPORT line (init, duration, billed duration, memory):
 //   --local   the function's bundle in a Lambda-like environment on this machine (dev/local-lambda.ts),
-//             like `sam local invoke`;
+//             like `sam local invoke`; with `npm run dev` running, in the environment it gives that
+//             function there (its database, issuer and WebSocket API), plus any --env;
 //   --stack   the deployed function (Invoke with LogType: Tail), like seed 003's aws_actions.py.
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { AppFunctionName, appFunctions } from "../app/functions";
 import { parseReport } from "../app/tuning/report-line";
+import { buildBundles, bundleOf } from "../dev/bundles";
+import { DEFAULT_STATE_DIR, localEndpoints } from "../dev/local-endpoints";
 import { LocalLambda } from "../dev/local-lambda";
 import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 import { checkStackName } from "./stacks";
 
 const USAGE = "usage: npm run invoke -- <function> [--payload JSON | --event FILE] [--local [--env NAME=VALUE ...] | --stack NAME]";
-/** Where the bundles are built for local invocations (ignored by git). */
-export const LOCAL_DIST = join(__dirname, "..", "app", "dist");
 
 export interface InvokeDependencies {
   outputs(stack: string): StackOutputs;
   lambda: LambdaClient;
   /** Builds the bundles into LOCAL_DIST. @default app/build.mjs */
   build?: () => void;
+  /** Each function's environment on the running local platform, if one runs. @default .dev/endpoints.json */
+  localEnvironments?: () => Record<string, Record<string, string>> | undefined;
 }
-
-const buildBundles = () =>
-  execFileSync(process.execPath, [join(__dirname, "..", "app", "build.mjs")], {
-    env: { ...process.env, APP_DIST_DIR: LOCAL_DIST },
-    stdio: "pipe",
-  });
 
 /** The sample event of a function: dev/events/<function>.json (the tests invoke every one of them). */
 export const sampleEventFile = (name: string) => join(__dirname, "..", "dev", "events", `${name}.json`);
@@ -82,18 +78,23 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     if (options.local) {
       const fn = appFunctions[name as AppFunctionName];
       (deps.build ?? buildBundles)();
-      const [file, exportName] = fn.handler.split(".");
-      const bundle = join(LOCAL_DIST, `${file}.mjs`);
+      const { bundle, exportName } = bundleOf(fn.handler);
       if (!existsSync(bundle)) throw new Error(`no bundle ${bundle} after the build`);
-      const environment = Object.fromEntries(
-        (options.env ?? []).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
-      );
+      const platform = (deps.localEnvironments ?? runningPlatformEnvironments)();
+
+      const environment = {
+        ...platform?.[name],
+        ...Object.fromEntries((options.env ?? []).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)])),
+      };
       const lambda = new LocalLambda({ name, bundle, exportName, memoryMb: fn.memory, timeoutSeconds: fn.timeout, environment });
       try {
         const invocation = await lambda.invoke(event);
         write(
           `${JSON.stringify(invocation.ok ? invocation.result : invocation.error, null, 2)}\n\n${invocation.logs}${invocation.report}\n`,
         );
+        const needsPlatform = "database" in fn || "verifiesTokens" in fn || "notifiesConnections" in fn;
+        if (!platform && needsPlatform)
+          write("(npm run dev is not running, so this function got only the --env variables, none of its stack's)\n");
         return invocation.ok ? 0 : 1;
       } finally {
         lambda.stop();
@@ -127,6 +128,8 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     return 1;
   }
 }
+
+const runningPlatformEnvironments = () => localEndpoints.runningIn(DEFAULT_STATE_DIR)?.functions;
 
 if (require.main === module) {
   runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, lambda: new LambdaClient({}) }));

@@ -1,19 +1,22 @@
-// npm run job -- --stack dev --token <JWT> [--type primes|echo] [--max 1000000] [--timeout 60]
+// npm run job -- (--stack dev --token <JWT> | --local [--token <JWT>]) [--type primes|echo] [--max 1000000] [--timeout 60]
 // A small client of the async path: connects to the stack's WebSocket API with the token, submits a
-// job, prints the acknowledgement (the job id) and then the result when the worker pushes it.
+// job, prints the acknowledgement (the job id) and then the result when the worker pushes it. --local
+// uses the running `npm run dev` (its WebSocket URL and dev token, from .dev/endpoints.json).
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { runCommand } from "./run-command";
 import { describeValue } from "../app/core/describe-value";
 import { JOB_TYPES, parseJob } from "../app/core/job-types";
+import { localEndpoints } from "../dev/local-endpoints";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 
-const USAGE = `usage: npm run job -- --stack <name> --token <JWT> [--type ${JOB_TYPES.join("|")}] [--max <n>] [--timeout <seconds, 1-900>]`;
+const USAGE = `usage: npm run job -- (--stack <name> --token <JWT> | --local) [--type ${JOB_TYPES.join("|")}] [--max <n>] [--timeout <seconds, 1-900>]`;
 
 export async function main(
   argv: string[],
   write: (text: string) => void,
   outputs: (stack: string) => StackOutputs = readStackOutputs,
+  local: () => StackOutputs & { token: string } = () => localEndpoints.read(),
 ): Promise<number> {
   let options;
   try {
@@ -21,13 +24,15 @@ export async function main(
       args: argv,
       options: {
         stack: { type: "string" },
+        local: { type: "boolean" },
         token: { type: "string" },
         type: { type: "string", default: "primes" },
         max: { type: "string", default: "1000000" },
         timeout: { type: "string", default: "60" },
       },
     }).values;
-    if (!options.stack || !options.token) throw new Error("--stack and --token are required");
+    if (Boolean(options.stack) === Boolean(options.local)) throw new Error("give --stack NAME (with --token) or --local");
+    if (options.stack && !options.token) throw new Error("--token is required with --stack");
     if (!(JOB_TYPES as string[]).includes(options.type!))
       throw new Error(`--type must be one of ${JOB_TYPES.join(", ")}, got ${describeValue(options.type)}`);
     if (!/^\d{1,15}$/.test(options.max!)) throw new Error(`--max must be a whole number, got ${describeValue(options.max)}`);
@@ -49,8 +54,13 @@ export async function main(
     return 2;
   }
   let url: string;
+  let token = options.token;
   try {
-    url = requiredOutput(outputs(options.stack), "websocketUrl", options.stack);
+    if (options.local) {
+      const endpoints = local();
+      token ??= endpoints.token;
+      url = requiredOutput(endpoints, "websocketUrl", "local");
+    } else url = requiredOutput(outputs(options.stack!), "websocketUrl", options.stack!);
   } catch (error) {
     write(`job: ${(error as Error).message}\n`);
     return 1;
@@ -58,7 +68,7 @@ export async function main(
   const timeoutMs = Number(options.timeout) * 1000;
 
   return new Promise<number>((finish) => {
-    const socket = new WebSocket(`${url}?token=${encodeURIComponent(options.token!)}`, { handshakeTimeout: 10_000 });
+    const socket = new WebSocket(`${url}?token=${encodeURIComponent(token!)}`, { handshakeTimeout: 10_000 });
     let jobId: string | undefined;
     // The worker may post the result before API Gateway's acknowledgement arrives: keep results until then.
     const early = new Map<string, any>();

@@ -1,17 +1,21 @@
-// npm run redrive -- --stack dev [--dry-run] [--rate N]
+// npm run redrive -- (--stack dev | --local) [--dry-run] [--rate N]
 // After you have fixed what made jobs fail: moves the messages parked in the jobs DLQ back to the jobs
 // queue with SQS's managed redrive (StartMessageMoveTask), shows its progress (ListMessageMoveTasks), and
-// says what it did. --dry-run only shows how many messages the DLQ holds.
+// says what it did. --dry-run only shows how many messages the DLQ holds. --local does the same on the
+// running `npm run dev`, whose queues serve the same SQS API.
 import { GetQueueAttributesCommand, ListMessageMoveTasksCommand, SQSClient, StartMessageMoveTaskCommand } from "@aws-sdk/client-sqs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { describeValue } from "../app/core/describe-value";
+import { localEndpoints } from "../dev/local-endpoints";
 import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 
 export interface RedriveDependencies {
   outputs(stack: string): StackOutputs;
   sqs: SQSClient;
+  /** The running local platform's endpoints and its SQS client. @default .dev/endpoints.json */
+  local?: () => { outputs: StackOutputs; sqs: SQSClient };
   /** Between progress checks. @default 5 s */
   pollIntervalMs?: number;
   /** Progress checks before giving up watching (the move goes on in SQS). @default 720 (an hour at 5 s) */
@@ -21,7 +25,7 @@ export interface RedriveDependencies {
 /** StartMessageMoveTask's MaxNumberOfMessagesPerSecond: at most 500. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html */
 export const MAX_MOVE_RATE = 500;
 
-const USAGE = `usage: npm run redrive -- --stack <name> [--dry-run] [--rate <messages per second, 1-${MAX_MOVE_RATE}>]`;
+const USAGE = `usage: npm run redrive -- (--stack <name> | --local) [--dry-run] [--rate <messages per second, 1-${MAX_MOVE_RATE}>]`;
 
 async function queueAttributes(sqs: SQSClient, queueUrl: string) {
   const { Attributes = {} } = await sqs.send(
@@ -42,9 +46,9 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   try {
     options = parseArgs({
       args: argv,
-      options: { stack: { type: "string" }, "dry-run": { type: "boolean" }, rate: { type: "string" } },
+      options: { stack: { type: "string" }, local: { type: "boolean" }, "dry-run": { type: "boolean" }, rate: { type: "string" } },
     }).values;
-    if (!options.stack) throw new Error("--stack is required");
+    if (Boolean(options.stack) === Boolean(options.local)) throw new Error("give --stack NAME or --local");
     if (options.rate !== undefined && !(/^[1-9]\d{0,2}$/.test(options.rate) && Number(options.rate) <= MAX_MOVE_RATE)) {
       throw new Error(
         `--rate must be a whole number of messages per second from 1 to ${MAX_MOVE_RATE} (SQS's maximum for a move task), got ${describeValue(options.rate)}`,
@@ -54,18 +58,18 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     write(`redrive: ${(error as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  const stack = options.stack;
+  const stack = options.stack ?? "local";
   try {
-    const outputs = deps.outputs(stack);
-    const dlq = await queueAttributes(deps.sqs, requiredOutput(outputs, "jobs.deadLetterQueueUrl", stack));
-    const source = await queueAttributes(deps.sqs, requiredOutput(outputs, "jobs.queueUrl", stack));
+    const { outputs, sqs } = options.local ? (deps.local ?? localPlatform)() : { outputs: deps.outputs(stack), sqs: deps.sqs };
+    const dlq = await queueAttributes(sqs, requiredOutput(outputs, "jobs.deadLetterQueueUrl", stack));
+    const source = await queueAttributes(sqs, requiredOutput(outputs, "jobs.queueUrl", stack));
     write(`Dead-letter queue ${dlq.arn}: ${dlq.visible} message(s) waiting${dlq.inFlight ? `, ${dlq.inFlight} being read` : ""}.\n`);
     if (options["dry-run"]) return 0;
     if (dlq.visible === 0) {
       write("Nothing to redrive.\n");
       return 0;
     }
-    const { TaskHandle } = await deps.sqs.send(
+    const { TaskHandle } = await sqs.send(
       new StartMessageMoveTaskCommand({
         SourceArn: dlq.arn,
         DestinationArn: source.arn,
@@ -74,7 +78,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     );
     write(`Started moving them back to ${source.arn} (task ${TaskHandle}).\n`);
     for (let poll = 0; poll < (deps.maxPolls ?? 720); poll++) {
-      const { Results = [] } = await deps.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlq.arn, MaxResults: 1 }));
+      const { Results = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlq.arn, MaxResults: 1 }));
       const task = Results.find((result) => result.TaskHandle === TaskHandle) ?? Results[0];
       const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
       const total = task?.ApproximateNumberOfMessagesToMove ?? dlq.visible;
@@ -99,6 +103,13 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     write(`redrive: ${(error as Error).message}\n`);
     return 1;
   }
+}
+
+/** The running `npm run dev`: its queues' URLs and an SQS client for its local SQS API (credentials are not checked there). */
+function localPlatform() {
+  const endpoints = localEndpoints.read();
+  const credentials = { accessKeyId: "local", secretAccessKey: "local" };
+  return { outputs: endpoints, sqs: new SQSClient({ endpoint: endpoints.sqsEndpoint, region: "us-east-1", credentials }) };
 }
 
 if (require.main === module) runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, sqs: new SQSClient({}) }));

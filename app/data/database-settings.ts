@@ -14,7 +14,8 @@ const environment = z.object({
 
 /**
  * Pool settings for a function attached to the database: the RDS Proxy endpoint, TLS with the
- * certificate verified (the proxy's certificate chains to Amazon's roots, which Node trusts), and an
+ * certificate verified against DB_HOST (the proxy's certificate chains to Amazon's roots, which Node
+ * trusts; pg sends DB_HOST as the server name when it is a host name, never an IP address), and an
  * IAM auth token instead of a password, signed locally (no network call) for each new connection.
  */
 export function databaseSettingsFromEnvironment(env: NodeJS.ProcessEnv = process.env): PoolSettings {
@@ -34,7 +35,7 @@ export function databaseSettingsFromEnvironment(env: NodeJS.ProcessEnv = process
     database,
     user,
     password: () => signer.getAuthToken(),
-    tls: { servername: host },
+    tls: {},
     idleTimeoutMs: parsed.data.DB_IDLE_TIMEOUT_MS,
   };
 }

@@ -27,6 +27,9 @@ export function sqsWorker(deps: WorkerDependencies): (event: SQSEvent, context: 
     const deadline = Date.now() + (context.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY) - REPORTING_MARGIN_MS;
     const results = await processJobBatch(event.Records.map(jobMessageOf), deps, deadline);
     const byMessage = new Map(event.Records.map((record, index) => [record.messageId, results[index]]));
+    for (const [messageId, result] of byMessage) {
+      if (result instanceof Error) deps.log?.({ message: "job message left for retry", messageId, error: result.message });
+    }
     return processPartialResponse(
       event,
       async (record: SQSRecord) => {

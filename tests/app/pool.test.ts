@@ -180,7 +180,7 @@ describe("database settings from a function's environment", () => {
           port: 5432,
           database: "app",
           user: "app_user",
-          tls: { servername: environment.DB_HOST },
+          tls: {},
           idle: 1_620_000,
         },
       );

@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import { strict as assert } from "node:assert";
 import Ajv from "ajv";
-import { render } from "velocityjs";
 import { parseJob } from "../../app/core/job-types";
 import { ACCESS_LOG_FORMAT, SUBMIT_REQUEST_TEMPLATE, submitModel, WebSocketApi, WebSocketApiArgs } from "../../components/websocket-api";
 import { evaluate } from "../../scripts/mock-engine";
+import { renderMappingTemplate } from "../../dev/vtl";
 import { Registered } from "../registered";
 
 const queue = { name: "jobs-queue", arn: "arn:aws:sqs:us-east-1:123456789012:jobs-queue" };
@@ -70,11 +70,6 @@ describe("WebSocketApi", () => {
   });
 
   it("renders the SQS request (VTL, as API Gateway does) so that no body, however hostile, can add or change a field", () => {
-    // API Gateway's $util.urlEncode is Java's URLEncoder (UTF-8, space as +); $input.body is the frame as text.
-    const urlEncode = (text: string) =>
-      encodeURIComponent(text)
-        .replace(/%20/g, "+")
-        .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
     const context = { connectionId: "K5wZ1cfFIAMCJmA=", requestId: "JzQ9AhW2oAMEVhA=", authorizer: { principalId: "alice" } };
     const hostile = [
       '{"action":"submit","type":"echo","input":"x&MessageAttribute.3.Value.StringValue=mallory"}',
@@ -84,7 +79,7 @@ describe("WebSocketApi", () => {
       "not json & = ? %26",
     ];
     for (const body of hostile) {
-      const rendered = render(SUBMIT_REQUEST_TEMPLATE, { input: { body }, context, util: { urlEncode } });
+      const rendered = renderMappingTemplate(SUBMIT_REQUEST_TEMPLATE, { body, context });
       const fields = new URLSearchParams(rendered);
       assert.deepEqual([...fields.keys()].length, 11, "exactly the template's fields");
       assert.equal(fields.get("Action"), "SendMessage");

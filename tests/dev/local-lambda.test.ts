@@ -34,6 +34,7 @@ describe("local Lambda runtime (a fresh Node process per execution environment)"
 
   it("gives the function its own environment and Lambda's variables, not this process's", async () => {
     const lambda = local("environment");
+    process.env.THIS_PROCESS_ONLY = "leaked";
     try {
       const { result } = await lambda.invoke({});
       const env = result as Record<string, string>;
@@ -43,8 +44,9 @@ describe("local Lambda runtime (a fresh Node process per execution environment)"
         ["fixture", "256", "us-east-1"],
       );
       assert.equal(env.HOME, undefined);
-      assert.equal(env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED, undefined);
+      assert.equal(env.THIS_PROCESS_ONLY, undefined);
     } finally {
+      delete process.env.THIS_PROCESS_ONLY;
       lambda.stop();
     }
   });

@@ -1,12 +1,12 @@
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { appFunctions } from "../../app/functions";
 import { parseReport } from "../../app/tuning/report-line";
-import { LOCAL_DIST, main, sampleEventFile } from "../../scripts/invoke";
+import { main, sampleEventFile } from "../../scripts/invoke";
+import { buildBundles } from "../../dev/bundles";
 
 describe("npm run invoke", function () {
   this.timeout(60_000);
@@ -20,9 +20,10 @@ describe("npm run invoke", function () {
       outputs: () => outputs,
       lambda: new LambdaClient({ region: "us-east-1" }),
       build: () => undefined,
+      localEnvironments: () => undefined,
     });
 
-  before(() => execFileSync(process.execPath, ["app/build.mjs"], { env: { ...process.env, APP_DIST_DIR: LOCAL_DIST }, stdio: "pipe" }));
+  before(buildBundles);
   beforeEach(() => {
     printed = "";
     lambda.reset();

@@ -98,7 +98,10 @@ describe("npm run job", function () {
 
   it("explains missing arguments", async () => {
     assert.equal(await run("--stack", "dev"), 2);
-    assert.match(printed, /--stack and --token are required\nusage: npm run job/);
+    assert.match(printed, /--token is required with --stack\nusage: npm run job/);
+    printed = "";
+    assert.equal(await run("--local", "--stack", "dev"), 2);
+    assert.match(printed, /give --stack NAME \(with --token\) or --local\nusage: npm run job/);
   });
 
   it("refuses, before sending anything, a job the worker would refuse: --max out of range, an unknown type, a bad timeout", async () => {

@@ -12,12 +12,14 @@ const outputs = {
 const ARN = { queue: "arn:aws:sqs:us-east-1:123456789012:jobs-1a2b", dlq: "arn:aws:sqs:us-east-1:123456789012:jobs-dlq-3c4d" };
 
 describe("npm run redrive", () => {
-  const sqs = mockClient(SQSClient);
+  // This client only: the local platform's tests use real SQSClients against its local SQS API.
+  const client = new SQSClient({ region: "us-east-1" });
+  const sqs = mockClient(client);
   let printed: string;
   const run = (argv: string[], stackOutputs: Record<string, any> = outputs) =>
     main(argv, (text) => void (printed += text), {
       outputs: () => stackOutputs,
-      sqs: new SQSClient({ region: "us-east-1" }),
+      sqs: client,
       pollIntervalMs: 1,
       maxPolls: 10,
     });
@@ -79,7 +81,7 @@ describe("npm run redrive", () => {
 
   it("explains a missing --stack, a bad rate, and a stack without the jobs outputs", async () => {
     assert.equal(await run([]), 2);
-    assert.match(printed, /--stack is required\nusage: npm run redrive/);
+    assert.match(printed, /give --stack NAME or --local\nusage: npm run redrive/);
     printed = "";
     assert.equal(await run(["--stack", "dev", "--rate", "fast"]), 2);
     assert.match(

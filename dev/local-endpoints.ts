@@ -1,0 +1,76 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * What a running `npm run dev` serves, recorded in `<stateDir>/endpoints.json` so that `npm run job`,
+ * `invoke` and `redrive` with `--local` need no other flag. Its shape follows the stack outputs
+ * (apiUrl, websocketUrl, jobs.queueUrl, jobs.deadLetterQueueUrl), so those commands read either the same way.
+ */
+export interface LocalEndpoints {
+  pid: number;
+  stack: string;
+  apiUrl: string;
+  websocketUrl: string;
+  pageUrl: string;
+  issuer: string;
+  /** The SQS API of the local queues (AWS JSON protocol). */
+  sqsEndpoint: string;
+  /** An access token for "dev-user". */
+  token: string;
+  jobs: { queueUrl: string; deadLetterQueueUrl: string };
+  database: { host: string; port: number; name: string; certFile: string };
+  /** Each function's environment on the local platform. */
+  functions: Record<string, Record<string, string>>;
+}
+
+/** The repository's ignored state folder (.dev): the database's data, its certificate, the endpoints record. */
+export const DEFAULT_STATE_DIR = join(__dirname, "..", ".dev");
+
+const fileIn = (stateDir: string) => join(stateDir, "endpoints.json");
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export const localEndpoints = {
+  /** Written when the platform is up; it holds a token, so only its owner may read it. */
+  write(stateDir: string, endpoints: LocalEndpoints): LocalEndpoints {
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(fileIn(stateDir), `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
+    return endpoints;
+  },
+
+  /** The running platform's endpoints, or an error that says how to start it. */
+  read(stateDir = DEFAULT_STATE_DIR): LocalEndpoints {
+    const file = fileIn(stateDir);
+    if (!existsSync(file)) throw new Error(`The local platform is not running (no ${file}). Start it in another terminal: npm run dev`);
+    let endpoints: LocalEndpoints;
+    try {
+      endpoints = JSON.parse(readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new Error(`${file} is not readable JSON (${(error as Error).message}); restart npm run dev, which rewrites it.`);
+    }
+    if (!Number.isInteger(endpoints?.pid) || !running(endpoints.pid)) {
+      throw new Error(`The local platform that wrote ${file} (pid ${endpoints?.pid}) is no longer running. Start it again: npm run dev`);
+    }
+    return endpoints;
+  },
+
+  /** The record of a platform that is running with `stateDir`, if one is. */
+  runningIn(stateDir: string): LocalEndpoints | undefined {
+    try {
+      return localEndpoints.read(stateDir);
+    } catch {
+      return undefined;
+    }
+  },
+
+  remove(stateDir: string): void {
+    rmSync(fileIn(stateDir), { force: true });
+  },
+};

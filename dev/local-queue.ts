@@ -1,0 +1,209 @@
+import { createHash, randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+
+/**
+ * An SQS standard queue in memory, with the semantics the worker relies on, as the SQS Developer Guide
+ * documents them:
+ * - a received message stays invisible for the visibility timeout and comes back unless deleted;
+ * - every receive counts (ApproximateReceiveCount); a message received `maxReceiveCount` times moves to
+ *   the dead-letter queue when it would be received once more (redrive policy);
+ * - a message is at most 256 KiB, body and attributes together, and its body holds only the characters
+ *   SQS allows (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html);
+ * - managed redrive moves messages from the DLQ back at a rate of at most 500 per second
+ *   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html).
+ */
+export const SQS_LIMITS = { maxMessageBytes: 262_144, maxMoveRate: 500, defaultMoveRate: 500 } as const;
+
+/** Characters SQS accepts in a message: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF. */
+const REFUSED_CHARACTER = /[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
+
+export interface QueueMessage {
+  messageId: string;
+  body: string;
+  /** String message attributes (what API Gateway sets: jobId, owner, connectionId). */
+  attributes: Record<string, string>;
+  sentTimestamp: number;
+  receiveCount: number;
+  firstReceiveTimestamp?: number;
+}
+
+/** A receive: the message and the handle that deletes it (valid until it becomes visible again). */
+export interface ReceivedMessage extends QueueMessage {
+  receiptHandle: string;
+}
+
+/** SQS refused the request; `code` is SQS's error code. */
+export class QueueError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface MoveTask {
+  taskHandle: string;
+  status: "RUNNING" | "COMPLETED" | "CANCELLED" | "FAILED";
+  sourceArn: string;
+  destinationArn: string;
+  maxNumberOfMessagesPerSecond: number;
+  approximateNumberOfMessagesMoved: number;
+  approximateNumberOfMessagesToMove: number;
+  startedTimestamp: number;
+}
+
+interface Stored extends QueueMessage {
+  visibleAt: number;
+  receiptHandle?: string;
+}
+
+export class LocalQueue extends EventEmitter {
+  readonly arn: string;
+  private messages: Stored[] = [];
+  readonly moveTasks: MoveTask[] = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    readonly name: string,
+    readonly settings: { visibilityTimeoutSeconds: number; redrive?: { deadLetterQueue: LocalQueue; maxReceiveCount: number } },
+  ) {
+    super();
+    this.arn = `arn:aws:sqs:us-east-1:000000000000:${name}`;
+  }
+
+  send(body: string, attributes: Record<string, string> = {}): { messageId: string; md5OfMessageBody: string } {
+    if (body.length === 0) throw new QueueError("MissingParameter", "The request must contain the parameter MessageBody.");
+    // SQS counts the body and each attribute's name, data type ("String") and value.
+    const bytes =
+      Buffer.byteLength(body) +
+      Object.entries(attributes).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v) + 6, 0);
+    if (bytes > SQS_LIMITS.maxMessageBytes) {
+      throw new QueueError(
+        "InvalidParameterValue",
+        `One or more parameters are invalid. Reason: Message must be shorter than ${SQS_LIMITS.maxMessageBytes} bytes.`,
+      );
+    }
+    for (const text of [body, ...Object.values(attributes)]) {
+      if (REFUSED_CHARACTER.test(text)) {
+        throw new QueueError(
+          "InvalidMessageContents",
+          "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
+        );
+      }
+    }
+    const message: Stored = {
+      messageId: randomUUID(),
+      body,
+      attributes: { ...attributes },
+      sentTimestamp: Date.now(),
+      receiveCount: 0,
+      visibleAt: 0,
+    };
+    this.store(message);
+    return { messageId: message.messageId, md5OfMessageBody: createHash("md5").update(body).digest("hex") };
+  }
+
+  /** Up to `max` visible messages (and at most `maxBytes` of bodies), each now invisible for the visibility timeout. */
+  receive(max: number, maxBytes = Infinity): ReceivedMessage[] {
+    const now = Date.now();
+    const received: ReceivedMessage[] = [];
+    let bytes = 0;
+    for (const message of [...this.messages]) {
+      if (received.length >= max) break;
+      if (message.visibleAt > now) continue;
+      bytes += Buffer.byteLength(message.body) + 1024; // the record's other fields
+      if (received.length > 0 && bytes > maxBytes) break;
+      const redrive = this.settings.redrive;
+      if (redrive && message.receiveCount >= redrive.maxReceiveCount) {
+        this.remove(message);
+        redrive.deadLetterQueue.store({ ...message, visibleAt: 0, receiptHandle: undefined });
+        continue;
+      }
+      message.receiveCount++;
+      message.firstReceiveTimestamp ??= now;
+      message.visibleAt = now + this.settings.visibilityTimeoutSeconds * 1000;
+      message.receiptHandle = randomUUID();
+      received.push({ ...message, attributes: { ...message.attributes }, receiptHandle: message.receiptHandle });
+    }
+    this.schedule();
+    return received;
+  }
+
+  /** Deletes a received message; a stale handle (the message was received again since) deletes nothing, as in SQS. */
+  delete(receiptHandle: string): void {
+    const message = this.messages.find((candidate) => candidate.receiptHandle === receiptHandle);
+    if (message) this.remove(message);
+  }
+
+  counts(): { visible: number; inFlight: number } {
+    const now = Date.now();
+    const visible = this.messages.filter((message) => message.visibleAt <= now).length;
+    return { visible, inFlight: this.messages.length - visible };
+  }
+
+  /**
+   * StartMessageMoveTask from this queue (a DLQ) to `destination`: the visible messages, oldest first, at
+   * most `rate` per second. Moved messages are new messages in the destination: their receive count starts again.
+   */
+  startMoveTask(destination: LocalQueue, rate: number = SQS_LIMITS.defaultMoveRate): MoveTask {
+    if (!Number.isInteger(rate) || rate < 1 || rate > SQS_LIMITS.maxMoveRate) {
+      throw new QueueError(
+        "InvalidParameterValue",
+        `Value ${rate} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: must be between 1 and ${SQS_LIMITS.maxMoveRate}.`,
+      );
+    }
+    if (this.moveTasks.some((task) => task.status === "RUNNING")) {
+      throw new QueueError(
+        "UnsupportedOperation",
+        "There is already a task running. Only one active task is allowed for a source queue arn at a given time.",
+      );
+    }
+    const toMove = this.messages.filter((message) => message.visibleAt <= Date.now());
+    const task: MoveTask = {
+      taskHandle: Buffer.from(JSON.stringify({ taskId: randomUUID(), sourceArn: this.arn })).toString("base64"),
+      status: "RUNNING",
+      sourceArn: this.arn,
+      destinationArn: destination.arn,
+      maxNumberOfMessagesPerSecond: rate,
+      approximateNumberOfMessagesMoved: 0,
+      approximateNumberOfMessagesToMove: toMove.length,
+      startedTimestamp: Date.now(),
+    };
+    this.moveTasks.unshift(task);
+    const step = () => {
+      for (const message of toMove.splice(0, rate)) {
+        if (!this.messages.includes(message)) continue;
+        this.remove(message);
+        destination.send(message.body, message.attributes);
+        task.approximateNumberOfMessagesMoved++;
+      }
+      if (toMove.length === 0) task.status = "COMPLETED";
+      else setTimeout(step, 1000).unref();
+    };
+    step();
+    return task;
+  }
+
+  /** Stops the timer that announces messages becoming visible again. */
+  close(): void {
+    clearTimeout(this.timer);
+    this.removeAllListeners();
+  }
+
+  private store(message: Stored): void {
+    this.messages.push(message);
+    this.emit("visible");
+  }
+
+  private remove(message: Stored): void {
+    this.messages.splice(this.messages.indexOf(message), 1);
+  }
+
+  /** Emits "visible" when the next invisible message becomes visible again. */
+  private schedule(): void {
+    clearTimeout(this.timer);
+    const next = Math.min(...this.messages.map((message) => message.visibleAt).filter((at) => at > Date.now()));
+    if (Number.isFinite(next)) this.timer = setTimeout(() => (this.emit("visible"), this.schedule()), next - Date.now()).unref();
+  }
+}

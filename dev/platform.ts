@@ -1,0 +1,355 @@
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { join } from "node:path";
+import { JOB_SUBMIT_ROUTE, type AppFunctionName } from "../app/functions";
+import { stackConfigFrom, PROJECT, type FunctionConfig, type StackConfig } from "../config";
+import { poolIdleTimeoutMs } from "../components/database";
+import { queueVisibilityTimeout } from "../components/job-queue";
+import { scramSha256Verifier } from "../components/postgres-password";
+import { COGNITO_SIGN_IN_SCOPE } from "../components/user-pool";
+import { readStackConfig } from "../scripts/mock-engine";
+import { tokenVerifier, TokenRejected } from "../app/auth/token-verifier";
+import { buildBundles, bundleOf } from "./bundles";
+import { freePort } from "./embedded-postgres";
+import { startEventSourceMapping, type InvokeOutcome } from "./event-source-mapping";
+import { gatewayError, httpApiEvent, httpResponseOf, httpRoute } from "./http-api-event";
+import { startLocalDatabase, type LocalDatabase } from "./local-database";
+import { LocalFunction, Throttled } from "./local-function";
+import type { LocalFunctionSpec, LocalInvocation } from "./local-lambda";
+import { LocalQueue } from "./local-queue";
+import { DEFAULT_STATE_DIR, localEndpoints, type LocalEndpoints } from "./local-endpoints";
+import { sqsEndpoint } from "./sqs-endpoint";
+import { localTokenIssuer } from "./token-issuer";
+import { apiGatewayId, websocketGateway } from "./websocket-gateway";
+
+export interface DevPlatformOptions {
+  /** The HTTP port (the page, both APIs, the issuer's keys); 0 = any free port. @default 3000 */
+  port?: number;
+  /** The stack whose config the platform runs with (Pulumi.<stack>.yaml). @default "dev" */
+  stack?: string;
+  /** Where the database's data, its certificate and the endpoints record are kept. @default .dev in the repository */
+  stateDir?: string;
+  /** The queue's visibility timeout; by default the stack's (six times the worker's timeout, plus the batching window). */
+  visibilityTimeoutSeconds?: number;
+  /** Where the platform's own lines and every invocation's logs go. @default stdout */
+  log?: (line: string) => void;
+}
+
+/** Limits of the HTTP API that the local one keeps (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html). */
+export const HTTP_API_LIMITS = { maxBodyBytes: 10 * 1024 * 1024, integrationTimeoutMs: 30_000 } as const;
+/** Lambda's synchronous invocation payload limit (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
+export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Execution environments per function when the stack reserves no concurrency (Lambda's own ceiling is the account's). */
+export const LOCAL_DEFAULT_CONCURRENCY = 10;
+/** The WebSocket stage, as the stack deploys it. */
+const STAGE = "live";
+/** Credentials in the functions' environment, where Lambda puts the role's: nothing checks them locally, and they reach no AWS. */
+const LOCAL_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: "ASIALOCALDEVONLY0000",
+  AWS_SECRET_ACCESS_KEY: "local-dev-only",
+  AWS_SESSION_TOKEN: "local-dev-only",
+};
+
+export interface DevPlatform {
+  endpoints: LocalEndpoints;
+  config: StackConfig;
+  database: LocalDatabase;
+  queues: { jobs: LocalQueue; deadLetters: LocalQueue };
+  functions: Record<AppFunctionName, LocalFunction>;
+  /** A new access token for `username`. */
+  issueToken(username?: string): Promise<string>;
+  /** Rebuilds the bundles and moves every function to the new code (the database keeps running); runs new migrations. */
+  reload(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Reads a request body up to `limit` bytes; undefined when it is larger. */
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(response: ServerResponse, answer: { statusCode: number; headers: Record<string, string | string[]>; body: Buffer | string }) {
+  response.writeHead(answer.statusCode, answer.headers).end(answer.body);
+}
+
+const outcomeOf = (invocation: LocalInvocation): InvokeOutcome =>
+  invocation.ok
+    ? { ok: true, result: invocation.result }
+    : { ok: false, error: `${invocation.error?.errorType}: ${invocation.error?.errorMessage}` };
+
+/**
+ * The whole platform on 127.0.0.1, from the deployed parts: the stack's config, the handlers' bundles,
+ * the migrations, the WebSocket model and templates. What is emulated (API Gateway, SQS, Lambda's
+ * runtime and event source mapping, the token issuer) keeps the behaviour AWS documents; the README
+ * lists what differs.
+ */
+export async function startDevPlatform(options: DevPlatformOptions = {}): Promise<DevPlatform> {
+  const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const stack = options.stack ?? "dev";
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const config = stackConfigFrom(readStackConfig(stack, join(__dirname, "..")));
+  const running = localEndpoints.runningIn(stateDir);
+  if (running)
+    throw new Error(`npm run dev is already running (pid ${running.pid}, ${running.pageUrl}) with ${stateDir}. Use it, or stop it first.`);
+  buildBundles();
+
+  // The port first: if it is taken, say so before anything else starts.
+  const server = createServer();
+  const port = await new Promise<number>((done, fail) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      fail(
+        error.code === "EADDRINUSE"
+          ? new Error(
+              `Port ${options.port ?? 3000} on 127.0.0.1 is in use (another npm run dev?). Stop it, or pick another: npm run dev -- --port ${(options.port ?? 3000) + 1}`,
+            )
+          : error,
+      ),
+    );
+    server.listen(options.port ?? 3000, "127.0.0.1", () => done((server.address() as { port: number }).port));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const stopped: (() => unknown)[] = [() => new Promise((done) => server.close(done))];
+  const stop = async () => {
+    for (const step of stopped.splice(0).reverse())
+      await Promise.resolve(step()).catch((error: unknown) => log(`stopping: ${(error as Error).message}`));
+  };
+
+  try {
+    const issuer = await localTokenIssuer({
+      issuer: `${base}/local-issuer`,
+      clientId: "local-client",
+      scope: config.auth?.scope ?? COGNITO_SIGN_IN_SCOPE,
+    });
+    const database = await startLocalDatabase(join(stateDir, "postgres"), await freePort(), config.database);
+    stopped.push(() => database.stop());
+
+    const worker = config.functionNamed.worker;
+    const deadLetters = new LocalQueue(`${PROJECT}-${stack}-jobs-dlq`, { visibilityTimeoutSeconds: 30 });
+    const jobs = new LocalQueue(`${PROJECT}-${stack}-jobs`, {
+      visibilityTimeoutSeconds:
+        options.visibilityTimeoutSeconds ?? queueVisibilityTimeout(worker.timeout, config.jobs.batchingWindowSeconds),
+      redrive: { deadLetterQueue: deadLetters, maxReceiveCount: config.jobs.maxReceiveCount },
+    });
+    stopped.push(() => (jobs.close(), deadLetters.close()));
+    const queueUrl = (queue: LocalQueue) => `${base}/_local/sqs/000000000000/${queue.name}`;
+
+    const environmentOf = (fn: FunctionConfig): Record<string, string> => ({
+      ...fn.environment,
+      ...LOCAL_CREDENTIALS,
+      ...(fn.database && {
+        DB_HOST: database.host,
+        DB_PORT: String(database.port),
+        DB_NAME: database.name,
+        DB_USER: fn.database === "admin" ? config.database.adminUser : config.database.appUser,
+        DB_IDLE_TIMEOUT_MS: String(poolIdleTimeoutMs(config.database.proxy.idleClientTimeoutSeconds)),
+        // The functions verify the local database's certificate as they verify RDS Proxy's: trusted, not skipped.
+        NODE_EXTRA_CA_CERTS: database.certFile,
+      }),
+      ...(fn.verifiesTokens && { JWT_ISSUER: issuer.issuer, JWT_AUDIENCE: issuer.clientId, JWT_SCOPE: issuer.scope }),
+      ...(fn.notifiesConnections && { WEBSOCKET_MANAGEMENT_ENDPOINT: `${base}/${STAGE}` }),
+      ...(fn.name === "migrate" && { MIGRATIONS_DIR: join(__dirname, "..", "app", "migrations") }),
+    });
+    const specOf = (fn: FunctionConfig): LocalFunctionSpec => ({
+      name: fn.name,
+      ...bundleOf(fn.handler),
+      memoryMb: fn.memory,
+      timeoutSeconds: fn.timeout,
+      environment: environmentOf(fn),
+    });
+    const logInvocation = (invocation: LocalInvocation, spec: LocalFunctionSpec) => {
+      const lines = `${invocation.logs}${invocation.ok ? "" : `${JSON.stringify(invocation.error)}\n`}${invocation.report}`;
+      for (const line of lines.trimEnd().split("\n")) log(`[${spec.name}] ${line}`);
+    };
+    const functions = Object.fromEntries(
+      config.functions.map((fn) => [
+        fn.name,
+        new LocalFunction(
+          specOf(fn),
+          fn.name === "worker" ? config.jobs.maximumConcurrency : (fn.reservedConcurrency ?? LOCAL_DEFAULT_CONCURRENCY),
+          logInvocation,
+        ),
+      ]),
+    ) as Record<AppFunctionName, LocalFunction>;
+    const stopFunctions = () => Object.values(functions).forEach((fn) => fn.stop());
+    stopped.push(stopFunctions);
+
+    const migrate = async () => {
+      const invocation = await functions.migrate.invoke({
+        appRole: { name: config.database.appUser, passwordVerifier: scramSha256Verifier(randomBytes(24).toString("base64url")) },
+      });
+      if (!invocation.ok) throw new Error(`The migrations failed, so nothing else was started: ${invocation.error?.errorMessage}`);
+    };
+    await migrate();
+
+    const mapping = startEventSourceMapping(
+      jobs,
+      config.jobs,
+      async (event) => outcomeOf(await functions.worker.invoke(event)),
+      (line) => log(`[event source mapping] ${line}`),
+    );
+    stopped.push(() => mapping.stop());
+    // Stopping runs backwards: the environments go first, so the batches in flight end at once.
+    stopped.push(stopFunctions);
+
+    const websocket = websocketGateway({
+      stage: STAGE,
+      authorize: async (event) => outcomeOf(await functions["ws-authorizer"].invoke(event)),
+      queue: jobs,
+      log: (line) => log(`[websocket] ${line}`),
+    });
+    stopped.push(() => websocket.close());
+    server.on("upgrade", (request, socket, head) => {
+      if (new URL(request.url ?? "/", base).pathname === `/${STAGE}`) websocket.handleUpgrade(request, socket, head);
+      else socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+    });
+
+    // The HTTP API's JWT authorizer: the same token rules (app/auth/token-verifier.ts) and the route's scope.
+    const verify = tokenVerifier({ issuer: issuer.issuer, audience: [issuer.clientId], scope: issuer.scope, jwksUri: issuer.jwksUri });
+    const routes = [
+      ...config.functions.filter((fn) => fn.route).map((fn) => ({ route: httpRoute(fn.route!), fn, authorized: fn.authorized })),
+      { route: httpRoute(JOB_SUBMIT_ROUTE), fn: undefined, authorized: true },
+    ];
+    const sqs = sqsEndpoint([jobs, deadLetters], queueUrl);
+    const page = readFileSync(join(__dirname, "page.html"), "utf8");
+
+    const endpoints = localEndpoints.write(stateDir, {
+      pid: process.pid,
+      stack,
+      apiUrl: base,
+      websocketUrl: `ws://127.0.0.1:${port}/${STAGE}`,
+      pageUrl: `${base}/`,
+      issuer: issuer.issuer,
+      sqsEndpoint: `${base}/_local/sqs`,
+      token: await issuer.issue(),
+      jobs: { queueUrl: queueUrl(jobs), deadLetterQueueUrl: queueUrl(deadLetters) },
+      database: { host: database.host, port: database.port, name: database.name, certFile: database.certFile },
+      functions: Object.fromEntries(config.functions.map((fn) => [fn.name, functions[fn.name].environment])),
+    });
+    stopped.push(() => localEndpoints.remove(stateDir));
+
+    server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+      handle(request, response).catch((error: unknown) => {
+        log(`[http] ${request.method} ${request.url}: ${(error as Error).stack}`);
+        if (!response.headersSent) send(response, gatewayError(500, "Internal Server Error"));
+      });
+    });
+
+    async function handle(request: IncomingMessage, response: ServerResponse) {
+      const url = new URL(request.url ?? "/", base);
+      const method = request.method ?? "GET";
+      const body = await readBody(request, HTTP_API_LIMITS.maxBodyBytes);
+      if (body === undefined) return send(response, gatewayError(413, "Request Entity Too Large"));
+      if (method === "GET" && url.pathname === "/") {
+        return send(response, { statusCode: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: page });
+      }
+      if (method === "GET" && url.pathname === "/local-issuer/.well-known/jwks.json") {
+        return send(response, { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(issuer.jwks) });
+      }
+      if (method === "POST" && url.pathname === "/local-issuer/token") {
+        // The local sign-in: any user name, no password (what a hosted sign-in page would return).
+        const username = url.searchParams.get("username") || "dev-user";
+        if (!/^[\w.@+-]{1,128}$/.test(username))
+          return send(response, gatewayError(400, "username: 1 to 128 letters, digits and . _ @ + -"));
+        return send(response, {
+          statusCode: 200,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ access_token: await issuer.issue(username), token_type: "Bearer" }),
+        });
+      }
+      const managed = new RegExp(`^/${STAGE}/@connections/([^/]+)$`).exec(url.pathname);
+      if (managed) {
+        const answer = websocket.manage(method, decodeURIComponent(managed[1]), body);
+        return send(response, {
+          statusCode: answer.statusCode,
+          headers: { "content-type": "application/json", ...(answer.errorType && { "x-amzn-errortype": answer.errorType }) },
+          body: answer.body ? JSON.stringify(answer.body) : "",
+        });
+      }
+      if (url.pathname.startsWith("/_local/sqs") && method === "POST") {
+        const header = request.headers["x-amz-target"];
+        return send(response, sqs(Array.isArray(header) ? header[0] : header, body.toString("utf8")));
+      }
+      const matched = routes
+        .map((entry) => ({ ...entry, pathParameters: entry.route.match(method, url.pathname) }))
+        .find((entry) => entry.pathParameters);
+      if (!matched) return send(response, gatewayError(404, "Not Found"));
+      const requestId = apiGatewayId();
+      let claims: Record<string, unknown> | undefined;
+      if (matched.authorized) {
+        const authorization = request.headers.authorization?.replace(/^Bearer\s+/i, "");
+        try {
+          await verify(authorization);
+          claims = JSON.parse(Buffer.from(authorization!.split(".")[1], "base64url").toString("utf8"));
+        } catch (error) {
+          log(
+            `[http] ${matched.route.routeKey}: ${error instanceof TokenRejected ? "token refused" : "issuer unavailable"}: ${(error as Error).message}`,
+          );
+          return send(response, gatewayError(401, "Unauthorized"));
+        }
+      }
+      const routeKey = matched.route.routeKey;
+      if (!matched.fn) {
+        // POST /jobs: the SQS-SendMessage integration; jobId and owner are the gateway's, never the client's.
+        try {
+          const sent = jobs.send(body.toString("utf8"), { jobId: requestId, owner: String(claims!.sub) });
+          return send(response, {
+            statusCode: 202,
+            headers: { "content-type": "application/json", "x-job-id": requestId },
+            body: JSON.stringify({ MessageId: sent.messageId, MD5OfMessageBody: sent.md5OfMessageBody }),
+          });
+        } catch (error) {
+          return send(response, gatewayError(400, (error as Error).message));
+        }
+      }
+      const event = httpApiEvent(request, body, { routeKey, pathParameters: matched.pathParameters! }, requestId, claims);
+      if (Buffer.byteLength(JSON.stringify(event)) > MAX_INVOKE_PAYLOAD_BYTES)
+        return send(response, gatewayError(413, "Request Entity Too Large"));
+      let invocation: LocalInvocation | undefined;
+      try {
+        // API Gateway stops waiting after its integration timeout; the function runs on, as in AWS.
+        const timeout = sleep(HTTP_API_LIMITS.integrationTimeoutMs, undefined, { ref: false });
+        invocation = await Promise.race([functions[matched.fn.name].invoke(event), timeout]);
+      } catch (error) {
+        if (error instanceof Throttled) return send(response, gatewayError(503, "Service Unavailable"));
+        throw error;
+      }
+      if (!invocation) return send(response, gatewayError(503, "Service Unavailable"));
+      if (!invocation.ok) {
+        return send(
+          response,
+          invocation.error?.errorType === "Sandbox.Timedout"
+            ? gatewayError(503, "Service Unavailable")
+            : gatewayError(500, "Internal Server Error"),
+        );
+      }
+      return send(response, httpResponseOf(invocation.result));
+    }
+
+    return {
+      endpoints,
+      config,
+      database,
+      queues: { jobs, deadLetters },
+      functions,
+      issueToken: (username) => issuer.issue(username),
+      async reload() {
+        buildBundles();
+        for (const fn of config.functions) functions[fn.name].reload(specOf(fn));
+        await migrate();
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

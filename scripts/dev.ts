@@ -1,0 +1,108 @@
+// npm run dev [-- --port 3000] [--stack dev]
+// The whole platform on 127.0.0.1, with no AWS account and no Docker (dev/platform.ts): PostgreSQL, the
+// HTTP and WebSocket APIs, the queue and its DLQ, the worker, a token issuer and a page. Prints what it
+// serves and what to try; rebuilds and reloads the functions when app/ changes; Ctrl-C stops it all.
+import { watch } from "node:fs";
+import { join, relative } from "node:path";
+import { parseArgs } from "node:util";
+import { describeValue } from "../app/core/describe-value";
+import { startDevPlatform, type DevPlatform } from "../dev/platform";
+import { checkStackName } from "./stacks";
+
+const USAGE = "usage: npm run dev -- [--port <1-65535, default 3000>] [--stack <name, default dev>]";
+const APP_DIR = join(__dirname, "..", "app");
+
+export function parseDevArguments(argv: string[]): { port: number; stack: string } {
+  const { values } = parseArgs({
+    args: argv,
+    options: { port: { type: "string", default: "3000" }, stack: { type: "string", default: "dev" } },
+  });
+  if (!/^\d{1,5}$/.test(values.port!) || Number(values.port) < 1 || Number(values.port) > 65535) {
+    throw new Error(`--port must be a port number from 1 to 65535, got ${describeValue(values.port)}`);
+  }
+  return { port: Number(values.port), stack: checkStackName(values.stack!) };
+}
+
+/** What the platform serves and what to try next, as the command prints it. */
+export function banner(platform: DevPlatform): string {
+  const { endpoints } = platform;
+  const token = endpoints.token;
+  return [
+    "",
+    `graviton-platform is running locally (stack config: Pulumi.${endpoints.stack}.yaml)`,
+    "",
+    `  page           ${endpoints.pageUrl}`,
+    `  HTTP API       ${endpoints.apiUrl}`,
+    `  WebSocket API  ${endpoints.websocketUrl}?token=<access token>`,
+    `  token issuer   ${endpoints.issuer} (keys: ${endpoints.issuer}/.well-known/jwks.json)`,
+    `  PostgreSQL     ${endpoints.database.host}:${endpoints.database.port}/${endpoints.database.name} (TLS; data in .dev/postgres)`,
+    `  queues         ${endpoints.jobs.queueUrl}, DLQ ${endpoints.jobs.deadLetterQueueUrl}`,
+    "",
+    `Access token for dev-user (${endpoints.issuer}, valid 8 hours; also in .dev/endpoints.json):`,
+    "",
+    `  ${token}`,
+    "",
+    "Try:",
+    `  curl '${endpoints.apiUrl}/primes?max=1000000'`,
+    `  npm run job -- --local`,
+    `  curl -X POST ${endpoints.apiUrl}/jobs -H "Authorization: Bearer $(node -p 'require(\"./.dev/endpoints.json\").token')" -d '{"type":"primes","input":{"max":1000}}'`,
+    `  npm run invoke -- primes --local`,
+    `  npm run redrive -- --local --dry-run`,
+    "",
+    "Changes under app/ rebuild and reload the functions. Ctrl-C stops everything.",
+    "",
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  let settings;
+  try {
+    settings = parseDevArguments(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`dev: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  let platform: DevPlatform;
+  try {
+    platform = await startDevPlatform(settings);
+  } catch (error) {
+    process.stderr.write(`dev: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(banner(platform));
+
+  // Reload on a change under app/ (not its build output), once the changes settle.
+  let pending: NodeJS.Timeout | undefined;
+  let reloading = Promise.resolve();
+  const watcher = watch(APP_DIR, { recursive: true }, (_event, file) => {
+    if (!file || /^(dist|node_modules)(\/|$)/.test(String(file))) return;
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      reloading = reloading.then(async () => {
+        process.stdout.write(`app/${relative(APP_DIR, join(APP_DIR, String(file)))} changed: rebuilding...\n`);
+        try {
+          await platform.reload();
+          process.stdout.write("Reloaded: the next invocations run the new code.\n");
+        } catch (error) {
+          process.stdout.write(`Not reloaded; the functions keep the previous code. ${(error as Error).message}\n`);
+        }
+      });
+    }, 300);
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping (database, functions, ports)...\n`);
+    watcher.close();
+    clearTimeout(pending);
+    await platform.stop();
+    process.stdout.write("Stopped.\n");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,182 @@
+import { strict as assert } from "node:assert";
+import { setTimeout as sleep } from "node:timers/promises";
+import { messagesToDelete, startEventSourceMapping } from "../../dev/event-source-mapping";
+import { LocalQueue, QueueError, SQS_LIMITS } from "../../dev/local-queue";
+import { sqsEndpoint } from "../../dev/sqs-endpoint";
+
+const queues = (visibilityTimeoutSeconds = 0.2, maxReceiveCount = 2) => {
+  const deadLetters = new LocalQueue("dlq", { visibilityTimeoutSeconds: 30 });
+  const jobs = new LocalQueue("jobs", { visibilityTimeoutSeconds, redrive: { deadLetterQueue: deadLetters, maxReceiveCount } });
+  return { jobs, deadLetters };
+};
+
+describe("local SQS queue (what SQS documents)", () => {
+  it("hides a received message for the visibility timeout, then delivers it again with its receive count", async () => {
+    const { jobs } = queues(0.2);
+    jobs.send("a");
+    const [first] = jobs.receive(10);
+    assert.deepEqual([first.body, first.receiveCount, jobs.receive(10).length], ["a", 1, 0]);
+    assert.deepEqual(jobs.counts(), { visible: 0, inFlight: 1 });
+    await sleep(250);
+    const [again] = jobs.receive(10);
+    assert.equal(again.receiveCount, 2);
+    jobs.delete(first.receiptHandle); // a stale handle deletes nothing
+    assert.deepEqual(jobs.counts(), { visible: 0, inFlight: 1 });
+    jobs.delete(again.receiptHandle);
+    assert.deepEqual(jobs.counts(), { visible: 0, inFlight: 0 });
+  });
+
+  it("moves a message to the DLQ when it would be received more than maxReceiveCount times", async () => {
+    const { jobs, deadLetters } = queues(0.05, 2);
+    jobs.send("poison", { jobId: "j" });
+    assert.equal(jobs.receive(1).length, 1);
+    await sleep(80);
+    assert.equal(jobs.receive(1).length, 1);
+    await sleep(80);
+    assert.equal(jobs.receive(1).length, 0, "the third receive moves it instead");
+    const [parked] = deadLetters.receive(1);
+    assert.deepEqual([parked.body, parked.attributes, parked.receiveCount], ["poison", { jobId: "j" }, 3]);
+  });
+
+  it("refuses what SQS refuses: an empty body, over 256 KiB with attributes, characters outside its set", () => {
+    const { jobs } = queues();
+    const refusal = (body: string, attributes: Record<string, string> = {}) => {
+      try {
+        jobs.send(body, attributes);
+        return "accepted";
+      } catch (error) {
+        return (error as QueueError).code;
+      }
+    };
+    assert.equal(refusal(""), "MissingParameter");
+    assert.equal(refusal("x".repeat(SQS_LIMITS.maxMessageBytes)), "accepted");
+    assert.equal(refusal("x".repeat(SQS_LIMITS.maxMessageBytes - 10), { owner: "someone" }), "InvalidParameterValue");
+    assert.equal(refusal("é".repeat(SQS_LIMITS.maxMessageBytes / 2 + 1)), "InvalidParameterValue", "bytes, not characters");
+    for (const bad of ["\u0000", "a\u0008b", "\ud800", "\udc00x", "\uffff"])
+      assert.equal(refusal(bad), "InvalidMessageContents", JSON.stringify(bad));
+    for (const good of ["\t\n\r", "😀", "\ue000", "{}"]) assert.equal(refusal(good), "accepted", JSON.stringify(good));
+    assert.equal(refusal("ok", { owner: "\u0000" }), "InvalidMessageContents");
+  });
+
+  it("moves the DLQ back at most MaxNumberOfMessagesPerSecond (1 to 500), one task at a time, as new messages", async () => {
+    const { jobs, deadLetters } = queues();
+    for (const body of ["1", "2", "3"]) deadLetters.send(body);
+    for (const rate of [0, 501, 1.5, NaN]) assert.throws(() => deadLetters.startMoveTask(jobs, rate), /MaxNumberOfMessagesPerSecond/);
+    const task = deadLetters.startMoveTask(jobs, 2);
+    assert.deepEqual([task.status, task.approximateNumberOfMessagesMoved, task.approximateNumberOfMessagesToMove], ["RUNNING", 2, 3]);
+    assert.throws(() => deadLetters.startMoveTask(jobs), /already a task running/);
+    await sleep(1100);
+    assert.deepEqual([task.status, task.approximateNumberOfMessagesMoved], ["COMPLETED", 3]);
+    assert.deepEqual(
+      jobs.receive(10).map((message) => [message.body, message.receiveCount]),
+      [
+        ["1", 1],
+        ["2", 1],
+        ["3", 1],
+      ],
+    );
+  });
+});
+
+describe("local event source mapping (Lambda's SQS poller)", () => {
+  const batch = [{ messageId: "a" }, { messageId: "b" }, { messageId: "c" }];
+
+  it("deletes what the partial batch response says succeeded, following every rule Lambda documents", () => {
+    assert.deepEqual(messagesToDelete(batch, { ok: true, result: { batchItemFailures: [] } }).delete, ["a", "b", "c"]);
+    assert.deepEqual(messagesToDelete(batch, { ok: true, result: null }).delete, ["a", "b", "c"]);
+    assert.deepEqual(messagesToDelete(batch, { ok: true, result: {} }).delete, ["a", "b", "c"]);
+    assert.deepEqual(messagesToDelete(batch, { ok: true, result: { batchItemFailures: [{ itemIdentifier: "b" }] } }).delete, ["a", "c"]);
+    for (const failures of [
+      [{ itemIdentifier: "" }],
+      [{ itemIdentifier: null }],
+      [{ id: "b" }],
+      [{ itemIdentifier: "zzz" }],
+      [null],
+      "b",
+      42,
+    ]) {
+      const outcome = messagesToDelete(batch, { ok: true, result: { batchItemFailures: failures } });
+      assert.deepEqual(outcome.delete, [], `a complete failure: ${JSON.stringify(failures)}`);
+      assert.ok(outcome.problem);
+    }
+    assert.deepEqual(messagesToDelete(batch, { ok: false, error: "Sandbox.Timedout" }).delete, []);
+  });
+
+  it("never has more than maximumConcurrency batches in flight, each at most batchSize", async () => {
+    const { jobs } = queues(30);
+    let inFlight = 0;
+    let most = 0;
+    const sizes: number[] = [];
+    const mapping = startEventSourceMapping(
+      jobs,
+      { batchSize: 3, batchingWindowSeconds: 0, maximumConcurrency: 2 },
+      async (event) => {
+        most = Math.max(most, ++inFlight);
+        sizes.push(event.Records.length);
+        await sleep(20);
+        inFlight--;
+        return { ok: true, result: { batchItemFailures: [] } };
+      },
+      () => undefined,
+    );
+    for (let index = 0; index < 20; index++) jobs.send(String(index));
+    for (let wait = 0; wait < 100 && jobs.counts().visible + jobs.counts().inFlight > 0; wait++) await sleep(20);
+    await mapping.stop();
+    assert.deepEqual(jobs.counts(), { visible: 0, inFlight: 0 });
+    assert.equal(most, 2);
+    assert.ok(
+      sizes.every((size) => size >= 1 && size <= 3),
+      String(sizes),
+    );
+    assert.equal(
+      sizes.reduce((sum, size) => sum + size, 0),
+      20,
+    );
+  });
+
+  it("waits up to the batching window to fill a batch", async () => {
+    const { jobs } = queues(30);
+    const batches: number[] = [];
+    const mapping = startEventSourceMapping(
+      jobs,
+      { batchSize: 10, batchingWindowSeconds: 0.3, maximumConcurrency: 2 },
+      async (event) => (batches.push(event.Records.length), { ok: true, result: null }),
+      () => undefined,
+    );
+    jobs.send("1");
+    await sleep(100);
+    jobs.send("2");
+    assert.deepEqual(batches, [], "nothing before the window ends");
+    await sleep(350);
+    assert.deepEqual(batches, [2]);
+    await mapping.stop();
+  });
+});
+
+describe("local SQS API (AWS JSON protocol) for redrive --local", () => {
+  const { jobs, deadLetters } = queues();
+  const serve = sqsEndpoint([jobs, deadLetters], (queue) => `http://local/${queue.name}`);
+
+  it("answers hostile requests with SQS's error shapes, never a crash", () => {
+    const cases: [string | undefined, string, number, string][] = [
+      [undefined, "{}", 400, "UnsupportedOperation"],
+      ["AmazonSQS.DeleteQueue", "{}", 400, "UnsupportedOperation"],
+      ["AmazonSQS.constructor", "{}", 400, "UnsupportedOperation"],
+      ["AmazonSQS.GetQueueAttributes", "{not json", 400, "InvalidParameterValue"],
+      ["AmazonSQS.GetQueueAttributes", "null", 400, "InvalidParameterValue"],
+      ["AmazonSQS.GetQueueAttributes", '{"QueueUrl": {"$ne": 1}}', 400, "QueueDoesNotExist"],
+      [
+        "AmazonSQS.StartMessageMoveTask",
+        '{"SourceArn": "arn:aws:sqs:us-east-1:000000000000:dlq", "MaxNumberOfMessagesPerSecond": 9999}',
+        400,
+        "InvalidParameterValue",
+      ],
+      ["AmazonSQS.SendMessage", '{"QueueUrl": "http://local/jobs", "MessageBody": "\\u0000"}', 400, "InvalidMessageContents"],
+    ];
+    for (const [target, body, status, code] of cases) {
+      const answer = serve(target, body);
+      assert.equal(answer.statusCode, status, `${target} ${body}`);
+      assert.equal(JSON.parse(answer.body).__type, `com.amazonaws.sqs#${code}`, `${target} ${body}`);
+    }
+  });
+});

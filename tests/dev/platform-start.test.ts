@@ -1,0 +1,68 @@
+import { strict as assert } from "node:assert";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "../../dev/embedded-postgres";
+import { localEndpoints } from "../../dev/local-endpoints";
+import { startLocalDatabase } from "../../dev/local-database";
+import { startDevPlatform } from "../../dev/platform";
+import { parseDevArguments } from "../../scripts/dev";
+
+describe("npm run dev: what a newcomer gets when something is in the way", function () {
+  this.timeout(120_000);
+  let stateDir: string;
+  beforeEach(() => {
+    stateDir = mkdtempSync(join(tmpdir(), "dev-start-"));
+    chmodSync(stateDir, 0o755);
+  });
+  afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
+
+  it("refuses bad flags by name", () => {
+    assert.deepEqual(parseDevArguments([]), { port: 3000, stack: "dev" });
+    assert.deepEqual(parseDevArguments(["--port", "8080", "--stack", "prod"]), { port: 8080, stack: "prod" });
+    for (const port of ["0", "65536", "80.5", "abc", "", "1e3", "3000\u0000"]) {
+      assert.throws(() => parseDevArguments(["--port", port]), /--port must be a port number from 1 to 65535/, JSON.stringify(port));
+    }
+    for (const stack of ["../etc", "a b", "x".repeat(200)]) assert.throws(() => parseDevArguments(["--stack", stack]), /stack/i, stack);
+    assert.throws(() => parseDevArguments(["--prot", "1"]), /Unknown option '--prot'/);
+  });
+
+  it("says which port is taken and which to try, before starting anything", async () => {
+    const blocker = createServer();
+    const port = await freePort();
+    await new Promise<void>((done) => blocker.listen(port, "127.0.0.1", () => done()));
+    try {
+      await assert.rejects(
+        startDevPlatform({ port, stateDir, log: () => undefined }),
+        new RegExp(`Port ${port} on 127.0.0.1 is in use.*--port ${port + 1}`),
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("refuses to start twice on one state folder, and names a stale folder's lock and a changed migration", async () => {
+    localEndpoints.write(stateDir, { pid: process.pid, pageUrl: "http://127.0.0.1:1/" } as never);
+    await assert.rejects(startDevPlatform({ port: 0, stateDir, log: () => undefined }), /npm run dev is already running \(pid \d+/);
+    localEndpoints.remove(stateDir);
+
+    const platform = await startDevPlatform({ port: 0, stateDir, log: () => undefined });
+    try {
+      await assert.rejects(
+        startLocalDatabase(join(stateDir, "postgres"), await freePort(), platform.config.database),
+        /Another PostgreSQL \(pid \d+\) is using/,
+      );
+      const client = await platform.database.adminClient(platform.database.name);
+      await client.query("UPDATE schema_migrations SET checksum = 'edited' WHERE name = '0001_jobs.sql'");
+      await client.end();
+    } finally {
+      await platform.stop();
+    }
+    await assert.rejects(
+      startDevPlatform({ port: 0, stateDir, log: () => undefined }),
+      /The migrations failed, so nothing else was started: Migration 0001_jobs.sql was changed/,
+    );
+    assert.equal(localEndpoints.runningIn(stateDir), undefined, "nothing is left recorded as running");
+  });
+});
