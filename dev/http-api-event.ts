@@ -28,7 +28,11 @@ export function httpRoute(routeKey: string): HttpRoute {
       if (method !== routeMethod && routeMethod !== "ANY") return undefined;
       const found = pattern.exec(path);
       if (!found) return undefined;
-      return Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(found[index + 1])]));
+      try {
+        return Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(found[index + 1])]));
+      } catch {
+        return undefined; // a malformed escape (%zz) matches no route: 404, not a crash
+      }
     },
   };
 }

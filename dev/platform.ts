@@ -267,7 +267,13 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       }
       const managed = new RegExp(`^/${STAGE}/@connections/([^/]+)$`).exec(url.pathname);
       if (managed) {
-        const answer = websocket.manage(method, decodeURIComponent(managed[1]), body);
+        let connectionId: string;
+        try {
+          connectionId = decodeURIComponent(managed[1]);
+        } catch {
+          return send(response, gatewayError(400, "Invalid connection id"));
+        }
+        const answer = websocket.manage(method, connectionId, body);
         return send(response, {
           statusCode: answer.statusCode,
           headers: { "content-type": "application/json", ...(answer.errorType && { "x-amzn-errortype": answer.errorType }) },

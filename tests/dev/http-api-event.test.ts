@@ -44,6 +44,7 @@ describe("local HTTP API: payload format 2.0 as API Gateway builds it", () => {
     assert.equal(route.match("GET", "/jobs/a/b"), undefined);
     assert.equal(route.match("POST", "/jobs/abc"), undefined);
     assert.equal(route.match("GET", "/jobs/"), undefined);
+    assert.equal(route.match("GET", "/jobs/%zz"), undefined, "a malformed escape matches nothing");
     assert.deepEqual(httpRoute("ANY /files/{path+}").match("DELETE", "/files/a/b"), { path: "a/b" });
     assert.equal(httpRoute("GET /a.b").match("GET", "/aXb"), undefined, "a dot is a dot");
   });

@@ -91,6 +91,8 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
 
   it("answers what API Gateway answers to strangers: no route 404, no or a bad token 401, a body over 10 MB 413", async () => {
     assert.equal((await api("/nothing-here")).status, 404);
+    assert.equal((await authorized("/jobs/%zz")).status, 404, "a malformed escape is no route, not a crash");
+    assert.equal((await api("/live/@connections/%zz", { method: "POST" })).status, 400);
     assert.equal((await api("/jobs/x")).status, 401);
     for (const bad of ["Bearer x.y.z", "Bearer ", `Bearer ${token}x`, `Basic ${Buffer.from("a:b").toString("base64")}`, "\u0000"]) {
       const response = await api("/jobs/x", { headers: { authorization: bad.replace("\u0000", "%00") } });
