@@ -23,8 +23,11 @@ export interface LocalEndpoints {
   functions: Record<string, Record<string, string>>;
 }
 
-/** The repository's ignored state folder (.dev): the database's data, its certificate, the endpoints record. */
-export const DEFAULT_STATE_DIR = join(__dirname, "..", ".dev");
+/**
+ * Where `npm run dev` keeps the database's data, its certificate and the endpoints record, and where the
+ * `--local` commands look: GRAVITON_DEV_STATE_DIR, or the repository's ignored `.dev`.
+ */
+export const DEFAULT_STATE_DIR = process.env.GRAVITON_DEV_STATE_DIR || join(__dirname, "..", ".dev");
 
 const fileIn = (stateDir: string) => join(stateDir, "endpoints.json");
 

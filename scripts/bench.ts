@@ -2,7 +2,10 @@
 // cost in a fresh Node process (as a ratio to a bare `node -e 0` start, measured in the same run), and
 // the warm handler time. Then the data layer: jobs created and completed per second through one pooled
 // connection, against a new connection per invocation (the anti-pattern seed 002 warns about), on a real
-// PostgreSQL. Everything runs locally; number-fact talks to a stand-in API on 127.0.0.1.
+// PostgreSQL. Then the async path of `npm run dev`: submit over the WebSocket to pushed result, at a
+// steady rate and at the highest rate the local worker sustains with the stack's maximumConcurrency.
+// Everything runs locally; number-fact talks to a stand-in API on 127.0.0.1.
+// `npm run bench -- [handlers] [data] [async]` runs only the parts named.
 import { execFileSync, spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { createServer } from "node:http";
@@ -20,12 +23,20 @@ import { sqsEvent, sqsRecord } from "../tests/app/sqs-event";
 import { httpEvent } from "../tests/app/api-gateway-event";
 import { LAMBDA_ENVIRONMENT } from "../tests/app/lambda-environment";
 import { startPostgres } from "../tests/embedded-postgres";
+import { benchAsyncPath, type RateStep } from "./bench-async-path";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const WARM_INVOCATIONS = 50;
 const BUNDLE_LIMIT_BYTES = 50 * 1024;
 const IMPORT_RATIO_LIMIT = 1.3;
 const DATA_LAYER_SECONDS = Number(process.env.BENCH_DATA_SECONDS ?? 5);
+const ASYNC_PATH = {
+  stack: process.env.BENCH_ASYNC_STACK ?? "dev",
+  steadyRate: Number(process.env.BENCH_ASYNC_RATE ?? 20),
+  seconds: Number(process.env.BENCH_ASYNC_SECONDS ?? 5),
+  maxRate: 5000,
+};
+const PARTS = ["handlers", "data", "async"] as const;
 const dist = join(__dirname, "..", "app", "dist");
 
 const median = (values: number[]) => {
@@ -58,6 +69,21 @@ async function warmMs(bundle: string, event: unknown): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const parts = process.argv.slice(2);
+  const unknown = parts.filter((part) => !(PARTS as readonly string[]).includes(part));
+  if (unknown.length) {
+    console.error(
+      `bench: unknown part(s) ${unknown.map((part) => JSON.stringify(part)).join(", ")}; name any of ${PARTS.join(", ")}, or none for all`,
+    );
+    process.exit(2);
+  }
+  const runs = (part: (typeof PARTS)[number]) => parts.length === 0 || parts.includes(part);
+  if (runs("handlers")) await benchHandlers();
+  if (runs("data")) await benchDataLayer();
+  if (runs("async")) await benchAsync();
+}
+
+async function benchHandlers(): Promise<void> {
   execFileSync("npm", ["run", "--silent", "build:app"], { stdio: "inherit" });
 
   const upstream = createServer((_request, response) => response.end("42 is the answer."));
@@ -108,8 +134,6 @@ async function main(): Promise<void> {
   );
   upstream.closeAllConnections();
   upstream.close();
-
-  await benchDataLayer();
 }
 
 /** Runs `unit` repeatedly for DATA_LAYER_SECONDS and returns how many ran per second. */
@@ -200,6 +224,25 @@ async function benchWorker(pool: Queryable) {
     p50: median(batchMs),
     p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))],
   };
+}
+
+async function benchAsync(): Promise<void> {
+  const result = await benchAsyncPath(ASYNC_PATH);
+  const row = (step: RateStep) =>
+    `| ${step.rate} | ${step.completed} of ${step.sent} | ${step.p50Ms.toFixed(0)} ms | ${step.p99Ms.toFixed(0)} ms | ${step.sustained ? "yes" : "no"} |`;
+  console.log(
+    `\nAsync path (npm run dev, stack ${ASYNC_PATH.stack}): echo jobs submitted over the WebSocket until the result is pushed back, ` +
+      `${ASYNC_PATH.seconds} s per rate; worker maximumConcurrency ${result.maximumConcurrency}, batch size ${result.batchSize}, ` +
+      `batching window ${result.batchingWindowSeconds} s\n`,
+  );
+  console.log("| jobs per second | came back | p50 | p99 | sustained |");
+  console.log("|---:|---:|---:|---:|---|");
+  for (const step of [result.steady, ...result.search]) console.log(row(step));
+  console.log(
+    result.highestSustained
+      ? `\nHighest steady rate sustained: ${result.highestSustained} jobs/s (every job back, p99 within the limit).`
+      : `\nNot even ${ASYNC_PATH.steadyRate} jobs/s was sustained.`,
+  );
 }
 
 async function serverVersion(config: pg.ClientConfig): Promise<string> {

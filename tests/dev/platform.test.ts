@@ -11,6 +11,7 @@ import { parseReport } from "../../app/tuning/report-line";
 import { localEndpoints } from "../../dev/local-endpoints";
 import { startDevPlatform, type DevPlatform } from "../../dev/platform";
 import { main as invoke } from "../../scripts/invoke";
+import { runRateStep } from "../../scripts/bench-async-path";
 import { main as job } from "../../scripts/job";
 import { main as redrive } from "../../scripts/redrive";
 
@@ -227,6 +228,15 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     );
     assert.equal(code, 0, printed);
     assert.match(printed, /Queued as job \S+; waiting[\s\S]*succeeded: \{"max":1000,"count":168/);
+  });
+
+  it("npm run bench's async path: every job of a steady rate comes back on its own connection, and is timed", async () => {
+    const step = await runRateStep(platform, 20, 1, 5_000);
+    assert.deepEqual(
+      { sent: step.sent, completed: step.completed, sustained: step.sustained },
+      { sent: 20, completed: 20, sustained: true },
+    );
+    assert.ok(step.p50Ms > 0 && step.p50Ms <= step.p99Ms && step.p99Ms < 5_000, JSON.stringify(step));
   });
 
   it("npm run invoke -- <function> --local runs every function with its sample event in the platform's environment", async () => {

@@ -1,0 +1,88 @@
+import { strict as assert } from "node:assert";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync, utimesSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../../dev/embedded-postgres";
+
+const ROOT = join(__dirname, "..", "..");
+
+/** Whether any process of the group is left. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("npm run dev as a user runs it: the printed commands work, a change under app/ reloads, Ctrl-C stops it all", function () {
+  this.timeout(120_000);
+  let stateDir: string;
+  let port: number;
+  let dev: ChildProcess;
+  let output = "";
+  const printed = async (text: string, ms = 60_000) => {
+    for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (output.includes(text)) return;
+    throw new Error(`npm run dev did not print ${JSON.stringify(text)} within ${ms} ms; it printed:\n${output}`);
+  };
+  const exited = () => new Promise<number | null>((resolve) => (dev.exitCode !== null ? resolve(dev.exitCode) : dev.once("exit", resolve)));
+
+  before(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), "dev-command-"));
+    chmodSync(stateDir, 0o755); // as root, PostgreSQL runs as "postgres", which must reach its data
+    port = await freePort();
+    // Its own process group, as a terminal runs it: Ctrl-C signals the whole group (PostgreSQL and the
+    // functions' processes too), not just the command.
+    dev = spawn(process.execPath, ["-r", "ts-node/register", "scripts/dev.ts", "--port", String(port)], {
+      cwd: ROOT,
+      detached: true,
+      env: { ...process.env, GRAVITON_DEV_STATE_DIR: stateDir, TS_NODE_TRANSPILE_ONLY: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    dev.stdout!.on("data", (chunk) => (output += chunk));
+    dev.stderr!.on("data", (chunk) => (output += chunk));
+    await printed("Ctrl-C stops everything.");
+  });
+  after(() => {
+    if (dev.exitCode === null && groupAlive(dev.pid!)) process.kill(-dev.pid!, "SIGKILL");
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("the commands it prints under Try: work as printed", function () {
+    const commands = output
+      .split("\n")
+      .filter((line) => line.startsWith("  curl "))
+      .map((line) => line.trim());
+    assert.equal(commands.length, 2, output);
+    if (!existsSync("/usr/bin/curl")) this.skip(); // the commands are curl's; .ci/run's image has it
+    const run = (command: string) =>
+      execFileSync("bash", ["-c", `${command} --max-time 20 --silent --show-error`], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(JSON.parse(run(commands[0])).count, 78498, "primes below 1,000,000");
+    assert.equal(run(`${commands[1]} --write-out '%{http_code}'`).slice(-3), "202");
+  });
+
+  it("rebuilds and reloads the functions when a file under app/ changes", async () => {
+    const now = new Date();
+    utimesSync(join(ROOT, "app", "functions.ts"), now, now); // a save without a change
+    await printed("app/functions.ts changed: rebuilding...");
+    await printed("Reloaded: the next invocations run the new code.");
+  });
+
+  it("Ctrl-C (SIGINT to the process group) stops the database and the functions, frees the port and removes the record", async () => {
+    process.kill(-dev.pid!, "SIGINT");
+    const code = await Promise.race([exited(), sleep(30_000).then(() => "still running after 30 s")]);
+    assert.equal(code, 0, output);
+    assert.match(output, /SIGINT: stopping[\s\S]*Stopped\.\n$/);
+    for (let i = 0; i < 50 && groupAlive(dev.pid!); i++) await sleep(100);
+    assert.equal(groupAlive(dev.pid!), false, "no PostgreSQL or function process is left");
+    assert.equal(existsSync(join(stateDir, "postgres", "data", "postmaster.pid")), false, "PostgreSQL shut down cleanly");
+    assert.equal(existsSync(join(stateDir, "endpoints.json")), false);
+    const probe = createServer();
+    await new Promise<void>((resolve, reject) => probe.once("error", reject).listen(port, "127.0.0.1", resolve));
+    probe.close();
+  });
+});
