@@ -35,7 +35,7 @@ const functionNames = Object.keys(appFunctions) as AppFunctionName[];
 /** The stack-set variables a function gets, from what app/functions.ts says it does. */
 function stackEnvironmentRoles(name: AppFunctionName): StackEnvironmentRole[] {
   const fn: AppFunction = appFunctions[name];
-  return (["database", "verifiesTokens", "notifiesConnections"] as const).filter((role) => Boolean(fn[role]));
+  return ["telemetry", ...(["database", "verifiesTokens", "notifiesConnections"] as const).filter((role) => Boolean(fn[role]))];
 }
 
 const tuningCandidates = functionNames.filter((name) => name !== "power-tuning") as Exclude<AppFunctionName, "power-tuning">[];

@@ -8,6 +8,7 @@ import { ContainerImage } from "./components/container-image";
 import { Database } from "./components/database";
 import { HttpApi } from "./components/http-api";
 import { JobQueue } from "./components/job-queue";
+import { metricsNamespace, telemetryEnvironment } from "./components/lambda-environment";
 import { PowerTuning } from "./components/power-tuning";
 import { UserPool } from "./components/user-pool";
 import { WebSocketApi } from "./components/websocket-api";
@@ -53,7 +54,9 @@ const websocket = new WebSocketApi(
 // One Lambda function per handler; its architecture picks both `architectures` and the image, and what it
 // does (app/functions.ts) picks the settings the stack gives it.
 const databaseUsers = { app: postgres.appUser, admin: postgres.adminUser };
+const namespace = metricsNamespace(pulumi.getProject(), pulumi.getStack());
 const stackSettings = (fn: FunctionConfig): Record<string, pulumi.Input<string>> => ({
+  ...telemetryEnvironment(fn.name, namespace),
   ...(fn.verifiesTokens && {
     JWT_ISSUER: tokenIssuer.issuer,
     JWT_AUDIENCE: pulumi.output(tokenIssuer.audience).apply((ids) => ids.join(",")),

@@ -32,16 +32,30 @@ export const ENVIRONMENT_MAX_BYTES = 4096;
 
 /**
  * The variables the stack sets on a function, by what the function does (app/functions.ts), each with
- * the most bytes its value can take: Database.grantConnect sets DB_*, index.ts the token issuer's JWT_*
- * and the WebSocket API's management endpoint. A user's `environment` may not set these names.
+ * the most bytes its value can take: Database.grantConnect sets DB_*, index.ts the telemetry settings
+ * (telemetryEnvironment), the token issuer's JWT_* and the WebSocket API's management endpoint. A user's `environment` may not set these names.
  */
 export const STACK_ENVIRONMENT = {
+  // Every function: Powertools' service name (the function's name) and the stack's metrics namespace.
+  telemetry: { POWERTOOLS_SERVICE_NAME: 64, POWERTOOLS_METRICS_NAMESPACE: 255 },
   database: { DB_HOST: 140, DB_PORT: 5, DB_NAME: 63, DB_USER: 63, DB_IDLE_TIMEOUT_MS: 10 },
   verifiesTokens: { JWT_ISSUER: 256, JWT_AUDIENCE: 512, JWT_SCOPE: 128 },
   notifiesConnections: { WEBSOCKET_MANAGEMENT_ENDPOINT: 128 },
 } as const satisfies Record<string, Record<string, number>>;
 
 export type StackEnvironmentRole = keyof typeof STACK_ENVIRONMENT;
+
+/**
+ * The CloudWatch namespace of the stack's custom metrics (EMF): one per stack, so dev and prod never mix.
+ * CloudWatch allows 255 characters of letters, digits and . - _ / # : (stack names use a subset).
+ */
+export const metricsNamespace = (project: string, stack: string) => `${project}/${stack}`;
+
+/** What Powertools reads in a function: its service name (the function's name) and the metrics namespace. */
+export const telemetryEnvironment = (functionName: string, namespace: string) => ({
+  POWERTOOLS_SERVICE_NAME: functionName,
+  POWERTOOLS_METRICS_NAMESPACE: namespace,
+});
 
 /** Every name the stack sets on some function. */
 export const STACK_ENVIRONMENT_NAMES: readonly string[] = Object.values(STACK_ENVIRONMENT).flatMap((variables) => Object.keys(variables));

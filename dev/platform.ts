@@ -7,6 +7,7 @@ import { JOB_SUBMIT_ROUTE, type AppFunctionName } from "../app/functions";
 import { stackConfigFrom, PROJECT, type FunctionConfig, type StackConfig } from "../config";
 import { poolIdleTimeoutMs } from "../components/database";
 import { queueVisibilityTimeout } from "../components/job-queue";
+import { metricsNamespace, telemetryEnvironment } from "../components/lambda-environment";
 import { scramSha256Verifier } from "../components/postgres-password";
 import { COGNITO_SIGN_IN_SCOPE } from "../components/user-pool";
 import { readStackConfig } from "../scripts/mock-engine";
@@ -145,6 +146,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     const environmentOf = (fn: FunctionConfig): Record<string, string> => ({
       ...fn.environment,
       ...LOCAL_CREDENTIALS,
+      ...telemetryEnvironment(fn.name, metricsNamespace(PROJECT, stack)),
       ...(fn.database && {
         DB_HOST: database.host,
         DB_PORT: String(database.port),

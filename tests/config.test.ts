@@ -164,14 +164,18 @@ describe("stack config", () => {
       }
     });
     it("an environment that fits on its own but not with what the stack adds (Lambda counts all 4 KB together)", () => {
-      const own = { PADDING: "x".repeat(3900) };
+      const own = { PADDING: "x".repeat(3600) };
       assert.ok(environmentBytes(own) <= ENVIRONMENT_MAX_BYTES);
       rejects(
         { functions: { worker: { environment: own } } },
-        "functions.worker.environment with what the stack adds (DB_HOST",
+        "functions.worker.environment with what the stack adds (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, DB_HOST",
         "Lambda allows 4096",
       );
-      parseStackConfig({ functions: { primes: { environment: own } } }); // primes gets nothing from the stack
+      parseStackConfig({ functions: { primes: { environment: own } } }); // primes gets only the telemetry settings
+      assert.throws(
+        () => parseStackConfig({ functions: { primes: { environment: { PADDING: "x".repeat(3800) } } } }),
+        /functions\.primes\.environment with what the stack adds \(POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE\) can reach \d+ bytes/,
+      );
     });
     it("no NAT gateway while the worker must reach API Gateway's management API from the database's VPC", () =>
       rejects(

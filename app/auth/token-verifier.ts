@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import { principalProblem } from "../core/principal";
+import type { TokenRejectionReason } from "../observability/metric-catalogue";
 
 export interface TokenIssuerSettings {
   /** The tokens' `iss`, e.g. https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC. */
@@ -19,9 +20,15 @@ export interface TokenIssuerSettings {
  */
 export const TOKEN_LIMITS = { jwksTimeoutMs: 3000, clockSkewSeconds: 60, maxTokenAge: "1d", maxTokenLength: 16 * 1024 } as const;
 
-/** The token was not accepted; the message says why (for logs, never for the client). */
+/** The token was not accepted; the message says why (for logs, never for the client), the reason its class (for metrics). */
 export class TokenRejected extends Error {
   override readonly name = "TokenRejected";
+  constructor(
+    readonly reason: TokenRejectionReason,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The issuer's keys could not be had (timeout, an error page, a refused connection): an outage, not a bad token. */
@@ -29,17 +36,17 @@ export class IssuerUnavailable extends Error {
   override readonly name = "IssuerUnavailable";
 }
 
-/** jose errors that say the token itself is bad; any other failure is the key fetch's. */
-const REJECTIONS: (new (...args: any[]) => Error)[] = [
-  errors.JWTExpired,
-  errors.JWTClaimValidationFailed,
-  errors.JWTInvalid,
-  errors.JWSInvalid,
-  errors.JWSSignatureVerificationFailed,
-  errors.JOSEAlgNotAllowed,
-  errors.JOSENotSupported,
-  errors.JWKSNoMatchingKey,
-  errors.JWKSMultipleMatchingKeys,
+/** jose errors that say the token itself is bad, with their reason class; any other failure is the key fetch's. */
+const REJECTIONS: [new (...args: any[]) => Error, TokenRejectionReason][] = [
+  [errors.JWTExpired, "expired"],
+  [errors.JWTClaimValidationFailed, "claims"],
+  [errors.JWTInvalid, "malformed"],
+  [errors.JWSInvalid, "malformed"],
+  [errors.JWSSignatureVerificationFailed, "signature"],
+  [errors.JOSEAlgNotAllowed, "malformed"],
+  [errors.JOSENotSupported, "malformed"],
+  [errors.JWKSNoMatchingKey, "unknown-key"],
+  [errors.JWKSMultipleMatchingKeys, "unknown-key"],
 ];
 
 /**
@@ -53,9 +60,9 @@ export function tokenVerifier(settings: TokenIssuerSettings): (token: string | u
   const jwksUri = settings.jwksUri ?? `${settings.issuer.replace(/\/$/, "")}/.well-known/jwks.json`;
   const keys = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: TOKEN_LIMITS.jwksTimeoutMs });
   return async (token) => {
-    if (!token) throw new TokenRejected("no token (connect with ?token=<JWT>)");
+    if (!token) throw new TokenRejected("missing", "no token (connect with ?token=<JWT>)");
     if (token.length > TOKEN_LIMITS.maxTokenLength)
-      throw new TokenRejected(`the token is ${token.length} characters; at most ${TOKEN_LIMITS.maxTokenLength}`);
+      throw new TokenRejected("malformed", `the token is ${token.length} characters; at most ${TOKEN_LIMITS.maxTokenLength}`);
     let payload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
@@ -66,22 +73,25 @@ export function tokenVerifier(settings: TokenIssuerSettings): (token: string | u
         maxTokenAge: TOKEN_LIMITS.maxTokenAge,
       }));
     } catch (error) {
-      if (REJECTIONS.some((kind) => error instanceof kind))
-        throw new TokenRejected(`${(error as errors.JOSEError).code}: ${(error as Error).message}`);
+      const rejection = REJECTIONS.find(([kind]) => error instanceof kind);
+      if (rejection) throw new TokenRejected(rejection[1], `${(error as errors.JOSEError).code}: ${(error as Error).message}`);
       throw new IssuerUnavailable(`the issuer's keys at ${jwksUri} could not be fetched: ${(error as Error).message}`);
     }
     const audience = payload.aud ?? payload.client_id;
     const audiences = Array.isArray(audience) ? audience : [audience];
     if (!audiences.some((value) => typeof value === "string" && settings.audience.includes(value))) {
-      throw new TokenRejected(`unexpected ${payload.aud === undefined ? '"client_id"' : '"aud"'}: the token is not for this app's client`);
+      throw new TokenRejected(
+        "claims",
+        `unexpected ${payload.aud === undefined ? '"client_id"' : '"aud"'}: the token is not for this app's client`,
+      );
     }
     if (payload.token_use !== undefined && payload.token_use !== "access")
-      throw new TokenRejected(`the token is an ${String(payload.token_use).slice(0, 20)} token; use an access token`);
+      throw new TokenRejected("claims", `the token is an ${String(payload.token_use).slice(0, 20)} token; use an access token`);
     const scopes = typeof payload.scope === "string" ? payload.scope.split(" ") : [];
     if (!scopes.includes(settings.scope))
-      throw new TokenRejected(`the token lacks the scope "${settings.scope}" (an ID token has none; use an access token)`);
+      throw new TokenRejected("claims", `the token lacks the scope "${settings.scope}" (an ID token has none; use an access token)`);
     const subjectProblem = principalProblem(payload.sub);
-    if (subjectProblem) throw new TokenRejected(`the token's sub ${subjectProblem}`);
+    if (subjectProblem) throw new TokenRejected("claims", `the token's sub ${subjectProblem}`);
     return { sub: payload.sub as string };
   };
 }

@@ -6,6 +6,7 @@ import { databaseSettingsFromEnvironment } from "../data/database-settings";
 import { ensureLoginRole } from "../data/login-role";
 import { applyMigrations, readMigrations } from "../data/migrations";
 import { createPool, DatabaseConnectionError } from "../data/pool";
+import { instrumented, logger } from "../observability/telemetry";
 
 /** The group role 0001_jobs.sql creates with the app's privileges; the app's login role joins it. */
 const APP_PRIVILEGES_ROLE = "app_rw";
@@ -31,7 +32,7 @@ const request = z.object({
  * makes sure the app's login role exists with the password verifier the stack computed. A failure
  * throws, which fails the deployment with this message.
  */
-export async function handler(event: unknown, context?: Pick<Context, "getRemainingTimeInMillis">) {
+export const handler = instrumented(async (event: unknown, context: Context) => {
   const parsed = request.safeParse(event);
   if (!parsed.success) {
     // Name the problem, never echo the event: it carries the password verifier.
@@ -44,9 +45,9 @@ export async function handler(event: unknown, context?: Pick<Context, "getRemain
   const report = await applyMigrations(pool, migrations);
   const status = await ensureLoginRole(pool, { ...parsed.data.appRole, memberOf: APP_PRIVILEGES_ROLE });
   const result = { ...report, appRole: { name: parsed.data.appRole.name, status } };
-  console.log(JSON.stringify({ message: "migrations done", ...result }));
+  logger.info("migrations done", result);
   return result;
-}
+});
 
 async function waitForDatabase(deadline: number): Promise<void> {
   for (;;) {
@@ -55,7 +56,7 @@ async function waitForDatabase(deadline: number): Promise<void> {
       return;
     } catch (error) {
       if (!(error instanceof DatabaseConnectionError) || Date.now() + FIRST_CONTACT_RETRY_MS > deadline) throw error;
-      console.log(JSON.stringify({ message: "database not reachable yet; retrying", error: error.message }));
+      logger.warn("database not reachable yet; retrying", { error: error.message });
       await sleep(FIRST_CONTACT_RETRY_MS);
     }
   }

@@ -5,6 +5,7 @@ import { describeValue } from "../core/describe-value";
 import { fetchNumberFact, NUMBER_FACT_TYPES, UpstreamError } from "../core/number-fact";
 import { BadRequest, jsonBody, requireMethod, validate } from "../http/request";
 import { errorResponse, jsonResponse } from "../http/responses";
+import { instrumented, recordMetric } from "../observability/telemetry";
 
 // Read once per execution environment (INIT), not per request.
 const source = {
@@ -35,15 +36,20 @@ const requestBody = z.object({
 });
 
 /** POST /number {"number": "345", "type": "date"} -> a fact about that number from the numbers API. */
-export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+export const handler = instrumented(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   try {
     requireMethod(event, "POST");
     const request = validate(requestBody, jsonBody(event), "body");
-    const fact = await fetchNumberFact(request, source);
+    const started = performance.now();
+    const fact = await fetchNumberFact(request, source).catch((error: unknown) => {
+      if (error instanceof UpstreamError) recordMetric("UpstreamFailures");
+      throw error;
+    });
+    recordMetric("UpstreamLatency", performance.now() - started);
     return jsonResponse(200, { architecture, number: request.number, type: request.type, fact });
   } catch (error) {
     if (error instanceof BadRequest) return error.response;
     if (error instanceof UpstreamError) return errorResponse(502, `${error.message}. Try again later.`);
     throw error;
   }
-}
+});

@@ -1,5 +1,6 @@
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import type { PointStatistics } from "../tuning/analysis";
+import { instrumented, recordMetric } from "../observability/telemetry";
 import { tuningResult, type TuningResult } from "../tuning/result";
 import { applyRecommendation, cleanUp, initialize, measure, pointsOf, publish, type TuningPlan, type TuningPoint } from "../tuning/tuner";
 
@@ -16,10 +17,11 @@ export type TuningStep =
   | { step: "optimize"; plan: TuningPlan; result: TuningResult };
 
 /** Every task of the power-tuning state machine: one function, one role, the step named in the event. */
-export async function handler(event: TuningStep) {
+export const handler = instrumented(async (event: TuningStep) => {
   switch (event?.step) {
     case "initialize": {
       const plan = await initialize(lambda, event.input);
+      recordMetric("PowerTuningRuns");
       return { plan, points: pointsOf(plan) };
     }
     case "publish":
@@ -37,4 +39,4 @@ export async function handler(event: TuningStep) {
         `Unknown step ${JSON.stringify((event as { step?: unknown } | null)?.step)}: the state machine and the function are from different versions`,
       );
   }
-}
+});

@@ -5,6 +5,7 @@ import { describeValue } from "../core/describe-value";
 import { countPrimes, MAX_PRIME_LIMIT } from "../core/prime-count";
 import { BadRequest, requireMethod, validate } from "../http/request";
 import { jsonResponse } from "../http/responses";
+import { instrumented } from "../observability/telemetry";
 
 const architecture = lambdaArchitecture();
 const DEFAULT_MAX = 1_000_000;
@@ -32,7 +33,7 @@ const query = z.object({
 });
 
 /** GET /primes?max=1000000 -> how many primes are <= max, and how long counting took. CPU-bound on purpose. */
-export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+export const handler = instrumented(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   try {
     requireMethod(event, "GET");
     const { max } = validate(query, event.queryStringParameters ?? {}, "query");
@@ -44,4 +45,4 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
     if (error instanceof BadRequest) return error.response;
     throw error;
   }
-}
+});

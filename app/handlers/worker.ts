@@ -2,6 +2,7 @@ import { databaseSettingsFromEnvironment } from "../data/database-settings";
 import { createPool } from "../data/pool";
 import { connectionNotifier, managementClient } from "../jobs/connection-notifier";
 import { sqsWorker } from "../jobs/sqs-worker";
+import { instrumented, logger, recordMetric } from "../observability/telemetry";
 
 // INIT, once per execution environment: the pool (app user, IAM auth, through RDS Proxy) and the
 // WebSocket management API client.
@@ -13,8 +14,11 @@ if (!endpoint) {
 }
 
 /** SQS -> this worker (capped concurrency) -> PostgreSQL -> the client's WebSocket connection. */
-export const handler = sqsWorker({
-  db: createPool(databaseSettingsFromEnvironment()),
-  notifier: connectionNotifier(managementClient(endpoint)),
-  log: (entry) => console.log(JSON.stringify(entry)),
-});
+export const handler = instrumented(
+  sqsWorker({
+    db: createPool(databaseSettingsFromEnvironment()),
+    notifier: connectionNotifier(managementClient(endpoint)),
+    log: ({ message, ...keys }) => logger.info(String(message), keys),
+    metric: recordMetric,
+  }),
+);

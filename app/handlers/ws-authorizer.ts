@@ -1,5 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { IssuerUnavailable, tokenVerifier, TokenRejected } from "../auth/token-verifier";
+import { instrumented, logger, recordMetric } from "../observability/telemetry";
 
 // INIT: the issuer settings and the key cache live as long as the execution environment.
 const issuer = process.env.JWT_ISSUER;
@@ -19,7 +20,7 @@ const verify = tokenVerifier({ issuer, audience, scope, jwksUri: process.env.JWK
  * When the issuer's keys cannot be fetched, that is an outage, not a bad token: the handler fails with
  * IssuerUnavailable, which API Gateway answers with 500, so clients retry instead of signing in again.
  */
-export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+export const handler = instrumented(async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
   try {
     const { sub } = await verify(event?.queryStringParameters?.token ?? undefined);
     return {
@@ -27,9 +28,10 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: event.methodArn }] },
     };
   } catch (error) {
-    if (error instanceof IssuerUnavailable) console.log(JSON.stringify({ message: "token issuer unavailable", reason: error.message }));
+    if (error instanceof IssuerUnavailable) logger.error("token issuer unavailable", { reason: error.message });
     if (!(error instanceof TokenRejected)) throw error;
-    console.log(JSON.stringify({ message: "connection refused", reason: error.message }));
+    logger.info("connection refused", { reason: error.reason, detail: error.message });
+    recordMetric("TokenRejections", 1, error.reason);
     throw new Error("Unauthorized"); // the one message API Gateway turns into 401
   }
-}
+});

@@ -7,6 +7,7 @@ import { DatabaseConnectionError } from "../data/pool";
 import type { Queryable } from "../data/queryable";
 import { BadRequest, requireMethod } from "../http/request";
 import { errorResponse, jsonResponse } from "../http/responses";
+import { logger } from "../observability/telemetry";
 
 /** Seconds a client should wait before asking again while the database is unavailable. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -45,7 +46,7 @@ export async function jobStatusResponse(
   } catch (error) {
     if (error instanceof BadRequest) return error.response;
     if (error instanceof DatabaseConnectionError) {
-      console.log(JSON.stringify({ message: "job store unavailable", error: error.message }));
+      logger.error("job store unavailable", { error: error.message });
       return errorResponse(503, `The job store is unavailable; try again in ${RETRY_AFTER_SECONDS} seconds.`, {
         "retry-after": String(RETRY_AFTER_SECONDS),
       });

@@ -4,6 +4,7 @@ import { principalProblem } from "../core/principal";
 import { isDataError } from "../data/data-error";
 import { claimJobs, finishJobs, type Job, type JobOutcome, type NewJob } from "../data/jobs";
 import type { Queryable } from "../data/queryable";
+import { NOTIFICATION_METRIC, type RecordMetric } from "../observability/metric-catalogue";
 
 /** One queued job as the API integrations send it: the client's body plus attributes they set themselves. */
 export interface JobMessage {
@@ -15,6 +16,8 @@ export interface JobMessage {
   owner?: string;
   /** The WebSocket connection to answer on; none for a job submitted over HTTP. */
   connectionId?: string;
+  /** When the job was queued (ms since the epoch; SQS's SentTimestamp). */
+  sentAt?: number;
 }
 
 /** Delivers a message to a WebSocket connection; "gone" when the client has disconnected. */
@@ -34,6 +37,7 @@ export interface WorkerDependencies {
   db: Queryable;
   notifier: Notifier;
   log?: (entry: Record<string, unknown>) => void;
+  metric?: RecordMetric;
 }
 
 /** A job of the batch, as its message asks for it. */
@@ -181,6 +185,9 @@ export async function processJobBatch(
     if (job instanceof Error) return job;
     if (!job || announced.has(job.id)) return "already-finished";
     announced.add(job.id);
+    if (job.status === "succeeded") deps.metric?.("JobsCompleted");
+    else deps.metric?.("JobsFailed", 1, claim.parsed.ok ? "error" : "invalid");
+    if (message.sentAt !== undefined) deps.metric?.("JobDuration", Math.max(0, Date.now() - message.sentAt));
     if (message.connectionId) notifications.push(notify(deps, message.connectionId, job, signal));
     return claim.parsed.ok ? "completed" : "invalid";
   });
@@ -198,7 +205,9 @@ async function notify(deps: WorkerDependencies, connectionId: string, job: Job, 
   try {
     const delivery = await deps.notifier.notify(connectionId, message, signal);
     deps.log?.({ message: "job notification", jobId: job.id, delivery });
+    deps.metric?.(NOTIFICATION_METRIC[delivery]);
   } catch (error) {
     deps.log?.({ message: "job notification failed; the result stays retrievable", jobId: job.id, error: String(error) });
+    deps.metric?.(NOTIFICATION_METRIC.failed);
   }
 }

@@ -11,7 +11,14 @@ export function jobMessageOf(record: SQSRecord): JobMessage {
     const value = (record.messageAttributes as SQSRecord["messageAttributes"] | undefined)?.[name]?.stringValue;
     return typeof value === "string" && value !== "" ? value : undefined;
   };
-  return { body: record.body, jobId: attribute("jobId"), owner: attribute("owner"), connectionId: attribute("connectionId") };
+  const sentAt = Number(record.attributes?.SentTimestamp);
+  return {
+    body: record.body,
+    jobId: attribute("jobId"),
+    owner: attribute("owner"),
+    connectionId: attribute("connectionId"),
+    sentAt: Number.isSafeInteger(sentAt) && sentAt > 0 ? sentAt : undefined,
+  };
 }
 
 /**
@@ -25,11 +32,19 @@ export function sqsWorker(deps: WorkerDependencies): (event: SQSEvent, context: 
   const processor = new BatchProcessor(EventType.SQS);
   return async (event, context) => {
     const deadline = Date.now() + (context.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY) - REPORTING_MARGIN_MS;
-    const results = await processJobBatch(event.Records.map(jobMessageOf), deps, deadline);
+    const messages = event.Records.map(jobMessageOf);
+    const results = await processJobBatch(messages, deps, deadline);
     const byMessage = new Map(event.Records.map((record, index) => [record.messageId, results[index]]));
-    for (const [messageId, result] of byMessage) {
-      if (result instanceof Error) deps.log?.({ message: "job message left for retry", messageId, error: result.message });
-    }
+    results.forEach((result, index) => {
+      if (!(result instanceof Error)) return;
+      deps.log?.({
+        message: "job message left for retry",
+        messageId: event.Records[index].messageId,
+        jobId: messages[index].jobId,
+        error: result.message,
+      });
+      deps.metric?.("JobsRetried");
+    });
     return processPartialResponse(
       event,
       async (record: SQSRecord) => {

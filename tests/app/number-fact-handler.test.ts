@@ -3,6 +3,7 @@ import { createServer, IncomingMessage, Server } from "node:http";
 import { AddressInfo } from "node:net";
 import type * as NumberFactHandler from "../../app/handlers/number-fact";
 import { bodyOf, httpEvent } from "./api-gateway-event";
+import { lambdaContext } from "./lambda-context";
 
 /** A numbersapi.com stand-in on 127.0.0.1: answers by path, records what it was asked and on which socket. */
 class FakeNumbersApi {
@@ -44,6 +45,7 @@ describe("number-fact handler (POST /number)", () => {
   const post = async (body: string | undefined, extra: { base64?: boolean; method?: string } = {}) =>
     (await handler(
       httpEvent({ method: extra.method ?? "POST", path: "/number", routeKey: "POST /number", body, base64: extra.base64 }),
+      lambdaContext(),
     )) as {
       statusCode: number;
       body: string;
@@ -118,7 +120,7 @@ describe("number-fact handler (POST /number)", () => {
 
   it("answers 400, not 500, to an event that is not an HTTP API request", async () => {
     for (const event of [{}, { requestContext: {} }, { requestContext: { http: null } }, null]) {
-      const response = (await handler(event as never)) as { statusCode: number; body: string };
+      const response = (await handler(event as never, lambdaContext())) as { statusCode: number; body: string };
       assert.equal(response.statusCode, 400, JSON.stringify(event));
       assert.match(bodyOf(response).error, /not an API Gateway HTTP API request/);
     }
@@ -160,7 +162,10 @@ describe("number-fact handler (POST /number)", () => {
 
   it("answers 502 when the upstream cannot be reached", async () => {
     const unreachable = loadHandler({ NUMBERS_API_URL: "http://127.0.0.1:9" }); // discard port: nothing listens
-    const response = (await unreachable(httpEvent({ method: "POST", path: "/number", body: JSON.stringify({ number: 1 }) }))) as any;
+    const response = (await unreachable(
+      httpEvent({ method: "POST", path: "/number", body: JSON.stringify({ number: 1 }) }),
+      lambdaContext(),
+    )) as any;
     assert.equal(response.statusCode, 502);
     assert.match(bodyOf(response).error, /request failed/);
   });

@@ -1,3 +1,4 @@
+import type { Context } from "aws-lambda";
 import { strict as assert } from "node:assert";
 import { powerTuningDefinition } from "../../components/power-tuning-definition";
 import { choose, PointStatistics } from "../../app/tuning/analysis";
@@ -6,6 +7,7 @@ import { decodeVisualization } from "../../app/tuning/visualization";
 import { TUNING_LIMITS } from "../../app/tuning/input";
 import { DurationModel, modelDuration, SimulatedLambda } from "./simulated-lambda";
 import { runDefinition } from "./local-step-functions";
+import { lambdaContext } from "./lambda-context";
 
 const TASK = "arn:aws:lambda:us-east-1:123456789012:function:power-tuning";
 const X86 = "arn:aws:lambda:us-east-1:123456789012:function:primes-x86_64";
@@ -16,7 +18,7 @@ const POWER_VALUES = [128, 256, 512, 1024, 1769, 3008];
 describe("power tuning, end to end (state machine definition run locally, Lambda simulated)", function () {
   this.timeout(30_000);
   let lambda: SimulatedLambda;
-  let handler: (event: unknown) => Promise<unknown>;
+  let handler: (event: unknown, context: Context) => Promise<unknown>;
 
   before(() => {
     process.env.AWS_REGION = "us-east-1";
@@ -29,7 +31,7 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
   after(() => lambda?.mock.restore());
 
   const run = (input: unknown, options: { maxConcurrency?: number } = {}) =>
-    runDefinition(powerTuningDefinition(TASK, options), input, handler);
+    runDefinition(powerTuningDefinition(TASK, options), input, (parameters) => handler(parameters, lambdaContext("power-tuning")));
 
   /** What the model implies: each point's duration and cost, without noise, and the strategy's choice. */
   function expectedChoice(architectures: ("arm64" | "x86_64")[], strategy: "cost" | "speed" | "balanced", weight = 0.5) {
@@ -246,11 +248,11 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
       let running = 0;
       let most = 0;
       const counting = async (event: any) => {
-        if (event.step !== "measure") return handler(event);
+        if (event.step !== "measure") return handler(event, lambdaContext());
         most = Math.max(most, ++running);
         try {
           await new Promise((done) => setTimeout(done, 5));
-          return await handler(event);
+          return await handler(event, lambdaContext());
         } finally {
           running--;
         }
@@ -266,7 +268,7 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
       const flaky = async (event: any) => {
         if (event.step === "publish" && throttled++ === 0)
           throw Object.assign(new Error("Rate exceeded"), { name: "Lambda.TooManyRequestsException" });
-        return handler(event);
+        return handler(event, lambdaContext());
       };
       const outcome = await runDefinition(powerTuningDefinition(TASK), { lambdaARN: ARM, powerValues: [512], num: 5 }, flaky);
       assert.equal(outcome.status, "SUCCEEDED");

@@ -1,9 +1,14 @@
 import { strict as assert } from "node:assert";
 import { handler } from "../../app/handlers/primes";
 import { bodyOf, httpEvent } from "./api-gateway-event";
+import { lambdaContext } from "./lambda-context";
 
 const getPrimes = (query?: Record<string, string>) =>
-  handler(httpEvent({ method: "GET", path: "/primes", query })) as Promise<{ statusCode: number; body: string; headers: any }>;
+  handler(httpEvent({ method: "GET", path: "/primes", query }), lambdaContext()) as Promise<{
+    statusCode: number;
+    body: string;
+    headers: any;
+  }>;
 
 describe("primes handler (GET /primes)", () => {
   it("counts the primes up to max and says which architecture it ran on", async () => {
@@ -48,7 +53,10 @@ describe("primes handler (GET /primes)", () => {
   }
 
   it("answers 405 with an Allow header to a method other than GET", async () => {
-    const response = (await handler(httpEvent({ method: "POST", path: "/primes", routeKey: "GET /primes", body: "{}" }))) as any;
+    const response = (await handler(
+      httpEvent({ method: "POST", path: "/primes", routeKey: "GET /primes", body: "{}" }),
+      lambdaContext(),
+    )) as any;
     assert.equal(response.statusCode, 405);
     assert.equal(response.headers.allow, "GET");
     assert.match(bodyOf(response).error, /Method POST is not allowed on \/primes; use GET/);

@@ -62,6 +62,7 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
   let worker: ReturnType<typeof sqsWorker>;
   let sequence = 0;
   const logs: Record<string, unknown>[] = [];
+  const metrics: { name: string; value: number; reason?: string }[] = [];
 
   before(async () => {
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_REGION: "us-east-1" });
@@ -86,7 +87,12 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     connections = new ConnectionsEndpoint();
     await connections.listen();
     const client = new ApiGatewayManagementApiClient({ endpoint: connections.url, region: "us-east-1", maxAttempts: 1 });
-    worker = sqsWorker({ db, notifier: connectionNotifier(client), log: (entry) => void logs.push(entry) });
+    worker = sqsWorker({
+      db,
+      notifier: connectionNotifier(client),
+      log: (entry) => void logs.push(entry),
+      metric: (name, value = 1, reason) => void metrics.push({ name, value, reason }),
+    });
   });
   after(async () => {
     await db?.end();
@@ -305,6 +311,37 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     assert.deepEqual(await worker(sqsEvent([record, { ...record, messageId: "redelivered" }]), context), { batchItemFailures: [] });
     assert.equal(connections.posts.length, 1, "notified once");
     assert.deepEqual(await getJob(db, idOf(record), "alice"), first, "the stored job is unchanged");
+  });
+
+  it("counts what became of each job and notification: completed, failed by reason, retried, delivered, gone; and each job's duration", async () => {
+    metrics.length = 0;
+    const good = job({ type: "echo", input: 1 });
+    const invalid = job({ type: "mine-bitcoin" });
+    const gone = job({ type: "echo", input: 2 }, { connectionId: "conn-gone-2" });
+    connections.gone.add("conn-gone-2");
+    const stranger = job({ type: "echo" }, { jobId: "" }); // not from our APIs: left for retry, then the DLQ
+    const response = await worker(sqsEvent([good, invalid, gone, stranger]), context);
+    assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: stranger.messageId }]);
+    const count = (name: string, reason?: string) =>
+      metrics.filter((metric) => metric.name === name && metric.reason === reason).reduce((sum, metric) => sum + metric.value, 0);
+    assert.deepEqual(
+      {
+        completed: count("JobsCompleted"),
+        invalid: count("JobsFailed", "invalid"),
+        error: count("JobsFailed", "error"),
+        retried: count("JobsRetried"),
+        delivered: count("NotificationsDelivered"),
+        gone: count("NotificationsGone"),
+        failed: count("NotificationsFailed"),
+      },
+      { completed: 2, invalid: 1, error: 0, retried: 1, delivered: 2, gone: 1, failed: 0 },
+    );
+    const durations = metrics.filter((metric) => metric.name === "JobDuration").map((metric) => metric.value);
+    assert.equal(durations.length, 3, "one per finished job");
+    assert.ok(
+      durations.every((ms) => ms >= 0 && ms < 60_000),
+      JSON.stringify(durations),
+    );
   });
 
   it("treats a gone connection (410) as normal: the result is stored for GET /jobs/{id}", async () => {

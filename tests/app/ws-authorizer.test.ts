@@ -1,10 +1,12 @@
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from "aws-lambda";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { strict as assert } from "node:assert";
 
 type SigningKey = Parameters<SignJWT["sign"]>[0];
 import { createServer, Server } from "node:http";
 import { IssuerUnavailable, tokenVerifier } from "../../app/auth/token-verifier";
+import { capturedLogs } from "./captured-logs";
+import { lambdaContext } from "./lambda-context";
 
 /** A $connect request as API Gateway hands it to a REQUEST authorizer. */
 function connectEvent(token?: string): APIGatewayRequestAuthorizerEvent {
@@ -30,7 +32,7 @@ describe("WebSocket $connect authorizer (real JWTs, JWKS served on 127.0.0.1)", 
     claims: Record<string, unknown>,
     options?: { expiresIn?: string | null; issuer?: string; audience?: string; key?: SigningKey },
   ) => Promise<string>;
-  let handler: (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+  let handler: (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
   let strangerKey: SigningKey;
   let jwksRequests = 0;
 
@@ -64,21 +66,25 @@ describe("WebSocket $connect authorizer (real JWTs, JWKS served on 127.0.0.1)", 
     server.close();
   });
 
-  /** The connection is refused with 401 ("Unauthorized"), and the log says why. */
-  async function refused(token: string | undefined, reason: RegExp): Promise<void> {
-    const logged: string[] = [];
-    const log = console.log;
-    console.log = (line: string) => void logged.push(line);
-    try {
-      await assert.rejects(handler(connectEvent(token)), /^Error: Unauthorized$/);
-    } finally {
-      console.log = log;
-    }
-    assert.match(JSON.parse(logged[0]).reason, reason);
+  /** The connection is refused with 401 ("Unauthorized"); the log line says why, with the request, and the reason is counted. */
+  async function refused(token: string | undefined, detail: RegExp, reason: string): Promise<void> {
+    const context = lambdaContext("ws-authorizer");
+    const { error, lines } = await capturedLogs(() => handler(connectEvent(token), context));
+    assert.match(String(error), /^Error: Unauthorized$/);
+    const refusal = lines.find((line) => line.message === "connection refused");
+    assert.match(refusal.detail, detail);
+    assert.equal(refusal.reason, reason);
+    assert.equal(refusal.function_request_id, context.awsRequestId, "every line carries the request id");
+    assert.equal(typeof refusal.cold_start, "boolean");
+    const metric = lines.find((line) => line._aws && "TokenRejections" in line);
+    assert.deepEqual(
+      { value: metric.TokenRejections, reason: metric.reason, dimensions: metric._aws.CloudWatchMetrics[0].Dimensions },
+      { value: 1, reason, dimensions: [["service", "reason"]] },
+    );
   }
 
   it("allows a valid token, with its sub as the principal (the jobs' owner)", async () => {
-    const result = await handler(connectEvent(await sign({ sub: "alice", email: "alice@example.com" })));
+    const result = await handler(connectEvent(await sign({ sub: "alice", email: "alice@example.com" })), lambdaContext());
     assert.equal(result.principalId, "alice");
     assert.deepEqual(result.policyDocument.Statement, [
       { Action: "execute-api:Invoke", Effect: "Allow", Resource: "arn:aws:execute-api:us-east-1:123456789012:abc123/live/$connect" },
@@ -87,56 +93,67 @@ describe("WebSocket $connect authorizer (real JWTs, JWKS served on 127.0.0.1)", 
 
   it("fetches the issuer's keys once and reuses them", async () => {
     const before = jwksRequests;
-    for (let i = 0; i < 5; i++) await handler(connectEvent(await sign({ sub: `user-${i}` })));
+    for (let i = 0; i < 5; i++) await handler(connectEvent(await sign({ sub: `user-${i}` })), lambdaContext());
     assert.equal(jwksRequests - before, 0);
     assert.ok(jwksRequests >= 1);
   });
 
-  it("refuses an expired token", async () => refused(await sign({ sub: "alice" }, { expiresIn: "-1m" }), /ERR_JWT_EXPIRED/));
+  it("refuses an expired token", async () => refused(await sign({ sub: "alice" }, { expiresIn: "-1m" }), /ERR_JWT_EXPIRED/, "expired"));
   it("refuses a token for another client", async () => {
-    await refused(await sign({ sub: "alice" }, { audience: "someone-else" }), /unexpected "client_id"/);
-    await refused(await sign({ sub: "alice", aud: "someone-else" }), /unexpected "aud"/);
+    await refused(await sign({ sub: "alice" }, { audience: "someone-else" }), /unexpected "client_id"/, "claims");
+    await refused(await sign({ sub: "alice", aud: "someone-else" }), /unexpected "aud"/, "claims");
   });
   it("accepts an access token whose aud names the client (API Gateway's rule: aud first, then client_id)", async () => {
-    assert.equal((await handler(connectEvent(await sign({ sub: "alice", aud: audience }, { audience: "unused" })))).principalId, "alice");
+    assert.equal(
+      (await handler(connectEvent(await sign({ sub: "alice", aud: audience }, { audience: "unused" })), lambdaContext())).principalId,
+      "alice",
+    );
   });
   it("refuses an ID token: access tokens only, on both APIs", async () => {
-    await refused(await sign({ sub: "alice", aud: audience, token_use: "id", scope: undefined }), /an id token; use an access token/);
-    await refused(await sign({ sub: "alice", aud: audience, token_use: undefined, scope: undefined }), /lacks the scope/);
+    await refused(
+      await sign({ sub: "alice", aud: audience, token_use: "id", scope: undefined }),
+      /an id token; use an access token/,
+      "claims",
+    );
+    await refused(await sign({ sub: "alice", aud: audience, token_use: undefined, scope: undefined }), /lacks the scope/, "claims");
   });
   it("refuses a token without exp, and one issued in the future beyond the clock skew", async () => {
-    await refused(await sign({ sub: "alice" }, { expiresIn: null }), /"exp" claim/);
-    await refused(await sign({ sub: "alice", iat: Math.floor(Date.now() / 1000) + 600 }), /"iat" claim/);
+    await refused(await sign({ sub: "alice" }, { expiresIn: null }), /"exp" claim/, "claims");
+    await refused(await sign({ sub: "alice", iat: Math.floor(Date.now() / 1000) + 600 }), /"iat" claim/, "claims");
     assert.equal(
-      (await handler(connectEvent(await sign({ sub: "alice", iat: Math.floor(Date.now() / 1000) + 30 })))).principalId,
+      (await handler(connectEvent(await sign({ sub: "alice", iat: Math.floor(Date.now() / 1000) + 30 })), lambdaContext())).principalId,
       "alice",
       "30 s of skew is tolerated",
     );
   });
   it("refuses a subject that cannot own jobs, without echoing it", async () => {
     for (const sub of ["", "   ", "al\u0000ice", "x".repeat(100_000), 42])
-      await refused(await sign({ sub }), /sub|token is \d+ characters/);
+      await refused(
+        await sign({ sub }),
+        /sub|token is \d+ characters/,
+        typeof sub === "string" && sub.length > 1000 ? "malformed" : "claims",
+      );
   });
   it("refuses a huge or hostile token string before parsing it", async () => {
-    await refused("a".repeat(20_000), /at most 16384/);
-    await refused("\u0000.\ud800.x", /ERR_JWS_INVALID/);
+    await refused("a".repeat(20_000), /at most 16384/, "malformed");
+    await refused("\u0000.\ud800.x", /ERR_JWS_INVALID/, "malformed");
   });
   it("refuses a token from another issuer", async () =>
-    refused(await sign({ sub: "alice" }, { issuer: "https://evil.example.com" }), /unexpected "iss"/));
+    refused(await sign({ sub: "alice" }, { issuer: "https://evil.example.com" }), /unexpected "iss"/, "claims"));
   it("refuses a token signed with a key the issuer did not publish", async () =>
-    refused(await sign({ sub: "alice" }, { key: strangerKey }), /signature verification failed/));
+    refused(await sign({ sub: "alice" }, { key: strangerKey }), /signature verification failed/, "signature"));
   it("refuses a tampered token (bad signature)", async () => {
     const [header, , signature] = (await sign({ sub: "alice" })).split(".");
     const forged = Buffer.from(
       JSON.stringify({ sub: "mallory", iss: issuer, aud: audience, exp: Math.floor(Date.now() / 1000) + 300 }),
     ).toString("base64url");
-    await refused(`${header}.${forged}.${signature}`, /signature verification failed/);
+    await refused(`${header}.${forged}.${signature}`, /signature verification failed/, "signature");
   });
   it("refuses a missing token, and one that is not a JWT", async () => {
-    await refused(undefined, /no token/);
-    await refused("not-a-jwt", /ERR_JWS_INVALID/);
+    await refused(undefined, /no token/, "missing");
+    await refused("not-a-jwt", /ERR_JWS_INVALID/, "malformed");
   });
-  it("refuses a token without a subject", async () => refused(await sign({}), /sub must be a string/));
+  it("refuses a token without a subject", async () => refused(await sign({}), /sub must be a string/, "claims"));
 
   describe("when the issuer's keys cannot be fetched: an outage (500, so clients retry), not a bad token (401)", () => {
     const outage = (respond: (response: import("node:http").ServerResponse) => void) => async () => {
@@ -152,15 +169,11 @@ describe("WebSocket $connect authorizer (real JWTs, JWKS served on 127.0.0.1)", 
         process.env.JWKS_URI = jwksUri;
         delete require.cache[require.resolve("../../app/handlers/ws-authorizer")];
         const { handler: fresh } = require("../../app/handlers/ws-authorizer");
-        const log = console.log;
-        console.log = () => undefined;
+        const token = await sign({ sub: "alice" });
         try {
-          await assert.rejects(
-            fresh(connectEvent(await sign({ sub: "alice" }))),
-            (error: Error) => error instanceof IssuerUnavailable && error.message !== "Unauthorized",
-          );
+          const { error } = await capturedLogs(() => fresh(connectEvent(token), lambdaContext("ws-authorizer")));
+          assert.ok(error instanceof IssuerUnavailable && error.message !== "Unauthorized", String(error));
         } finally {
-          console.log = log;
           delete process.env.JWKS_URI;
         }
       } finally {
