@@ -4,6 +4,7 @@ import { databaseSettings, networkSettings } from "./components/database";
 import { functionSettings } from "./components/container-function";
 import { containerImageSettings } from "./components/container-image";
 import { jobQueueSettings } from "./components/job-queue";
+import { alarmSettings, type AlarmSettings } from "./components/observability";
 import {
   ARCHITECTURES,
   architecture,
@@ -81,6 +82,7 @@ export const stackConfigSchema = strictObject({
     .optional()
     .meta({ description: "an external OIDC issuer whose access tokens the APIs accept; unset = the stack's own Cognito user pool" }),
   tuning: tuning.prefault({}).meta({ description: "the power-tuning state machine" }),
+  alarms: alarmSettings.prefault({}).meta({ description: "alarm thresholds and who is notified (the Observability component)" }),
 }).superRefine((config, context) => {
   for (const name of functionNames) {
     const roles = stackEnvironmentRoles(name);
@@ -112,6 +114,14 @@ export const stackConfigSchema = strictObject({
     });
   }
 });
+
+/**
+ * The most concurrent executions a function can have: its reserved concurrency, or for the worker the
+ * event source's maximumConcurrency; undefined when only the account's limit bounds it.
+ */
+export function concurrencyLimit(fn: FunctionConfig, jobs: JobsConfig): number | undefined {
+  return fn.reservedConcurrency ?? (fn.name === "worker" ? jobs.maximumConcurrency : undefined);
+}
 
 export type NetworkConfig = z.output<typeof networkSettings>;
 export type DatabaseConfig = z.output<typeof databaseSettings>;
@@ -162,6 +172,7 @@ export interface StackConfig {
   /** An external OIDC issuer and audience; undefined = a Cognito user pool. */
   auth?: AuthConfig;
   tuning: TuningConfig;
+  alarms: AlarmSettings;
 }
 
 /** The stack configuration is wrong; the message lists every problem with the key, the value and what is allowed. */
@@ -237,6 +248,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     jobs: config.jobs,
     auth: config.auth,
     tuning: config.tuning,
+    alarms: config.alarms,
   };
 }
 

@@ -8,11 +8,12 @@ import { ContainerImage } from "./components/container-image";
 import { Database } from "./components/database";
 import { HttpApi } from "./components/http-api";
 import { JobQueue } from "./components/job-queue";
+import { Observability } from "./components/observability";
 import { metricsNamespace, telemetryEnvironment } from "./components/lambda-environment";
 import { PowerTuning } from "./components/power-tuning";
 import { UserPool } from "./components/user-pool";
 import { WebSocketApi } from "./components/websocket-api";
-import { FunctionConfig, loadStackConfig } from "./config";
+import { concurrencyLimit, FunctionConfig, loadStackConfig } from "./config";
 
 const config = loadStackConfig();
 
@@ -125,6 +126,27 @@ const powerTuning = new PowerTuning(
   inStack,
 );
 
+// Observe before tuning (seed 002): alarms to an SNS topic, one dashboard, saved Logs Insights queries.
+const observability = new Observability(
+  "observe",
+  {
+    ...config.alarms,
+    namespace,
+    functions: config.functions.map((fn) => ({
+      name: fn.name,
+      variants: functions[fn.name].variants,
+      timeoutSeconds: fn.timeout,
+      concurrencyLimit: concurrencyLimit(fn, config.jobs),
+    })),
+    httpApi: { apiId: api.apiId },
+    websocketApi: { apiId: websocket.apiId, stage: websocket.stageName },
+    queue: { name: jobQueue.queueName, deadLetterName: jobQueue.deadLetterQueueName },
+    database: { instanceId: postgres.instanceId, proxyName: postgres.proxyName, allocatedStorageGiB: config.database.allocatedStorage },
+    stateMachine: { arn: powerTuning.stateMachineArn },
+  },
+  inStack,
+);
+
 export const apiUrl = api.url;
 export const websocketUrl = websocket.url;
 export const ecrRepositoryUrls = { app: appImage.repositoryUrl };
@@ -135,6 +157,11 @@ export const database = {
   vpcId: postgres.vpcId,
 };
 export const tuningStateMachineArn = powerTuning.stateMachineArn;
+export const monitoring = {
+  alarmTopicArn: observability.alarmTopicArn,
+  dashboardName: observability.dashboardName,
+  metricsNamespace: namespace,
+};
 export const jobs = { queueUrl: jobQueue.queueUrl, deadLetterQueueUrl: jobQueue.deadLetterQueueUrl };
 export const auth = { issuer: tokenIssuer.issuer, audience: tokenIssuer.audience, userPoolId: users?.userPoolId };
 export const lambdaFunctions = Object.fromEntries(
@@ -148,7 +175,14 @@ export const lambdaFunctions = Object.fromEntries(
         architecture,
         imageUri,
         route,
-        twin: twin && { name: twin.name, arn: twin.arn, architecture: twin.architecture, imageUri: twin.imageUri },
+        logGroupName: functions[name].variants[0].logGroupName,
+        twin: twin && {
+          name: twin.name,
+          arn: twin.arn,
+          architecture: twin.architecture,
+          imageUri: twin.imageUri,
+          logGroupName: twin.logGroupName,
+        },
       },
     ];
   }),

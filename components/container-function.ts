@@ -107,6 +107,8 @@ export class ContainerFunction extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
   /** The other-architecture twin, when compareArchitectures is on. */
   readonly twin?: DeployedFunction;
+  /** The function and its twin, if any: what is monitored and tuned. */
+  readonly variants: DeployedFunction[];
   /** The function's ARN, and its twin's when it has one. */
   readonly arns: pulumi.Output<string>[];
   /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
@@ -199,6 +201,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
     });
 
     const [primary, twin] = deployed;
+    this.variants = deployed;
     this.functionName = primary.name;
     this.arn = primary.arn;
     this.architecture = primary.architecture;

@@ -145,6 +145,9 @@ export class Database extends pulumi.ComponentResource {
   readonly vpcId: pulumi.Output<string>;
   readonly proxyEndpoint: pulumi.Output<string>;
   readonly proxyArn: pulumi.Output<string>;
+  /** What CloudWatch names the proxy and the instance by (ProxyName, DBInstanceIdentifier). */
+  readonly proxyName: pulumi.Output<string>;
+  readonly instanceId: pulumi.Output<string>;
   /** The proxy's resource id (`prx-...`), which rds-db:connect ARNs name. */
   readonly proxyResourceId: pulumi.Output<string>;
   readonly databaseName: string;
@@ -200,6 +203,8 @@ export class Database extends pulumi.ComponentResource {
     this.clientSecurityGroupId = network.groups.clients.id;
     this.proxyEndpoint = proxy.proxy.endpoint;
     this.proxyArn = proxy.proxy.arn;
+    this.proxyName = proxy.proxy.name;
+    this.instanceId = instance.identifier;
     // arn:aws:rds:<region>:<account>:db-proxy:prx-0123456789abcdef0 -> prx-0123456789abcdef0
     this.proxyResourceId = proxy.proxy.arn.apply((arn) => arn.split(":").pop()!);
     this.databaseName = databaseName;

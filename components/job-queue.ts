@@ -28,9 +28,6 @@ export const jobQueueSettings = strictObject({
   retentionDays: wholeNumber(1, 14, " (days)")
     .default(4)
     .meta({ description: "how long an unprocessed job waits in the queue (the DLQ keeps 14 days)" }),
-  oldestMessageAlarmSeconds: wholeNumber(60, 1209600, " (seconds)")
-    .default(300)
-    .meta({ description: "alarm when a job has waited this long, seconds" }),
   filterPatterns: z
     .array(
       z
@@ -51,12 +48,10 @@ export const jobQueueSettings = strictObject({
   error: "above 10 needs batchingWindowSeconds of at least 1",
 });
 
-/** The settings (`jobs` of the stack config), the worker's timeout, and where alarms go. */
+/** The settings (`jobs` of the stack config) and the worker's timeout. Its alarms are Observability's. */
 export type JobQueueArgs = z.input<typeof jobQueueSettings> & {
   /** The worker's timeout, which the queue's visibility timeout must outlast. */
   workerTimeoutSeconds: number;
-  /** Where the alarms notify (an SNS topic). @default undefined (alarms without actions) */
-  alarmTopicArn?: pulumi.Input<string>;
 };
 
 /** The longest visibility timeout SQS allows: 12 hours. */
@@ -83,6 +78,7 @@ export class JobQueue extends pulumi.ComponentResource {
   readonly queueName: pulumi.Output<string>;
   readonly deadLetterQueueUrl: pulumi.Output<string>;
   readonly deadLetterQueueArn: pulumi.Output<string>;
+  readonly deadLetterQueueName: pulumi.Output<string>;
   private readonly subscription: z.output<typeof jobQueueSettings>;
   /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
   readonly nodes: { queue: aws.sqs.Queue; deadLetterQueue: aws.sqs.Queue };
@@ -127,46 +123,13 @@ export class JobQueue extends pulumi.ComponentResource {
       parent,
     );
 
-    const alarm = (alarmName: string, queueName: pulumi.Output<string>, metric: string, threshold: number, description: string) =>
-      new aws.cloudwatch.MetricAlarm(
-        `${name}-${alarmName}`,
-        {
-          alarmDescription: description,
-          namespace: "AWS/SQS",
-          metricName: metric,
-          dimensions: { QueueName: queueName },
-          statistic: "Maximum",
-          period: 60,
-          evaluationPeriods: 1,
-          threshold,
-          comparisonOperator: "GreaterThanThreshold",
-          treatMissingData: "notBreaching",
-          alarmActions: args.alarmTopicArn ? [args.alarmTopicArn] : [],
-          okActions: args.alarmTopicArn ? [args.alarmTopicArn] : [],
-        },
-        parent,
-      );
-    alarm(
-      "dlq-not-empty",
-      deadLetters.name,
-      "ApproximateNumberOfMessagesVisible",
-      0,
-      "Jobs failed maxReceiveCount times and are parked in the DLQ. Debug, then: npm run redrive -- --stack <stack>",
-    );
-    alarm(
-      "oldest-job",
-      queue.name,
-      "ApproximateAgeOfOldestMessage",
-      settings.oldestMessageAlarmSeconds,
-      `A job has waited over ${settings.oldestMessageAlarmSeconds} s: the worker is failing, throttled, or at its maximum concurrency.`,
-    );
-
     this.subscription = settings;
     this.queueUrl = queue.url;
     this.queueArn = queue.arn;
     this.queueName = queue.name;
     this.deadLetterQueueUrl = deadLetters.url;
     this.deadLetterQueueArn = deadLetters.arn;
+    this.deadLetterQueueName = deadLetters.name;
     this.nodes = { queue, deadLetterQueue: deadLetters };
     this.registerOutputs({
       queueUrl: this.queueUrl,

@@ -107,6 +107,8 @@ export const USAGE = JSON.stringify({
 export class WebSocketApi extends pulumi.ComponentResource {
   /** `wss://{api}.execute-api.{region}.amazonaws.com/{stage}`: what clients connect to. */
   readonly url: pulumi.Output<string>;
+  /** The stage's name (CloudWatch's Stage dimension). */
+  readonly stageName: string;
   /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}`: where PostToConnection goes. */
   readonly managementEndpoint: pulumi.Output<string>;
   readonly apiId: pulumi.Output<string>;
@@ -140,6 +142,7 @@ export class WebSocketApi extends pulumi.ComponentResource {
 
     this.apiId = api.id;
     this.nodes = { api, stage, submitIntegration: submit.integration, accessLogs };
+    this.stageName = stageName;
     this.url = pulumi.interpolate`${api.apiEndpoint}/${stageName}`;
     this.managementEndpoint = pulumi.interpolate`https://${api.id}.execute-api.${this.region}.amazonaws.com/${stageName}`;
     this.connectionsArn = pulumi.interpolate`${api.executionArn}/${stageName}/POST/@connections/*`;

@@ -1,4 +1,17 @@
+import type { PolicyResource } from "@pulumi/policy";
 import { GravitonPolicy, propsOf, TYPES } from "./definition";
+import { queueSubscriptions } from "./sqs";
+
+/** The stack's alarms on `namespace`/`metric` whose dimension `dimension` is `value`. */
+const alarmsOn = (resources: PolicyResource[], namespace: string, metric: string, dimension: string, value: unknown) =>
+  resources.filter(
+    (resource) =>
+      resource.type === TYPES.metricAlarm &&
+      resource.props.namespace === namespace &&
+      resource.props.metricName === metric &&
+      value !== undefined &&
+      resource.props.dimensions?.[dimension] === value,
+  );
 
 /** Log groups keep logs for a limited time (AWS Security Hub CloudWatch.16), not forever. */
 export const cloudwatchPolicies: GravitonPolicy[] = [
@@ -11,6 +24,42 @@ export const cloudwatchPolicies: GravitonPolicy[] = [
     validateResource: (args, report) => {
       const props = propsOf(args, TYPES.logGroup);
       if (props && !(props.retentionInDays > 0)) report(`Log group ${props.name ?? args.name} never expires its logs.`);
+    },
+  },
+  {
+    name: "lambda-function-errors-alarm",
+    description:
+      "Every Lambda function (twins included) has an alarm on its Errors metric, so a failing function is noticed (cdk-monitoring-constructs' baseline).",
+    enforcementLevel: "mandatory",
+    howToFix: "Pass the function to the Observability component (index.ts does for every function of app/functions.ts).",
+    validateStack: (args, report) => {
+      for (const fn of args.resources.filter((resource) => resource.type === TYPES.lambdaFunction)) {
+        if (alarmsOn(args.resources, "AWS/Lambda", "Errors", "FunctionName", fn.props.name).length === 0)
+          report(`Function ${fn.props.name ?? fn.name} has no Errors alarm.`, fn.urn);
+      }
+    },
+  },
+  {
+    name: "alarm-has-action",
+    description: "Every alarm notifies someone (an alarm action), or it fires unseen.",
+    enforcementLevel: "mandatory",
+    howToFix: "Set alarmActions (the Observability component's SNS topic: alarmTopicArn).",
+    validateResource: (args, report) => {
+      const props = propsOf(args, TYPES.metricAlarm);
+      if (props && !(props.alarmActions?.length > 0)) report(`Alarm ${props.name ?? args.name} has no action.`);
+    },
+  },
+  {
+    name: "sqs-consumed-queue-age-alarm",
+    description:
+      "Every queue a Lambda function consumes has an alarm on ApproximateAgeOfOldestMessage, so a stalled or throttled consumer is noticed before messages expire.",
+    enforcementLevel: "mandatory",
+    howToFix: "Pass the queue to the Observability component (alarms.queueOldestMessageSeconds sets the threshold).",
+    validateStack: (args, report) => {
+      for (const { queue } of queueSubscriptions(args.resources)) {
+        if (queue && alarmsOn(args.resources, "AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queue.props.name).length === 0)
+          report(`Queue ${queue.props.name ?? queue.name} is consumed by a function but has no oldest-message age alarm.`, queue.urn);
+      }
     },
   },
 ];

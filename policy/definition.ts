@@ -16,6 +16,7 @@ export const TYPES = {
   lambdaFunction: "aws:lambda/function:Function",
   lambdaPermission: "aws:lambda/permission:Permission",
   logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
   ecrRepository: "aws:ecr/repository:Repository",
   ecrLifecyclePolicy: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
   ecrRepositoryPolicy: "aws:ecr/repositoryPolicy:RepositoryPolicy",

@@ -5,7 +5,7 @@ import { GravitonPolicy, propsOf, TYPES } from "./definition";
 const isSqs = (arn: unknown) => typeof arn === "string" && arn.startsWith("arn:aws:sqs:");
 
 /** Each SQS event source mapping of the stack, with the queue and the function it connects (when the stack has them). */
-function queueSubscriptions(resources: PolicyResource[]) {
+export function queueSubscriptions(resources: PolicyResource[]) {
   const queues = resources.filter((resource) => resource.type === TYPES.sqsQueue);
   const functions = resources.filter((resource) => resource.type === TYPES.lambdaFunction);
   return resources

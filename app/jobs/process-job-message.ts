@@ -185,9 +185,12 @@ export async function processJobBatch(
     if (job instanceof Error) return job;
     if (!job || announced.has(job.id)) return "already-finished";
     announced.add(job.id);
-    if (job.status === "succeeded") deps.metric?.("JobsCompleted");
-    else deps.metric?.("JobsFailed", 1, claim.parsed.ok ? "error" : "invalid");
-    if (message.sentAt !== undefined) deps.metric?.("JobDuration", Math.max(0, Date.now() - message.sentAt));
+    const durationMs = message.sentAt === undefined ? undefined : Math.max(0, Date.now() - message.sentAt);
+    const reason = job.status === "succeeded" ? undefined : claim.parsed.ok ? "error" : "invalid";
+    deps.log?.({ message: "job finished", jobId: job.id, type: job.type, status: job.status, reason, durationMs });
+    if (reason) deps.metric?.("JobsFailed", 1, reason);
+    else deps.metric?.("JobsCompleted");
+    if (durationMs !== undefined) deps.metric?.("JobDuration", durationMs);
     if (message.connectionId) notifications.push(notify(deps, message.connectionId, job, signal));
     return claim.parsed.ok ? "completed" : "invalid";
   });

@@ -86,17 +86,4 @@ describe("JobQueue", () => {
     assert.equal(JSON.parse(custom.one(QUEUE, "jobs").inputs.redrivePolicy).maxReceiveCount, 5);
   });
 
-  it("alarms when the DLQ holds a message and when a job has waited too long, notifying the topic when given", async () => {
-    const alarms = (await deploy({ oldestMessageAlarmSeconds: 600, alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:ops" })).all(
-      "aws:cloudwatch/metricAlarm:MetricAlarm",
-    );
-    const byName = Object.fromEntries(alarms.map((alarm) => [alarm.name, alarm.inputs]));
-    assert.deepEqual(
-      [byName["jobs-dlq-not-empty"].metricName, byName["jobs-dlq-not-empty"].threshold, byName["jobs-dlq-not-empty"].dimensions.QueueName],
-      ["ApproximateNumberOfMessagesVisible", 0, "jobs-dlq"],
-    );
-    assert.match(byName["jobs-dlq-not-empty"].alarmDescription, /npm run redrive/);
-    assert.deepEqual([byName["jobs-oldest-job"].metricName, byName["jobs-oldest-job"].threshold], ["ApproximateAgeOfOldestMessage", 600]);
-    for (const alarm of alarms) assert.deepEqual(alarm.inputs.alarmActions, ["arn:aws:sns:us-east-1:123456789012:ops"]);
-  });
 });

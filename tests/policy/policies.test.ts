@@ -50,6 +50,14 @@ const goodProxy = (overrides: Record<string, any> = {}) =>
     ...overrides,
   });
 const QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:jobs";
+const alarm = (namespace: string, metricName: string, dimensions: Record<string, string>, overrides: Record<string, any> = {}) =>
+  resource("aws:cloudwatch/metricAlarm:MetricAlarm", {
+    namespace,
+    metricName,
+    dimensions,
+    alarmActions: ["arn:aws:sns:us-east-1:123456789012:alarms"],
+    ...overrides,
+  });
 const queue = (overrides: Record<string, any> = {}) =>
   resource(
     "aws:sqs/queue:Queue",
@@ -293,6 +301,36 @@ const cases: Record<
     compliant: [queue(), queue({ sqsManagedSseEnabled: undefined, kmsMasterKeyId: "alias/jobs" })],
     violating: [queue({ sqsManagedSseEnabled: false })],
     message: /Queue jobs is not encrypted/,
+  },
+  "lambda-function-errors-alarm": {
+    compliant: [goodFunction({ name: "primes-fn" }), alarm("AWS/Lambda", "Errors", { FunctionName: "primes-fn" })],
+    violating: [
+      goodFunction({ name: "primes-fn" }),
+      alarm("AWS/Lambda", "Throttles", { FunctionName: "primes-fn" }),
+      alarm("AWS/Lambda", "Errors", { FunctionName: "another-fn" }),
+    ],
+    message: /Function primes-fn has no Errors alarm/,
+  },
+  "alarm-has-action": {
+    compliant: [alarm("AWS/Lambda", "Errors", { FunctionName: "f" })],
+    violating: [alarm("AWS/Lambda", "Errors", { FunctionName: "f" }, { alarmActions: [] })],
+    message: /has no action/,
+  },
+  "sqs-consumed-queue-age-alarm": {
+    compliant: [
+      queue({ name: "jobs" }),
+      workerFunction(),
+      mapping(),
+      alarm("AWS/SQS", "ApproximateAgeOfOldestMessage", { QueueName: "jobs" }),
+    ],
+    violating: [
+      queue({ name: "jobs" }),
+      workerFunction(),
+      mapping(),
+      alarm("AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: "jobs" }),
+      alarm("AWS/SQS", "ApproximateAgeOfOldestMessage", { QueueName: "jobs-dlq" }),
+    ],
+    message: /Queue jobs is consumed by a function but has no oldest-message age alarm/,
   },
   "sqs-consumed-queue-has-dlq": {
     compliant: [queue(), workerFunction(), mapping(), resource("aws:sqs/queue:Queue", { arn: "arn:aws:sqs:us-east-1:1:not-consumed" })],
