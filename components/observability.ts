@@ -20,12 +20,9 @@ export const alarmSettings = strictObject({
   durationNearTimeoutPercent: wholeNumber(10, 100)
     .default(90)
     .meta({ description: "a function's p99 duration over 5 minutes, as a percentage of its timeout, that fires its alarm" }),
-  concurrencyNearLimitPercent: wholeNumber(10, 100)
-    .default(90)
-    .meta({
-      description:
-        "concurrent executions, as a percentage of the function's reserved concurrency (or the worker's cap), that fire its alarm",
-    }),
+  concurrencyNearLimitPercent: wholeNumber(10, 100).default(90).meta({
+    description: "concurrent executions, as a percentage of the function's reserved concurrency (or the worker's cap), that fire its alarm",
+  }),
   httpApi5xx: wholeNumber(1, 100000).default(10).meta({ description: "HTTP API 5xx answers in 5 minutes that fire the alarm" }),
   httpApiLatencyMs: wholeNumber(100, 30000)
     .default(5000)

@@ -85,5 +85,4 @@ describe("JobQueue", () => {
     assert.deepEqual(mapping.filterCriteria, { filters: [{ pattern: '{"body":{"type":["primes"]}}' }] });
     assert.equal(JSON.parse(custom.one(QUEUE, "jobs").inputs.redrivePolicy).maxReceiveCount, 5);
   });
-
 });
