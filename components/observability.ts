@@ -112,13 +112,17 @@ const awsMetric = <N extends AwsNamespace>(
   dimensions,
 });
 
+/**
+ * Seed 002's 1-second concurrency: Little's law per second (invocations x p99.5 duration), from Lambda's
+ * `platform.report` lines in the JSON log format. `npm run concurrency` runs it per function.
+ */
+export const CONCURRENCY_PER_SECOND =
+  'filter type = "platform.report"\n' +
+  "| stats count(*) as invocations, pct(record.metrics.durationMs, 99.5) as p995DurationMs, count(*) * pct(record.metrics.durationMs, 99.5) / 1000 as concurrency by bin(1s) as second";
+
 /** Saved CloudWatch Logs Insights queries over the functions' JSON logs (Lambda's `platform.report` and the handlers' lines). */
 export const LOG_QUERIES = {
-  // Seed 002's 1-second concurrency (Little's law per second), on the JSON log format's platform.report.
-  "concurrency-1s":
-    'filter type = "platform.report"\n' +
-    "| stats pct(record.metrics.durationMs, 99.5) as p995DurationMs, count(*) as invocations, count(*) * pct(record.metrics.durationMs, 99.5) / 1000 as concurrency by bin(1s)\n" +
-    "| sort concurrency desc\n| limit 50",
+  "concurrency-1s": `${CONCURRENCY_PER_SECOND}\n| sort concurrency desc\n| limit 50`,
   "cold-starts":
     'filter type = "platform.report" and ispresent(record.metrics.initDurationMs)\n' +
     "| stats count(*) as coldStarts, avg(record.metrics.initDurationMs) as avgInitMs, pct(record.metrics.initDurationMs, 99) as p99InitMs by @log\n" +

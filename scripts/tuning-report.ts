@@ -1,6 +1,7 @@
 // Turns a power-tuning execution's output (this platform's, or AWS Lambda Power Tuning's) into a table
 // and a chart of duration and cost against memory, per architecture.
 import { z } from "zod";
+import { svgOf } from "./vega-chart";
 import { decodeVisualization, type VisualizedPoint } from "../app/tuning/visualization";
 
 export interface ReportPoint extends VisualizedPoint {
@@ -132,12 +133,8 @@ export function recommendationOf(rawOutput: unknown): string {
   return lines.join("\n");
 }
 
-// A real dynamic import: vega and vega-lite are ES modules with top-level await.
-const importModule = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<any>;
-
 /** An SVG chart (vega-lite): duration and cost against memory, one line per architecture. */
 export async function chartSvg(points: ReportPoint[], title: string): Promise<string> {
-  const [vega, vegaLite] = await Promise.all([importModule("vega"), importModule("vega-lite")]);
   const panel = (field: "durationMs" | "costUsd", axis: string) => ({
     width: 420,
     height: 260,
@@ -153,6 +150,5 @@ export async function chartSvg(points: ReportPoint[], title: string): Promise<st
     data: { values: points },
     hconcat: [panel("durationMs", "average duration (ms)"), panel("costUsd", "average cost per invocation (USD)")],
   };
-  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: "none" });
-  return view.toSVG();
+  return svgOf(spec);
 }

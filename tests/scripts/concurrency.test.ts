@@ -1,0 +1,179 @@
+import {
+  CloudWatchLogsClient,
+  GetQueryResultsCommand,
+  StartQueryCommand,
+  StopQueryCommand,
+  type ResultField,
+} from "@aws-sdk/client-cloudwatch-logs";
+import { GetAccountSettingsCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { strict as assert } from "node:assert";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stackConfigFrom } from "../../config";
+import { readStackConfig } from "../../scripts/mock-engine";
+import { main, parseWindow, secondsOf, type HuntDependencies } from "../../scripts/concurrency";
+
+/** A row as GetQueryResults returns it: every value a string, the bin as "YYYY-MM-DD HH:MM:SS.mmm" in UTC. */
+const row = (second: string, invocations: number, p995: number): ResultField[] => [
+  { field: "second", value: `2026-11-23 ${second}.000` },
+  { field: "invocations", value: String(invocations) },
+  { field: "p995DurationMs", value: String(p995) },
+  { field: "concurrency", value: String((invocations * p995) / 1000) },
+];
+
+const OUTPUTS = {
+  lambdaFunctions: {
+    primes: { logGroupName: "/aws/lambda/primes", twin: { logGroupName: "/aws/lambda/primes-x86_64" } },
+    worker: { logGroupName: "/aws/lambda/worker" },
+    "get-job": { logGroupName: "/aws/lambda/get-job" },
+  },
+};
+
+describe("npm run concurrency: the 1-second concurrency hunt", () => {
+  const logs = mockClient(CloudWatchLogsClient);
+  const lambda = mockClient(LambdaClient);
+  const results: Record<string, ResultField[][] | "Failed" | "Running"> = {};
+  let output = "";
+  const deps = (overrides: Partial<HuntDependencies> = {}): HuntDependencies => ({
+    outputs: () => OUTPUTS,
+    config: (stack) => stackConfigFrom(readStackConfig(stack)),
+    logs: new CloudWatchLogsClient({ region: "us-east-1" }),
+    lambda: new LambdaClient({ region: "us-east-1" }),
+    now: () => new Date("2026-11-23T09:00:00Z"),
+    pollIntervalMs: 1,
+    maxPolls: 3,
+    ...overrides,
+  });
+  const run = (argv: string[], overrides?: Partial<HuntDependencies>) => main(argv, (text) => void (output += text), deps(overrides));
+
+  beforeEach(() => {
+    output = "";
+    logs.reset();
+    lambda.reset();
+    for (const key of Object.keys(results)) delete results[key];
+    logs.on(StartQueryCommand).callsFake((input) => ({ queryId: `q:${input.logGroupName}` }));
+    let polls = 0;
+    logs.on(GetQueryResultsCommand).callsFake(({ queryId }) => {
+      const found = results[String(queryId).slice(2)] ?? [];
+      if (found === "Failed") return { status: "Failed" };
+      if (found === "Running" || polls++ % 2 === 0) return { status: "Running" }; // each query runs once before it completes
+      return { status: "Complete", results: found };
+    });
+    logs.on(StopQueryCommand).resolves({ success: true });
+    lambda.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: 1000 } });
+  });
+  after(() => {
+    logs.restore();
+    lambda.restore();
+  });
+
+  it("refuses hostile or malformed flags by name", async () => {
+    for (const argv of [
+      [],
+      ["--stack", "../etc"],
+      ["--stack", "dev", "--since", "0m"],
+      ["--stack", "dev", "--since", "3h"],
+      ["--stack", "dev", "--since", "1d"],
+      ["--stack", "dev", "--since", "1h; rm -rf /"],
+      ["--stack", "dev", "--since", "\u0000"],
+      ["--stack", "dev", "--chart", "out.png"],
+      ["--stack", "dev", "--bogus"],
+    ]) {
+      output = "";
+      assert.equal(await run(argv), 2, argv.join(" "));
+      assert.match(output, /^concurrency: .+\nusage: npm run concurrency/, argv.join(" "));
+    }
+    assert.equal(parseWindow("90s"), 90);
+    assert.equal(parseWindow("2h"), 7200);
+    assert.throws(() => parseWindow("59s"), /from 1m to 10000 s/);
+  });
+
+  it("reads Logs Insights rows, leaving out the ones it cannot read, in time order", () => {
+    const seconds = secondsOf([
+      row("08:00:02", 4, 250),
+      row("08:00:01", 10, 120),
+      [{ field: "second", value: "not a time" }, ...row("08:00:03", 1, 1).slice(1)],
+      row("08:00:04", Number.NaN, 1),
+      [{ field: "second", value: "2026-11-23 08:00:05.000" }],
+      [null as unknown as ResultField],
+    ]);
+    assert.deepEqual(
+      seconds.map((second) => [second.at.toISOString(), second.invocations, second.p995DurationMs, second.concurrency]),
+      [
+        ["2026-11-23T08:00:01.000Z", 10, 120, 1.2],
+        ["2026-11-23T08:00:02.000Z", 4, 250, 1],
+      ],
+    );
+  });
+
+  it("prints each function's peak second with the rate and duration behind it, its limit and headroom, and the stack's total", async () => {
+    results["/aws/lambda/primes"] = [row("08:10:00", 40, 120), row("08:10:01", 200, 150), row("08:10:02", 10, 100)];
+    results["/aws/lambda/worker"] = [row("08:10:01", 8, 200), row("08:10:05", 12, 160)];
+    results["/aws/lambda/primes-x86_64"] = [];
+    const code = await run(["--stack", "dev", "--since", "1h"]);
+    assert.equal(code, 0, output);
+    assert.match(output, /2026-11-23T08:00:00Z to 2026-11-23T09:00:00Z, stack dev/);
+    assert.match(output, /\| primes \| 30\.0 \| 2026-11-23T08:10:01Z \| 200 \| 150 ms \| unreserved \| - \|/);
+    assert.match(output, /\| primes \(twin\) \| 0 \| \(no invocations\) \|/);
+    // dev: the worker's limit is jobs.maximumConcurrency (2); 12 x 0.16 s = 1.92 leaves 0.1.
+    assert.match(output, /\| worker \| 1\.9 \| 2026-11-23T08:10:05Z \| 12 \| 160 ms \| 2 \| 0\.1 \|/);
+    // The total is per second across functions: 30 + 1.6 at 08:10:01, not the sum of the peaks (31.92).
+    assert.match(
+      output,
+      /Stack total: 31\.6 concurrent executions at peak \(2026-11-23T08:10:01Z\); the stack reserves 0; the account allows 1000, 1000 unreserved/,
+    );
+    const starts = logs.commandCalls(StartQueryCommand).map((call) => call.args[0].input);
+    assert.deepEqual(starts.map((input) => input.logGroupName).sort(), [
+      "/aws/lambda/get-job",
+      "/aws/lambda/primes",
+      "/aws/lambda/primes-x86_64",
+      "/aws/lambda/worker",
+    ]);
+    assert.deepEqual(
+      [starts[0].startTime, starts[0].endTime],
+      [Date.parse("2026-11-23T08:00:00Z") / 1000, Date.parse("2026-11-23T09:00:00Z") / 1000],
+    );
+    assert.match(starts[0].queryString!, /by bin\(1s\) as second\n\| sort second asc\n\| limit 10000$/);
+  });
+
+  it("says when a function is at its limit, and when the stack nears the account's", async () => {
+    results["/aws/lambda/worker"] = [row("08:30:00", 20, 100)];
+    results["/aws/lambda/primes"] = [row("08:30:00", 8000, 100)];
+    lambda.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: 1000 } });
+    assert.equal(await run(["--stack", "dev"]), 0);
+    assert.match(output, /\| worker \| 2\.0 .* \| 2 \| 0 \(at the limit: throttled\) \|/);
+    assert.match(output, /The stack alone reached 80% of the account's limit/);
+  });
+
+  it("one function's failed or endless query costs the others nothing: reported, stopped, exit 1", async () => {
+    results["/aws/lambda/primes"] = "Failed";
+    results["/aws/lambda/worker"] = "Running";
+    results["/aws/lambda/get-job"] = [row("08:00:00", 3, 50)];
+    assert.equal(await run(["--stack", "dev"]), 1);
+    assert.match(output, /primes: the query ended "Failed"/);
+    assert.match(output, /worker: no result after 3 checks; the query was stopped/);
+    assert.match(output, /\| get-job \| 0\.1 \|/);
+    assert.equal(logs.commandCalls(StopQueryCommand).length, 1);
+  });
+
+  it("writes an SVG chart of concurrency over time, per function", async () => {
+    results["/aws/lambda/primes"] = [row("08:10:00", 40, 120), row("08:10:01", 200, 150)];
+    const dir = mkdtempSync(join(tmpdir(), "concurrency-"));
+    try {
+      const file = join(dir, "concurrency.svg");
+      assert.equal(await run(["--stack", "dev", "--chart", file]), 0, output);
+      const svg = readFileSync(file, "utf8");
+      assert.match(svg, /^<svg/);
+      assert.match(svg, /Concurrency per second, stack dev/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("says what to do when the stack's outputs name no log groups", async () => {
+    assert.equal(await run(["--stack", "dev"], { outputs: () => ({}) }), 1);
+    assert.match(output, /no function log groups in its outputs .* deploy it with this version first/);
+  });
+});
