@@ -2,7 +2,7 @@
 // source maps. The Dockerfile runs this in a stage on the build machine's own platform; the output is
 // plain JavaScript, so the same bundles serve arm64 and x86_64 images.
 import { build } from "esbuild";
-import { readdirSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -17,6 +17,25 @@ const lambdaCredentials = {
     build.onResolve({ filter: /^@aws-sdk\/(credential-providers|credential-provider-node)$/ }, () => ({
       path: join(appDir, "lambda-credentials.mjs"),
     }));
+  },
+};
+
+/**
+ * pg decides at import whether it runs on Cloudflare Workers by constructing a `Response`, which on
+ * Node 20 loads the whole fetch implementation (undici): ~35 ms of every cold start of every function
+ * that uses the database. These bundles run on Lambda's Node.js only, where the answer is always no
+ * (Node 22's `navigator` answers it without the Response). Fails the build if pg's code changes shape.
+ */
+const nodeOnlyPg = {
+  name: "node-only-pg",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (args) => {
+      const source = readFileSync(args.path, "utf8");
+      const check = "if (isCloudflareRuntime()) {";
+      if (!source.includes(check))
+        throw new Error(`${args.path} no longer has "${check}": review the node-only-pg plugin in app/build.mjs`);
+      return { contents: source.replace(check, "if (false) {"), loader: "js" };
+    });
   },
 };
 
@@ -36,9 +55,12 @@ const result = await build({
   // The AWS SDK v3 in the runtime is not pinned to our tested versions: bundle what we use.
   // Some dependencies still call require(); give ESM bundles a require that works.
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-  plugins: [lambdaCredentials],
+  plugins: [lambdaCredentials, nodeOnlyPg],
   logLevel: "warning",
 });
+
+// What each bundle holds, input by input (npm run bench prints it per package for a handler over its budget).
+if (process.env.APP_METAFILE) writeFileSync(process.env.APP_METAFILE, JSON.stringify(result.metafile));
 
 for (const [file, output] of Object.entries(result.metafile.outputs)) {
   if (file.endsWith(".mjs")) console.log(`${file}\t${output.bytes} bytes`);

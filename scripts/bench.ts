@@ -7,7 +7,8 @@
 // Everything runs locally; number-fact talks to a stand-in API on 127.0.0.1.
 // `npm run bench -- [handlers] [data] [async]` runs only the parts named.
 import { execFileSync, spawnSync } from "node:child_process";
-import { statSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -22,6 +23,7 @@ import { sqsWorker } from "../app/jobs/sqs-worker";
 import { sqsEvent, sqsRecord } from "../tests/app/sqs-event";
 import { httpEvent } from "../tests/app/api-gateway-event";
 import { LAMBDA_ENVIRONMENT } from "../tests/app/lambda-environment";
+import { lambdaContext } from "../tests/app/lambda-context";
 import { startPostgres } from "../tests/embedded-postgres";
 import { benchAsyncPath, type RateStep } from "./bench-async-path";
 
@@ -29,7 +31,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 /** The Node.js that runs the cold starts: this one, or BENCH_NODE (Lambda's runtime is app/Dockerfile's nodejs:22). */
 const BENCH_NODE = process.env.BENCH_NODE || process.execPath;
 const WARM_INVOCATIONS = 50;
-const BUNDLE_LIMIT_BYTES = 50 * 1024;
 const IMPORT_RATIO_LIMIT = 1.3;
 const DATA_LAYER_SECONDS = Number(process.env.BENCH_DATA_SECONDS ?? 5);
 const ASYNC_PATH = {
@@ -47,9 +48,21 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
+/**
+ * The environment the cold starts run in: Lambda's, not this machine's. This machine sets
+ * NODE_EXTRA_CA_CERTS (a CA bundle that Node 20 reads at every start, ~40 ms), which Lambda does not;
+ * left in, it inflates the bare start and makes every ratio look smaller than Lambda's.
+ */
+const coldStartEnvironment = () => ({
+  PATH: process.env.PATH ?? "",
+  TZ: ":UTC",
+  AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+  ...LAMBDA_ENVIRONMENT,
+});
+
 function timeProcess(args: string[]): number {
   const started = process.hrtime.bigint();
-  const result = spawnSync(BENCH_NODE, args, { stdio: "ignore" });
+  const result = spawnSync(BENCH_NODE, args, { stdio: "ignore", env: coldStartEnvironment() });
   if (result.status !== 0) throw new Error(`node ${args.join(" ")} exited with ${result.status}`);
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
@@ -57,17 +70,25 @@ function timeProcess(args: string[]): number {
 // A real dynamic import (ts-node would otherwise compile import() to require()).
 const importModule = new Function("url", "return import(url)") as (url: string) => Promise<any>;
 
+/** The handler's median time per warm call, its logs and EMF records written as Lambda would (and not shown). */
 async function warmMs(bundle: string, event: unknown): Promise<number> {
   const { handler } = await importModule(pathToFileURL(bundle).href);
-  await handler(event); // first call warms caches and connections
-  const times: number[] = [];
-  for (let i = 0; i < WARM_INVOCATIONS; i++) {
-    const started = process.hrtime.bigint();
-    const response = await handler(event);
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
-    if (response.statusCode !== 200) throw new Error(`${bundle} answered ${response.statusCode}: ${response.body}`);
+  const context = lambdaContext(bundle);
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    await handler(event, context); // first call warms caches and connections
+    const times: number[] = [];
+    for (let i = 0; i < WARM_INVOCATIONS; i++) {
+      const started = process.hrtime.bigint();
+      const response = await handler(event, context);
+      times.push(Number(process.hrtime.bigint() - started) / 1e6);
+      if (response.statusCode !== 200) throw new Error(`${bundle} answered ${response.statusCode}: ${response.body}`);
+    }
+    return median(times);
+  } finally {
+    process.stdout.write = write;
   }
-  return median(times);
 }
 
 async function main(): Promise<void> {
@@ -85,8 +106,22 @@ async function main(): Promise<void> {
   if (runs("async")) await benchAsync();
 }
 
+/** A bundle's bytes by npm package (or app/ file), largest first, from esbuild's metafile. */
+function packagesOf(metafile: { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> }, bundle: string) {
+  const output = Object.entries(metafile.outputs).find(([file]) => file.endsWith(`/${bundle}.mjs`))?.[1];
+  const bytes = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+    const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? "app";
+    bytes.set(name, (bytes.get(name) ?? 0) + bytesInOutput);
+  }
+  return [...bytes].sort((a, b) => b[1] - a[1]);
+}
+
 async function benchHandlers(): Promise<void> {
-  execFileSync("npm", ["run", "--silent", "build:app"], { stdio: "inherit" });
+  const metafilePath = join(tmpdir(), `bench-metafile-${process.pid}.json`);
+  execFileSync("npm", ["run", "--silent", "build:app"], { stdio: "inherit", env: { ...process.env, APP_METAFILE: metafilePath } });
+  const metafile = JSON.parse(readFileSync(metafilePath, "utf8"));
+  rmSync(metafilePath);
 
   const upstream = createServer((_request, response) => response.end("42 is the answer."));
   await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
@@ -104,36 +139,52 @@ async function benchHandlers(): Promise<void> {
     return { name, event: events[name] };
   });
 
-  // Bare starts and imports alternate, so both see the same machine load.
+  // Bare starts and imports alternate, so both see the same machine load. An empty ES module is what
+  // Lambda's runtime pays to load any handler (the ESM loader): what a bundle adds is measured from it.
+  const emptyModule = join(tmpdir(), `bench-empty-${process.pid}.mjs`);
+  writeFileSync(emptyModule, "export const handler = async () => ({});\n");
   const bare: number[] = [];
+  const empty: number[] = [];
+  const importOf = (file: string) => ["--input-type=module", "-e", `await import(${JSON.stringify(pathToFileURL(file).href)})`];
   const imports: Record<string, number[]> = Object.fromEntries(handlers.map(({ name }) => [name, []]));
   for (let run = 0; run < RUNS; run++) {
     bare.push(timeProcess(["-e", "0"]));
-    for (const { name } of handlers) {
-      const url = pathToFileURL(join(dist, `${name}.mjs`)).href;
-      imports[name].push(timeProcess(["--input-type=module", "-e", `await import(${JSON.stringify(url)})`]));
-    }
+    empty.push(timeProcess(importOf(emptyModule)));
+    for (const { name } of handlers) imports[name].push(timeProcess(importOf(join(dist, `${name}.mjs`))));
   }
+  rmSync(emptyModule);
   const bareMs = median(bare);
+  const emptyMs = median(empty);
 
   console.log(
-    `\nnode ${execFileSync(BENCH_NODE, ["--version"], { encoding: "utf8" }).trim()} ${process.arch}, ${RUNS} runs each (medians); bare \`node -e 0\` start: ${bareMs.toFixed(1)} ms\n`,
+    `\nnode ${execFileSync(BENCH_NODE, ["--version"], { encoding: "utf8" }).trim()} ${process.arch}, ${RUNS} runs each (medians), in a Lambda-like environment; bare \`node -e 0\` start: ${bareMs.toFixed(1)} ms; an empty ES module handler: ${emptyMs.toFixed(1)} ms\n`,
   );
-  console.log("| handler | bundle bytes | cold start + import | ratio to bare start | warm handler |");
-  console.log("|---|---:|---:|---:|---:|");
-  let missed = 0;
+  console.log("| handler | bundle bytes | cold start + import | added by the bundle | ratio to bare start | warm handler |");
+  console.log("|---|---:|---:|---:|---:|---:|");
+  const over: string[] = [];
   for (const { name, event } of handlers) {
     const bundle = join(dist, `${name}.mjs`);
     const bytes = statSync(bundle).size;
     const importMs = median(imports[name]);
     const ratio = importMs / bareMs;
     const warm = event === undefined ? "n/a" : `${(await warmMs(bundle, event)).toFixed(3)} ms`;
-    if (bytes >= BUNDLE_LIMIT_BYTES || ratio >= IMPORT_RATIO_LIMIT) missed++;
-    console.log(`| ${name} | ${bytes.toLocaleString("en-US")} | ${importMs.toFixed(1)} ms | ${ratio.toFixed(2)}x | ${warm} |`);
+    if (ratio > IMPORT_RATIO_LIMIT) over.push(name);
+    console.log(
+      `| ${name} | ${bytes.toLocaleString("en-US")} | ${importMs.toFixed(1)} ms | ${(importMs - emptyMs).toFixed(1)} ms | ${ratio.toFixed(2)}x | ${warm} |`,
+    );
   }
   console.log(
-    `\nTargets: bundle < ${BUNDLE_LIMIT_BYTES / 1024} KB, import ratio < ${IMPORT_RATIO_LIMIT}x: ${missed ? `${missed} handler(s) missed` : "all met"}.`,
+    `\nCold-start budget: at most ${IMPORT_RATIO_LIMIT}x a bare start: ${over.length ? `missed by ${over.join(", ")}` : "met by every handler"}.`,
   );
+  for (const name of over) {
+    const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+    console.log(
+      `\n${name}, by package (esbuild metafile): ${packagesOf(metafile, name)
+        .slice(0, 8)
+        .map(([pkg, bytes]) => `${pkg} ${kb(bytes)}`)
+        .join(", ")}`,
+    );
+  }
   upstream.closeAllConnections();
   upstream.close();
 }

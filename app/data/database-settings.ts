@@ -1,5 +1,6 @@
-import { Signer } from "@aws-sdk/rds-signer";
 import * as z from "zod/mini";
+import { roleCredentials } from "../auth/role-credentials";
+import { iamAuthToken } from "./iam-auth-token";
 import type { PoolSettings } from "./pool";
 
 /** The environment a function gets from Database.grantConnect (components/database.ts). */
@@ -28,13 +29,13 @@ export function databaseSettingsFromEnvironment(env: NodeJS.ProcessEnv = process
     );
   }
   const { DB_HOST: host, DB_PORT: port, DB_NAME: database, DB_USER: user } = parsed.data;
-  const signer = new Signer({ hostname: host, port, username: user, region: parsed.data.AWS_REGION });
+  const region = parsed.data.AWS_REGION;
   return {
     host,
     port,
     database,
     user,
-    password: () => signer.getAuthToken(),
+    password: () => iamAuthToken({ host, port, user, region, credentials: roleCredentials() }),
     tls: {},
     idleTimeoutMs: parsed.data.DB_IDLE_TIMEOUT_MS,
   };

@@ -3,7 +3,7 @@ import { join } from "node:path";
 /**
  * What the handlers' INIT reads in Lambda: the settings Database.grantConnect gives, the migrations the
  * image holds, the token issuer and the WebSocket management endpoint index.ts sets. Nothing connects
- * at INIT, so the values only have to be well-formed.
+ * at INIT, so the values only have to be well-formed. The metrics namespace is what lambda-environment.ts sets.
  */
 export const LAMBDA_ENVIRONMENT = {
   AWS_REGION: "us-east-1",
@@ -17,4 +17,5 @@ export const LAMBDA_ENVIRONMENT = {
   JWT_AUDIENCE: "client-id",
   JWT_SCOPE: "aws.cognito.signin.user.admin",
   WEBSOCKET_MANAGEMENT_ENDPOINT: "https://ws-id.execute-api.us-east-1.amazonaws.com/live",
+  POWERTOOLS_METRICS_NAMESPACE: "graviton-platform/test",
 };

@@ -1,4 +1,3 @@
-import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 import type { Context } from "aws-lambda";
 import { strict as assert } from "node:assert";
 import { createServer, IncomingMessage, Server } from "node:http";
@@ -86,7 +85,7 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     });
     connections = new ConnectionsEndpoint();
     await connections.listen();
-    const client = new ApiGatewayManagementApiClient({ endpoint: connections.url, region: "us-east-1", maxAttempts: 1 });
+    const client = managementClient(connections.url, "us-east-1", 1);
     worker = sqsWorker({
       db,
       notifier: connectionNotifier(client),
@@ -243,7 +242,7 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
           return db.query(text, values);
         },
       },
-      notifier: connectionNotifier(new ApiGatewayManagementApiClient({ endpoint: connections.url, region: "us-east-1", maxAttempts: 1 })),
+      notifier: connectionNotifier(managementClient(connections.url, "us-east-1", 1)),
     });
 
   it("sets apart a job whose row PostgreSQL refuses, and completes the rest of the batch", async () => {
@@ -367,7 +366,7 @@ describe("worker: SQS -> PostgreSQL -> WebSocket connection (real PostgreSQL, lo
     // The database goes away after the batch is claimed, before its results are stored.
     const flaky = sqsWorker({
       db: { query: (text, values) => (text.startsWith("UPDATE jobs AS job") && relay.cut(), db.query(text, values)) },
-      notifier: connectionNotifier(new ApiGatewayManagementApiClient({ endpoint: connections.url, region: "us-east-1", maxAttempts: 1 })),
+      notifier: connectionNotifier(managementClient(connections.url, "us-east-1", 1)),
     });
     const records = [1, 2, 3].map((n) => job({ type: "echo", input: n }));
     const response = await flaky(sqsEvent([...records, { ...done, messageId: "redelivered-finished-job" }]), context);
