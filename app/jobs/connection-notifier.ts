@@ -5,7 +5,7 @@ import type { Notifier } from "./process-job-message";
 /**
  * Bounds of one post to a connection: each attempt gives up after `requestTimeoutMs` (a management
  * endpoint that hangs or cannot be reached, with no route out of the VPC, never costs the function's
- * whole timeout), and a throttle (429) or a 5xx is tried once more. The worker also aborts every post
+ * whole timeout), and a throttle (429), a 5xx, a refused connection or a timed-out attempt is tried once more. The worker also aborts every post
  * still pending at its own deadline.
  */
 export const NOTIFY_LIMITS = { requestTimeoutMs: 2000, maxAttempts: 2 } as const;
@@ -45,12 +45,19 @@ export function connectionNotifier(client: ManagementClient): Notifier {
           service: "execute-api",
           region: client.region,
         }).sign();
-        const response = await fetch(request.url, {
-          method: request.method,
-          headers: request.headers,
-          body,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(NOTIFY_LIMITS.requestTimeoutMs)]),
-        });
+        let response: Response;
+        try {
+          response = await fetch(request.url, {
+            method: request.method,
+            headers: request.headers,
+            body,
+            signal: AbortSignal.any([signal, AbortSignal.timeout(NOTIFY_LIMITS.requestTimeoutMs)]),
+          });
+        } catch (error) {
+          // A refused connection or an attempt that timed out is tried again, unless the worker's own deadline passed.
+          if (signal.aborted || attempt >= client.maxAttempts) throw error;
+          continue;
+        }
         const text = await response.text();
         if (response.ok) return "delivered";
         if (response.status === 410) return "gone";
