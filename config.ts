@@ -54,6 +54,20 @@ const tuning = strictObject({
     }),
 });
 
+/** Every architecture some function (or its twin) runs on: exactly the images the stack needs. */
+function architecturesInUse(config: {
+  architecture: Architecture;
+  functions: Partial<Record<AppFunctionName, { architecture?: Architecture; compareArchitectures?: boolean }>>;
+}): Architecture[] {
+  const inUse = new Set(
+    functionNames.flatMap((name) => {
+      const own = config.functions[name]?.architecture ?? config.architecture;
+      return config.functions[name]?.compareArchitectures ? [own, otherArchitecture(own)] : [own];
+    }),
+  );
+  return ARCHITECTURES.filter((architecture) => inUse.has(architecture));
+}
+
 /**
  * The stack's config: the components' own settings schemas, composed. Only the rules that span several
  * keys live here (the superRefine below). The README's configuration reference is generated from it.
@@ -74,6 +88,7 @@ export const stackConfigSchema = strictObject({
   httpApiRateLimit: throttlingSettings.shape.rateLimit,
   ecrKeepImages: containerImageSettings.shape.keepImages,
   ecrForceDelete: containerImageSettings.shape.forceDelete,
+  prebuiltImages: containerImageSettings.shape.prebuilt,
   apiGatewayAccountLogRole: accountLogRoleSetting,
   network: networkSettings.prefault({}).meta({ description: "the VPC of the database and the functions that use it" }),
   database: databaseSettings.prefault({}).meta({ description: "PostgreSQL and RDS Proxy" }),
@@ -103,6 +118,16 @@ export const stackConfigSchema = strictObject({
         path: ["functions", name, "environment"],
         message: `with what the stack adds (${roles.flatMap((role) => Object.keys(STACK_ENVIRONMENT[role])).join(", ")}) can reach ${largest} bytes; Lambda allows ${ENVIRONMENT_MAX_BYTES} in all`,
       });
+    }
+  }
+  if (config.prebuiltImages) {
+    for (const architecture of architecturesInUse(config)) {
+      if (!config.prebuiltImages[architecture])
+        context.addIssue({
+          code: "custom",
+          path: ["prebuiltImages", architecture],
+          message: `is required: some function (or twin) runs on ${architecture}, and with prebuiltImages the stack builds no image`,
+        });
     }
   }
   const reserved = config.functions.worker?.reservedConcurrency;
@@ -163,7 +188,7 @@ export interface StackConfig {
   logRetentionDays: number;
   /** Default route throttling of both APIs (HTTP and WebSocket), from httpApiBurstLimit and httpApiRateLimit. */
   apiThrottling: { burstLimit: number; rateLimit: number };
-  ecr: { keepImages: number; forceDelete: boolean };
+  ecr: { keepImages: number; forceDelete: boolean; prebuilt?: Partial<Record<Architecture, string>> };
   /** Set API Gateway's account-level CloudWatch role (needed for WebSocket execution logs). */
   apiGatewayAccountLogRole: boolean;
   network: NetworkConfig;
@@ -231,17 +256,14 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
           : undefined,
     };
   });
-  const inUse = new Set(
-    functions.flatMap((fn) => (fn.compareArchitectures ? [fn.architecture, otherArchitecture(fn.architecture)] : [fn.architecture])),
-  );
   return {
     architecture: config.architecture,
     functions,
     functionNamed: Object.fromEntries(functions.map((fn) => [fn.name, fn])) as Record<AppFunctionName, FunctionConfig>,
-    architecturesInUse: ARCHITECTURES.filter((arch) => inUse.has(arch)),
+    architecturesInUse: architecturesInUse(config),
     logRetentionDays: config.logRetentionDays,
     apiThrottling: { burstLimit: config.httpApiBurstLimit, rateLimit: config.httpApiRateLimit },
-    ecr: { keepImages: config.ecrKeepImages, forceDelete: config.ecrForceDelete },
+    ecr: { keepImages: config.ecrKeepImages, forceDelete: config.ecrForceDelete, prebuilt: config.prebuiltImages },
     apiGatewayAccountLogRole: config.apiGatewayAccountLogRole,
     network: config.network,
     database: config.database,

@@ -22,12 +22,36 @@ export const DOCKER_PLATFORMS: Record<Architecture, string> = {
  */
 export const BUILD_TAG_PREFIX = "build-";
 
-/** The repository's settings (`ecrKeepImages`, `ecrForceDelete` of the stack config). */
+/**
+ * A private ECR image by digest (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<hex>`):
+ * what a prebuilt image must be. Lambda takes images from private ECR only, and a digest, unlike a tag,
+ * names the same bytes in every stack.
+ */
+export const PRIVATE_ECR_IMAGE_BY_DIGEST =
+  /^(\d{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?\/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)@sha256:[0-9a-f]{64}$/;
+
+const imageByDigest = z
+  .string({ error: "must be an image URI (a string)" })
+  .max(512, { error: "must be at most 512 characters" })
+  .regex(PRIVATE_ECR_IMAGE_BY_DIGEST, {
+    error: "must be a private ECR image by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex digits>",
+  });
+
+/** The repository's settings (`ecrKeepImages`, `ecrForceDelete`, `prebuiltImages` of the stack config). */
 export const containerImageSettings = strictObject({
   keepImages: wholeNumber(1, 1000)
     .default(20)
     .meta({ description: "tagged images kept per architecture by the ECR lifecycle policy (untagged ones expire after a day)" }),
   forceDelete: flag().default(false).meta({ description: "let `pulumi destroy` delete repositories that still hold images" }),
+  prebuilt: strictObject({
+    arm64: imageByDigest.optional().meta({ description: "the arm64 image, by digest" }),
+    x86_64: imageByDigest.optional().meta({ description: "the x86_64 image, by digest" }),
+  })
+    .optional()
+    .meta({
+      description:
+        "images CI built and pushed, by digest, per architecture (`arm64`, `x86_64`): the stack builds none and needs no Docker; every architecture in use needs one",
+    }),
 });
 
 /** The settings above, and what to build. */
@@ -44,14 +68,16 @@ export type ContainerImageArgs = z.input<typeof containerImageSettings> & {
  * One private ECR repository (scan on push, immutable tags but for the build tags, KMS encryption,
  * lifecycle policy) and one single-platform image per architecture, tagged
  * `build-<architecture>-<content hash>` and used by digest: a rebuild for any reason succeeds.
+ * With `prebuilt` images (by digest, pushed by CI: .github/workflows/images.yml) it builds nothing and
+ * creates no repository: the images live where CI pushed them, and the stack needs no Docker.
  */
 export class ContainerImage extends pulumi.ComponentResource {
   readonly repositoryUrl: pulumi.Output<string>;
   readonly repositoryArn: pulumi.Output<string>;
   /** Image URI by digest (`<repo>@sha256:...`), per architecture built. */
   readonly imageUris: Partial<Record<Architecture, pulumi.Output<string>>>;
-  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
-  readonly nodes: { repository: aws.ecr.Repository; images: docker.Image[] };
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README); none for prebuilt images. */
+  readonly nodes: { repository?: aws.ecr.Repository; images: docker.Image[] };
 
   constructor(name: string, args: ContainerImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("graviton:lambda:ContainerImage", name, {}, opts);
@@ -59,7 +85,25 @@ export class ContainerImage extends pulumi.ComponentResource {
       throw new Error(`ContainerImage ${name}: architectures is empty; build at least one of arm64, x86_64.`);
     }
     const dockerfile = args.dockerfile ?? `${args.context}/Dockerfile`;
-    const { keepImages, forceDelete } = settingsFrom(containerImageSettings, args);
+    const { keepImages, forceDelete, prebuilt } = settingsFrom(containerImageSettings, args);
+
+    if (prebuilt) {
+      const missing = args.architectures.filter((architecture) => !prebuilt[architecture]);
+      if (missing.length) {
+        throw new Error(
+          `ContainerImage ${name}: prebuilt images are given, but none for ${missing.join(", ")}; add prebuiltImages.${missing[0]} (an image by digest), or build: remove prebuiltImages.`,
+        );
+      }
+      const [uri] = args.architectures.map((architecture) => prebuilt[architecture]!);
+      const [, account, region, repositoryName] = PRIVATE_ECR_IMAGE_BY_DIGEST.exec(uri)!;
+      this.imageUris = Object.fromEntries(args.architectures.map((architecture) => [architecture, pulumi.output(prebuilt[architecture]!)]));
+      this.repositoryUrl = pulumi.output(uri.split("@")[0]);
+      const partition = uri.includes(".amazonaws.com.cn/") ? "aws-cn" : "aws";
+      this.repositoryArn = pulumi.output(`arn:${partition}:ecr:${region}:${account}:repository/${repositoryName}`);
+      this.nodes = { images: [] };
+      this.registerOutputs({ repositoryUrl: this.repositoryUrl, repositoryArn: this.repositoryArn, imageUris: this.imageUris });
+      return;
+    }
 
     const repository = new aws.ecr.Repository(
       name,

@@ -67,6 +67,21 @@ export const lambdaPolicies: GravitonPolicy[] = [
     },
   },
   {
+    name: "lambda-image-own-account",
+    description:
+      "A function's image comes from the stack's own AWS account (a prebuilt image too), so what runs is what the account's CI pushed and scanned, not another account's.",
+    enforcementLevel: "mandatory",
+    howToFix: "Push the image to an ECR repository of the stack's account (promote it by digest) and set prebuiltImages to that URI.",
+    validateResource: (args, report) => {
+      const props = propsOf(args, TYPES.lambdaFunction);
+      if (!props || typeof props.imageUri !== "string") return;
+      const imageAccount = /^(\d{12})\.dkr\.ecr\./.exec(props.imageUri)?.[1];
+      const stackAccount = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(props.role)?.[1]; // the function's role is the stack's
+      if (imageAccount && stackAccount && imageAccount !== stackAccount)
+        report(`Image ${props.imageUri} is in account ${imageAccount}; the stack's account (its role's) is ${stackAccount}.`);
+    },
+  },
+  {
     name: "lambda-reserved-concurrency",
     description:
       "Functions that serve traffic have reserved concurrency, so one cannot starve the others or a downstream (Checkov CKV_AWS_115).",

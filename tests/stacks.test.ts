@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { listStacks } from "../scripts/stacks";
 import { appFunctions } from "../app/functions";
 import { DOCKER_PLATFORMS } from "../components/container-image";
-import { Architecture, ConfigError } from "../config";
+import { Architecture, ConfigError, stackConfigFrom } from "../config";
+import { runPolicies } from "../policy/run-offline";
 import { evaluate, evaluateStack, readStackConfig } from "../scripts/mock-engine";
 import { Registered } from "./registered";
 import { ENVIRONMENT_MAX_BYTES, environmentBytes, STACK_ENVIRONMENT_NAMES } from "../components/lambda-environment";
@@ -169,6 +170,73 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       functionPlatforms(new Registered((await evaluateStack("dev", mixed)).resources)),
       everyFunctionOn("x86_64", { primes: "arm64" }),
     );
+  });
+
+  describe("prebuilt images by digest (CI builds once, the stacks promote the same bytes)", () => {
+    const digest = (fill: string) => `sha256:${fill.repeat(64)}`;
+    const PREBUILT = {
+      arm64: `123456789012.dkr.ecr.us-east-1.amazonaws.com/graviton-platform/app@${digest("a")}`,
+      x86_64: `123456789012.dkr.ecr.us-east-1.amazonaws.com/graviton-platform/app@${digest("b")}`,
+    };
+    const withPrebuilt = (prebuilt: unknown) => ({
+      ...readStackConfig("dev"),
+      "graviton-platform:prebuiltImages": JSON.stringify(prebuilt),
+    });
+
+    it("registers no image build and no repository (no Docker needed), runs each function on its architecture's image, and passes the policies", async () => {
+      const { resources } = await evaluateStack("dev", withPrebuilt(PREBUILT));
+      const registered = new Registered(resources);
+      assert.deepEqual(registered.all("docker:index/image:Image"), []);
+      assert.deepEqual(registered.all("aws:ecr/repository:Repository"), []);
+      for (const fn of registered.all("aws:lambda/function:Function"))
+        assert.equal(fn.inputs.imageUri, PREBUILT[fn.inputs.architectures[0] as Architecture], fn.name);
+      const report = await runPolicies(resources, {});
+      assert.deepEqual(
+        report.violations.filter((violation) => violation.enforcementLevel === "mandatory"),
+        [],
+      );
+
+      const foreign = Object.fromEntries(
+        Object.entries(PREBUILT).map(([arch, uri]) => [arch, uri.replace("123456789012", "210987654321")]),
+      );
+      const elsewhere = await runPolicies((await evaluateStack("dev", withPrebuilt(foreign))).resources, {});
+      assert.ok(
+        elsewhere.violations.some(
+          (violation) => violation.policy === "lambda-image-own-account" && violation.enforcementLevel === "mandatory",
+        ),
+        "an image from another account is a mandatory violation",
+      );
+    });
+
+    it("refuses, by name, a missing architecture and anything that is not a private ECR image by digest", () => {
+      const problems = (prebuilt: unknown) => {
+        try {
+          stackConfigFrom(withPrebuilt(prebuilt));
+          return "";
+        } catch (error) {
+          return (error as Error).message;
+        }
+      };
+      assert.match(problems({ arm64: PREBUILT.arm64 }), /prebuiltImages\.x86_64 is required: some function \(or twin\) runs on x86_64/);
+      for (const bad of [
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/graviton-platform/app:latest", // a tag moves; a digest does not
+        `public.ecr.aws/lambda/nodejs@${digest("a")}`, // Lambda runs private ECR images only
+        `docker.io/library/node@${digest("a")}`,
+        `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:${"a".repeat(63)}`,
+        `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@${digest("A")}`,
+        `123456789012.dkr.ecr.us-east-1.amazonaws.com/a\u0000pp@${digest("a")}`,
+        `123456789012.dkr.ecr.us-east-1.amazonaws.com/${"a".repeat(600)}@${digest("a")}`,
+        42,
+        null,
+      ]) {
+        assert.match(
+          problems({ ...PREBUILT, arm64: bad }),
+          /prebuiltImages\.arm64 must be (a private ECR image by digest|an image URI|at most 512)/,
+          String(bad),
+        );
+      }
+      assert.match(problems({ ...PREBUILT, riscv: PREBUILT.arm64 }), /prebuiltImages has unknown key "riscv"/);
+    });
   });
 
   it("a bad config value fails the program before any resource is registered", async () => {

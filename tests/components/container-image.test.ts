@@ -72,4 +72,26 @@ describe("ContainerImage", () => {
     assert.throws(() => component.imageUri("x86_64"), /No x86_64 image was built.*built: arm64/);
     await assert.rejects(buildImage([]), /architectures is empty/);
   });
+
+  it("with prebuilt images by digest: no repository, no build, the given URIs, and the repository they name", async () => {
+    const arm64 = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app@sha256:${"c".repeat(64)}`;
+    let component!: ContainerImage;
+    const deployment = await evaluate(() => {
+      component = new ContainerImage("app", { context: ".", architectures: ["arm64"], prebuilt: { arm64 } });
+      return { imageUris: component.imageUris, repositoryUrl: component.repositoryUrl, repositoryArn: component.repositoryArn };
+    });
+    assert.deepEqual(
+      deployment.resources.map((resource) => resource.type),
+      ["graviton:lambda:ContainerImage"],
+    );
+    assert.deepEqual(deployment.outputs, {
+      imageUris: { arm64 },
+      repositoryUrl: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app",
+      repositoryArn: "arn:aws:ecr:eu-west-1:123456789012:repository/team/app",
+    });
+    await assert.rejects(
+      evaluate(() => void new ContainerImage("app", { context: ".", architectures: ["arm64", "x86_64"], prebuilt: { arm64 } })),
+      /prebuilt images are given, but none for x86_64; add prebuiltImages\.x86_64/,
+    );
+  });
 });

@@ -302,6 +302,11 @@ const cases: Record<
     violating: [queue({ sqsManagedSseEnabled: false })],
     message: /Queue jobs is not encrypted/,
   },
+  "lambda-image-own-account": {
+    compliant: [goodFunction({ role: `arn:aws:iam::${ACCOUNT}:role/app` })],
+    violating: [goodFunction({ role: "arn:aws:iam::210987654321:role/app" })],
+    message: new RegExp(`Image ${ACCOUNT}\\.dkr\\.ecr.* is in account ${ACCOUNT}; the stack's account \\(its role's\\) is 210987654321`),
+  },
   "lambda-function-errors-alarm": {
     compliant: [goodFunction({ name: "primes-fn" }), alarm("AWS/Lambda", "Errors", { FunctionName: "primes-fn" })],
     violating: [
