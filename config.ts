@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { databaseSettings, networkSettings } from "./components/database";
-import { functionSettings } from "./components/container-function";
-import { containerImageSettings } from "./components/container-image";
+import { functionSettings, inProject, ownImageFunctionSettings, pinnedPlatform } from "./components/container-function";
+import { containerImageSettings, DOCKER_PLATFORMS } from "./components/container-image";
+import { existsSync } from "node:fs";
 import { jobQueueSettings } from "./components/job-queue";
 import { alarmSettings, type AlarmSettings } from "./components/observability";
 import {
@@ -17,7 +18,7 @@ import {
 import { externalIssuerSettings } from "./components/user-pool";
 import { accountLogRoleSetting } from "./components/websocket-api";
 import { describeValue } from "./app/core/describe-value";
-import { AppFunction, AppFunctionName, appFunctions } from "./app/functions";
+import { AppFunction, AppFunctionName, appFunctions, JOB_SUBMIT_ROUTE } from "./app/functions";
 import {
   ENVIRONMENT_MAX_BYTES,
   environmentBytes,
@@ -44,15 +45,16 @@ const tunableByDefault = tuningCandidates.filter((name) => "tunable" in appFunct
 
 const tuning = strictObject({
   functions: z
-    .array(z.enum(tuningCandidates, { error: `must name functions of app/functions.ts: ${tuningCandidates.join(", ")}` }), {
-      error: "must be a list of function names",
-    })
+    .array(z.string({ error: "must be function names" }), { error: "must be a list of function names" })
     .default(tunableByDefault)
     .meta({
       description:
-        "the functions (and their twins) power tuning may change, invoke and clean up; default: those `app/functions.ts` marks `tunable`",
+        "the functions (and their twins) power tuning may change, invoke and clean up, of app/functions.ts or containerFunctions; default: those `app/functions.ts` marks `tunable`",
     }),
 });
+
+/** What a function with its own image gets when the stack does not say: Lambda's memory default, a 30 s timeout. */
+const OWN_IMAGE_DEFAULTS = { memory: 128, timeout: 30 } as const;
 
 /** Every architecture some function (or its twin) runs on: exactly the images the stack needs. */
 function architecturesInUse(config: {
@@ -96,6 +98,22 @@ export const stackConfigSchema = strictObject({
   auth: externalIssuerSettings
     .optional()
     .meta({ description: "an external OIDC issuer whose access tokens the APIs accept; unset = the stack's own Cognito user pool" }),
+  containerFunctions: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, { error: "must be a function name: lowercase letters, digits and -, at most 40" }),
+      ownImageFunctionSettings,
+      {
+        error: (issue) =>
+          issue.code === "invalid_key"
+            ? "is not a function name: lowercase letters, digits and -, at most 40"
+            : "must be a map of function names to their settings",
+      },
+    )
+    .default({})
+    .meta({
+      description:
+        "functions that bring their own image (any runtime), keyed by name; each gets its own ECR repository (memory defaults to 128 MB, timeout to 30 s)",
+    }),
   tuning: tuning.prefault({}).meta({ description: "the power-tuning state machine" }),
   alarms: alarmSettings.prefault({}).meta({ description: "alarm thresholds and who is notified (the Observability component)" }),
 }).superRefine((config, context) => {
@@ -120,6 +138,53 @@ export const stackConfigSchema = strictObject({
       });
     }
   }
+  const ownNames = Object.keys(config.containerFunctions);
+  config.tuning.functions.forEach((name, index) => {
+    if (!(tuningCandidates as string[]).includes(name) && !ownNames.includes(name))
+      context.addIssue({
+        code: "custom",
+        path: ["tuning", "functions", index],
+        message: `must name functions of app/functions.ts or containerFunctions: ${[...tuningCandidates, ...ownNames].join(", ")}`,
+      });
+  });
+  const routes = new Set<string>([
+    JOB_SUBMIT_ROUTE,
+    ...functionNames.flatMap((name): string[] => {
+      const fn: AppFunction = appFunctions[name];
+      return fn.route ? [fn.route] : [];
+    }),
+  ]);
+  for (const [name, fn] of Object.entries(config.containerFunctions)) {
+    const issue = (path: PropertyKey[], message: string) =>
+      context.addIssue({ code: "custom", path: ["containerFunctions", name, ...path], message });
+    if ((functionNames as string[]).includes(name)) issue([], "is a function of app/functions.ts already; pick another name");
+    const dockerfile = fn.dockerfile ?? `${fn.context}/Dockerfile`;
+    if (!existsSync(inProject(dockerfile))) issue(["dockerfile"], `names ${dockerfile}, which does not exist`);
+    else {
+      const pinned = pinnedPlatform(dockerfile);
+      for (const architecture of architecturesOf({
+        architecture: fn.architecture ?? config.architecture,
+        compareArchitectures: !!fn.compareArchitectures,
+      }))
+        if (pinned && pinned !== DOCKER_PLATFORMS[architecture])
+          issue(["architecture"], `is ${architecture}, but ${dockerfile} builds for ${pinned} only (FROM --platform=${pinned})`);
+    }
+    if (fn.route && routes.has(fn.route)) issue(["route"], `${fn.route} is served already; pick another`);
+    if (fn.route) routes.add(fn.route);
+    if (fn.prebuiltImages) {
+      for (const architecture of architecturesOf({
+        architecture: fn.architecture ?? config.architecture,
+        compareArchitectures: !!fn.compareArchitectures,
+      }))
+        if (!fn.prebuiltImages[architecture]) issue(["prebuiltImages", architecture], `is required: ${name} runs on ${architecture}`);
+    }
+    const largest = largestEnvironmentBytes(fn.environment ?? {}, ["telemetry"]);
+    if (largest > ENVIRONMENT_MAX_BYTES)
+      issue(
+        ["environment"],
+        `with what the stack adds (${Object.keys(STACK_ENVIRONMENT.telemetry).join(", ")}) can reach ${largest} bytes; Lambda allows ${ENVIRONMENT_MAX_BYTES} in all`,
+      );
+  }
   if (config.prebuiltImages) {
     for (const architecture of architecturesInUse(config)) {
       if (!config.prebuiltImages[architecture])
@@ -139,6 +204,10 @@ export const stackConfigSchema = strictObject({
     });
   }
 });
+
+/** The architectures a function runs on: its own, and the other one for its twin. */
+export const architecturesOf = (fn: { architecture: Architecture; compareArchitectures: boolean }): Architecture[] =>
+  fn.compareArchitectures ? [fn.architecture, otherArchitecture(fn.architecture)] : [fn.architecture];
 
 /**
  * The most concurrent executions a function can have: its reserved concurrency, or for the worker the
@@ -198,6 +267,26 @@ export interface StackConfig {
   auth?: AuthConfig;
   tuning: TuningConfig;
   alarms: AlarmSettings;
+  /** The functions that bring their own image, with the stack's defaults applied. */
+  containerFunctions: OwnImageFunctionConfig[];
+}
+
+/** A function with its own image: its build, and the same settings an app function has. */
+export interface OwnImageFunctionConfig {
+  name: string;
+  context: string;
+  dockerfile: string;
+  command?: string[];
+  entryPoint?: string[];
+  route?: string;
+  architecture: Architecture;
+  compareArchitectures: boolean;
+  memory: number;
+  timeout: number;
+  reservedConcurrency?: number;
+  environment: Record<string, string>;
+  expectedTraffic?: { rps: number; durationMs: number };
+  prebuilt?: Partial<Record<Architecture, string>>;
 }
 
 /** The stack configuration is wrong; the message lists every problem with the key, the value and what is allowed. */
@@ -271,6 +360,25 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     auth: config.auth,
     tuning: config.tuning,
     alarms: config.alarms,
+    containerFunctions: Object.entries(config.containerFunctions).map(([name, fn]) => ({
+      name,
+      context: fn.context,
+      dockerfile: fn.dockerfile ?? `${fn.context}/Dockerfile`,
+      command: fn.command,
+      entryPoint: fn.entryPoint,
+      route: fn.route,
+      architecture: fn.architecture ?? config.architecture,
+      compareArchitectures: fn.compareArchitectures ?? false,
+      memory: fn.memory ?? OWN_IMAGE_DEFAULTS.memory,
+      timeout: fn.timeout ?? OWN_IMAGE_DEFAULTS.timeout,
+      reservedConcurrency: fn.reservedConcurrency,
+      environment: fn.environment ?? {},
+      expectedTraffic:
+        fn.expectedRps !== undefined && fn.expectedDurationMs !== undefined
+          ? { rps: fn.expectedRps, durationMs: fn.expectedDurationMs }
+          : undefined,
+      prebuilt: fn.prebuiltImages,
+    })),
   };
 }
 

@@ -1,5 +1,6 @@
 // graviton-platform: stack config -> app image -> database -> identity -> job queue and WebSocket API ->
-// container functions -> their wiring (authorizer, worker, migrations) -> HTTP API -> power tuning -> outputs.
+// container functions (the app's, and those with their own image) -> their wiring (authorizer, worker,
+// migrations) -> HTTP API -> power tuning -> observability -> outputs.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { JOB_SUBMIT_ROUTE, type AppFunctionName } from "./app/functions";
@@ -13,7 +14,7 @@ import { metricsNamespace, telemetryEnvironment } from "./components/lambda-envi
 import { PowerTuning } from "./components/power-tuning";
 import { UserPool } from "./components/user-pool";
 import { WebSocketApi } from "./components/websocket-api";
-import { concurrencyLimit, FunctionConfig, loadStackConfig } from "./config";
+import { architecturesOf, concurrencyLimit, FunctionConfig, loadStackConfig } from "./config";
 
 const config = loadStackConfig();
 
@@ -83,6 +84,33 @@ const functions = Object.fromEntries(
   ]),
 ) as Record<AppFunctionName, ContainerFunction>;
 
+// Functions that bring their own image (any runtime, their own Dockerfile): their own repository and build.
+const ownImages = Object.fromEntries(
+  config.containerFunctions.map((fn) => {
+    const image = new ContainerImage(
+      fn.name,
+      { context: fn.context, dockerfile: fn.dockerfile, architectures: architecturesOf(fn), ...config.ecr, prebuilt: fn.prebuilt },
+      inStack,
+    );
+    const environment = { ...fn.environment, ...telemetryEnvironment(fn.name, namespace) };
+    const deployed = new ContainerFunction(
+      fn.name,
+      { ...fn, image, environment, logRetentionDays: config.logRetentionDays, description: `${fn.name}: its own image (${fn.dockerfile})` },
+      inStack,
+    );
+    return [fn.name, { image, fn: deployed }];
+  }),
+);
+const everyFunction: Record<string, ContainerFunction> = {
+  ...functions,
+  ...Object.fromEntries(Object.entries(ownImages).map(([name, own]) => [name, own.fn])),
+};
+// Every function, as the API, the dashboard and the outputs see it (own-image routes have no authorizer).
+const allFunctions = [
+  ...config.functions.map((fn) => ({ ...fn, concurrencyLimit: concurrencyLimit(fn, config.jobs) })),
+  ...config.containerFunctions.map((fn) => ({ ...fn, authorized: false, concurrencyLimit: fn.reservedConcurrency })),
+];
+
 websocket.authorizeConnections(functions["ws-authorizer"]);
 websocket.grantManageConnections(functions.worker, "worker-manage-connections");
 jobQueue.subscribe(functions.worker);
@@ -95,13 +123,13 @@ const api = new HttpApi(
   {
     jwt: tokenIssuer,
     routes: [
-      ...config.functions.flatMap((fn) =>
+      ...allFunctions.flatMap((fn) =>
         fn.route
           ? [
               {
                 routeKey: fn.route,
                 authorized: fn.authorized,
-                function: { name: functions[fn.name].functionName, arn: functions[fn.name].arn },
+                function: { name: everyFunction[fn.name].functionName, arn: everyFunction[fn.name].arn },
               },
             ]
           : [],
@@ -120,7 +148,7 @@ const powerTuning = new PowerTuning(
   "tuning",
   {
     taskFunction: { arn: tuner.arn, role: tuner.role, reservedConcurrency: config.functionNamed["power-tuning"].reservedConcurrency },
-    tunedFunctionArns: config.tuning.functions.flatMap((name) => functions[name].arns),
+    tunedFunctionArns: config.tuning.functions.flatMap((name) => everyFunction[name].arns),
     logRetentionDays: config.logRetentionDays,
   },
   inStack,
@@ -132,11 +160,11 @@ const observability = new Observability(
   {
     ...config.alarms,
     namespace,
-    functions: config.functions.map((fn) => ({
+    functions: allFunctions.map((fn) => ({
       name: fn.name,
-      variants: functions[fn.name].variants,
+      variants: everyFunction[fn.name].variants,
       timeoutSeconds: fn.timeout,
-      concurrencyLimit: concurrencyLimit(fn, config.jobs),
+      concurrencyLimit: fn.concurrencyLimit,
     })),
     httpApi: { apiId: api.apiId },
     websocketApi: { apiId: websocket.apiId, stage: websocket.stageName },
@@ -149,7 +177,10 @@ const observability = new Observability(
 
 export const apiUrl = api.url;
 export const websocketUrl = websocket.url;
-export const ecrRepositoryUrls = { app: appImage.repositoryUrl };
+export const ecrRepositoryUrls = {
+  app: appImage.repositoryUrl,
+  ...Object.fromEntries(Object.entries(ownImages).map(([name, own]) => [name, own.image.repositoryUrl])),
+};
 export const database = {
   proxyEndpoint: postgres.proxyEndpoint,
   name: postgres.databaseName,
@@ -165,25 +196,5 @@ export const monitoring = {
 export const jobs = { queueUrl: jobQueue.queueUrl, deadLetterQueueUrl: jobQueue.deadLetterQueueUrl };
 export const auth = { issuer: tokenIssuer.issuer, audience: tokenIssuer.audience, userPoolId: users?.userPoolId };
 export const lambdaFunctions = Object.fromEntries(
-  config.functions.map(({ name, route }) => {
-    const { functionName, arn, architecture, imageUri, twin } = functions[name];
-    return [
-      name,
-      {
-        name: functionName,
-        arn,
-        architecture,
-        imageUri,
-        route,
-        logGroupName: functions[name].variants[0].logGroupName,
-        twin: twin && {
-          name: twin.name,
-          arn: twin.arn,
-          architecture: twin.architecture,
-          imageUri: twin.imageUri,
-          logGroupName: twin.logGroupName,
-        },
-      },
-    ];
-  }),
+  allFunctions.map(({ name, route }) => [name, { ...everyFunction[name].variants[0], route, twin: everyFunction[name].twin }]),
 );

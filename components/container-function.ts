@@ -6,8 +6,10 @@ import { z } from "zod";
 import { checkEnvironmentSize, environmentVariables } from "./lambda-environment";
 import { rolePolicy, trustedService } from "./iam";
 import { stackScopedName } from "./stack-name";
+import { containerImageSettings } from "./container-image";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 
-/** Where a function's image comes from: one image per architecture (a ContainerImage). */
 /**
  * What a stack may set per function (`graviton-platform:functions.<name>`); unset fields fall back to
  * app/functions.ts and the global keys.
@@ -42,6 +44,60 @@ export const functionSettings = strictObject({
   error: "must set expectedRps and expectedDurationMs together (concurrency = requests per second x duration)",
 });
 
+const imageArguments = (what: string) =>
+  z
+    .array(z.string({ error: "must be strings" }).min(1, { error: "must not be empty strings" }).max(1024), {
+      error: `must be a list of strings (the image's ${what})`,
+    })
+    .min(1)
+    .max(32)
+    .optional()
+    .meta({ description: `overrides the image's ${what}; default: the Dockerfile's` });
+
+/** A path of the project, whatever the working directory (Pulumi runs the program in the project's). */
+export const inProject = (path: string) => join(__dirname, "..", path);
+
+/** A relative path inside the project: no absolute paths, no `..`, no NUL or control characters. */
+const projectPath = z.string({ error: "must be a path (a string)" }).regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[\w.\/-]{1,200}$/, {
+  error: "must be a relative path inside the project (letters, digits, . _ - /; no ..)",
+});
+
+/**
+ * A function that brings its own image (`graviton-platform:containerFunctions.<name>`): its own build
+ * context and Dockerfile (vSwarm's `docker/Dockerfile.Lambda` works as is), so any runtime; its own ECR
+ * repository; the same per-function settings as the app's functions.
+ */
+export const ownImageFunctionSettings = functionSettings.safeExtend({
+  context: projectPath
+    .refine((path) => existsSync(inProject(path)) && statSync(inProject(path)).isDirectory(), {
+      error: "must be a directory of the project (the build context)",
+    })
+    .meta({ description: "the build context, a directory of the project" }),
+  dockerfile: projectPath.optional().meta({ description: "the Dockerfile, relative to the project; default `<context>/Dockerfile`" }),
+  command: imageArguments("CMD"),
+  entryPoint: imageArguments("ENTRYPOINT"),
+  route: z
+    .string({ error: 'must be an HTTP API route key, "METHOD /path"' })
+    .regex(/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) \/[\w\-./{}+]{0,200}$/, {
+      error: 'must be an HTTP API route key, "METHOD /path"',
+    })
+    .optional()
+    .meta({ description: "serve this route of the HTTP API (no authorizer: the function checks what it needs)" }),
+  prebuiltImages: containerImageSettings.shape.prebuilt,
+});
+export type OwnImageFunctionSettings = z.output<typeof ownImageFunctionSettings>;
+
+/**
+ * The platforms a Dockerfile pins its final stage to (`FROM --platform=linux/amd64 ...`), if it pins
+ * one: a function on another architecture cannot run what it builds. `$BUILDPLATFORM`/`$TARGETPLATFORM`
+ * pin nothing.
+ */
+export function pinnedPlatform(dockerfile: string): string | undefined {
+  const stages = [...readFileSync(inProject(dockerfile), "utf8").matchAll(/^\s*FROM\s+(?:--platform=(\S+)\s+)?\S+/gim)];
+  const platform = stages.at(-1)?.[1];
+  return platform && !platform.startsWith("$") ? platform : undefined;
+}
+
 export interface ImageSource {
   imageUri(architecture: Architecture): pulumi.Output<string>;
 }
@@ -49,8 +105,10 @@ export interface ImageSource {
 export interface ContainerFunctionArgs {
   /** The images to run; the function runs the one built for its own architecture. */
   image: ImageSource;
-  /** `imageConfig.command`: the handler inside the image, e.g. `["primes.handler"]`. */
-  command: string[];
+  /** `imageConfig.command`: the handler inside the image, e.g. `["primes.handler"]`; unset = the image's CMD. */
+  command?: string[];
+  /** `imageConfig.entryPoint`; unset = the image's ENTRYPOINT. */
+  entryPoint?: string[];
   /** The function's architecture; decides `architectures` and which image it runs. */
   architecture: Architecture;
   /** Also deploy a twin on the other architecture, running that architecture's image. @default false */
@@ -169,7 +227,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
           packageType: "Image",
           imageUri,
           architectures: [architecture],
-          imageConfig: { commands: args.command },
+          imageConfig: args.command || args.entryPoint ? { commands: args.command, entryPoints: args.entryPoint } : undefined,
           role: this.role.arn,
           memorySize: settings.memory,
           timeout: settings.timeout,

@@ -18,6 +18,8 @@ interface Node {
   description?: string;
   format?: string;
   properties?: Record<string, Node>;
+  /** A map keyed by names the user picks (containerFunctions): its values' schema. */
+  additionalProperties?: Node;
   items?: Node;
   anyOf?: Node[];
 }
@@ -69,6 +71,8 @@ export function configReference(schema: Node = configJsonSchema()): string {
       const perFunction = node.properties![functionNames[0]];
       return `\`functions.<name>\` (names: ${functionNames.map(code).join(", ")}); every field is optional:\n\n${table(fieldsOf(perFunction))}`;
     }
+    if (node.additionalProperties?.properties)
+      return `\`${key}.<name>\`: ${node.description}.\n\n${table(fieldsOf(node.additionalProperties))}`;
     return `\`${key}\`: ${node.description}.\n\n${table(fieldsOf(node))}`;
   });
   return [BEGIN, table(Object.entries(top)), ...sections.flatMap((section) => ["", section]), END].join("\n");

@@ -52,11 +52,15 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     if (parsed.positionals.length !== 1) throw new Error("name one function");
     name = parsed.positionals[0];
     const base = name.replace(/-(arm64|x86_64)$/, "");
-    if (!Object.hasOwn(appFunctions, base))
-      throw new Error(
-        `there is no function "${name.slice(0, 80)}"; the functions are ${Object.keys(appFunctions).join(", ")} (and twins such as primes-x86_64 on a stack)`,
-      );
     if (Boolean(options.local) === Boolean(options.stack)) throw new Error("give --local or --stack NAME");
+    // On a stack, any function it exports (its own-image functions too); locally, the app's bundles only.
+    const isApp = Object.hasOwn(appFunctions, base);
+    if (!isApp && (options.local || !/^[a-z][a-z0-9-]{0,60}$/.test(name)))
+      throw new Error(
+        `there is no function "${name.slice(0, 80)}"${options.local ? " to run locally" : ""}; the functions are ${Object.keys(appFunctions).join(", ")} (and twins such as primes-x86_64 on a stack${options.local ? "" : ", and the stack's containerFunctions"})`,
+      );
+    if (!isApp && options.payload === undefined && options.event === undefined)
+      throw new Error(`${name} has no sample event in dev/events: give --payload JSON or --event FILE`);
     if (options.local && base !== name)
       throw new Error("a twin exists on a stack only; --local runs the function's bundle, which is the same for both architectures");
     if (options.payload !== undefined && options.event !== undefined) throw new Error("give --payload or --event, not both");

@@ -44,7 +44,7 @@ function settingsOf(resource: RegisteredResource, byUrn: Map<string, RegisteredR
         memory: props.memorySize,
         timeout: props.timeout,
         reservedConcurrency: props.reservedConcurrentExecutions ?? "unreserved",
-        handler: props.imageConfig?.commands?.join(" "),
+        handler: props.imageConfig?.commands?.join(" ") ?? "(the image's CMD)",
         imageUri: shown(props.imageUri),
       };
     }

@@ -143,6 +143,65 @@ describe("stack config", () => {
         { jobs: { filterPatterns: [{ detail: { type: ["x"] } }] } },
         "jobs.filterPatterns.0 must be a filter pattern on body, attributes",
       ));
+    describe("functions that bring their own image (containerFunctions)", () => {
+      const own = (settings: Record<string, unknown>, name = "python-prime") => ({
+        containerFunctions: { [name]: { context: "examples/python-prime", ...settings } },
+      });
+      let dir: string;
+      before(() => {
+        dir = mkdtempSync(join(".", ".test-own-image-"));
+        writeFileSync(
+          join(dir, "Dockerfile"),
+          "FROM --platform=$BUILDPLATFORM node:22 AS build\nFROM --platform=linux/amd64 public.ecr.aws/lambda/python:3.13\n",
+        );
+      });
+      after(() => rmSync(dir, { recursive: true, force: true }));
+
+      it("resolves one with the stack's defaults: global architecture, the Dockerfile in its context, the image's own CMD", () => {
+        const [fn] = parseStackConfig(own({ route: "GET /python-primes" })).containerFunctions;
+        assert.deepEqual(
+          [fn.name, fn.architecture, fn.dockerfile, fn.command, fn.route, fn.memory, fn.timeout],
+          ["python-prime", "arm64", "examples/python-prime/Dockerfile", undefined, "GET /python-primes", 128, 30],
+        );
+        assert.deepEqual(parseStackConfig({ ...own({}), tuning: { functions: ["primes", "python-prime"] } }).tuning.functions, [
+          "primes",
+          "python-prime",
+        ]);
+      });
+      it("names every mistake: a taken name, a missing context or Dockerfile, a pinned platform, a taken route", () => {
+        rejects(own({}, "primes"), "containerFunctions.primes is a function of app/functions.ts already");
+        rejects(own({}, "Python_Prime"), "containerFunctions.Python_Prime is not a function name: lowercase letters, digits and -");
+        rejects(own({ context: "examples/nowhere" }), "containerFunctions.python-prime.context must be a directory of the project");
+        rejects(
+          own({ dockerfile: "examples/python-prime/Dockerfile.Lambda" }),
+          "dockerfile names examples/python-prime/Dockerfile.Lambda, which does not exist",
+        );
+        rejects(
+          own({ context: dir.replace(/^\.\//, "") }),
+          /architecture is arm64, but .*Dockerfile builds for linux\/amd64 only \(FROM --platform=linux\/amd64\)/,
+        );
+        rejects(own({ route: "POST /jobs" }), "route POST /jobs is served already");
+        rejects(own({ route: "GET /primes" }), "route GET /primes is served already");
+        rejects(
+          { tuning: { functions: ["python-prime"] } },
+          "tuning.functions.0 must name functions of app/functions.ts or containerFunctions",
+        );
+      });
+      it("refuses hostile values by name", () => {
+        for (const context of ["/etc", "../outside", "examples/../..", "a\u0000b", "x".repeat(300), 42])
+          rejects(own({ context }), "containerFunctions.python-prime.context must be");
+        for (const command of ["handler.handler", [""], [42], Array(40).fill("x"), ["x".repeat(2000)]])
+          rejects(own({ command }), "containerFunctions.python-prime.command");
+        for (const route of ["GET primes", "FETCH /x", "GET /a b", "GET /\u0000"])
+          rejects(own({ route }), 'must be an HTTP API route key, "METHOD /path"');
+        rejects(own({ prebuiltImages: { arm64: "python:3.13" } }), "prebuiltImages.arm64 must be a private ECR image by digest");
+        rejects(
+          own({ environment: { PADDING: "x".repeat(3800) } }),
+          "environment with what the stack adds (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE)",
+        );
+        rejects(own({ bogus: 1 }), 'has unknown key "bogus"');
+      });
+    });
     it("a function to tune that the app does not have, or the tuner itself", () => {
       rejects(
         { tuning: { functions: ["prime"] } },

@@ -119,11 +119,24 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
     });
   }
 
-  it("dev: arm64 everywhere, plus an x86_64 twin of primes; both images built, nothing more", async () => {
+  it("dev: arm64 everywhere, plus x86_64 twins of primes and PythonPrime; the app's and PythonPrime's images per architecture, nothing more", async () => {
     const { resources, outputs } = await evaluateStack("dev");
     const registered = new Registered(resources);
-    assert.deepEqual(functionPlatforms(registered), everyFunctionOn("arm64", { "primes-x86_64": "x86_64" }));
-    assert.equal(registered.all("docker:index/image:Image").length, 2);
+    assert.deepEqual(
+      functionPlatforms(registered),
+      everyFunctionOn("arm64", { "primes-x86_64": "x86_64", "python-prime": "arm64", "python-prime-x86_64": "x86_64" }),
+    );
+    assert.deepEqual(
+      registered.all("docker:index/image:Image").map((image) => [image.name, image.inputs.build.dockerfile]),
+      [
+        ["app-arm64", "app/Dockerfile"],
+        ["app-x86_64", "app/Dockerfile"],
+        ["python-prime-arm64", "examples/python-prime/Dockerfile"],
+        ["python-prime-x86_64", "examples/python-prime/Dockerfile"],
+      ],
+    );
+    assert.ok(outputs.ecrRepositoryUrls["python-prime"], "PythonPrime has its own repository");
+    assert.equal(outputs.lambdaFunctions["python-prime"].twin.architecture, "x86_64");
     assert.equal(outputs.lambdaFunctions.primes.twin.architecture, "x86_64");
     assert.equal(outputs.lambdaFunctions["number-fact"].twin, undefined);
   });
@@ -150,7 +163,10 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
   it("flipping the global architecture flips every function and the image it runs, together", async () => {
     const config = { ...readStackConfig("dev"), "graviton-platform:architecture": "x86_64" };
     const registered = new Registered((await evaluateStack("dev", config)).resources);
-    assert.deepEqual(functionPlatforms(registered), everyFunctionOn("x86_64", { "primes-arm64": "arm64" }));
+    assert.deepEqual(
+      functionPlatforms(registered),
+      everyFunctionOn("x86_64", { "primes-arm64": "arm64", "python-prime": "x86_64", "python-prime-arm64": "arm64" }),
+    );
   });
 
   it("a per-function architecture overrides the global one, and only the architectures in use are built", async () => {
@@ -178,10 +194,18 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       arm64: `123456789012.dkr.ecr.us-east-1.amazonaws.com/graviton-platform/app@${digest("a")}`,
       x86_64: `123456789012.dkr.ecr.us-east-1.amazonaws.com/graviton-platform/app@${digest("b")}`,
     };
-    const withPrebuilt = (prebuilt: unknown) => ({
-      ...readStackConfig("dev"),
-      "graviton-platform:prebuiltImages": JSON.stringify(prebuilt),
-    });
+    // PythonPrime brings its own image: prebuilt too, or the stack still builds one.
+    const withPrebuilt = (prebuilt: unknown) => {
+      const own = JSON.parse(readStackConfig("dev")["graviton-platform:containerFunctions"]);
+      return {
+        ...readStackConfig("dev"),
+        "graviton-platform:prebuiltImages": JSON.stringify(prebuilt),
+        "graviton-platform:containerFunctions": JSON.stringify({
+          ...own,
+          "python-prime": { ...own["python-prime"], prebuiltImages: PREBUILT },
+        }),
+      };
+    };
 
     it("registers no image build and no repository (no Docker needed), runs each function on its architecture's image, and passes the policies", async () => {
       const { resources } = await evaluateStack("dev", withPrebuilt(PREBUILT));

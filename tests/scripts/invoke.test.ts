@@ -13,7 +13,10 @@ describe("npm run invoke", function () {
   const lambda = mockClient(LambdaClient);
   let printed = "";
   const outputs = {
-    lambdaFunctions: { primes: { name: "graviton-platform-dev-primes-abc", twin: { name: "primes-x86_64-def", architecture: "x86_64" } } },
+    lambdaFunctions: {
+      primes: { name: "graviton-platform-dev-primes-abc", twin: { name: "primes-x86_64-def", architecture: "x86_64" } },
+      "python-prime": { name: "graviton-platform-dev-python-prime-abc" },
+    },
   };
   const run = (...argv: string[]) =>
     main(argv, (text) => void (printed += text), {
@@ -86,6 +89,22 @@ describe("npm run invoke", function () {
       ["primes-x86_64-def", "Tail", { queryStringParameters: { max: "10" } }],
     );
     assert.match(printed, /Duration 12\.5 ms, billed 13 ms, 70 of 1024 MB, init 150\.2 ms \(cold\)/);
+  });
+
+  it("--stack invokes a function with its own image (containerFunctions) with the event given, which it must be", async () => {
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Buffer.from('{"statusCode":200}') as never });
+    assert.equal(await run("python-prime", "--stack", "dev", "--event", "examples/python-prime/event.json"), 0, printed);
+    const call = lambda.commandCalls(InvokeCommand)[0].args[0].input;
+    assert.deepEqual(
+      [call.FunctionName, JSON.parse(Buffer.from(call.Payload as Uint8Array).toString())],
+      ["graviton-platform-dev-python-prime-abc", { queryStringParameters: { max: "1000000" } }],
+    );
+    printed = "";
+    assert.equal(await run("python-prime", "--stack", "dev"), 2);
+    assert.match(printed, /python-prime has no sample event in dev\/events: give --payload JSON or --event FILE/);
+    printed = "";
+    assert.equal(await run("python-prime", "--local"), 2);
+    assert.match(printed, /there is no function "python-prime" to run locally/);
   });
 
   it("refuses bad input by name", async () => {
