@@ -6,6 +6,8 @@ import { containerImageSettings, DOCKER_PLATFORMS } from "./components/container
 import { existsSync } from "node:fs";
 import { jobQueueSettings } from "./components/job-queue";
 import { alarmSettings, type AlarmSettings } from "./components/observability";
+import { bucketSettings } from "./components/bucket";
+import { bucketName, type PermissionPreset } from "./components/permission-presets";
 import {
   ARCHITECTURES,
   architecture,
@@ -114,6 +116,13 @@ export const stackConfigSchema = strictObject({
       description:
         "functions that bring their own image (any runtime), keyed by name; each gets its own ECR repository (memory defaults to 128 MB, timeout to 30 s)",
     }),
+  buckets: z
+    .record(bucketName, bucketSettings.prefault({}), { error: "must be a map of bucket names to their settings" })
+    .default({})
+    .meta({
+      description:
+        "S3 buckets for functions' data, keyed by name: the stack's own (encrypted, private, TLS only) and `external` ones presets may name",
+    }),
   tuning: tuning.prefault({}).meta({ description: "the power-tuning state machine" }),
   alarms: alarmSettings.prefault({}).meta({ description: "alarm thresholds and who is notified (the Observability component)" }),
 }).superRefine((config, context) => {
@@ -178,6 +187,18 @@ export const stackConfigSchema = strictObject({
       }))
         if (!fn.prebuiltImages[architecture]) issue(["prebuiltImages", architecture], `is required: ${name} runs on ${architecture}`);
     }
+    (fn.permissions ?? []).forEach((preset, index) => {
+      const at = ["permissions", index];
+      if ((preset.preset === "s3-read" || preset.preset === "s3-write") && !Object.hasOwn(config.buckets, preset.bucket))
+        issue(
+          [...at, "bucket"],
+          `names ${preset.bucket}, which the stack does not own and was not declared external (buckets.<name> with external: true)`,
+        );
+      if (preset.preset === "invoke")
+        for (const target of preset.functions)
+          if (!(functionNames as string[]).includes(target) && !ownNames.includes(target))
+            issue([...at, "functions"], `names ${target}, which is not a function of the stack`);
+    });
     const largest = largestEnvironmentBytes(fn.environment ?? {}, ["telemetry"]);
     if (largest > ENVIRONMENT_MAX_BYTES)
       issue(
@@ -269,6 +290,8 @@ export interface StackConfig {
   alarms: AlarmSettings;
   /** The functions that bring their own image, with the stack's defaults applied. */
   containerFunctions: OwnImageFunctionConfig[];
+  /** The buckets presets may name: the stack's own, by short name, and external ones, by their name. */
+  buckets: Record<string, z.output<typeof bucketSettings>>;
 }
 
 /** A function with its own image: its build, and the same settings an app function has. */
@@ -287,6 +310,7 @@ export interface OwnImageFunctionConfig {
   environment: Record<string, string>;
   expectedTraffic?: { rps: number; durationMs: number };
   prebuilt?: Partial<Record<Architecture, string>>;
+  permissions: PermissionPreset[];
 }
 
 /** The stack configuration is wrong; the message lists every problem with the key, the value and what is allowed. */
@@ -378,7 +402,9 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
           ? { rps: fn.expectedRps, durationMs: fn.expectedDurationMs }
           : undefined,
       prebuilt: fn.prebuiltImages,
+      permissions: fn.permissions ?? [],
     })),
+    buckets: config.buckets,
   };
 }
 

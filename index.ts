@@ -6,6 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { JOB_SUBMIT_ROUTE, type AppFunctionName } from "./app/functions";
 import { ContainerFunction } from "./components/container-function";
 import { ContainerImage } from "./components/container-image";
+import { Bucket } from "./components/bucket";
+import { presetStatements, type PresetTargets } from "./components/permission-presets";
 import { Database } from "./components/database";
 import { HttpApi } from "./components/http-api";
 import { JobQueue } from "./components/job-queue";
@@ -105,6 +107,17 @@ const everyFunction: Record<string, ContainerFunction> = {
   ...functions,
   ...Object.fromEntries(Object.entries(ownImages).map(([name, own]) => [name, own.fn])),
 };
+// Their data: the stack's buckets; and what each may do, as presets scoped to the resources they name.
+const buckets = Object.fromEntries(
+  Object.entries(config.buckets).flatMap(([name, settings]) => (settings.external ? [] : [[name, new Bucket(name, settings, inStack)]])),
+);
+const presetTargets: PresetTargets = {
+  bucketArn: (name) => buckets[name]?.arn ?? `arn:aws:s3:::${name}`,
+  functionArns: (name) => everyFunction[name].arns,
+  queueArn: (queue) => (queue === "jobs" ? jobQueue.queueArn : jobQueue.deadLetterQueueArn),
+};
+for (const fn of config.containerFunctions.filter((own) => own.permissions.length > 0))
+  everyFunction[fn.name].allow(`${fn.name}-presets`, presetStatements(fn.permissions, presetTargets));
 // Every function, as the API, the dashboard and the outputs see it (own-image routes have no authorizer).
 const allFunctions = [
   ...config.functions.map((fn) => ({ ...fn, concurrencyLimit: concurrencyLimit(fn, config.jobs) })),
@@ -188,6 +201,7 @@ export const database = {
   vpcId: postgres.vpcId,
 };
 export const tuningStateMachineArn = powerTuning.stateMachineArn;
+export const bucketNames = Object.fromEntries(Object.entries(buckets).map(([name, bucket]) => [name, bucket.bucketName]));
 export const monitoring = {
   alarmTopicArn: observability.alarmTopicArn,
   dashboardName: observability.dashboardName,

@@ -7,6 +7,7 @@ import { checkEnvironmentSize, environmentVariables } from "./lambda-environment
 import { rolePolicy, trustedService } from "./iam";
 import { stackScopedName } from "./stack-name";
 import { containerImageSettings } from "./container-image";
+import { permissionPreset } from "./permission-presets";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -84,6 +85,10 @@ export const ownImageFunctionSettings = functionSettings.safeExtend({
     .optional()
     .meta({ description: "serve this route of the HTTP API (no authorizer: the function checks what it needs)" }),
   prebuiltImages: containerImageSettings.shape.prebuilt,
+  permissions: z.array(permissionPreset, { error: "must be a list of permission presets" }).max(20).optional().meta({
+    description:
+      "what it may do, as presets scoped to named resources: s3-read / s3-write (bucket, prefix), invoke (functions), sqs-send (queue), secret-read (secretArn)",
+  }),
 });
 export type OwnImageFunctionSettings = z.output<typeof ownImageFunctionSettings>;
 
@@ -274,6 +279,11 @@ export class ContainerFunction extends pulumi.ComponentResource {
       imageUri: this.imageUri,
       twin: this.twin,
     });
+  }
+
+  /** Lets the function (and its twin) do what `statements` allow: an inline policy `name` of its role. */
+  allow(name: string, statements: pulumi.Input<object>[]): aws.iam.RolePolicy {
+    return rolePolicy(name, this.role, statements, { parent: this });
   }
 
   private grantDatabase(name: string, grant: DatabaseGrant): aws.iam.RolePolicy {

@@ -7,6 +7,7 @@ import { ecrPolicies } from "./ecr";
 import { iamPolicies } from "./iam";
 import { lambdaPolicies } from "./lambda";
 import { rdsPolicies } from "./rds";
+import { s3Policies } from "./s3";
 import { sfnPolicies } from "./sfn";
 import { sqsPolicies } from "./sqs";
 
@@ -22,4 +23,5 @@ export const policies: GravitonPolicy[] = [
   ...ec2Policies,
   ...sqsPolicies,
   ...sfnPolicies,
+  ...s3Policies,
 ];

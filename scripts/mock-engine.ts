@@ -161,6 +161,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
       }
       case "aws:iam/role:Role":
         return { name, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${name}` };
+      case "aws:s3/bucket:Bucket": // a bucket's id is its name
+        return { bucket: inputs.bucket ?? id, arn: `arn:aws:s3:::${inputs.bucket ?? id}` };
       case "aws:cloudwatch/logGroup:LogGroup":
         return { arn: arn("logs", `log-group:${inputs.name ?? name}`) };
       case "aws:lambda/function:Function": {

@@ -307,6 +307,55 @@ const cases: Record<
     violating: [goodFunction({ role: "arn:aws:iam::210987654321:role/app" })],
     message: new RegExp(`Image ${ACCOUNT}\\.dkr\\.ecr.* is in account ${ACCOUNT}; the stack's account \\(its role's\\) is 210987654321`),
   },
+  "s3-public-access-blocked": {
+    compliant: [
+      resource("aws:s3/bucket:Bucket", { id: "b-1", bucket: "b-1" }),
+      resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", {
+        bucket: "b-1",
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      }),
+    ],
+    violating: [
+      resource("aws:s3/bucket:Bucket", { id: "b-1", bucket: "b-1" }),
+      resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", {
+        bucket: "b-1",
+        blockPublicAcls: true,
+        blockPublicPolicy: false,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      }),
+      resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", {
+        bucket: "b-2",
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      }),
+    ],
+    message: /Bucket b-1 does not block all public access/,
+  },
+  "s3-tls-only": {
+    compliant: [
+      resource("aws:s3/bucket:Bucket", { id: "b-1", bucket: "b-1" }),
+      resource("aws:s3/bucketPolicy:BucketPolicy", {
+        bucket: "b-1",
+        policy: JSON.stringify({
+          Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } }],
+        }),
+      }),
+    ],
+    violating: [
+      resource("aws:s3/bucket:Bucket", { id: "b-1", bucket: "b-1" }),
+      resource("aws:s3/bucketPolicy:BucketPolicy", {
+        bucket: "b-1",
+        policy: JSON.stringify({ Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject" }] }),
+      }),
+    ],
+    message: /Bucket b-1 accepts requests without TLS/,
+  },
   "lambda-function-errors-alarm": {
     compliant: [goodFunction({ name: "primes-fn" }), alarm("AWS/Lambda", "Errors", { FunctionName: "primes-fn" })],
     violating: [

@@ -1,0 +1,115 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { strictObject } from "./settings-schema";
+
+/**
+ * What a function with its own image may do, named as presets in the stack file
+ * (`containerFunctions.<name>.permissions`). Each preset becomes IAM statements scoped to the resources
+ * it names, never "*", with a Sid a reviewer can read in the plan.
+ */
+
+/** S3's bucket naming rules (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html). */
+export const bucketName = z
+  .string({ error: "must be a bucket name" })
+  .regex(/^(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    error: "must be an S3 bucket name: 3 to 63 lowercase letters, digits, . and -",
+  });
+
+const prefix = z
+  .string({ error: "must be a key prefix" })
+  .regex(/^[\w\-./]{1,200}\/$/, { error: 'must be a key prefix ending in "/", e.g. "input/"' })
+  .optional()
+  .meta({ description: "the key prefix the preset is limited to (ending in /); unset = the whole bucket" });
+
+const functionName = z.string({ error: "must be function names" }).regex(/^[a-z][a-z0-9-]{0,39}$/, { error: "must be function names" });
+
+export const QUEUES = ["jobs", "jobs-dlq"] as const;
+
+export const permissionPreset = z.discriminatedUnion(
+  "preset",
+  [
+    strictObject({ preset: z.literal("s3-read"), bucket: bucketName, prefix }),
+    strictObject({ preset: z.literal("s3-write"), bucket: bucketName, prefix }),
+    strictObject({
+      preset: z.literal("invoke"),
+      functions: z.array(functionName, { error: "must be a list of function names" }).min(1).max(20),
+    }),
+    strictObject({
+      preset: z.literal("sqs-send"),
+      queue: z.enum(QUEUES, { error: `must be one of the stack's queues: ${QUEUES.join(", ")}` }),
+    }),
+    strictObject({
+      preset: z.literal("secret-read"),
+      secretArn: z
+        .string({ error: "must be a secret's ARN" })
+        .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]{1,512}$/, {
+          error: "must be a Secrets Manager secret's ARN",
+        }),
+    }),
+  ],
+  {
+    error: "must be a permission preset: s3-read, s3-write (bucket, prefix), invoke (functions), sqs-send (queue), secret-read (secretArn)",
+  },
+);
+export type PermissionPreset = z.output<typeof permissionPreset>;
+
+/** The ARNs the presets name, from the stack: its buckets (own or external), functions and queues. */
+export interface PresetTargets {
+  bucketArn(bucket: string): pulumi.Input<string>;
+  /** A function's ARNs: the function and its twin. */
+  functionArns(name: string): pulumi.Input<string>[];
+  queueArn(queue: (typeof QUEUES)[number]): pulumi.Input<string>;
+}
+
+const sid = (...parts: string[]) => parts.join("-").replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+
+/** The IAM statements of a function's presets. */
+export function presetStatements(presets: PermissionPreset[], targets: PresetTargets): pulumi.Input<object>[] {
+  return presets.flatMap((preset, index): pulumi.Input<object>[] => {
+    const n = String(index + 1);
+    switch (preset.preset) {
+      case "s3-read": {
+        const arn = targets.bucketArn(preset.bucket);
+        return [
+          {
+            Sid: sid("s3 read", preset.bucket, n),
+            Effect: "Allow",
+            Action: ["s3:GetObject"],
+            Resource: pulumi.interpolate`${arn}/${preset.prefix ?? ""}*`,
+          },
+          {
+            Sid: sid("s3 list", preset.bucket, n),
+            Effect: "Allow",
+            Action: ["s3:ListBucket"],
+            Resource: arn,
+            ...(preset.prefix && { Condition: { StringLike: { "s3:prefix": [`${preset.prefix}*`] } } }),
+          },
+        ];
+      }
+      case "s3-write":
+        return [
+          {
+            Sid: sid("s3 write", preset.bucket, n),
+            Effect: "Allow",
+            Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+            Resource: pulumi.interpolate`${targets.bucketArn(preset.bucket)}/${preset.prefix ?? ""}*`,
+          },
+        ];
+      case "invoke":
+        return [
+          {
+            Sid: sid("invoke", n),
+            Effect: "Allow",
+            Action: ["lambda:InvokeFunction"],
+            Resource: preset.functions.flatMap((name) => targets.functionArns(name)),
+          },
+        ];
+      case "sqs-send":
+        return [
+          { Sid: sid("send", preset.queue, n), Effect: "Allow", Action: ["sqs:SendMessage"], Resource: targets.queueArn(preset.queue) },
+        ];
+      case "secret-read":
+        return [{ Sid: sid("read secret", n), Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: preset.secretArn }];
+    }
+  });
+}

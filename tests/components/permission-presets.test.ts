@@ -1,0 +1,139 @@
+import * as pulumi from "@pulumi/pulumi";
+import { strict as assert } from "node:assert";
+import { permissionPreset, presetStatements, type PermissionPreset } from "../../components/permission-presets";
+import { parseStackConfig } from "../../config";
+import { evaluateStack, readStackConfig } from "../../scripts/mock-engine";
+import { Registered } from "../registered";
+
+const targets = {
+  bucketArn: (name: string) => `arn:aws:s3:::${name}-abc`,
+  functionArns: (name: string) => [
+    `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
+    `arn:aws:lambda:us-east-1:123456789012:function:${name}-x86_64`,
+  ],
+  queueArn: (queue: string) => `arn:aws:sqs:us-east-1:123456789012:${queue}`,
+};
+/** The statements with their Outputs resolved (outside a deployment, Outputs of plain values resolve at once). */
+const resolved = (statements: pulumi.Input<object>[]) =>
+  (pulumi.output(statements) as unknown as { promise(): Promise<object[]> }).promise();
+const parse = (presets: unknown[]) => presets.map((preset) => permissionPreset.parse(preset)) as PermissionPreset[];
+
+describe("permission presets: least privilege, scoped to the resources they name", () => {
+  it("turns each preset into IAM statements on exactly its resources, never *", async () => {
+    const statements = await resolved(
+      presetStatements(
+        parse([
+          { preset: "s3-read", bucket: "data", prefix: "input/" },
+          { preset: "s3-write", bucket: "data", prefix: "intermediate/" },
+          { preset: "s3-read", bucket: "shared-corp-data" },
+          { preset: "invoke", functions: ["mapper"] },
+          { preset: "sqs-send", queue: "jobs" },
+          { preset: "secret-read", secretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-key-AbCdEf" },
+        ]),
+        targets,
+      ),
+    );
+    assert.deepEqual(statements, [
+      { Sid: "S3ReadData1", Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::data-abc/input/*" },
+      {
+        Sid: "S3ListData1",
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: "arn:aws:s3:::data-abc",
+        Condition: { StringLike: { "s3:prefix": ["input/*"] } },
+      },
+      {
+        Sid: "S3WriteData2",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+        Resource: "arn:aws:s3:::data-abc/intermediate/*",
+      },
+      { Sid: "S3ReadSharedCorpData3", Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::shared-corp-data-abc/*" },
+      { Sid: "S3ListSharedCorpData3", Effect: "Allow", Action: ["s3:ListBucket"], Resource: "arn:aws:s3:::shared-corp-data-abc" },
+      { Sid: "Invoke4", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: targets.functionArns("mapper") },
+      { Sid: "SendJobs5", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-east-1:123456789012:jobs" },
+      {
+        Sid: "ReadSecret6",
+        Effect: "Allow",
+        Action: ["secretsmanager:GetSecretValue"],
+        Resource: "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-key-AbCdEf",
+      },
+    ]);
+  });
+
+  it("refuses an unknown preset and hostile values by name", () => {
+    for (const bad of [
+      { preset: "admin" },
+      { preset: "s3-read", bucket: "Data" },
+      { preset: "s3-read", bucket: "data", prefix: "input" },
+      { preset: "s3-read", bucket: "data", prefix: "../*/" },
+      { preset: "s3-read", bucket: "data", prefix: "a\u0000/" },
+      { preset: "s3-write", bucket: "192.168.1.1" },
+      { preset: "invoke", functions: [] },
+      { preset: "invoke", functions: ["*"] },
+      { preset: "sqs-send", queue: "other" },
+      { preset: "secret-read", secretArn: "*" },
+      { preset: "s3-read", bucket: "data", extra: 1 },
+      null,
+      "s3-read",
+    ])
+      assert.equal(permissionPreset.safeParse(bad).success, false, JSON.stringify(bad));
+  });
+
+  it("the stack refuses a bucket it neither owns nor declared external, and a function it does not have", () => {
+    const own = (permissions: unknown[]) => ({
+      containerFunctions: { "python-prime": { context: "examples/python-prime", permissions } },
+      buckets: { data: {}, "shared-corp-data": { external: true } },
+    });
+    parseStackConfig(
+      own([
+        { preset: "s3-read", bucket: "data" },
+        { preset: "s3-write", bucket: "shared-corp-data" },
+        { preset: "invoke", functions: ["primes"] },
+      ]),
+    );
+    assert.throws(
+      () => parseStackConfig(own([{ preset: "s3-read", bucket: "elsewhere" }])),
+      /containerFunctions\.python-prime\.permissions\.0\.bucket names elsewhere, which the stack does not own and was not declared external/,
+    );
+    assert.throws(
+      () => parseStackConfig(own([{ preset: "invoke", functions: ["mapper"] }])),
+      /permissions\.0\.functions names mapper, which is not a function of the stack/,
+    );
+    assert.throws(
+      () => parseStackConfig(own([{ preset: "admin" }])),
+      /permissions\.0\.preset must be a permission preset: s3-read, s3-write .*got "admin"/,
+    );
+  });
+
+  it("under the mock engine: the presets become one inline policy of the function's role, with the bucket's real ARN", async () => {
+    const config = {
+      ...readStackConfig("dev"),
+      "graviton-platform:buckets": JSON.stringify({ data: {} }),
+      "graviton-platform:containerFunctions": JSON.stringify({
+        "python-prime": {
+          context: "examples/python-prime",
+          permissions: [
+            { preset: "s3-read", bucket: "data", prefix: "input/" },
+            { preset: "invoke", functions: ["primes"] },
+          ],
+        },
+      }),
+    };
+    const registered = new Registered((await evaluateStack("dev", config)).resources);
+    const policy = JSON.parse(registered.one("aws:iam/rolePolicy:RolePolicy", "python-prime-presets").inputs.policy);
+    const bucket = registered.one("aws:s3/bucket:Bucket", "data");
+    const primes = registered
+      .all("aws:lambda/function:Function")
+      .filter((fn) => fn.name.startsWith("primes"))
+      .map((fn) => fn.state.arn);
+    assert.deepEqual(
+      policy.Statement.map((statement: any) => [statement.Action, statement.Resource]),
+      [
+        [["s3:GetObject"], `${bucket.state.arn}/input/*`],
+        [["s3:ListBucket"], bucket.state.arn],
+        [["lambda:InvokeFunction"], primes],
+      ],
+    );
+  });
+});
