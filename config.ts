@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { jobQueueSettings } from "./components/job-queue";
 import { alarmSettings, type AlarmSettings } from "./components/observability";
 import { bucketSettings } from "./components/bucket";
-import { bucketName, type PermissionPreset } from "./components/permission-presets";
+import { bucketName, presetEnvironment, type PermissionPreset } from "./components/permission-presets";
 import {
   ARCHITECTURES,
   architecture,
@@ -54,6 +54,36 @@ const tuning = strictObject({
         "the functions (and their twins) power tuning may change, invoke and clean up, of app/functions.ts or containerFunctions; default: those `app/functions.ts` marks `tunable`",
     }),
 });
+
+/**
+ * The functions with their own image, each after the ones of them it invokes (it gets their names in its
+ * environment, so they must exist first); the names of a cycle when there is one.
+ */
+function invokeOrder(own: Record<string, { permissions?: PermissionPreset[] }>): { order: string[]; cycle?: string[] } {
+  const invoked = (name: string) =>
+    (own[name].permissions ?? [])
+      .flatMap((preset) => (preset.preset === "invoke" ? preset.functions : []))
+      .filter((target) => Object.hasOwn(own, target));
+  const order: string[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (name: string, path: string[]): string[] | undefined => {
+    if (state.get(name) === "done") return undefined;
+    if (state.get(name) === "visiting") return [...path.slice(path.indexOf(name)), name];
+    state.set(name, "visiting");
+    for (const target of invoked(name)) {
+      const cycle = visit(target, [...path, name]);
+      if (cycle) return cycle;
+    }
+    state.set(name, "done");
+    order.push(name);
+    return undefined;
+  };
+  for (const name of Object.keys(own)) {
+    const cycle = visit(name, []);
+    if (cycle) return { order, cycle };
+  }
+  return { order };
+}
 
 /** What a function with its own image gets when the stack does not say: Lambda's memory default, a 30 s timeout. */
 const OWN_IMAGE_DEFAULTS = { memory: 128, timeout: 30 } as const;
@@ -199,13 +229,26 @@ export const stackConfigSchema = strictObject({
           if (!(functionNames as string[]).includes(target) && !ownNames.includes(target))
             issue([...at, "functions"], `names ${target}, which is not a function of the stack`);
     });
-    const largest = largestEnvironmentBytes(fn.environment ?? {}, ["telemetry"]);
+    const presetVariables = presetEnvironment(fn.permissions ?? []);
+    for (const variable of Object.keys(fn.environment ?? {}))
+      if (Object.hasOwn(presetVariables, variable))
+        issue(["environment", variable], "is set by the stack from the function's presets and cannot be overridden");
+    const largest = largestEnvironmentBytes(
+      {
+        ...fn.environment,
+        ...Object.fromEntries(Object.entries(presetVariables).map(([variable, { maxBytes }]) => [variable, "x".repeat(maxBytes)])),
+      },
+      ["telemetry"],
+    );
     if (largest > ENVIRONMENT_MAX_BYTES)
       issue(
         ["environment"],
         `with what the stack adds (${Object.keys(STACK_ENVIRONMENT.telemetry).join(", ")}) can reach ${largest} bytes; Lambda allows ${ENVIRONMENT_MAX_BYTES} in all`,
       );
   }
+  const { cycle } = invokeOrder(config.containerFunctions);
+  if (cycle)
+    context.addIssue({ code: "custom", path: ["containerFunctions"], message: `have invoke presets in a cycle: ${cycle.join(" -> ")}` });
   if (config.prebuiltImages) {
     for (const architecture of architecturesInUse(config)) {
       if (!config.prebuiltImages[architecture])
@@ -384,26 +427,28 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     auth: config.auth,
     tuning: config.tuning,
     alarms: config.alarms,
-    containerFunctions: Object.entries(config.containerFunctions).map(([name, fn]) => ({
-      name,
-      context: fn.context,
-      dockerfile: fn.dockerfile ?? `${fn.context}/Dockerfile`,
-      command: fn.command,
-      entryPoint: fn.entryPoint,
-      route: fn.route,
-      architecture: fn.architecture ?? config.architecture,
-      compareArchitectures: fn.compareArchitectures ?? false,
-      memory: fn.memory ?? OWN_IMAGE_DEFAULTS.memory,
-      timeout: fn.timeout ?? OWN_IMAGE_DEFAULTS.timeout,
-      reservedConcurrency: fn.reservedConcurrency,
-      environment: fn.environment ?? {},
-      expectedTraffic:
-        fn.expectedRps !== undefined && fn.expectedDurationMs !== undefined
-          ? { rps: fn.expectedRps, durationMs: fn.expectedDurationMs }
-          : undefined,
-      prebuilt: fn.prebuiltImages,
-      permissions: fn.permissions ?? [],
-    })),
+    containerFunctions: invokeOrder(config.containerFunctions)
+      .order.map((name) => [name, config.containerFunctions[name]] as const)
+      .map(([name, fn]) => ({
+        name,
+        context: fn.context,
+        dockerfile: fn.dockerfile ?? `${fn.context}/Dockerfile`,
+        command: fn.command,
+        entryPoint: fn.entryPoint,
+        route: fn.route,
+        architecture: fn.architecture ?? config.architecture,
+        compareArchitectures: fn.compareArchitectures ?? false,
+        memory: fn.memory ?? OWN_IMAGE_DEFAULTS.memory,
+        timeout: fn.timeout ?? OWN_IMAGE_DEFAULTS.timeout,
+        reservedConcurrency: fn.reservedConcurrency,
+        environment: fn.environment ?? {},
+        expectedTraffic:
+          fn.expectedRps !== undefined && fn.expectedDurationMs !== undefined
+            ? { rps: fn.expectedRps, durationMs: fn.expectedDurationMs }
+            : undefined,
+        prebuilt: fn.prebuiltImages,
+        permissions: fn.permissions ?? [],
+      })),
     buckets: config.buckets,
   };
 }

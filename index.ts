@@ -7,7 +7,7 @@ import { JOB_SUBMIT_ROUTE, type AppFunctionName } from "./app/functions";
 import { ContainerFunction } from "./components/container-function";
 import { ContainerImage } from "./components/container-image";
 import { Bucket } from "./components/bucket";
-import { presetStatements, type PresetTargets } from "./components/permission-presets";
+import { presetEnvironment, presetStatements, type PresetTargets } from "./components/permission-presets";
 import { Database } from "./components/database";
 import { HttpApi } from "./components/http-api";
 import { JobQueue } from "./components/job-queue";
@@ -86,38 +86,39 @@ const functions = Object.fromEntries(
   ]),
 ) as Record<AppFunctionName, ContainerFunction>;
 
-// Functions that bring their own image (any runtime, their own Dockerfile): their own repository and build.
-const ownImages = Object.fromEntries(
-  config.containerFunctions.map((fn) => {
-    const image = new ContainerImage(
-      fn.name,
-      { context: fn.context, dockerfile: fn.dockerfile, architectures: architecturesOf(fn), ...config.ecr, prebuilt: fn.prebuilt },
-      inStack,
-    );
-    const environment = { ...fn.environment, ...telemetryEnvironment(fn.name, namespace) };
-    const deployed = new ContainerFunction(
-      fn.name,
-      { ...fn, image, environment, logRetentionDays: config.logRetentionDays, description: `${fn.name}: its own image (${fn.dockerfile})` },
-      inStack,
-    );
-    return [fn.name, { image, fn: deployed }];
-  }),
-);
-const everyFunction: Record<string, ContainerFunction> = {
-  ...functions,
-  ...Object.fromEntries(Object.entries(ownImages).map(([name, own]) => [name, own.fn])),
-};
-// Their data: the stack's buckets; and what each may do, as presets scoped to the resources they name.
+// Buckets for functions' data: the stack's own (external ones are only named).
 const buckets = Object.fromEntries(
   Object.entries(config.buckets).flatMap(([name, settings]) => (settings.external ? [] : [[name, new Bucket(name, settings, inStack)]])),
 );
+// Functions that bring their own image (any runtime, their own Dockerfile): their own repository and build,
+// and what they may do as presets scoped to the resources they name. Config orders them so that a function
+// comes after the ones it invokes, whose names it gets.
+const everyFunction: Record<string, ContainerFunction> = { ...functions };
+const ownImages: Record<string, ContainerImage> = {};
 const presetTargets: PresetTargets = {
   bucketArn: (name) => buckets[name]?.arn ?? `arn:aws:s3:::${name}`,
+  bucketName: (name) => buckets[name]?.bucketName ?? name,
   functionArns: (name) => everyFunction[name].arns,
+  functionName: (name) => everyFunction[name].functionName,
   queueArn: (queue) => (queue === "jobs" ? jobQueue.queueArn : jobQueue.deadLetterQueueArn),
 };
-for (const fn of config.containerFunctions.filter((own) => own.permissions.length > 0))
-  everyFunction[fn.name].allow(`${fn.name}-presets`, presetStatements(fn.permissions, presetTargets));
+for (const fn of config.containerFunctions) {
+  const { context, dockerfile, prebuilt } = fn;
+  ownImages[fn.name] = new ContainerImage(
+    fn.name,
+    { context, dockerfile, architectures: architecturesOf(fn), ...config.ecr, prebuilt },
+    inStack,
+  );
+  const presetVariables = Object.entries(presetEnvironment(fn.permissions, presetTargets)).map(([name, { value }]) => [name, value!]);
+  const environment = { ...fn.environment, ...telemetryEnvironment(fn.name, namespace), ...Object.fromEntries(presetVariables) };
+  const description = `${fn.name}: its own image (${dockerfile})`;
+  everyFunction[fn.name] = new ContainerFunction(
+    fn.name,
+    { ...fn, image: ownImages[fn.name], environment, logRetentionDays: config.logRetentionDays, description },
+    inStack,
+  );
+  if (fn.permissions.length > 0) everyFunction[fn.name].allow(`${fn.name}-presets`, presetStatements(fn.permissions, presetTargets));
+}
 // Every function, as the API, the dashboard and the outputs see it (own-image routes have no authorizer).
 const allFunctions = [
   ...config.functions.map((fn) => ({ ...fn, concurrencyLimit: concurrencyLimit(fn, config.jobs) })),
@@ -192,7 +193,7 @@ export const apiUrl = api.url;
 export const websocketUrl = websocket.url;
 export const ecrRepositoryUrls = {
   app: appImage.repositoryUrl,
-  ...Object.fromEntries(Object.entries(ownImages).map(([name, own]) => [name, own.image.repositoryUrl])),
+  ...Object.fromEntries(Object.entries(ownImages).map(([name, image]) => [name, image.repositoryUrl])),
 };
 export const database = {
   proxyEndpoint: postgres.proxyEndpoint,

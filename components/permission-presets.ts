@@ -53,12 +53,37 @@ export const permissionPreset = z.discriminatedUnion(
 );
 export type PermissionPreset = z.output<typeof permissionPreset>;
 
-/** The ARNs the presets name, from the stack: its buckets (own or external), functions and queues. */
+/** The ARNs (and names) the presets name, from the stack: its buckets (own or external), functions and queues. */
 export interface PresetTargets {
   bucketArn(bucket: string): pulumi.Input<string>;
+  bucketName(bucket: string): pulumi.Input<string>;
+  functionName(name: string): pulumi.Input<string>;
   /** A function's ARNs: the function and its twin. */
   functionArns(name: string): pulumi.Input<string>[];
   queueArn(queue: (typeof QUEUES)[number]): pulumi.Input<string>;
+}
+
+/** `map-data` -> `MAP_DATA`: a name as part of an environment variable's. */
+const variablePart = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+
+/**
+ * Where the presets' resources are, for the function's code: BUCKET_<NAME> (the bucket's real name) for
+ * each bucket, FUNCTION_<NAME> (the physical name) for each function it may invoke; with the longest
+ * value each can take (S3 bucket names 63, function names 64), for Lambda's 4 KB check.
+ */
+export function presetEnvironment(
+  presets: PermissionPreset[],
+  targets?: PresetTargets,
+): Record<string, { value?: pulumi.Input<string>; maxBytes: number }> {
+  return Object.fromEntries(
+    presets.flatMap((preset) =>
+      preset.preset === "s3-read" || preset.preset === "s3-write"
+        ? [[`BUCKET_${variablePart(preset.bucket)}`, { value: targets?.bucketName(preset.bucket), maxBytes: 63 }]]
+        : preset.preset === "invoke"
+          ? preset.functions.map((name) => [`FUNCTION_${variablePart(name)}`, { value: targets?.functionName(name), maxBytes: 64 }])
+          : [],
+    ),
+  );
 }
 
 const sid = (...parts: string[]) => parts.join("-").replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_, __, c: string) => c.toUpperCase());

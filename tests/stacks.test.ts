@@ -6,6 +6,7 @@ import { listStacks } from "../scripts/stacks";
 import { appFunctions } from "../app/functions";
 import { DOCKER_PLATFORMS } from "../components/container-image";
 import { Architecture, ConfigError, stackConfigFrom } from "../config";
+import { presetEnvironment } from "../components/permission-presets";
 import { runPolicies } from "../policy/run-offline";
 import { evaluate, evaluateStack, readStackConfig } from "../scripts/mock-engine";
 import { Registered } from "./registered";
@@ -33,6 +34,10 @@ const PLATFORM = {
   arm64: { architecture: "arm64", platform: "linux/arm64" },
   x86_64: { architecture: "x86_64", platform: "linux/amd64" },
 } as const;
+
+/** The dev stack's map-reduce example (three functions with their own image), on one architecture. */
+const mapReduceOn = (architecture: Architecture) =>
+  Object.fromEntries(["map-reduce-driver", "map-reduce-mapper", "map-reduce-reducer"].map((name) => [name, architecture]));
 
 /** What functionPlatforms should find: every function of app/functions.ts on `architecture`, except `others`. */
 const everyFunctionOn = (architecture: Architecture, others: Record<string, Architecture> = {}) =>
@@ -85,7 +90,11 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
         assert.match(outputs.ecrRepositoryUrls.app, /\.dkr\.ecr\.us-east-1\.amazonaws\.com\//);
         for (const fn of registered.all("aws:lambda/function:Function")) {
           const variables = Object.keys(fn.inputs.environment?.variables ?? {});
-          const own = Object.keys(readConfigFunctions(stack)[fn.name.replace(/-(arm64|x86_64)$/, "")]?.environment ?? {});
+          const base = fn.name.replace(/-(arm64|x86_64)$/, "");
+          const own = Object.keys(readConfigFunctions(stack)[base]?.environment ?? {});
+          // A function with its own image also gets where its presets' resources are (BUCKET_*, FUNCTION_*).
+          const ownImage = stackConfigFrom(readStackConfig(stack)).containerFunctions.find((candidate) => candidate.name === base);
+          own.push(...Object.keys(presetEnvironment(ownImage?.permissions ?? [])));
           const undeclared = variables.filter((name) => !own.includes(name) && !STACK_ENVIRONMENT_NAMES.includes(name));
           assert.deepEqual(
             undeclared,
@@ -124,7 +133,12 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
     const registered = new Registered(resources);
     assert.deepEqual(
       functionPlatforms(registered),
-      everyFunctionOn("arm64", { "primes-x86_64": "x86_64", "python-prime": "arm64", "python-prime-x86_64": "x86_64" }),
+      everyFunctionOn("arm64", {
+        "primes-x86_64": "x86_64",
+        "python-prime": "arm64",
+        "python-prime-x86_64": "x86_64",
+        ...mapReduceOn("arm64"),
+      }),
     );
     assert.deepEqual(
       registered.all("docker:index/image:Image").map((image) => [image.name, image.inputs.build.dockerfile]),
@@ -133,6 +147,9 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
         ["app-x86_64", "app/Dockerfile"],
         ["python-prime-arm64", "examples/python-prime/Dockerfile"],
         ["python-prime-x86_64", "examples/python-prime/Dockerfile"],
+        ["map-reduce-mapper-arm64", "examples/map-reduce/Dockerfile"],
+        ["map-reduce-reducer-arm64", "examples/map-reduce/Dockerfile"],
+        ["map-reduce-driver-arm64", "examples/map-reduce/Dockerfile"],
       ],
     );
     assert.ok(outputs.ecrRepositoryUrls["python-prime"], "PythonPrime has its own repository");
@@ -165,7 +182,12 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
     const registered = new Registered((await evaluateStack("dev", config)).resources);
     assert.deepEqual(
       functionPlatforms(registered),
-      everyFunctionOn("x86_64", { "primes-arm64": "arm64", "python-prime": "x86_64", "python-prime-arm64": "arm64" }),
+      everyFunctionOn("x86_64", {
+        "primes-arm64": "arm64",
+        "python-prime": "x86_64",
+        "python-prime-arm64": "arm64",
+        ...mapReduceOn("x86_64"),
+      }),
     );
   });
 
@@ -194,7 +216,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       arm64: `123456789012.dkr.ecr.us-east-1.amazonaws.com/graviton-platform/app@${digest("a")}`,
       x86_64: `123456789012.dkr.ecr.us-east-1.amazonaws.com/graviton-platform/app@${digest("b")}`,
     };
-    // PythonPrime brings its own image: prebuilt too, or the stack still builds one.
+    // The example functions bring their own images: prebuilt too, or the stack still builds them.
     const withPrebuilt = (prebuilt: unknown) => {
       const own = JSON.parse(readStackConfig("dev")["graviton-platform:containerFunctions"]);
       return {
@@ -202,7 +224,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
         "graviton-platform:prebuiltImages": JSON.stringify(prebuilt),
         "graviton-platform:containerFunctions": JSON.stringify({
           ...own,
-          "python-prime": { ...own["python-prime"], prebuiltImages: PREBUILT },
+          ...Object.fromEntries(Object.entries(own).map(([name, fn]) => [name, { ...(fn as object), prebuiltImages: PREBUILT }])),
         }),
       };
     };
@@ -261,6 +283,20 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       }
       assert.match(problems({ ...PREBUILT, riscv: PREBUILT.arm64 }), /prebuiltImages has unknown key "riscv"/);
     });
+  });
+
+  it("without the examples (their config entries removed, examples/ unused), dev still evaluates with 0 mandatory violations", async () => {
+    const config = { ...readStackConfig("dev") };
+    for (const key of ["containerFunctions", "buckets", "tuning"]) delete config[`graviton-platform:${key}`];
+    const { resources } = await evaluateStack("dev", config);
+    const registered = new Registered(resources);
+    assert.deepEqual(registered.all("graviton:storage:Bucket"), []);
+    assert.ok(registered.all("aws:lambda/function:Function").every((fn) => !/python|map-reduce/.test(fn.name)));
+    const report = await runPolicies(resources, {});
+    assert.deepEqual(
+      report.violations.filter((violation) => violation.enforcementLevel === "mandatory"),
+      [],
+    );
   });
 
   it("a bad config value fails the program before any resource is registered", async () => {

@@ -7,6 +7,8 @@ import { Registered } from "../registered";
 
 const targets = {
   bucketArn: (name: string) => `arn:aws:s3:::${name}-abc`,
+  bucketName: (name: string) => `${name}-abc`,
+  functionName: (name: string) => `graviton-platform-dev-${name}`,
   functionArns: (name: string) => [
     `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
     `arn:aws:lambda:us-east-1:123456789012:function:${name}-x86_64`,
@@ -100,6 +102,30 @@ describe("permission presets: least privilege, scoped to the resources they name
       () => parseStackConfig(own([{ preset: "invoke", functions: ["mapper"] }])),
       /permissions\.0\.functions names mapper, which is not a function of the stack/,
     );
+    const pair = (a: unknown[], b: unknown[]) => ({
+      containerFunctions: {
+        first: { context: "examples/map-reduce", permissions: a },
+        second: { context: "examples/map-reduce", permissions: b },
+      },
+    });
+    assert.deepEqual(
+      parseStackConfig(pair([{ preset: "invoke", functions: ["second"] }], [])).containerFunctions.map((fn) => fn.name),
+      ["second", "first"],
+      "a function comes after the ones it invokes: it gets their names",
+    );
+    assert.throws(
+      () => parseStackConfig(pair([{ preset: "invoke", functions: ["second"] }], [{ preset: "invoke", functions: ["first"] }])),
+      /containerFunctions have invoke presets in a cycle: first -> second -> first/,
+    );
+    const overriding = own([{ preset: "s3-read", bucket: "data" }]);
+    overriding.containerFunctions["python-prime"] = {
+      ...overriding.containerFunctions["python-prime"],
+      environment: { BUCKET_DATA: "mine" },
+    } as never;
+    assert.throws(
+      () => parseStackConfig(overriding),
+      /environment\.BUCKET_DATA is set by the stack from the function's presets and cannot be overridden/,
+    );
     assert.throws(
       () => parseStackConfig(own([{ preset: "admin" }])),
       /permissions\.0\.preset must be a permission preset: s3-read, s3-write .*got "admin"/,
@@ -122,6 +148,9 @@ describe("permission presets: least privilege, scoped to the resources they name
     };
     const registered = new Registered((await evaluateStack("dev", config)).resources);
     const policy = JSON.parse(registered.one("aws:iam/rolePolicy:RolePolicy", "python-prime-presets").inputs.policy);
+    const variables = registered.one("aws:lambda/function:Function", "python-prime").inputs.environment.variables;
+    assert.equal(variables.BUCKET_DATA, registered.one("aws:s3/bucket:Bucket", "data").state.bucket, "where its bucket is");
+    assert.match(variables.FUNCTION_PRIMES, /^primes/, "the physical name of the function it may invoke");
     const bucket = registered.one("aws:s3/bucket:Bucket", "data");
     const primes = registered
       .all("aws:lambda/function:Function")
