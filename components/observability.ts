@@ -140,6 +140,8 @@ export const LOG_QUERIES = {
 } as const;
 
 const FIVE_MINUTES = 300;
+/** The most log groups one Logs Insights query can search (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_StartQuery.html). */
+export const MAX_QUERY_LOG_GROUPS = 50;
 
 /**
  * What a team watches before it tunes (seed 002): an SNS topic for alarms (and an email subscription),
@@ -296,12 +298,18 @@ export class Observability extends pulumi.ComponentResource {
       "A power-tuning execution failed. Its execution history names the state; cleanup ran in any case (the Catch routes every failure through it).",
     );
 
+    const logGroupNames = args.functions.flatMap((fn) => fn.variants.map((variant) => variant.logGroupName));
+    if (logGroupNames.length > MAX_QUERY_LOG_GROUPS) {
+      throw new Error(
+        `Observability ${name}: the stack's functions have ${logGroupNames.length} log groups; a Logs Insights query searches at most ${MAX_QUERY_LOG_GROUPS} (StartQuery's limit). Drop twins you no longer compare (compareArchitectures), or split the stack.`,
+      );
+    }
     for (const [queryName, queryString] of Object.entries(LOG_QUERIES)) {
       new aws.cloudwatch.QueryDefinition(
         `${name}-${queryName}`,
         {
           name: pulumi.interpolate`${args.namespace}/${queryName}`,
-          logGroupNames: args.functions.flatMap((fn) => fn.variants.map((variant) => variant.logGroupName)),
+          logGroupNames,
           queryString,
         },
         parent,

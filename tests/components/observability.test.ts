@@ -202,6 +202,19 @@ describe("Observability: alarms, the dashboard and the saved queries", () => {
     assert.match(LOG_QUERIES["slowest-jobs"], /filter message = "job finished"/, "the worker's line per finished job");
   });
 
+  it("refuses more function log groups than one Logs Insights query can search (50), by name", async () => {
+    const many = Array.from({ length: 26 }, (_, index) => ({
+      name: `fn-${index}`,
+      variants: [
+        { name: `fn-${index}`, logGroupName: `/aws/lambda/fn-${index}` },
+        { name: `fn-${index}-x86_64`, logGroupName: `/aws/lambda/fn-${index}-x86_64` },
+      ],
+      timeoutSeconds: 3,
+    }));
+    await assert.rejects(deploy({ functions: many }), /52 log groups; a Logs Insights query searches at most 50 \(StartQuery's limit\)/);
+    await deploy({ functions: many.slice(0, 25) }); // exactly 50: accepted
+  });
+
   it("under each stack: the component with an Errors alarm for every function and twin, the dashboard and the queries", async () => {
     for (const stack of ["dev", "prod"]) {
       const stackResources = new Registered((await evaluateStack(stack)).resources);
