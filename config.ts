@@ -230,6 +230,15 @@ export const stackConfigSchema = strictObject({
             issue([...at, "functions"], `names ${target}, which is not a function of the stack`);
     });
     const presetVariables = presetEnvironment(fn.permissions ?? []);
+    // Two names that make the same variable (map-data and map.data: BUCKET_MAP_DATA) would hide one resource.
+    const sources = new Map<string, string>();
+    for (const preset of fn.permissions ?? [])
+      for (const target of preset.preset === "invoke" ? preset.functions : "bucket" in preset ? [preset.bucket] : []) {
+        const [variable] = Object.keys(presetEnvironment([preset.preset === "invoke" ? { ...preset, functions: [target] } : preset]));
+        if (sources.has(variable) && sources.get(variable) !== target)
+          issue(["permissions"], `name ${sources.get(variable)} and ${target}, which both become ${variable}; rename one`);
+        sources.set(variable, target);
+      }
     for (const variable of Object.keys(fn.environment ?? {}))
       if (Object.hasOwn(presetVariables, variable))
         issue(["environment", variable], "is set by the stack from the function's presets and cannot be overridden");

@@ -2,7 +2,7 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { randomUUID } from "node:crypto";
 import { keys, LIMITS, topWords } from "./word-count.mjs";
-import { bucketFromEnvironment, CALL_TIMEOUT_MS, checkIndex, s3 } from "./storage.mjs";
+import { bucketFromEnvironment, CALL_TIMEOUT_MS, checkIndex, fanOut, s3 } from "./storage.mjs";
 
 // INIT: where the data and the workers are, from the stack (the function's presets).
 const bucket = bucketFromEnvironment();
@@ -25,21 +25,6 @@ async function invoke(functionName, payload, timeoutMs) {
   return result;
 }
 
-/** Runs `work` over `items`, at most FAN_OUT at a time, keeping the order. */
-async function fanOut(items, work) {
-  const results = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(FAN_OUT, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index], index);
-      }
-    }),
-  );
-  return results;
-}
-
 /** {reducers?: 1-64, inputPrefix?: "input/..."}: word count over the input objects, mappers then reducers; the totals go to output/<jobId>/. */
 export async function handler(event, context) {
   const reducers = event?.reducers === undefined ? 2 : checkIndex(event.reducers, LIMITS.maxReducers + 1, "reducers");
@@ -56,9 +41,10 @@ export async function handler(event, context) {
   const jobId = `${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
   // Each worker call must end before this function does.
   const timeoutMs = () => Math.max(1000, (context?.getRemainingTimeInMillis?.() ?? 60_000) - 2000);
-  await fanOut(inputs, (inputKey, mapper) => invoke(functions.mapper, { jobId, mapper, inputKey, reducers }, timeoutMs()));
+  await fanOut(inputs, FAN_OUT, (inputKey, mapper) => invoke(functions.mapper, { jobId, mapper, inputKey, reducers }, timeoutMs()));
   const reduced = await fanOut(
     Array.from({ length: reducers }, (_, reducer) => reducer),
+    FAN_OUT,
     (reducer) => invoke(functions.reducer, { jobId, reducer, mappers: inputs.length }, timeoutMs()),
   );
   const totals = new Map(reduced.flatMap((part) => part.top.map(({ word, count }) => [word, count])));

@@ -1,5 +1,5 @@
 import { keys, LIMITS, reduceCounts, topWords } from "./word-count.mjs";
-import { bucketFromEnvironment, checkIndex, JOB_ID, readText, writeJson } from "./storage.mjs";
+import { bucketFromEnvironment, checkIndex, fanOut, JOB_ID, readText, writeJson } from "./storage.mjs";
 
 const bucket = bucketFromEnvironment();
 
@@ -9,10 +9,11 @@ export async function handler(event) {
   if (typeof jobId !== "string" || !JOB_ID.test(jobId)) throw new Error("jobId must be 1 to 64 letters, digits, _ or -");
   const reducer = checkIndex(event.reducer, LIMITS.maxReducers, "reducer");
   const mappers = checkIndex(event.mappers, LIMITS.maxInputs + 1, "mappers");
-  const partitions = await Promise.all(
-    Array.from({ length: mappers }, async (_, mapper) =>
-      JSON.parse(await readText(bucket, keys.intermediate(jobId, mapper, reducer), LIMITS.maxInputBytes)),
-    ),
+  // At most 16 reads at once: S3 and the function's sockets are not flooded by a thousand mappers' partitions.
+  const partitions = await fanOut(
+    Array.from({ length: mappers }, (_, mapper) => mapper),
+    16,
+    async (mapper) => JSON.parse(await readText(bucket, keys.intermediate(jobId, mapper, reducer), LIMITS.maxInputBytes)),
   );
   const totals = reduceCounts(partitions);
   await writeJson(bucket, keys.output(jobId, reducer), Object.fromEntries(totals));

@@ -33,3 +33,18 @@ export function checkIndex(value, below, what) {
     throw new Error(`${what} must be a whole number from 0 to ${below - 1}, got ${JSON.stringify(value)}`);
   return value;
 }
+
+/** Runs `work` over `items`, at most `limit` at a time, keeping the order of the results. */
+export async function fanOut(items, limit, work) {
+  const results = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index], index);
+      }
+    }),
+  );
+  return results;
+}

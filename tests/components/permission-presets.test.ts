@@ -117,6 +117,16 @@ describe("permission presets: least privilege, scoped to the resources they name
       () => parseStackConfig(pair([{ preset: "invoke", functions: ["second"] }], [{ preset: "invoke", functions: ["first"] }])),
       /containerFunctions have invoke presets in a cycle: first -> second -> first/,
     );
+    const clash = own([{ preset: "s3-read", bucket: "data" }]);
+    Object.assign(clash.buckets, { "map-data": {}, "map.data": { external: true } });
+    clash.containerFunctions["python-prime"] = {
+      ...clash.containerFunctions["python-prime"],
+      permissions: [
+        { preset: "s3-read", bucket: "map-data" },
+        { preset: "s3-write", bucket: "map.data" },
+      ],
+    } as never;
+    assert.throws(() => parseStackConfig(clash), /permissions name map-data and map\.data, which both become BUCKET_MAP_DATA; rename one/);
     const overriding = own([{ preset: "s3-read", bucket: "data" }]);
     overriding.containerFunctions["python-prime"] = {
       ...overriding.containerFunctions["python-prime"],
