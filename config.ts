@@ -354,6 +354,8 @@ export interface OwnImageFunctionConfig {
   command?: string[];
   entryPoint?: string[];
   route?: string;
+  /** The route requires a valid access token. */
+  authorized: boolean;
   architecture: Architecture;
   compareArchitectures: boolean;
   memory: number;
@@ -445,6 +447,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
         command: fn.command,
         entryPoint: fn.entryPoint,
         route: fn.route,
+        authorized: fn.authorized ?? false,
         architecture: fn.architecture ?? config.architecture,
         compareArchitectures: fn.compareArchitectures ?? false,
         memory: fn.memory ?? OWN_IMAGE_DEFAULTS.memory,

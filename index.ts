@@ -119,10 +119,10 @@ for (const fn of config.containerFunctions) {
   );
   if (fn.permissions.length > 0) everyFunction[fn.name].allow(`${fn.name}-presets`, presetStatements(fn.permissions, presetTargets));
 }
-// Every function, as the API, the dashboard and the outputs see it (own-image routes have no authorizer).
+// Every function, as the API, the dashboard and the outputs see it.
 const allFunctions = [
   ...config.functions.map((fn) => ({ ...fn, concurrencyLimit: concurrencyLimit(fn, config.jobs) })),
-  ...config.containerFunctions.map((fn) => ({ ...fn, authorized: false, concurrencyLimit: fn.reservedConcurrency })),
+  ...config.containerFunctions.map((fn) => ({ ...fn, concurrencyLimit: fn.reservedConcurrency })),
 ];
 
 websocket.authorizeConnections(functions["ws-authorizer"]);

@@ -83,7 +83,10 @@ export const ownImageFunctionSettings = functionSettings.safeExtend({
       error: 'must be an HTTP API route key, "METHOD /path"',
     })
     .optional()
-    .meta({ description: "serve this route of the HTTP API (no authorizer: the function checks what it needs)" }),
+    .meta({ description: "serve this route of the HTTP API" }),
+  authorized: flag()
+    .optional()
+    .meta({ description: "the route requires a valid access token (the API's JWT authorizer, as for GET /jobs/{id}); default false" }),
   prebuiltImages: containerImageSettings.shape.prebuilt,
   permissions: z.array(permissionPreset, { error: "must be a list of permission presets" }).max(20).optional().meta({
     description:

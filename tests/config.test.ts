@@ -159,6 +159,8 @@ describe("stack config", () => {
 
       it("resolves one with the stack's defaults: global architecture, the Dockerfile in its context, the image's own CMD", () => {
         const [fn] = parseStackConfig(own({ route: "GET /python-primes" })).containerFunctions;
+        assert.equal(fn.authorized, false, "a route is public unless it says authorized: true");
+        assert.equal(parseStackConfig(own({ route: "GET /python-primes", authorized: true })).containerFunctions[0].authorized, true);
         assert.deepEqual(
           [fn.name, fn.architecture, fn.dockerfile, fn.command, fn.route, fn.memory, fn.timeout],
           ["python-prime", "arm64", "examples/python-prime/Dockerfile", undefined, "GET /python-primes", 128, 30],
