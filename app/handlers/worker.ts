@@ -5,7 +5,7 @@ import { sqsWorker } from "../jobs/sqs-worker";
 import { instrumented, logger, recordMetric } from "../observability/telemetry";
 
 // INIT, once per execution environment: the pool (app user, IAM auth, through RDS Proxy) and the
-// WebSocket management API client.
+// notifier of WebSocket connections (PostToConnection, SigV4-signed).
 const endpoint = process.env.WEBSOCKET_MANAGEMENT_ENDPOINT;
 if (!endpoint) {
   throw new Error(
