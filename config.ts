@@ -7,7 +7,13 @@ import { existsSync } from "node:fs";
 import { jobQueueSettings } from "./components/job-queue";
 import { alarmSettings, type AlarmSettings } from "./components/observability";
 import { bucketSettings } from "./components/bucket";
-import { bucketName, presetEnvironment, type PermissionPreset } from "./components/permission-presets";
+import {
+  bucketName,
+  presetsPolicyCharacters,
+  presetVariables,
+  PRESETS_POLICY_MAX_CHARACTERS,
+  type PermissionPreset,
+} from "./components/permission-presets";
 import {
   ARCHITECTURES,
   architecture,
@@ -102,6 +108,99 @@ function architecturesInUse(config: {
   return ARCHITECTURES.filter((architecture) => inUse.has(architecture));
 }
 
+/** Routes the app already serves: a function with its own image may not take one. */
+const APP_ROUTES = [
+  JOB_SUBMIT_ROUTE,
+  ...functionNames.flatMap((name): string[] => {
+    const route = (appFunctions[name] as AppFunction).route;
+    return route ? [route] : [];
+  }),
+];
+
+/** S3 autonames a bucket `<name>-<7 characters>`, and bucket names have at most 63. */
+const OWN_BUCKET_NAME_MAX = 63 - 8;
+
+type ParsedConfig = {
+  architecture: Architecture;
+  containerFunctions: Record<string, z.output<typeof ownImageFunctionSettings>>;
+  buckets: Record<string, z.output<typeof bucketSettings>>;
+};
+
+/** The rules of `containerFunctions` and `buckets` that span keys, each mistake named by its path. */
+function checkOwnImageFunctions(config: ParsedConfig, context: z.RefinementCtx): void {
+  const ownNames = Object.keys(config.containerFunctions);
+  for (const [name, settings] of Object.entries(config.buckets))
+    if (!settings.external && name.length > OWN_BUCKET_NAME_MAX)
+      context.addIssue({
+        code: "custom",
+        path: ["buckets", name],
+        message: `is ${name.length} characters; the stack's own buckets are named <name>-<7 characters>, and S3 allows 63 in all: at most ${OWN_BUCKET_NAME_MAX}`,
+      });
+  const { cycle } = invokeOrder(config.containerFunctions);
+  if (cycle)
+    context.addIssue({ code: "custom", path: ["containerFunctions"], message: `have invoke presets in a cycle: ${cycle.join(" -> ")}` });
+  const routes = new Set(APP_ROUTES);
+  for (const [name, fn] of Object.entries(config.containerFunctions)) {
+    const issue = (path: PropertyKey[], message: string) =>
+      context.addIssue({ code: "custom", path: ["containerFunctions", name, ...path], message });
+    const architectures = architecturesOf({
+      architecture: fn.architecture ?? config.architecture,
+      compareArchitectures: !!fn.compareArchitectures,
+    });
+    if ((functionNames as string[]).includes(name)) issue([], "is a function of app/functions.ts already; pick another name");
+    const dockerfile = fn.dockerfile ?? `${fn.context}/Dockerfile`;
+    const pinned = existsSync(inProject(dockerfile)) ? pinnedPlatform(dockerfile) : undefined;
+    if (!existsSync(inProject(dockerfile))) issue(["dockerfile"], `names ${dockerfile}, which does not exist`);
+    for (const architecture of architectures) {
+      if (pinned && pinned !== DOCKER_PLATFORMS[architecture])
+        issue(["architecture"], `is ${architecture}, but ${dockerfile} builds for ${pinned} only (FROM --platform=${pinned})`);
+      if (fn.prebuiltImages && !fn.prebuiltImages[architecture])
+        issue(["prebuiltImages", architecture], `is required: ${name} runs on ${architecture}`);
+    }
+    if (fn.route && routes.has(fn.route)) issue(["route"], `${fn.route} is served already; pick another`);
+    if (fn.route) routes.add(fn.route);
+
+    const presets = fn.permissions ?? [];
+    presets.forEach((preset, index) => {
+      if ((preset.preset === "s3-read" || preset.preset === "s3-write") && !Object.hasOwn(config.buckets, preset.bucket))
+        issue(
+          ["permissions", index, "bucket"],
+          `names ${preset.bucket}, which the stack does not own and was not declared external (buckets.<name> with external: true)`,
+        );
+      if (preset.preset === "invoke")
+        for (const target of preset.functions)
+          if (!(functionNames as string[]).includes(target) && !ownNames.includes(target))
+            issue(["permissions", index, "functions"], `names ${target}, which is not a function of the stack`);
+    });
+    const policy = presetsPolicyCharacters(presets);
+    if (policy > PRESETS_POLICY_MAX_CHARACTERS)
+      issue(
+        ["permissions"],
+        `can make an inline policy of ${policy} characters; IAM allows 10,240 per role with the function's base policy, so at most ${PRESETS_POLICY_MAX_CHARACTERS}: merge presets or name fewer functions`,
+      );
+    // Two names that make the same variable (map-data and map.data: BUCKET_MAP_DATA) would hide one resource.
+    const variables = presetVariables(presets);
+    const named = new Map<string, string>();
+    for (const variable of variables) {
+      const earlier = named.get(variable.name);
+      if (earlier !== undefined && earlier !== variable.resource)
+        issue(["permissions"], `name ${earlier} and ${variable.resource}, which both become ${variable.name}; rename one`);
+      named.set(variable.name, variable.resource);
+    }
+    for (const variable of Object.keys(fn.environment ?? {}))
+      if (named.has(variable)) issue(["environment", variable], "is set by the stack from the function's presets and cannot be overridden");
+    const largest = largestEnvironmentBytes(
+      { ...fn.environment, ...Object.fromEntries(variables.map((variable) => [variable.name, "x".repeat(variable.maxBytes)])) },
+      ["telemetry"],
+    );
+    if (largest > ENVIRONMENT_MAX_BYTES)
+      issue(
+        ["environment"],
+        `with what the stack adds (${Object.keys(STACK_ENVIRONMENT.telemetry).join(", ")}) can reach ${largest} bytes; Lambda allows ${ENVIRONMENT_MAX_BYTES} in all`,
+      );
+  }
+}
+
 /**
  * The stack's config: the components' own settings schemas, composed. Only the rules that span several
  * keys live here (the superRefine below). The README's configuration reference is generated from it.
@@ -186,78 +285,7 @@ export const stackConfigSchema = strictObject({
         message: `must name functions of app/functions.ts or containerFunctions: ${[...tuningCandidates, ...ownNames].join(", ")}`,
       });
   });
-  const routes = new Set<string>([
-    JOB_SUBMIT_ROUTE,
-    ...functionNames.flatMap((name): string[] => {
-      const fn: AppFunction = appFunctions[name];
-      return fn.route ? [fn.route] : [];
-    }),
-  ]);
-  for (const [name, fn] of Object.entries(config.containerFunctions)) {
-    const issue = (path: PropertyKey[], message: string) =>
-      context.addIssue({ code: "custom", path: ["containerFunctions", name, ...path], message });
-    if ((functionNames as string[]).includes(name)) issue([], "is a function of app/functions.ts already; pick another name");
-    const dockerfile = fn.dockerfile ?? `${fn.context}/Dockerfile`;
-    if (!existsSync(inProject(dockerfile))) issue(["dockerfile"], `names ${dockerfile}, which does not exist`);
-    else {
-      const pinned = pinnedPlatform(dockerfile);
-      for (const architecture of architecturesOf({
-        architecture: fn.architecture ?? config.architecture,
-        compareArchitectures: !!fn.compareArchitectures,
-      }))
-        if (pinned && pinned !== DOCKER_PLATFORMS[architecture])
-          issue(["architecture"], `is ${architecture}, but ${dockerfile} builds for ${pinned} only (FROM --platform=${pinned})`);
-    }
-    if (fn.route && routes.has(fn.route)) issue(["route"], `${fn.route} is served already; pick another`);
-    if (fn.route) routes.add(fn.route);
-    if (fn.prebuiltImages) {
-      for (const architecture of architecturesOf({
-        architecture: fn.architecture ?? config.architecture,
-        compareArchitectures: !!fn.compareArchitectures,
-      }))
-        if (!fn.prebuiltImages[architecture]) issue(["prebuiltImages", architecture], `is required: ${name} runs on ${architecture}`);
-    }
-    (fn.permissions ?? []).forEach((preset, index) => {
-      const at = ["permissions", index];
-      if ((preset.preset === "s3-read" || preset.preset === "s3-write") && !Object.hasOwn(config.buckets, preset.bucket))
-        issue(
-          [...at, "bucket"],
-          `names ${preset.bucket}, which the stack does not own and was not declared external (buckets.<name> with external: true)`,
-        );
-      if (preset.preset === "invoke")
-        for (const target of preset.functions)
-          if (!(functionNames as string[]).includes(target) && !ownNames.includes(target))
-            issue([...at, "functions"], `names ${target}, which is not a function of the stack`);
-    });
-    const presetVariables = presetEnvironment(fn.permissions ?? []);
-    // Two names that make the same variable (map-data and map.data: BUCKET_MAP_DATA) would hide one resource.
-    const sources = new Map<string, string>();
-    for (const preset of fn.permissions ?? [])
-      for (const target of preset.preset === "invoke" ? preset.functions : "bucket" in preset ? [preset.bucket] : []) {
-        const [variable] = Object.keys(presetEnvironment([preset.preset === "invoke" ? { ...preset, functions: [target] } : preset]));
-        if (sources.has(variable) && sources.get(variable) !== target)
-          issue(["permissions"], `name ${sources.get(variable)} and ${target}, which both become ${variable}; rename one`);
-        sources.set(variable, target);
-      }
-    for (const variable of Object.keys(fn.environment ?? {}))
-      if (Object.hasOwn(presetVariables, variable))
-        issue(["environment", variable], "is set by the stack from the function's presets and cannot be overridden");
-    const largest = largestEnvironmentBytes(
-      {
-        ...fn.environment,
-        ...Object.fromEntries(Object.entries(presetVariables).map(([variable, { maxBytes }]) => [variable, "x".repeat(maxBytes)])),
-      },
-      ["telemetry"],
-    );
-    if (largest > ENVIRONMENT_MAX_BYTES)
-      issue(
-        ["environment"],
-        `with what the stack adds (${Object.keys(STACK_ENVIRONMENT.telemetry).join(", ")}) can reach ${largest} bytes; Lambda allows ${ENVIRONMENT_MAX_BYTES} in all`,
-      );
-  }
-  const { cycle } = invokeOrder(config.containerFunctions);
-  if (cycle)
-    context.addIssue({ code: "custom", path: ["containerFunctions"], message: `have invoke presets in a cycle: ${cycle.join(" -> ")}` });
+  checkOwnImageFunctions(config, context);
   if (config.prebuiltImages) {
     for (const architecture of architecturesInUse(config)) {
       if (!config.prebuiltImages[architecture])

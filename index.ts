@@ -109,8 +109,11 @@ for (const fn of config.containerFunctions) {
     { context, dockerfile, architectures: architecturesOf(fn), ...config.ecr, prebuilt },
     inStack,
   );
-  const presetVariables = Object.entries(presetEnvironment(fn.permissions, presetTargets)).map(([name, { value }]) => [name, value!]);
-  const environment = { ...fn.environment, ...telemetryEnvironment(fn.name, namespace), ...Object.fromEntries(presetVariables) };
+  const environment = {
+    ...fn.environment,
+    ...telemetryEnvironment(fn.name, namespace),
+    ...presetEnvironment(fn.permissions, presetTargets),
+  };
   const description = `${fn.name}: its own image (${dockerfile})`;
   everyFunction[fn.name] = new ContainerFunction(
     fn.name,

@@ -66,27 +66,42 @@ export interface PresetTargets {
 /** `map-data` -> `MAP_DATA`: a name as part of an environment variable's. */
 const variablePart = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
 
-/**
- * Where the presets' resources are, for the function's code: BUCKET_<NAME> (the bucket's real name) for
- * each bucket, FUNCTION_<NAME> (the physical name) for each function it may invoke; with the longest
- * value each can take (S3 bucket names 63, function names 64), for Lambda's 4 KB check.
- */
-export function presetEnvironment(
-  presets: PermissionPreset[],
-  targets?: PresetTargets,
-): Record<string, { value?: pulumi.Input<string>; maxBytes: number }> {
+/** A variable the presets set for the function's code: where a resource they name is, and its longest value. */
+export interface PresetVariable {
+  /** BUCKET_<NAME> (the bucket's real name) or FUNCTION_<NAME> (the physical name of a function it may invoke). */
+  name: string;
+  kind: "bucket" | "function";
+  /** The bucket or function, as the stack file names it. */
+  resource: string;
+  /** S3 bucket names have at most 63 characters, function names 64: for Lambda's 4 KB check. */
+  maxBytes: number;
+}
+
+export function presetVariables(presets: PermissionPreset[]): PresetVariable[] {
+  return presets.flatMap((preset): PresetVariable[] =>
+    preset.preset === "s3-read" || preset.preset === "s3-write"
+      ? [{ name: `BUCKET_${variablePart(preset.bucket)}`, kind: "bucket", resource: preset.bucket, maxBytes: 63 }]
+      : preset.preset === "invoke"
+        ? preset.functions.map((name) => ({ name: `FUNCTION_${variablePart(name)}`, kind: "function", resource: name, maxBytes: 64 }))
+        : [],
+  );
+}
+
+/** The presets' variables with their values, for the function's environment. */
+export function presetEnvironment(presets: PermissionPreset[], targets: PresetTargets): Record<string, pulumi.Input<string>> {
   return Object.fromEntries(
-    presets.flatMap((preset) =>
-      preset.preset === "s3-read" || preset.preset === "s3-write"
-        ? [[`BUCKET_${variablePart(preset.bucket)}`, { value: targets?.bucketName(preset.bucket), maxBytes: 63 }]]
-        : preset.preset === "invoke"
-          ? preset.functions.map((name) => [`FUNCTION_${variablePart(name)}`, { value: targets?.functionName(name), maxBytes: 64 }])
-          : [],
-    ),
+    presetVariables(presets).map(({ name, kind, resource }) => [
+      name,
+      kind === "bucket" ? targets.bucketName(resource) : targets.functionName(resource),
+    ]),
   );
 }
 
 const sid = (...parts: string[]) => parts.join("-").replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+
+/** `<arn>/<prefix>*`: a plain string when the ARN is one (for the size estimate), else an Output. */
+const under = (arn: pulumi.Input<string>, prefix = "") =>
+  typeof arn === "string" ? `${arn}/${prefix}*` : pulumi.interpolate`${arn}/${prefix}*`;
 
 /** The IAM statements of a function's presets. */
 export function presetStatements(presets: PermissionPreset[], targets: PresetTargets): pulumi.Input<object>[] {
@@ -100,7 +115,7 @@ export function presetStatements(presets: PermissionPreset[], targets: PresetTar
             Sid: sid("s3 read", preset.bucket, n),
             Effect: "Allow",
             Action: ["s3:GetObject"],
-            Resource: pulumi.interpolate`${arn}/${preset.prefix ?? ""}*`,
+            Resource: under(arn, preset.prefix),
           },
           {
             Sid: sid("s3 list", preset.bucket, n),
@@ -117,7 +132,7 @@ export function presetStatements(presets: PermissionPreset[], targets: PresetTar
             Sid: sid("s3 write", preset.bucket, n),
             Effect: "Allow",
             Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
-            Resource: pulumi.interpolate`${targets.bucketArn(preset.bucket)}/${preset.prefix ?? ""}*`,
+            Resource: under(targets.bucketArn(preset.bucket), preset.prefix),
           },
         ];
       case "invoke":
@@ -138,3 +153,27 @@ export function presetStatements(presets: PermissionPreset[], targets: PresetTar
     }
   });
 }
+
+/**
+ * IAM allows 10,240 characters (whitespace aside) of inline policies per role
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html); the function's base
+ * policy (its logs and X-Ray) takes under 1,000 of them, so its presets get the rest less a margin.
+ */
+export const PRESETS_POLICY_MAX_CHARACTERS = 8_192;
+
+/** The longest ARNs and names the presets' targets can have: every partition, region and name at its longest. */
+const LONGEST = {
+  arn: (service: string, resource: string) => `arn:aws-us-gov:${service}:us-gov-west-1:123456789012:${resource}`,
+  name: (length: number) => "x".repeat(length),
+};
+const LONGEST_TARGETS: PresetTargets = {
+  bucketArn: () => `arn:aws-us-gov:s3:::${LONGEST.name(63)}`,
+  bucketName: () => LONGEST.name(63),
+  functionName: () => LONGEST.name(64),
+  functionArns: () => [LONGEST.arn("lambda", `function:${LONGEST.name(64)}`), LONGEST.arn("lambda", `function:${LONGEST.name(64)}`)],
+  queueArn: () => LONGEST.arn("sqs", LONGEST.name(80)),
+};
+
+/** The most characters the presets' policy can take, whatever the stack's account, region and names. */
+export const presetsPolicyCharacters = (presets: PermissionPreset[]) =>
+  JSON.stringify({ Version: "2012-10-17", Statement: presetStatements(presets, LONGEST_TARGETS) }).length;

@@ -1,13 +1,20 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { GravitonPolicy, TYPES } from "./definition";
 
-/** The stack's buckets whose name (their id) is known; before deploy an unnamed bucket cannot be matched yet. */
-const namedBuckets = (resources: PolicyResource[]) =>
-  resources.filter((resource) => resource.type === TYPES.s3Bucket && typeof resource.props.bucket === "string");
+/**
+ * The stack's buckets that no resource of `type` configures as `satisfies` asks (matched by the bucket's
+ * id, which for S3 is its name). A bucket whose name is not known before deploy is left to the deploy.
+ */
+function bucketsWithout(resources: PolicyResource[], type: string, satisfies: (props: Record<string, any>) => boolean): PolicyResource[] {
+  return resources.filter(
+    (bucket) =>
+      bucket.type === TYPES.s3Bucket &&
+      typeof bucket.props.bucket === "string" &&
+      !resources.some((resource) => resource.type === type && resource.props.bucket === bucket.props.bucket && satisfies(resource.props)),
+  );
+}
 
-/** The resources of `type` that configure `bucket` (by its id, which for S3 is its name). */
-const configuring = (resources: PolicyResource[], type: string, bucket: PolicyResource) =>
-  resources.filter((resource) => resource.type === type && resource.props.bucket === bucket.props.bucket);
+const statementsOf = (policy: unknown): any[] => (typeof policy === "string" ? JSON.parse(policy) : policy)?.Statement ?? [];
 
 export const s3Policies: GravitonPolicy[] = [
   {
@@ -16,12 +23,10 @@ export const s3Policies: GravitonPolicy[] = [
     enforcementLevel: "mandatory",
     howToFix: "Create the bucket with the Bucket component (a BucketPublicAccessBlock with all four settings true).",
     validateStack: (args, report) => {
-      for (const bucket of namedBuckets(args.resources)) {
-        const blocked = configuring(args.resources, TYPES.s3PublicAccessBlock, bucket).some(
-          ({ props }) => props.blockPublicAcls && props.blockPublicPolicy && props.ignorePublicAcls && props.restrictPublicBuckets,
-        );
-        if (!blocked) report(`Bucket ${bucket.props.bucket ?? bucket.name} does not block all public access.`, bucket.urn);
-      }
+      const allBlocked = (props: Record<string, any>) =>
+        props.blockPublicAcls && props.blockPublicPolicy && props.ignorePublicAcls && props.restrictPublicBuckets;
+      for (const bucket of bucketsWithout(args.resources, TYPES.s3PublicAccessBlock, allBlocked))
+        report(`Bucket ${bucket.props.bucket} does not block all public access.`, bucket.urn);
     },
   },
   {
@@ -30,15 +35,12 @@ export const s3Policies: GravitonPolicy[] = [
     enforcementLevel: "mandatory",
     howToFix: 'Give the bucket a policy that denies s3:* when "aws:SecureTransport" is "false" (the Bucket component does).',
     validateStack: (args, report) => {
-      for (const bucket of namedBuckets(args.resources)) {
-        const denies = configuring(args.resources, TYPES.s3BucketPolicy, bucket).some(({ props }) => {
-          const statements = (typeof props.policy === "string" ? JSON.parse(props.policy) : props.policy)?.Statement ?? [];
-          return statements.some(
-            (statement: any) => statement.Effect === "Deny" && String(statement.Condition?.Bool?.["aws:SecureTransport"]) === "false",
-          );
-        });
-        if (!denies) report(`Bucket ${bucket.props.bucket ?? bucket.name} accepts requests without TLS.`, bucket.urn);
-      }
+      const deniesPlainHttp = (props: Record<string, any>) =>
+        statementsOf(props.policy).some(
+          (statement) => statement.Effect === "Deny" && String(statement.Condition?.Bool?.["aws:SecureTransport"]) === "false",
+        );
+      for (const bucket of bucketsWithout(args.resources, TYPES.s3BucketPolicy, deniesPlainHttp))
+        report(`Bucket ${bucket.props.bucket} accepts requests without TLS.`, bucket.urn);
     },
   },
 ];

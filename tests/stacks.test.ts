@@ -6,7 +6,7 @@ import { listStacks } from "../scripts/stacks";
 import { appFunctions } from "../app/functions";
 import { DOCKER_PLATFORMS } from "../components/container-image";
 import { Architecture, ConfigError, stackConfigFrom } from "../config";
-import { presetEnvironment } from "../components/permission-presets";
+import { presetVariables } from "../components/permission-presets";
 import { runPolicies } from "../policy/run-offline";
 import { evaluate, evaluateStack, readStackConfig } from "../scripts/mock-engine";
 import { Registered } from "./registered";
@@ -94,7 +94,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
           const own = Object.keys(readConfigFunctions(stack)[base]?.environment ?? {});
           // A function with its own image also gets where its presets' resources are (BUCKET_*, FUNCTION_*).
           const ownImage = stackConfigFrom(readStackConfig(stack)).containerFunctions.find((candidate) => candidate.name === base);
-          own.push(...Object.keys(presetEnvironment(ownImage?.permissions ?? [])));
+          own.push(...presetVariables(ownImage?.permissions ?? []).map((variable) => variable.name));
           const undeclared = variables.filter((name) => !own.includes(name) && !STACK_ENVIRONMENT_NAMES.includes(name));
           assert.deepEqual(
             undeclared,

@@ -35,6 +35,8 @@ export function shuffle(counts, reducers) {
 export function reduceCounts(partitions) {
   const totals = new Map();
   for (const partition of partitions) {
+    if (partition === null || typeof partition !== "object" || Array.isArray(partition))
+      throw new Error(`corrupt partition: ${JSON.stringify(partition)?.slice(0, 40)} is not a map of words to counts`);
     for (const [word, count] of Object.entries(partition)) {
       if (!Number.isSafeInteger(count) || count < 1)
         throw new Error(`corrupt partition: "${word.slice(0, 40)}" has count ${JSON.stringify(count)}`);

@@ -1,6 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "node:assert";
-import { permissionPreset, presetStatements, type PermissionPreset } from "../../components/permission-presets";
+import {
+  permissionPreset,
+  presetsPolicyCharacters,
+  presetStatements,
+  PRESETS_POLICY_MAX_CHARACTERS,
+  type PermissionPreset,
+} from "../../components/permission-presets";
 import { parseStackConfig } from "../../config";
 import { evaluateStack, readStackConfig } from "../../scripts/mock-engine";
 import { Registered } from "../registered";
@@ -140,6 +146,30 @@ describe("permission presets: least privilege, scoped to the resources they name
       () => parseStackConfig(own([{ preset: "admin" }])),
       /permissions\.0\.preset must be a permission preset: s3-read, s3-write .*got "admin"/,
     );
+  });
+
+  it("keeps within IAM's inline policy size and S3's bucket name length at the largest values the stack accepts", () => {
+    const appNames = ["number-fact", "primes", "get-job", "ws-authorizer", "worker", "power-tuning", "migrate"];
+    const withInvokes = (count: number) => ({
+      containerFunctions: {
+        "python-prime": {
+          context: "examples/python-prime",
+          permissions: Array.from({ length: count }, () => ({ preset: "invoke", functions: appNames })),
+        },
+      },
+    });
+    const fits = parse(withInvokes(4).containerFunctions["python-prime"].permissions);
+    const tooMany = parse(withInvokes(6).containerFunctions["python-prime"].permissions);
+    assert.ok(presetsPolicyCharacters(fits) <= PRESETS_POLICY_MAX_CHARACTERS, String(presetsPolicyCharacters(fits)));
+    assert.ok(presetsPolicyCharacters(tooMany) > PRESETS_POLICY_MAX_CHARACTERS);
+    parseStackConfig(withInvokes(4));
+    assert.throws(
+      () => parseStackConfig(withInvokes(6)),
+      /containerFunctions\.python-prime\.permissions can make an inline policy of \d+ characters; IAM allows 10,240 per role/,
+    );
+    // The stack's own buckets are autonamed <name>-<7 characters>: 55 is the longest name that fits S3's 63.
+    parseStackConfig({ buckets: { ["b".repeat(55)]: {}, ["e".repeat(63)]: { external: true } } });
+    assert.throws(() => parseStackConfig({ buckets: { ["b".repeat(56)]: {} } }), /buckets\.b{56} is 56 characters; .* at most 55/);
   });
 
   it("under the mock engine: the presets become one inline policy of the function's role, with the bucket's real ARN", async () => {

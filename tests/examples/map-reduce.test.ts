@@ -64,6 +64,11 @@ describe("map-reduce (seed 003): word count over S3 objects", function () {
       );
     });
 
+    it("refuses a partition that is not a map of words to counts (null, a list, a string, a number)", () => {
+      for (const bad of [null, [], "words", 7])
+        assert.throws(() => wc.reduceCounts([bad]), /corrupt partition: .* is not a map of words to counts/);
+    });
+
     it("refuses a corrupt partition instead of summing it", () => {
       for (const bad of [{ w: -1 }, { w: 1.5 }, { w: "3" }, { w: null }])
         assert.throws(() => wc.reduceCounts([bad]), /corrupt partition: "w" has count/);
