@@ -55,9 +55,14 @@ async function openConnections(
           socket.on("error", reject);
           socket.on("unexpected-response", (_request, response) => reject(new Error(`the WebSocket API answered ${response.statusCode}`)));
           socket.on("message", (data) => {
-            const message = JSON.parse(String(data));
-            if (message.status === "succeeded" && typeof message.result?.echo?.seq === "number") onResult(message.result.echo.seq);
-            else if (message.status !== "queued") onUnexpected(String(data).slice(0, 200));
+            let message: any;
+            try {
+              message = JSON.parse(String(data));
+            } catch {
+              return onUnexpected(String(data).slice(0, 200)); // counted, not thrown out of the socket's listener
+            }
+            if (message?.status === "succeeded" && typeof message.result?.echo?.seq === "number") onResult(message.result.echo.seq);
+            else if (message?.status !== "queued") onUnexpected(String(data).slice(0, 200));
           });
         }),
     ),

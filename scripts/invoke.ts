@@ -14,6 +14,8 @@ import { parseReport } from "../app/tuning/report-line";
 import { buildBundles, bundleOf } from "../dev/bundles";
 import { DEFAULT_STATE_DIR, localEndpoints } from "../dev/local-endpoints";
 import { LocalLambda } from "../dev/local-lambda";
+import { metricsNamespace, telemetryEnvironment } from "../components/lambda-environment";
+import { PROJECT } from "../config";
 import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 import { checkStackName } from "./stacks";
@@ -86,7 +88,9 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
       if (!existsSync(bundle)) throw new Error(`no bundle ${bundle} after the build`);
       const platform = (deps.localEnvironments ?? runningPlatformEnvironments)();
 
+      // What the stack sets on every function (the running platform's, when there is one), then --env.
       const environment = {
+        ...telemetryEnvironment(name, metricsNamespace(PROJECT, "local")),
         ...platform?.[name],
         ...Object.fromEntries((options.env ?? []).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)])),
       };

@@ -47,6 +47,16 @@ describe("npm run invoke", function () {
     assert.ok(report.initDurationMs! > 0);
   });
 
+  it("--local gives the function the telemetry settings the stack gives it: its EMF names its service and namespace", async () => {
+    assert.equal(await run("primes", "--local"), 0, printed);
+    const record = printed
+      .split("\n")
+      .filter((line) => line.startsWith('{"_aws"'))
+      .map((line) => JSON.parse(line))[0];
+    assert.deepEqual([record.service, record._aws.CloudWatchMetrics[0].Namespace], ["primes", "graviton-platform/local"]);
+    assert.doesNotMatch(printed, /Namespace should be defined|service_undefined/);
+  });
+
   it("--local runs number-fact with --env against a local upstream", async () => {
     const upstream: Server = createServer((_request, response) =>
       response.writeHead(200, { "content-type": "text/plain" }).end("345 is the year of a date fact."),
