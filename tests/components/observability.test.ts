@@ -89,6 +89,22 @@ describe("Observability: alarms, the dashboard and the saved queries", () => {
     assert.match(registered.one(ALARM, "observe-worker-throttles").inputs.alarmDescription, /npm run concurrency/);
   });
 
+  it("keeps every alarm description within CloudWatch's 1,024 characters for the longest function name the stack accepts (40)", async () => {
+    const longest = "f".repeat(40);
+    const registered = await deploy({
+      functions: [
+        {
+          name: longest,
+          variants: [{ name: `${longest}-abcdefg`, logGroupName: `/aws/lambda/${longest}` }],
+          timeoutSeconds: 900,
+          concurrencyLimit: 10000,
+        },
+      ],
+    });
+    for (const alarm of registered.all(ALARM))
+      assert.ok(alarm.inputs.alarmDescription.length <= 1024, `${alarm.name}: ${alarm.inputs.alarmDescription.length}`);
+  });
+
   it("subscribes an email address only when alarms.email is set, and refuses one that is not an address", async () => {
     assert.equal(registered.all("aws:sns/topicSubscription:TopicSubscription").length, 0);
     const withEmail = await deploy({ email: "oncall@example.com" });
@@ -224,6 +240,9 @@ describe("Observability: alarms, the dashboard and the saved queries", () => {
         .filter((alarm) => alarm.inputs.metricName === "Errors")
         .map((alarm) => alarm.inputs.dimensions.FunctionName);
       assert.deepEqual(errorAlarms.sort(), functionNames.sort(), stack);
+      // CloudWatch refuses an AlarmDescription over 1,024 characters and a dashboard body over 1 MB.
+      for (const alarm of stackResources.all(ALARM)) assert.ok(alarm.inputs.alarmDescription.length <= 1024, alarm.name);
+      assert.ok(stackResources.all(DASHBOARD)[0].inputs.dashboardBody.length < 1024 * 1024);
       assert.equal(stackResources.all(DASHBOARD).length, 1);
       assert.equal(stackResources.all(QUERY).length, Object.keys(LOG_QUERIES).length);
       const dashboardName = stackResources.all(DASHBOARD)[0].inputs.dashboardName;
