@@ -24,6 +24,9 @@ export function parseDevArguments(argv: string[]): { port: number; stack: string
   return { port: Number(values.port), stack: checkStackName(values.stack!) };
 }
 
+/** A word the shell passes through unchanged, whatever it holds (spaces, quotes, $). */
+const shellQuoted = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
 /** What the platform serves and what to try next, as the command prints it. */
 export function banner(platform: DevPlatform, stateDir = DEFAULT_STATE_DIR): string {
   const { endpoints } = platform;
@@ -47,7 +50,7 @@ export function banner(platform: DevPlatform, stateDir = DEFAULT_STATE_DIR): str
     "Try:",
     `  curl '${endpoints.apiUrl}/primes?max=1000000'`,
     `  npm run job -- --local`,
-    `  curl -X POST ${endpoints.apiUrl}/jobs -H "Authorization: Bearer $(node -p 'require(${JSON.stringify(resolve(stateDir, "endpoints.json"))}).token')" -d '{"type":"primes","input":{"max":1000}}'`,
+    `  curl -X POST ${endpoints.apiUrl}/jobs -H "Authorization: Bearer $(node -p 'require(process.argv[1]).token' ${shellQuoted(resolve(stateDir, "endpoints.json"))})" -d '{"type":"primes","input":{"max":1000}}'`,
     `  npm run invoke -- primes --local`,
     `  npm run redrive -- --local --dry-run`,
     "",
