@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import WebSocket from "ws";
 import { startDevPlatform, type DevPlatform } from "../dev/platform";
+import { percentile } from "./percentile";
 
 /** The outcome of one rate step. */
 export interface RateStep {
@@ -16,13 +17,6 @@ export interface RateStep {
   p50Ms: number;
   p99Ms: number;
   sustained: boolean;
-}
-
-/** The nearest-rank percentile of `values` (0 < p <= 100); NaN for none. */
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
 /**

@@ -26,6 +26,7 @@ import { LAMBDA_ENVIRONMENT } from "../tests/app/lambda-environment";
 import { lambdaContext } from "../tests/app/lambda-context";
 import { startPostgres } from "../tests/embedded-postgres";
 import { benchAsyncPath, type RateStep } from "./bench-async-path";
+import { percentile } from "./percentile";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 /** The Node.js that runs the cold starts: this one, or BENCH_NODE (Lambda's runtime is app/Dockerfile's nodejs:22). */
@@ -42,11 +43,7 @@ const ASYNC_PATH = {
 const PARTS = ["handlers", "data", "async"] as const;
 const dist = join(__dirname, "..", "app", "dist");
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
+const median = (values: number[]) => percentile(values, 50);
 
 /**
  * The environment the cold starts run in: Lambda's, not this machine's. This machine sets
@@ -251,7 +248,7 @@ const WORKER_TARGET = 1000;
 /** The worker as Lambda runs it: SQS events of 10 echo jobs each, no WebSocket connection to answer. */
 async function benchWorker(pool: Queryable) {
   const handler = sqsWorker({ db: pool, notifier: { notify: async () => "delivered" } });
-  const context = { functionName: "worker", awsRequestId: "bench" } as Parameters<typeof handler>[1];
+  const context = lambdaContext("worker");
   const batchMs: number[] = [];
   let sequence = 0;
   const batch = () =>
@@ -271,11 +268,10 @@ async function benchWorker(pool: Queryable) {
     batchMs.push(Number(process.hrtime.bigint() - started) / 1e6);
     if (response.batchItemFailures.length > 0) throw new Error(`worker failed ${response.batchItemFailures.length} records`);
   });
-  const sorted = [...batchMs].sort((a, b) => a - b);
   return {
     jobsPerSecond: perBatch * WORKER_BATCH,
     p50: median(batchMs),
-    p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))],
+    p99: percentile(batchMs, 99),
   };
 }
 

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { isSustained, percentile } from "../../scripts/bench-async-path";
+import { isSustained } from "../../scripts/bench-async-path";
+import { percentile } from "../../scripts/percentile";
 
 describe("npm run bench: the async path's figures", () => {
   it("percentiles by nearest rank, whatever the order; none of nothing", () => {
