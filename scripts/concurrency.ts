@@ -80,9 +80,14 @@ export interface HuntDependencies {
 /** The log groups to search: each function of the stack and its twin, from the stack's outputs. */
 function logGroupsOf(outputs: StackOutputs, config: StackConfig) {
   const deployed = (outputs.lambdaFunctions ?? {}) as Record<string, { logGroupName?: string; twin?: { logGroupName?: string } }>;
-  return config.functions.flatMap((fn) => {
+  // The app's functions and those with their own image, each with the most it may run at once.
+  const functions = [
+    ...config.functions.map((fn) => ({ name: fn.name, limit: concurrencyLimit(fn, config.jobs) })),
+    ...config.containerFunctions.map((fn) => ({ name: fn.name, limit: fn.reservedConcurrency })),
+  ];
+  return functions.flatMap((fn) => {
     const variants = [
-      { label: fn.name, logGroupName: deployed[fn.name]?.logGroupName, limit: concurrencyLimit(fn, config.jobs) },
+      { label: fn.name, logGroupName: deployed[fn.name]?.logGroupName, limit: fn.limit },
       ...(deployed[fn.name]?.twin
         ? [{ label: `${fn.name} (twin)`, logGroupName: deployed[fn.name]!.twin!.logGroupName, limit: undefined }]
         : []),
@@ -182,9 +187,12 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   for (const { seconds } of series)
     for (const second of seconds) total.set(second.at.getTime(), (total.get(second.at.getTime()) ?? 0) + second.concurrency);
   const [peakAt, peakTotal] = [...total].reduce((best, entry) => (entry[1] > best[1] ? entry : best), [0, 0]);
-  const settings = await deps.lambda.send(new GetAccountSettingsCommand({}), { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
-  const accountLimit = settings.AccountLimit?.ConcurrentExecutions;
-  const reserved = config.functions.reduce((sum, fn) => sum + (fn.reservedConcurrency ?? 0), 0);
+  // Without the account's limit the rest of the report still stands.
+  const accountLimit = await deps.lambda
+    .send(new GetAccountSettingsCommand({}), { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) })
+    .then((settings) => settings.AccountLimit?.ConcurrentExecutions)
+    .catch((error: Error) => void write(`\n(The account's concurrency limit could not be read: ${error.message})\n`));
+  const reserved = [...config.functions, ...config.containerFunctions].reduce((sum, fn) => sum + (fn.reservedConcurrency ?? 0), 0);
   write(
     `\nStack total: ${peakTotal.toFixed(1)} concurrent executions at peak${peakTotal > 0 ? ` (${time(new Date(peakAt))})` : ""}; ` +
       `the stack reserves ${reserved}; the account allows ${accountLimit ?? "an unknown number"}` +

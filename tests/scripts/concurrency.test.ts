@@ -172,6 +172,22 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
     }
   });
 
+  it("hunts the functions with their own image too, counts their reservations, and still reports when the account's limit cannot be read", async () => {
+    results["/aws/lambda/python-prime"] = [row("08:20:00", 50, 2000)];
+    lambda.on(GetAccountSettingsCommand).rejects(new Error("not authorized to perform lambda:GetAccountSettings"));
+    const config = stackConfigFrom({
+      ...readStackConfig("dev"),
+      "graviton-platform:containerFunctions": JSON.stringify({
+        "python-prime": { context: "examples/python-prime", reservedConcurrency: 150 },
+      }),
+    });
+    const outputs = { lambdaFunctions: { ...OUTPUTS.lambdaFunctions, "python-prime": { logGroupName: "/aws/lambda/python-prime" } } };
+    assert.equal(await run(["--stack", "dev"], { outputs: () => outputs, config: () => config }), 0, output);
+    assert.match(output, /\| python-prime \| 100\.0 \| 2026-11-23T08:20:00Z \| 50 \| 2000 ms \| 150 \| 50 \|/);
+    assert.match(output, /The account's concurrency limit could not be read: not authorized/);
+    assert.match(output, /the stack reserves 150; the account allows an unknown number\./);
+  });
+
   it("says what to do when the stack's outputs name no log groups", async () => {
     assert.equal(await run(["--stack", "dev"], { outputs: () => ({}) }), 1);
     assert.match(output, /no function log groups in its outputs .* deploy it with this version first/);
