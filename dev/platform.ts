@@ -3,11 +3,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
-import { JOB_SUBMIT_ROUTE, type AppFunctionName } from "../app/functions";
-import { stackConfigFrom, PROJECT, type FunctionConfig, type StackConfig } from "../config";
+import { JOB_SUBMIT_ROUTE } from "../app/functions";
+import { stackConfigFrom, PROJECT, type FunctionConfig, type OwnImageFunctionConfig, type StackConfig } from "../config";
 import { poolIdleTimeoutMs } from "../components/database";
 import { queueVisibilityTimeout } from "../components/job-queue";
 import { metricsNamespace, telemetryEnvironment } from "../components/lambda-environment";
+import { inProject } from "../components/container-function";
+import { presetEnvironment, presetStatements, type PresetTargets } from "../components/permission-presets";
 import { scramSha256Verifier } from "../components/postgres-password";
 import { COGNITO_SIGN_IN_SCOPE } from "../components/user-pool";
 import { readStackConfig } from "../scripts/mock-engine";
@@ -18,6 +20,10 @@ import { startEventSourceMapping, type InvokeOutcome } from "./event-source-mapp
 import { gatewayError, httpApiEvent, httpResponseOf, httpRoute } from "./http-api-event";
 import { startLocalDatabase, type LocalDatabase } from "./local-database";
 import { LocalFunction, Throttled } from "./local-function";
+import { accessKeyOf, type LocalStatement } from "./local-iam";
+import { LocalS3, LOCAL_S3_LIMITS } from "./local-s3";
+import { lambdaEndpoint, localFunctionArn } from "./lambda-endpoint";
+import { localHandlerOf } from "./own-image-handler";
 import type { LocalFunctionSpec, LocalInvocation } from "./local-lambda";
 import { LocalQueue } from "./local-queue";
 import { DEFAULT_STATE_DIR, localEndpoints, type LocalEndpoints } from "./local-endpoints";
@@ -46,19 +52,30 @@ export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
 export const LOCAL_DEFAULT_CONCURRENCY = 10;
 /** The WebSocket stage, as the stack deploys it. */
 const STAGE = "live";
-/** Credentials in the functions' environment, where Lambda puts the role's: nothing checks them locally, and they reach no AWS. */
-const LOCAL_CREDENTIALS = {
-  AWS_ACCESS_KEY_ID: "ASIALOCALDEVONLY0000",
+/**
+ * Credentials in a function's environment, where Lambda puts its role's: an access key of its own, by
+ * which the local S3 and Lambda know the caller and check its policy (signatures are not checked, and
+ * nothing reaches AWS).
+ */
+const localCredentials = (accessKey: string) => ({
+  AWS_ACCESS_KEY_ID: accessKey,
   AWS_SECRET_ACCESS_KEY: "local-dev-only",
   AWS_SESSION_TOKEN: "local-dev-only",
-};
+});
 
 export interface DevPlatform {
   endpoints: LocalEndpoints;
   config: StackConfig;
   database: LocalDatabase;
   queues: { jobs: LocalQueue; deadLetters: LocalQueue };
-  functions: Record<AppFunctionName, LocalFunction>;
+  /** Every function that runs locally: the app's, and those with their own image on the Lambda Node.js base image. */
+  functions: Record<string, LocalFunction>;
+  /** The functions with their own image that run on a stack only, and why. */
+  stackOnly: Record<string, string>;
+  /** The local S3 buckets (files under `<stateDir>/s3/<bucket>/`). */
+  s3: LocalS3;
+  /** The folders whose changes `reload` picks up: app/ and the build contexts of the functions with their own image. */
+  sources: string[];
   /** A new access token for `username`. */
   issueToken(username?: string): Promise<string>;
   /** Rebuilds the bundles and moves every function to the new code (the database keeps running); runs new migrations. */
@@ -143,9 +160,31 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     stopped.push(() => (jobs.close(), deadLetters.close()));
     const queueUrl = (queue: LocalQueue) => `${base}/_local/sqs/000000000000/${queue.name}`;
 
+    // Each function is its own caller to the local S3 and Lambda, with the policy its presets deploy as.
+    const accessKeys = new Map<string, string>();
+    const accessKeyFor = (name: string) => {
+      const known = [...accessKeys].find(([, owner]) => owner === name)?.[0];
+      const key = known ?? `ASIA${randomBytes(8).toString("hex").toUpperCase()}`;
+      accessKeys.set(key, name);
+      return key;
+    };
+    const ownFunctions = new Map(config.containerFunctions.map((fn) => [fn.name, fn]));
+    const localTargets: PresetTargets = {
+      bucketArn: (bucket) => `arn:aws:s3:::${bucket}`,
+      bucketName: (bucket) => bucket,
+      functionName: (name) => name,
+      functionArns: (name) => [localFunctionArn(name)],
+      queueArn: (queue) => (queue === "jobs" ? jobs.arn : deadLetters.arn),
+    };
+    const policyOf = (accessKey: string | undefined): LocalStatement[] => {
+      const fn = ownFunctions.get(accessKeys.get(accessKey ?? "") ?? "");
+      return fn ? (presetStatements(fn.permissions, localTargets) as LocalStatement[]) : [];
+    };
+    const s3 = new LocalS3(join(stateDir, "s3"), Object.keys(config.buckets), policyOf);
+
     const environmentOf = (fn: FunctionConfig): Record<string, string> => ({
       ...fn.environment,
-      ...LOCAL_CREDENTIALS,
+      ...localCredentials(accessKeyFor(fn.name)),
       ...telemetryEnvironment(fn.name, metricsNamespace(PROJECT, stack)),
       ...(fn.database && {
         DB_HOST: database.host,
@@ -167,11 +206,24 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       timeoutSeconds: fn.timeout,
       environment: environmentOf(fn),
     });
+    const ownSpecOf = (fn: OwnImageFunctionConfig): LocalFunctionSpec | string => {
+      const handler = localHandlerOf(fn);
+      if ("runsOnAStackOnly" in handler) return handler.runsOnAStackOnly;
+      const environment = {
+        ...fn.environment,
+        ...localCredentials(accessKeyFor(fn.name)),
+        ...telemetryEnvironment(fn.name, metricsNamespace(PROJECT, stack)),
+        ...(presetEnvironment(fn.permissions, localTargets) as Record<string, string>),
+        AWS_ENDPOINT_URL_S3: `${base}/_local/s3`,
+        AWS_ENDPOINT_URL_LAMBDA: `${base}/_local/lambda`,
+      };
+      return { name: fn.name, ...handler, memoryMb: fn.memory, timeoutSeconds: fn.timeout, environment };
+    };
     const logInvocation = (invocation: LocalInvocation, spec: LocalFunctionSpec) => {
       const lines = `${invocation.logs}${invocation.ok ? "" : `${JSON.stringify(invocation.error)}\n`}${invocation.report}`;
       for (const line of lines.trimEnd().split("\n")) log(`[${spec.name}] ${line}`);
     };
-    const functions = Object.fromEntries(
+    const functions: Record<string, LocalFunction> = Object.fromEntries(
       config.functions.map((fn) => [
         fn.name,
         new LocalFunction(
@@ -180,7 +232,14 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
           logInvocation,
         ),
       ]),
-    ) as Record<AppFunctionName, LocalFunction>;
+    );
+    const stackOnly: Record<string, string> = {};
+    for (const fn of config.containerFunctions) {
+      const spec = ownSpecOf(fn);
+      if (typeof spec === "string") stackOnly[fn.name] = spec;
+      else functions[fn.name] = new LocalFunction(spec, fn.reservedConcurrency ?? LOCAL_DEFAULT_CONCURRENCY, logInvocation);
+    }
+    for (const [name, reason] of Object.entries(stackOnly)) log(`${name} runs on a stack only: ${reason}`);
     const stopFunctions = () => Object.values(functions).forEach((fn) => fn.stop());
     stopped.push(stopFunctions);
 
@@ -217,10 +276,20 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     // The HTTP API's JWT authorizer: the same token rules (app/auth/token-verifier.ts) and the route's scope.
     const verify = tokenVerifier({ issuer: issuer.issuer, audience: [issuer.clientId], scope: issuer.scope, jwksUri: issuer.jwksUri });
     const routes = [
-      ...config.functions.filter((fn) => fn.route).map((fn) => ({ route: httpRoute(fn.route!), fn, authorized: fn.authorized })),
+      ...[...config.functions, ...config.containerFunctions]
+        .filter((fn) => fn.route)
+        .map((fn) => ({ route: httpRoute(fn.route!), fn, authorized: fn.authorized })),
       { route: httpRoute(JOB_SUBMIT_ROUTE), fn: undefined, authorized: true },
     ];
     const sqs = sqsEndpoint([jobs, deadLetters], queueUrl);
+    const invokeApi = lambdaEndpoint(
+      () => ({
+        ...functions,
+        ...Object.fromEntries(Object.entries(stackOnly).map(([name, reason]) => [name, { runsOnAStackOnly: reason }])),
+      }),
+      policyOf,
+      (line) => log(`[lambda] ${line}`),
+    );
     const page = readFileSync(join(__dirname, "page.html"), "utf8");
 
     const endpoints = localEndpoints.write(stateDir, {
@@ -234,7 +303,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       token: await issuer.issue(),
       jobs: { queueUrl: queueUrl(jobs), deadLetterQueueUrl: queueUrl(deadLetters) },
       database: { host: database.host, port: database.port, name: database.name, certFile: database.certFile },
-      functions: Object.fromEntries(config.functions.map((fn) => [fn.name, functions[fn.name].environment])),
+      functions: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.environment])),
     });
     stopped.push(() => localEndpoints.remove(stateDir));
 
@@ -248,8 +317,20 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     async function handle(request: IncomingMessage, response: ServerResponse) {
       const url = new URL(request.url ?? "/", base);
       const method = request.method ?? "GET";
-      const body = await readBody(request, HTTP_API_LIMITS.maxBodyBytes);
+      // The local AWS services take the path as sent (URL-encoded keys and names, no dot segments resolved).
+      const rawPath = (request.url ?? "/").split("?")[0];
+      const service = /^\/_local\/(s3|lambda)(\/.*)$/s.exec(rawPath);
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value[0] : value]),
+      );
+      const caller = accessKeyOf(headers.authorization);
+      const body = await readBody(request, service?.[1] === "s3" ? LOCAL_S3_LIMITS.maxObjectBytes * 2 : HTTP_API_LIMITS.maxBodyBytes);
+      if (service?.[1] === "s3") {
+        const s3Request = { method, path: service[2], query: url.searchParams, headers, body: body ?? Buffer.alloc(0) };
+        return send(response, body === undefined ? s3.entityTooLarge() : s3.handle(s3Request, caller));
+      }
       if (body === undefined) return send(response, gatewayError(413, "Request Entity Too Large"));
+      if (service?.[1] === "lambda") return send(response, await invokeApi({ method, path: service[2], headers, body }, caller));
       if (method === "GET" && url.pathname === "/") {
         return send(response, { statusCode: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: page });
       }
@@ -318,6 +399,8 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
           return send(response, gatewayError(400, (error as Error).message));
         }
       }
+      if (!Object.hasOwn(functions, matched.fn.name))
+        return send(response, gatewayError(501, `${matched.fn.name} runs on a stack only: ${stackOnly[matched.fn.name]}`));
       const event = httpApiEvent(request, body, { routeKey, pathParameters: matched.pathParameters! }, requestId, claims);
       if (Buffer.byteLength(JSON.stringify(event)) > MAX_INVOKE_PAYLOAD_BYTES)
         return send(response, gatewayError(413, "Request Entity Too Large"));
@@ -348,10 +431,20 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       database,
       queues: { jobs, deadLetters },
       functions,
+      stackOnly,
+      s3,
+      sources: [
+        join(__dirname, "..", "app"),
+        ...config.containerFunctions.filter((fn) => !stackOnly[fn.name]).map((fn) => inProject(fn.context)),
+      ],
       issueToken: (username) => issuer.issue(username),
       async reload() {
         buildBundles();
         for (const fn of config.functions) functions[fn.name].reload(specOf(fn));
+        for (const fn of config.containerFunctions) {
+          const spec = ownSpecOf(fn);
+          if (typeof spec !== "string" && functions[fn.name]) functions[fn.name].reload(spec);
+        }
         await migrate();
       },
       stop,

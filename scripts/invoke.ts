@@ -1,9 +1,10 @@
 // npm run invoke -- <function> [--payload JSON | --event FILE] [--local [--env NAME=VALUE ...] | --stack NAME]
 // Invokes one function with an event (by default its sample, dev/events/<function>.json) and prints the
 // response, its logs and the REPORT line (init, duration, billed duration, memory):
-//   --local   the function's bundle in a Lambda-like environment on this machine (dev/local-lambda.ts),
-//             like `sam local invoke`; with `npm run dev` running, in the environment it gives that
-//             function there (its database, issuer and WebSocket API), plus any --env;
+//   --local   the function's bundle (or, for a function with its own Node.js image, its handler's module)
+//             in a Lambda-like environment on this machine (dev/local-lambda.ts), like `sam local invoke`;
+//             with `npm run dev` running, in the environment it gives that function there (its database,
+//             issuer, WebSocket API, S3 buckets and the functions it may invoke), plus any --env;
 //   --stack   the deployed function (Invoke with LogType: Tail), like seed 003's aws_actions.py.
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { existsSync, readFileSync } from "node:fs";
@@ -15,7 +16,10 @@ import { buildBundles, bundleOf } from "../dev/bundles";
 import { DEFAULT_STATE_DIR, localEndpoints } from "../dev/local-endpoints";
 import { LocalLambda } from "../dev/local-lambda";
 import { metricsNamespace, telemetryEnvironment } from "../components/lambda-environment";
-import { PROJECT } from "../config";
+import { PROJECT, stackConfigFrom, type OwnImageFunctionConfig } from "../config";
+import { localHandlerOf } from "../dev/own-image-handler";
+import { inProject } from "../components/container-function";
+import { readStackConfig } from "./mock-engine";
 import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 import { checkStackName } from "./stacks";
@@ -29,6 +33,8 @@ export interface InvokeDependencies {
   build?: () => void;
   /** Each function's environment on the running local platform, if one runs. @default .dev/endpoints.json */
   localEnvironments?: () => Record<string, Record<string, string>> | undefined;
+  /** A stack's functions with their own image, from its stack file. @default Pulumi.<stack>.yaml */
+  ownFunctions?: (stack: string) => OwnImageFunctionConfig[];
 }
 
 /** The sample event of a function: dev/events/<function>.json (the tests invoke every one of them). */
@@ -38,6 +44,8 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   let options;
   let name: string;
   let event: unknown;
+  let own: OwnImageFunctionConfig | undefined;
+  let handler: ReturnType<typeof localHandlerOf> | undefined;
   try {
     const parsed = parseArgs({
       args: argv,
@@ -55,19 +63,27 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     name = parsed.positionals[0];
     const base = name.replace(/-(arm64|x86_64)$/, "");
     if (Boolean(options.local) === Boolean(options.stack)) throw new Error("give --local or --stack NAME");
-    // On a stack, any function it exports (its own-image functions too); locally, the app's bundles only.
+    // On a stack, any function it exports; locally, the app's bundles and the functions with their own Node.js image.
     const isApp = Object.hasOwn(appFunctions, base);
-    if (!isApp && (options.local || !/^[a-z][a-z0-9-]{0,60}$/.test(name)))
+    if (options.stack) checkStackName(options.stack, { qualified: true });
+    // Locally, the stack npm run dev runs (by default dev); on a stack, its own stack file, when the repository has one.
+    const stack = options.stack?.split("/").at(-1) ?? localEndpoints.runningIn(DEFAULT_STATE_DIR)?.stack ?? "dev";
+    const ownFunctions = isApp ? [] : (deps.ownFunctions ?? stackOwnFunctions)(stack);
+    own = ownFunctions.find((fn) => fn.name === name);
+    if (!isApp && !own && (options.local || !/^[a-z][a-z0-9-]{0,60}$/.test(name)))
       throw new Error(
-        `there is no function "${name.slice(0, 80)}"${options.local ? " to run locally" : ""}; the functions are ${Object.keys(appFunctions).join(", ")} (and twins such as primes-x86_64 on a stack${options.local ? "" : ", and the stack's containerFunctions"})`,
+        `there is no function "${name.slice(0, 80)}"${options.local ? " to run locally" : ""}; the functions are ${[...Object.keys(appFunctions), ...ownFunctions.map((fn) => fn.name)].join(", ")} (and twins such as primes-x86_64 on a stack${options.local ? "" : ", and the stack's containerFunctions"})`,
       );
-    if (!isApp && options.payload === undefined && options.event === undefined)
-      throw new Error(`${name} has no sample event in dev/events: give --payload JSON or --event FILE`);
+    handler = options.local && own ? localHandlerOf(own) : undefined;
+    if (handler && "runsOnAStackOnly" in handler) throw new Error(`${name} runs on a stack only: ${handler.runsOnAStackOnly}`);
+    const ownSample = own && inProject(`${own.context}/event.json`);
+    const sample = isApp ? sampleEventFile(base) : ownSample && existsSync(ownSample) ? ownSample : undefined;
+    if (!sample && options.payload === undefined && options.event === undefined)
+      throw new Error(`${name} has no sample event (dev/events, or event.json in its build context): give --payload JSON or --event FILE`);
     if (options.local && base !== name)
       throw new Error("a twin exists on a stack only; --local runs the function's bundle, which is the same for both architectures");
     if (options.payload !== undefined && options.event !== undefined) throw new Error("give --payload or --event, not both");
-    if (options.stack) checkStackName(options.stack, { qualified: true });
-    const text = options.payload ?? readFileSync(options.event ?? sampleEventFile(base), "utf8");
+    const text = options.payload ?? readFileSync(options.event ?? sample!, "utf8");
     try {
       event = JSON.parse(text);
     } catch (error) {
@@ -82,9 +98,10 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
 
   try {
     if (options.local) {
-      const fn = appFunctions[name as AppFunctionName];
-      (deps.build ?? buildBundles)();
-      const { bundle, exportName } = bundleOf(fn.handler);
+      const app = own ? undefined : appFunctions[name as AppFunctionName];
+      if (app) (deps.build ?? buildBundles)();
+      const { bundle, exportName } = app ? bundleOf(app.handler) : (handler as { bundle: string; exportName: string });
+      const size = app ?? own!;
       if (!existsSync(bundle)) throw new Error(`no bundle ${bundle} after the build`);
       const platform = (deps.localEnvironments ?? runningPlatformEnvironments)();
 
@@ -94,13 +111,15 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
         ...platform?.[name],
         ...Object.fromEntries((options.env ?? []).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)])),
       };
-      const lambda = new LocalLambda({ name, bundle, exportName, memoryMb: fn.memory, timeoutSeconds: fn.timeout, environment });
+      const lambda = new LocalLambda({ name, bundle, exportName, memoryMb: size.memory, timeoutSeconds: size.timeout, environment });
       try {
         const invocation = await lambda.invoke(event);
         write(
           `${JSON.stringify(invocation.ok ? invocation.result : invocation.error, null, 2)}\n\n${invocation.logs}${invocation.report}\n`,
         );
-        const needsPlatform = "database" in fn || "verifiesTokens" in fn || "notifiesConnections" in fn;
+        const needsPlatform = app
+          ? "database" in app || "verifiesTokens" in app || "notifiesConnections" in app
+          : own!.permissions.length > 0;
         if (!platform && needsPlatform)
           write("(npm run dev is not running, so this function got only the --env variables, none of its stack's)\n");
         return invocation.ok ? 0 : 1;
@@ -138,6 +157,10 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
 }
 
 const runningPlatformEnvironments = () => localEndpoints.runningIn(DEFAULT_STATE_DIR)?.functions;
+const stackOwnFunctions = (stack: string) =>
+  existsSync(join(__dirname, "..", `Pulumi.${stack}.yaml`))
+    ? stackConfigFrom(readStackConfig(stack, join(__dirname, ".."))).containerFunctions
+    : [];
 
 if (require.main === module) {
   runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, lambda: new LambdaClient({}) }));

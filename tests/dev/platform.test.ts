@@ -1,6 +1,7 @@
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { strict as assert } from "node:assert";
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -76,7 +77,13 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     const record = localEndpoints.read(stateDir);
     assert.equal(record.apiUrl, platform.endpoints.apiUrl);
     assert.match(record.websocketUrl, /^ws:\/\/127\.0\.0\.1:\d+\/live$/);
-    assert.deepEqual(Object.keys(record.functions).sort(), Object.keys(appFunctions).sort());
+    const ownNodeFunctions = ["map-reduce-driver", "map-reduce-mapper", "map-reduce-reducer"]; // python-prime runs on a stack only
+    assert.deepEqual(Object.keys(record.functions).sort(), [...Object.keys(appFunctions), ...ownNodeFunctions].sort());
+    assert.deepEqual(Object.keys(platform.stackOnly), ["python-prime"]);
+    assert.deepEqual(
+      [record.functions["map-reduce-driver"].BUCKET_MAP_DATA, record.functions["map-reduce-driver"].FUNCTION_MAP_REDUCE_MAPPER],
+      ["map-data", "map-reduce-mapper"],
+    );
     assert.equal(record.functions["get-job"].DB_USER, platform.config.database.appUser);
     assert.equal(record.functions.migrate.DB_USER, platform.config.database.adminUser);
     assert.equal(record.functions.primes.DB_HOST, undefined, "a function gets only what its role needs");
@@ -273,6 +280,50 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     } finally {
       upstream.close();
     }
+  });
+
+  it("runs the map-reduce example end to end on the local S3 and Lambda, each function held to its presets; Python runs on a stack only", async () => {
+    const input = join(platform.s3.directoryOf("map-data"), "input");
+    mkdirSync(join(input, "nested"), { recursive: true });
+    writeFileSync(join(input, "one.txt"), "the cat and the hat");
+    writeFileSync(join(input, "nested", "two.txt"), "The cat sat. Then the cat slept!");
+    let printed = "";
+    const code = await invoke(["map-reduce-driver", "--local"], (text) => void (printed += text), {
+      outputs: () => ({}),
+      lambda: undefined as never,
+      localEnvironments: () => localEndpoints.read(stateDir).functions,
+    });
+    assert.equal(code, 0, printed);
+    const result = JSON.parse(printed.slice(0, printed.indexOf("\n\n")));
+    assert.deepEqual(
+      [result.inputs, result.reducers, result.top.slice(0, 2)],
+      [
+        2,
+        4,
+        [
+          { word: "the", count: 4 },
+          { word: "cat", count: 3 },
+        ],
+      ],
+    );
+    const parts = readdirSync(join(platform.s3.directoryOf("map-data"), "output", result.jobId)).sort();
+    assert.deepEqual(parts, ["part-0.json", "part-1.json", "part-2.json", "part-3.json"]);
+    // Each function is its own caller, held to the statements its presets deploy as.
+    const as = (name: string) => {
+      const environment = platform.functions[name].environment;
+      const credentials = { accessKeyId: environment.AWS_ACCESS_KEY_ID, secretAccessKey: environment.AWS_SECRET_ACCESS_KEY };
+      const endpoint = platform.functions["map-reduce-driver"].environment.AWS_ENDPOINT_URL_S3;
+      return new S3Client({ endpoint, region: "us-east-1", credentials, maxAttempts: 1 });
+    };
+    const put = (name: string, Key: string) => as(name).send(new PutObjectCommand({ Bucket: "map-data", Key, Body: "x" }));
+    await put("map-reduce-mapper", "intermediate/allowed.json");
+    await assert.rejects(put("map-reduce-mapper", "output/forged.json"), { name: "AccessDenied" });
+    await assert.rejects(put("map-reduce-driver", "input/forged.txt"), { name: "AccessDenied" });
+    await assert.rejects(put("primes", "intermediate/x.json"), { name: "AccessDenied" });
+    const python = await fetch(`${platform.endpoints.apiUrl}/python-primes?max=10`);
+    assert.equal(python.status, 501);
+    assert.match(await python.text(), /python-prime runs on a stack only: its image is built FROM public.ecr.aws\/lambda\/python/);
+    assert.match(logs, /python-prime runs on a stack only/);
   });
 
   it("the page signs in, submits over the WebSocket and shows the acknowledgement, the pushed result and the record (headless Chromium)", async function () {

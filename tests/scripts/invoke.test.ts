@@ -109,12 +109,20 @@ describe("npm run invoke", function () {
       [call.FunctionName, JSON.parse(Buffer.from(call.Payload as Uint8Array).toString())],
       ["graviton-platform-dev-python-prime-abc", { queryStringParameters: { max: "1000000" } }],
     );
+    // Without an event: its build context's event.json, when it has one; else it must be given.
+    assert.equal(await run("python-prime", "--stack", "dev"), 0, printed);
+    assert.deepEqual(JSON.parse(Buffer.from(lambda.commandCalls(InvokeCommand)[1].args[0].input.Payload as Uint8Array).toString()), {
+      queryStringParameters: { max: "1000000" },
+    });
     printed = "";
-    assert.equal(await run("python-prime", "--stack", "dev"), 2);
-    assert.match(printed, /python-prime has no sample event in dev\/events: give --payload JSON or --event FILE/);
+    assert.equal(await run("someone-elses", "--stack", "dev"), 2);
+    assert.match(
+      printed,
+      /someone-elses has no sample event \(dev\/events, or event.json in its build context\): give --payload JSON or --event FILE/,
+    );
     printed = "";
     assert.equal(await run("python-prime", "--local"), 2);
-    assert.match(printed, /there is no function "python-prime" to run locally/);
+    assert.match(printed, /python-prime runs on a stack only: its image is built FROM public.ecr.aws\/lambda\/python/);
   });
 
   it("refuses bad input by name", async () => {
