@@ -30,6 +30,7 @@ export interface AppFunction {
 }
 
 export const appFunctions = {
+  // example:begin the HTTP demos (npm run examples:remove takes them out)
   "number-fact": {
     handler: "number-fact.handler",
     route: "POST /number",
@@ -46,6 +47,7 @@ export const appFunctions = {
     memory: 1024,
     timeout: 30,
   },
+  // example:end
   "get-job": {
     handler: "get-job.handler",
     route: "GET /jobs/{id}",

@@ -127,7 +127,7 @@ export interface ContainerFunctionArgs {
   timeout?: number;
   /** Reserved concurrency of the function (not of its twin); unset = unreserved. @default undefined */
   reservedConcurrency?: number;
-  /** Environment variables. @default {} @example { NUMBERS_API_URL: "http://numbersapi.com" } */
+  /** Environment variables. @default {} @example { LOG_LEVEL: "debug" } */
   environment?: Record<string, pulumi.Input<string>>;
   /** Days the function's logs are kept. @default 14 */
   logRetentionDays?: number;

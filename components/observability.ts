@@ -477,6 +477,7 @@ function dashboardBody(
       TOKEN_REJECTION_REASONS.map((reason) => line(appMetric(ns, "TokenRejections", "ws-authorizer", reason), { label: reason })),
       region,
     ),
+    // example:begin number-fact's upstream
     graph(
       "number-fact upstream",
       [
@@ -485,6 +486,7 @@ function dashboardBody(
       ],
       region,
     ),
+    // example:end
     heading("# Database and RDS Proxy"),
     graph("Database: CPU %", [line(awsMetric("AWS/RDS", "CPUUtilization", { DBInstanceIdentifier: args.database.instanceId }))], region, {
       stat: "Average",

@@ -33,36 +33,39 @@ export class PowerTuning extends pulumi.ComponentResource {
     const parent = { parent: this };
     const qualified = args.tunedFunctionArns.map((arn) => pulumi.interpolate`${arn}:*`);
 
-    const tunePolicy = rolePolicy(
-      `${name}-tune-functions`,
-      args.taskFunction.role,
-      [
-        {
-          Sid: "ConfigureVersionAndAlias",
-          Effect: "Allow",
-          Action: [
-            "lambda:GetFunction",
-            "lambda:GetFunctionConfiguration",
-            "lambda:UpdateFunctionConfiguration",
-            "lambda:PublishVersion",
-            "lambda:ListAliases",
-            "lambda:ListVersionsByFunction",
-            "lambda:CreateAlias",
-            "lambda:UpdateAlias",
-            "lambda:DeleteAlias",
-          ],
-          Resource: args.tunedFunctionArns,
-        },
-        // Qualified ARNs only: versions and aliases, never the function itself.
-        {
-          Sid: "InvokeAndDeleteTheVersionsItMade",
-          Effect: "Allow",
-          Action: ["lambda:InvokeFunction", "lambda:DeleteFunction"],
-          Resource: qualified,
-        },
-      ],
-      parent,
-    );
+    // With nothing to tune, no policy: IAM refuses a statement whose Resource is empty.
+    const tunePolicy =
+      args.tunedFunctionArns.length > 0 &&
+      rolePolicy(
+        `${name}-tune-functions`,
+        args.taskFunction.role,
+        [
+          {
+            Sid: "ConfigureVersionAndAlias",
+            Effect: "Allow",
+            Action: [
+              "lambda:GetFunction",
+              "lambda:GetFunctionConfiguration",
+              "lambda:UpdateFunctionConfiguration",
+              "lambda:PublishVersion",
+              "lambda:ListAliases",
+              "lambda:ListVersionsByFunction",
+              "lambda:CreateAlias",
+              "lambda:UpdateAlias",
+              "lambda:DeleteAlias",
+            ],
+            Resource: args.tunedFunctionArns,
+          },
+          // Qualified ARNs only: versions and aliases, never the function itself.
+          {
+            Sid: "InvokeAndDeleteTheVersionsItMade",
+            Effect: "Allow",
+            Action: ["lambda:InvokeFunction", "lambda:DeleteFunction"],
+            Resource: qualified,
+          },
+        ],
+        parent,
+      );
 
     const logs = new aws.cloudwatch.LogGroup(
       `${name}-executions`,
@@ -116,7 +119,7 @@ export class PowerTuning extends pulumi.ComponentResource {
         loggingConfiguration: { level: "ALL", includeExecutionData: true, logDestination: pulumi.interpolate`${logs.arn}:*` },
         tracingConfiguration: { enabled: true },
       },
-      { parent: this, dependsOn: [policy, tunePolicy] },
+      { parent: this, dependsOn: tunePolicy ? [policy, tunePolicy] : [policy] },
     );
 
     this.stateMachineArn = stateMachine.arn;

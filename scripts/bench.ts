@@ -4,29 +4,32 @@
 // connection, against a new connection per invocation (the anti-pattern seed 002 warns about), on a real
 // PostgreSQL. Then the async path of `npm run dev`: submit over the WebSocket to pushed result, at a
 // steady rate and at the highest rate the local worker sustains with the stack's maximumConcurrency.
-// Everything runs locally; number-fact talks to a stand-in API on 127.0.0.1.
+// Everything runs locally. The warm timings are of the functions app/functions.ts marks `tunable` (safe to
+// invoke with a test payload), with their sample events.
 // `npm run bench -- [handlers] [data] [async]` runs only the parts named.
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+// example:begin number-fact's stand-in numbers API
 import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
+// example:end
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import pg from "pg";
-import { appFunctions } from "../app/functions";
+import { appFunctions, type AppFunction } from "../app/functions";
 import { completeJob, createJob } from "../app/data/jobs";
 import { applyMigrations, readMigrations } from "../app/data/migrations";
 import { createPool } from "../app/data/pool";
 import type { Queryable } from "../app/data/queryable";
 import { sqsWorker } from "../app/jobs/sqs-worker";
 import { sqsEvent, sqsRecord } from "../tests/app/sqs-event";
-import { httpEvent } from "../tests/app/api-gateway-event";
 import { LAMBDA_ENVIRONMENT } from "../tests/app/lambda-environment";
 import { lambdaContext } from "../tests/app/lambda-context";
 import { startPostgres } from "../tests/embedded-postgres";
 import { benchAsyncPath, type RateStep } from "./bench-async-path";
 import { percentile } from "./percentile";
+import { sampleEventFile } from "./invoke";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 /** The Node.js that runs the cold starts: this one, or BENCH_NODE (Lambda's runtime is app/Dockerfile's nodejs:22). */
@@ -120,21 +123,20 @@ async function benchHandlers(): Promise<void> {
   const metafile = JSON.parse(readFileSync(metafilePath, "utf8"));
   rmSync(metafilePath);
 
+  // example:begin number-fact's stand-in numbers API, on 127.0.0.1
   const upstream = createServer((_request, response) => response.end("42 is the answer."));
   await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
   process.env.NUMBERS_API_URL = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  const stopUpstream = () => (upstream.closeAllConnections(), upstream.close());
+  // example:end
 
   // What the handlers' INIT reads in Lambda (nothing connects until invoked).
   Object.assign(process.env, LAMBDA_ENVIRONMENT);
   // Warm timings for the self-contained handlers; the others need a database or an issuer: import cost only.
-  const events: Record<string, unknown> = {
-    "number-fact": httpEvent({ method: "POST", path: "/number", body: JSON.stringify({ number: "42", type: "trivia" }) }),
-    primes: httpEvent({ method: "GET", path: "/primes", query: { max: "1000000" } }),
-  };
-  const handlers = Object.values(appFunctions).map((fn) => {
-    const name = fn.handler.split(".")[0];
-    return { name, event: events[name] };
-  });
+  const handlers = Object.entries(appFunctions).map(([name, fn]: [string, AppFunction]) => ({
+    name: fn.handler.split(".")[0],
+    event: fn.tunable ? JSON.parse(readFileSync(sampleEventFile(name), "utf8")) : undefined,
+  }));
 
   // Bare starts and imports alternate, so both see the same machine load. An empty ES module is what
   // Lambda's runtime pays to load any handler (the ESM loader): what a bundle adds is measured from it.
@@ -182,8 +184,9 @@ async function benchHandlers(): Promise<void> {
         .join(", ")}`,
     );
   }
-  upstream.closeAllConnections();
-  upstream.close();
+  // example:begin number-fact's stand-in numbers API
+  stopUpstream();
+  // example:end
 }
 
 /** Runs `unit` repeatedly for DATA_LAYER_SECONDS and returns how many ran per second. */

@@ -52,10 +52,12 @@ export function banner(platform: DevPlatform, stateDir = DEFAULT_STATE_DIR): str
     `  ${token}`,
     "",
     "Try:",
+    // example:begin the HTTP demos
     `  curl '${endpoints.apiUrl}/primes?max=1000000'`,
+    `  npm run invoke -- primes --local`,
+    // example:end
     `  npm run job -- --local`,
     `  curl -X POST ${endpoints.apiUrl}/jobs -H "Authorization: Bearer $(node -p 'require(process.argv[1]).token' ${shellQuoted(resolve(stateDir, "endpoints.json"))})" -d '{"type":"primes","input":{"max":1000}}'`,
-    `  npm run invoke -- primes --local`,
     `  npm run redrive -- --local --dry-run`,
     "",
     "Changes under app/ (or a local function's build context) rebuild and reload the functions. Ctrl-C stops everything.",

@@ -27,67 +27,73 @@ describe("stack config", () => {
       rejects({ architecture: "arm" }, 'graviton-platform:architecture must be "arm64" or "x86_64", got "arm"'));
     it("a per-function architecture typo", () =>
       rejects(
-        { functions: { primes: { architecture: "amd64" } } },
-        'graviton-platform:functions.primes.architecture must be "arm64" or "x86_64", got "amd64"',
+        { functions: { "power-tuning": { architecture: "amd64" } } },
+        'graviton-platform:functions.power-tuning.architecture must be "arm64" or "x86_64", got "amd64"',
       ));
     it("memory below Lambda's 128 MB", () =>
       rejects(
-        { functions: { primes: { memory: 64 } } },
-        "graviton-platform:functions.primes.memory must be a whole number from 128 to 10240 (MB), got 64",
+        { functions: { "power-tuning": { memory: 64 } } },
+        "graviton-platform:functions.power-tuning.memory must be a whole number from 128 to 10240 (MB), got 64",
       ));
     it("memory above Lambda's 10,240 MB", () =>
-      rejects({ functions: { primes: { memory: 10241 } } }, "functions.primes.memory", "got 10241"));
-    it("fractional memory", () => rejects({ functions: { primes: { memory: 512.5 } } }, "functions.primes.memory", "got 512.5"));
+      rejects({ functions: { "power-tuning": { memory: 10241 } } }, "functions.power-tuning.memory", "got 10241"));
+    it("fractional memory", () =>
+      rejects({ functions: { "power-tuning": { memory: 512.5 } } }, "functions.power-tuning.memory", "got 512.5"));
     it("a zero timeout", () =>
       rejects(
-        { functions: { "number-fact": { timeout: 0 } } },
-        "graviton-platform:functions.number-fact.timeout must be a whole number from 1 to 900 (seconds), got 0",
+        { functions: { "get-job": { timeout: 0 } } },
+        "graviton-platform:functions.get-job.timeout must be a whole number from 1 to 900 (seconds), got 0",
       ));
-    it("a timeout over 15 minutes", () => rejects({ functions: { primes: { timeout: 901 } } }, "functions.primes.timeout", "got 901"));
+    it("a timeout over 15 minutes", () =>
+      rejects({ functions: { "power-tuning": { timeout: 901 } } }, "functions.power-tuning.timeout", "got 901"));
     it("an unknown function name", () =>
       rejects(
         { functions: { prime: { memory: 512 } } },
-        'graviton-platform:functions has unknown key "prime"; allowed: number-fact, primes, get-job, ws-authorizer, worker, power-tuning, migrate',
+        `graviton-platform:functions has unknown key "prime"; allowed: ${Object.keys(appFunctions).join(", ")}`,
       ));
     it("an unknown top-level key", () =>
       rejects({ architecure: "arm64" }, 'graviton-platform has unknown key "architecure"', "allowed: architecture, functions"));
     it("an unknown per-function key", () =>
       rejects(
-        { functions: { primes: { memorySize: 512 } } },
-        'graviton-platform:functions.primes has unknown key "memorySize"; allowed: architecture, memory',
+        { functions: { "power-tuning": { memorySize: 512 } } },
+        'graviton-platform:functions.power-tuning has unknown key "memorySize"; allowed: architecture, memory',
       ));
-    it("memory given as a string", () => rejects({ functions: { primes: { memory: "512" } } }, "functions.primes.memory", 'got "512"'));
+    it("memory given as a string", () =>
+      rejects({ functions: { "power-tuning": { memory: "512" } } }, "functions.power-tuning.memory", 'got "512"'));
     it("compareArchitectures that is not a boolean", () =>
       rejects(
-        { functions: { primes: { compareArchitectures: "yes" } } },
-        "functions.primes.compareArchitectures must be true or false",
+        { functions: { "power-tuning": { compareArchitectures: "yes" } } },
+        "functions.power-tuning.compareArchitectures must be true or false",
         'got "yes"',
       ));
     it("functions that is not a map", () => rejects({ functions: ["primes"] }, "graviton-platform:functions must be an object"));
     it("negative reserved concurrency", () =>
-      rejects({ functions: { primes: { reservedConcurrency: -1 } } }, "functions.primes.reservedConcurrency", "got -1"));
+      rejects({ functions: { "power-tuning": { reservedConcurrency: -1 } } }, "functions.power-tuning.reservedConcurrency", "got -1"));
     it("an environment value that is not a string", () =>
       rejects(
-        { functions: { primes: { environment: { PORT: 8080 } } } },
-        "functions.primes.environment.PORT",
+        { functions: { "power-tuning": { environment: { PORT: 8080 } } } },
+        "functions.power-tuning.environment.PORT",
         "quote numbers",
         "got 8080",
       ));
     it("an environment variable Lambda reserves", () =>
       rejects(
-        { functions: { primes: { environment: { AWS_REGION: "eu-west-1" } } } },
-        "functions.primes.environment.AWS_REGION is reserved by Lambda",
+        { functions: { "power-tuning": { environment: { AWS_REGION: "eu-west-1" } } } },
+        "functions.power-tuning.environment.AWS_REGION is reserved by Lambda",
       ));
     it("an environment larger than Lambda's 4 KB", () =>
       rejects(
-        { functions: { primes: { environment: { BIG: "x".repeat(5000) } } } },
-        "functions.primes.environment is",
+        { functions: { "power-tuning": { environment: { BIG: "x".repeat(5000) } } } },
+        "functions.power-tuning.environment is",
         "Lambda allows 4096",
       ));
     it("a log retention CloudWatch does not offer", () =>
       rejects({ logRetentionDays: 10 }, "graviton-platform:logRetentionDays must be one of CloudWatch's retention periods", "got 10"));
     it("expected traffic with only one of its two numbers", () =>
-      rejects({ functions: { primes: { expectedRps: 50 } } }, "functions.primes must set expectedRps and expectedDurationMs together"));
+      rejects(
+        { functions: { "power-tuning": { expectedRps: 50 } } },
+        "functions.power-tuning must set expectedRps and expectedDurationMs together",
+      ));
     it("a NAT strategy awsx does not have", () =>
       rejects(
         { network: { natGateways: "two" } },
@@ -144,56 +150,56 @@ describe("stack config", () => {
         "jobs.filterPatterns.0 must be a filter pattern on body, attributes",
       ));
     describe("functions that bring their own image (containerFunctions)", () => {
-      const own = (settings: Record<string, unknown>, name = "python-prime") => ({
-        containerFunctions: { [name]: { context: "examples/python-prime", ...settings } },
+      // Build contexts of the tests' own, inside the project as contexts must be: one plain, one pinned to amd64.
+      let context: string;
+      let pinned: string;
+      const own = (settings: Record<string, unknown>, name = "my-function") => ({
+        containerFunctions: { [name]: { context, ...settings } },
       });
-      let dir: string;
       before(() => {
-        dir = mkdtempSync(join(".", ".test-own-image-"));
+        [context, pinned] = [mkdtempSync(".test-own-image-"), mkdtempSync(".test-own-image-")];
+        writeFileSync(join(context, "Dockerfile"), "FROM public.ecr.aws/lambda/python:3.13\n");
         writeFileSync(
-          join(dir, "Dockerfile"),
+          join(pinned, "Dockerfile"),
           "FROM --platform=$BUILDPLATFORM node:22 AS build\nFROM --platform=linux/amd64 public.ecr.aws/lambda/python:3.13\n",
         );
       });
-      after(() => rmSync(dir, { recursive: true, force: true }));
+      after(() => [context, pinned].forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
       it("resolves one with the stack's defaults: global architecture, the Dockerfile in its context, the image's own CMD", () => {
-        const [fn] = parseStackConfig(own({ route: "GET /python-primes" })).containerFunctions;
+        const [fn] = parseStackConfig(own({ route: "GET /mine" })).containerFunctions;
         assert.equal(fn.authorized, false, "a route is public unless it says authorized: true");
-        assert.equal(parseStackConfig(own({ route: "GET /python-primes", authorized: true })).containerFunctions[0].authorized, true);
+        assert.equal(parseStackConfig(own({ route: "GET /mine", authorized: true })).containerFunctions[0].authorized, true);
         assert.deepEqual(
           [fn.name, fn.architecture, fn.dockerfile, fn.command, fn.route, fn.memory, fn.timeout],
-          ["python-prime", "arm64", "examples/python-prime/Dockerfile", undefined, "GET /python-primes", 128, 30],
+          ["my-function", "arm64", `${context}/Dockerfile`, undefined, "GET /mine", 128, 30],
         );
-        assert.deepEqual(parseStackConfig({ ...own({}), tuning: { functions: ["primes", "python-prime"] } }).tuning.functions, [
-          "primes",
-          "python-prime",
+        assert.deepEqual(parseStackConfig({ ...own({}), tuning: { functions: ["get-job", "my-function"] } }).tuning.functions, [
+          "get-job",
+          "my-function",
         ]);
       });
       it("names every mistake: a taken name, a missing context or Dockerfile, a pinned platform, a taken route", () => {
-        rejects(own({}, "primes"), "containerFunctions.primes is a function of app/functions.ts already");
-        rejects(own({}, "Python_Prime"), "containerFunctions.Python_Prime is not a function name: lowercase letters, digits and -");
-        rejects(own({ context: "examples/nowhere" }), "containerFunctions.python-prime.context must be a directory of the project");
+        rejects(own({}, "get-job"), "containerFunctions.get-job is a function of app/functions.ts already");
+        rejects(own({}, "My_Function"), "containerFunctions.My_Function is not a function name: lowercase letters, digits and -");
+        rejects(own({ context: "examples/nowhere" }), "containerFunctions.my-function.context must be a directory of the project");
+        rejects(own({ dockerfile: `${context}/Dockerfile.Lambda` }), `dockerfile names ${context}/Dockerfile.Lambda, which does not exist`);
         rejects(
-          own({ dockerfile: "examples/python-prime/Dockerfile.Lambda" }),
-          "dockerfile names examples/python-prime/Dockerfile.Lambda, which does not exist",
-        );
-        rejects(
-          own({ context: dir.replace(/^\.\//, "") }),
+          own({ context: pinned }),
           /architecture is arm64, but .*Dockerfile builds for linux\/amd64 only \(FROM --platform=linux\/amd64\)/,
         );
         rejects(own({ route: "POST /jobs" }), "route POST /jobs is served already");
-        rejects(own({ route: "GET /primes" }), "route GET /primes is served already");
+        rejects(own({ route: "GET /jobs/{id}" }), "route GET /jobs/{id} is served already");
         rejects(
-          { tuning: { functions: ["python-prime"] } },
+          { tuning: { functions: ["my-function"] } },
           "tuning.functions.0 must name functions of app/functions.ts or containerFunctions",
         );
       });
       it("refuses hostile values by name", () => {
-        for (const context of ["/etc", "../outside", "examples/../..", "a\u0000b", "x".repeat(300), 42])
-          rejects(own({ context }), "containerFunctions.python-prime.context must be");
+        for (const badContext of ["/etc", "../outside", "examples/../..", "a\u0000b", "x".repeat(300), 42])
+          rejects(own({ context: badContext }), "containerFunctions.my-function.context must be");
         for (const command of ["handler.handler", [""], [42], Array(40).fill("x"), ["x".repeat(2000)]])
-          rejects(own({ command }), "containerFunctions.python-prime.command");
+          rejects(own({ command }), "containerFunctions.my-function.command");
         for (const route of ["GET primes", "FETCH /x", "GET /a b", "GET /\u0000"])
           rejects(own({ route }), 'must be an HTTP API route key, "METHOD /path"');
         rejects(own({ prebuiltImages: { arm64: "python:3.13" } }), "prebuiltImages.arm64 must be a private ECR image by digest");
@@ -213,8 +219,14 @@ describe("stack config", () => {
       rejects({ tuning: { functions: ["power-tuning"] } }, "tuning.functions.0 must name functions");
     });
     it("a variable name Lambda reserves, with that reason even when it does not look like a name", () => {
-      rejects({ functions: { primes: { environment: { _HANDLER: "x" } } } }, "functions.primes.environment._HANDLER is reserved by Lambda");
-      rejects({ functions: { primes: { environment: { "1BAD": "x" } } } }, "functions.primes.environment.1BAD is not a variable name");
+      rejects(
+        { functions: { "power-tuning": { environment: { _HANDLER: "x" } } } },
+        "functions.power-tuning.environment._HANDLER is reserved by Lambda",
+      );
+      rejects(
+        { functions: { "power-tuning": { environment: { "1BAD": "x" } } } },
+        "functions.power-tuning.environment.1BAD is not a variable name",
+      );
     });
     it("a variable the stack sets itself, by name", () => {
       for (const name of STACK_ENVIRONMENT_NAMES) {
@@ -232,10 +244,10 @@ describe("stack config", () => {
         "functions.worker.environment with what the stack adds (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, DB_HOST",
         "Lambda allows 4096",
       );
-      parseStackConfig({ functions: { primes: { environment: own } } }); // primes gets only the telemetry settings
+      parseStackConfig({ functions: { "power-tuning": { environment: own } } }); // power-tuning gets only the telemetry settings
       assert.throws(
-        () => parseStackConfig({ functions: { primes: { environment: { PADDING: "x".repeat(3800) } } } }),
-        /functions\.primes\.environment with what the stack adds \(POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE\) can reach \d+ bytes/,
+        () => parseStackConfig({ functions: { "power-tuning": { environment: { PADDING: "x".repeat(3800) } } } }),
+        /functions\.power-tuning\.environment with what the stack adds \(POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE\) can reach \d+ bytes/,
       );
     });
     it("no NAT gateway while the worker must reach API Gateway's management API from the database's VPC", () =>
@@ -247,7 +259,11 @@ describe("stack config", () => {
     it("a value too long to show is cut in the message", () =>
       rejects({ architecture: "a".repeat(5000) }, /got "a{79}\.\.\. \(5002 characters\)/));
     it("every problem at once, not just the first", () =>
-      rejects({ architecture: "arm", functions: { primes: { memory: 64 } } }, "graviton-platform:architecture", "functions.primes.memory"));
+      rejects(
+        { architecture: "arm", functions: { "power-tuning": { memory: 64 } } },
+        "graviton-platform:architecture",
+        "functions.power-tuning.memory",
+      ));
   });
 
   describe("stack files", () => {
@@ -265,14 +281,14 @@ describe("stack config", () => {
       try {
         writeFileSync(
           join(dir, "Pulumi.merged.yaml"),
-          "x-small: &small\n  memory: 256\n  timeout: 10\nconfig:\n  graviton-platform:functions:\n    primes:\n      <<: *small\n      memory: 512\n",
+          "x-small: &small\n  memory: 256\n  timeout: 10\nconfig:\n  graviton-platform:functions:\n    migrate:\n      <<: *small\n      memory: 512\n",
         );
         const config = readStackConfig("merged", dir);
-        assert.deepEqual(JSON.parse(config["graviton-platform:functions"]), { primes: { memory: 512, timeout: 10 } });
-        const primes = parseStackConfig({ functions: JSON.parse(config["graviton-platform:functions"]) }).functions.find(
-          (fn) => fn.name === "primes",
+        assert.deepEqual(JSON.parse(config["graviton-platform:functions"]), { migrate: { memory: 512, timeout: 10 } });
+        const migrate = parseStackConfig({ functions: JSON.parse(config["graviton-platform:functions"]) }).functions.find(
+          (fn) => fn.name === "migrate",
         )!;
-        assert.deepEqual([primes.memory, primes.timeout], [512, 10]);
+        assert.deepEqual([migrate.memory, migrate.timeout], [512, 10]);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -284,7 +300,7 @@ describe("stack config", () => {
       const config = parseStackConfig({});
       assert.deepEqual(
         config.functions.map((fn) => fn.architecture),
-        ["arm64", "arm64", "arm64", "arm64", "arm64", "arm64", "arm64"],
+        Object.keys(appFunctions).map(() => "arm64"),
       );
       assert.deepEqual(config.architecturesInUse, ["arm64"]);
     });
@@ -294,30 +310,25 @@ describe("stack config", () => {
       assert.deepEqual(config.architecturesInUse, ["x86_64"]);
     });
     it("a per-function architecture wins over the global one", () => {
-      const config = parseStackConfig({ architecture: "x86_64", functions: { primes: { architecture: "arm64" } } });
+      const config = parseStackConfig({ architecture: "x86_64", functions: { "power-tuning": { architecture: "arm64" } } });
       const byName = Object.fromEntries(config.functions.map((fn) => [fn.name, fn.architecture]));
-      assert.deepEqual(byName, {
-        "number-fact": "x86_64",
-        primes: "arm64",
-        "get-job": "x86_64",
-        "ws-authorizer": "x86_64",
-        worker: "x86_64",
-        "power-tuning": "x86_64",
-        migrate: "x86_64",
-      });
+      assert.deepEqual(
+        byName,
+        Object.fromEntries(Object.keys(appFunctions).map((name) => [name, name === "power-tuning" ? "arm64" : "x86_64"])),
+      );
       assert.deepEqual(config.architecturesInUse, ["arm64", "x86_64"]);
     });
     it("compareArchitectures puts the other architecture in use", () => {
-      const config = parseStackConfig({ functions: { primes: { compareArchitectures: true } } });
+      const config = parseStackConfig({ functions: { "power-tuning": { compareArchitectures: true } } });
       assert.deepEqual(config.architecturesInUse, ["arm64", "x86_64"]);
     });
   });
 
   it("falls back to the app's defaults for unset function settings", () => {
-    const primes = parseStackConfig({ functions: { primes: { memory: 2048 } } }).functions.find((fn) => fn.name === "primes")!;
-    assert.equal(primes.memory, 2048);
-    assert.equal(primes.timeout, appFunctions.primes.timeout);
-    assert.equal(primes.reservedConcurrency, undefined);
-    assert.deepEqual(primes.environment, {});
+    const tuner = parseStackConfig({ functions: { "power-tuning": { memory: 2048 } } }).functions.find((fn) => fn.name === "power-tuning")!;
+    assert.equal(tuner.memory, 2048);
+    assert.equal(tuner.timeout, appFunctions["power-tuning"].timeout);
+    assert.equal(tuner.reservedConcurrency, undefined);
+    assert.deepEqual(tuner.environment, {});
   });
 });

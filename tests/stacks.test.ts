@@ -35,9 +35,11 @@ const PLATFORM = {
   x86_64: { architecture: "x86_64", platform: "linux/amd64" },
 } as const;
 
+// example:begin
 /** The dev stack's map-reduce example (three functions with their own image), on one architecture. */
 const mapReduceOn = (architecture: Architecture) =>
   Object.fromEntries(["map-reduce-driver", "map-reduce-mapper", "map-reduce-reducer"].map((name) => [name, architecture]));
+// example:end
 
 /** What functionPlatforms should find: every function of app/functions.ts on `architecture`, except `others`. */
 const everyFunctionOn = (architecture: Architecture, others: Record<string, Architecture> = {}) =>
@@ -119,7 +121,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
           const length = typeof explicit === "string" ? explicit.length : resource.name.length + 8;
           assert.ok(length <= limit[1], `${resource.type} ${resource.name}: a ${length}-character name; AWS allows ${limit[1]}`);
         }
-        for (const name of ["number-fact", "primes"]) {
+        for (const name of Object.keys(appFunctions)) {
           const exported = outputs.lambdaFunctions[name];
           assert.ok(exported.name && exported.arn.startsWith("arn:aws:lambda:"), `${name} name and ARN exported`);
           assert.equal(exported.architecture, "arm64");
@@ -128,6 +130,28 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
     });
   }
 
+  /** A stack of the platform alone: arm64, and get-job with an x86_64 twin. */
+  const TWINNED = {
+    "aws:region": "us-east-1",
+    "graviton-platform:functions": JSON.stringify({ "get-job": { compareArchitectures: true } }),
+  };
+
+  it("a twin runs the other architecture's image, and the app image is built for exactly the architectures in use", async () => {
+    const { resources, outputs } = await evaluateStack("dev", TWINNED);
+    const registered = new Registered(resources);
+    assert.deepEqual(functionPlatforms(registered), everyFunctionOn("arm64", { "get-job-x86_64": "x86_64" }));
+    assert.deepEqual(
+      registered.all("docker:index/image:Image").map((image) => [image.name, image.inputs.build.platform]),
+      [
+        ["app-arm64", "linux/arm64"],
+        ["app-x86_64", "linux/amd64"],
+      ],
+    );
+    assert.equal(outputs.lambdaFunctions["get-job"].twin.architecture, "x86_64");
+    assert.equal(outputs.lambdaFunctions.worker.twin, undefined);
+  });
+
+  // example:begin the examples on dev: twins of primes and PythonPrime, and the examples' own images
   it("dev: arm64 everywhere, plus x86_64 twins of primes and PythonPrime; the app's and PythonPrime's images per architecture, nothing more", async () => {
     const { resources, outputs } = await evaluateStack("dev");
     const registered = new Registered(resources);
@@ -158,6 +182,21 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
     assert.equal(outputs.lambdaFunctions["number-fact"].twin, undefined);
   });
 
+  it("dev: flipping the global architecture flips the examples' functions and their own images too", async () => {
+    const config = { ...readStackConfig("dev"), "graviton-platform:architecture": "x86_64" };
+    const registered = new Registered((await evaluateStack("dev", config)).resources);
+    assert.deepEqual(
+      functionPlatforms(registered),
+      everyFunctionOn("x86_64", {
+        "primes-arm64": "arm64",
+        "python-prime": "x86_64",
+        "python-prime-arm64": "arm64",
+        ...mapReduceOn("x86_64"),
+      }),
+    );
+  });
+  // example:end
+
   it("prod: power tuning measures no more memory values at once than its task function reserves", async () => {
     const registered = new Registered((await evaluateStack("prod")).resources);
     const reserved = registered.one("aws:lambda/function:Function", "power-tuning").inputs.reservedConcurrentExecutions;
@@ -178,24 +217,16 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
   });
 
   it("flipping the global architecture flips every function and the image it runs, together", async () => {
-    const config = { ...readStackConfig("dev"), "graviton-platform:architecture": "x86_64" };
+    const config = { ...TWINNED, "graviton-platform:architecture": "x86_64" };
     const registered = new Registered((await evaluateStack("dev", config)).resources);
-    assert.deepEqual(
-      functionPlatforms(registered),
-      everyFunctionOn("x86_64", {
-        "primes-arm64": "arm64",
-        "python-prime": "x86_64",
-        "python-prime-arm64": "arm64",
-        ...mapReduceOn("x86_64"),
-      }),
-    );
+    assert.deepEqual(functionPlatforms(registered), everyFunctionOn("x86_64", { "get-job-arm64": "arm64" }));
   });
 
   it("a per-function architecture overrides the global one, and only the architectures in use are built", async () => {
     const config = {
       "aws:region": "us-east-1",
       "graviton-platform:architecture": "x86_64",
-      "graviton-platform:functions": JSON.stringify({ primes: { architecture: "x86_64" }, "number-fact": { architecture: "x86_64" } }),
+      "graviton-platform:functions": JSON.stringify({ "get-job": { architecture: "x86_64" }, worker: { architecture: "x86_64" } }),
     };
     const registered = new Registered((await evaluateStack("dev", config)).resources);
     assert.deepEqual(
@@ -203,10 +234,10 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       ["linux/amd64"],
     );
 
-    const mixed = { ...config, "graviton-platform:functions": JSON.stringify({ primes: { architecture: "arm64" } }) };
+    const mixed = { ...config, "graviton-platform:functions": JSON.stringify({ "get-job": { architecture: "arm64" } }) };
     assert.deepEqual(
       functionPlatforms(new Registered((await evaluateStack("dev", mixed)).resources)),
-      everyFunctionOn("x86_64", { primes: "arm64" }),
+      everyFunctionOn("x86_64", { "get-job": "arm64" }),
     );
   });
 
@@ -216,11 +247,15 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       arm64: `123456789012.dkr.ecr.us-east-1.amazonaws.com/graviton-platform/app@${digest("a")}`,
       x86_64: `123456789012.dkr.ecr.us-east-1.amazonaws.com/graviton-platform/app@${digest("b")}`,
     };
-    // The example functions bring their own images: prebuilt too, or the stack still builds them.
+    // Functions with their own image (dev's examples) are prebuilt too, or the stack still builds them; get-job
+    // has a twin, so both architectures are in use.
     const withPrebuilt = (prebuilt: unknown) => {
-      const own = JSON.parse(readStackConfig("dev")["graviton-platform:containerFunctions"]);
+      const dev = readStackConfig("dev");
+      const own = JSON.parse(dev["graviton-platform:containerFunctions"] ?? "{}");
+      const functions = JSON.parse(dev["graviton-platform:functions"] ?? "{}");
       return {
-        ...readStackConfig("dev"),
+        ...dev,
+        "graviton-platform:functions": JSON.stringify({ ...functions, "get-job": { compareArchitectures: true } }),
         "graviton-platform:prebuiltImages": JSON.stringify(prebuilt),
         "graviton-platform:containerFunctions": JSON.stringify({
           ...own,
@@ -283,20 +318,6 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       }
       assert.match(problems({ ...PREBUILT, riscv: PREBUILT.arm64 }), /prebuiltImages has unknown key "riscv"/);
     });
-  });
-
-  it("without the examples (their config entries removed, examples/ unused), dev still evaluates with 0 mandatory violations", async () => {
-    const config = { ...readStackConfig("dev") };
-    for (const key of ["containerFunctions", "buckets", "tuning"]) delete config[`graviton-platform:${key}`];
-    const { resources } = await evaluateStack("dev", config);
-    const registered = new Registered(resources);
-    assert.deepEqual(registered.all("graviton:storage:Bucket"), []);
-    assert.ok(registered.all("aws:lambda/function:Function").every((fn) => !/python|map-reduce/.test(fn.name)));
-    const report = await runPolicies(resources, {});
-    assert.deepEqual(
-      report.violations.filter((violation) => violation.enforcementLevel === "mandatory"),
-      [],
-    );
   });
 
   it("a bad config value fails the program before any resource is registered", async () => {

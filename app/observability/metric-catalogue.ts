@@ -42,8 +42,10 @@ export const APP_METRICS = {
     reasons: TOKEN_REJECTION_REASONS,
     description: "WebSocket connections refused, by reason",
   },
+  // example:begin number-fact's upstream
   UpstreamLatency: { unit: "Milliseconds", emittedBy: ["number-fact"], description: "the numbers API's response time" },
   UpstreamFailures: { unit: "Count", emittedBy: ["number-fact"], description: "numbers API calls that failed or timed out" },
+  // example:end
   PowerTuningRuns: { unit: "Count", emittedBy: ["power-tuning"], description: "power-tuning executions started" },
 } as const satisfies Record<string, MetricSpec>;
 

@@ -4,13 +4,15 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { appFunctions } from "../../app/functions";
-import { httpEvent } from "./api-gateway-event";
 import { LAMBDA_ENVIRONMENT } from "./lambda-environment";
 import { APP_METRICS, type AppMetricName } from "../../app/observability/metric-catalogue";
 import { LocalLambda, type LocalInvocation } from "../../dev/local-lambda";
 import { emfProblems, isEmf } from "./emf-specification";
+// example:begin the HTTP demos
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { httpEvent } from "./api-gateway-event";
+// example:end
 
 const lambdaEnvironment = { ...process.env, ...LAMBDA_ENVIRONMENT };
 
@@ -56,6 +58,7 @@ describe("app bundles (what the image's final stage copies)", function () {
     }
   });
 
+  // example:begin the HTTP demos
   it("runs in a fresh Node process the way the Lambda runtime loads it (as an ES module)", () => {
     const event = httpEvent({ method: "GET", path: "/primes", query: { max: "1000" } });
     const context = `{ awsRequestId: "r-1", functionName: "primes", getRemainingTimeInMillis: () => 10000 }`;
@@ -67,6 +70,7 @@ describe("app bundles (what the image's final stage copies)", function () {
     assert.equal(response.statusCode, 200);
     assert.equal(JSON.parse(response.body).count, 168);
   });
+  // example:end
 
   describe("telemetry as Lambda runs the bundles: Powertools' JSON logs and EMF metrics", () => {
     const NAMESPACE = "graviton-platform/test";
@@ -112,13 +116,12 @@ describe("app bundles (what the image's final stage copies)", function () {
     };
 
     it("counts a cold start once per execution environment, in the function's service", async () => {
-      const primes = run("primes");
-      const event = httpEvent({ method: "GET", path: "/primes", query: { max: "100" } });
-      const cold = await primes.invoke(event);
-      assert.deepEqual(metricsOf(cold, "primes"), { ColdStart: { value: 1, reason: undefined, unit: "Count" } });
-      const warm = await primes.invoke(event);
-      assert.ok(warm.ok);
-      assert.deepEqual(metricsOf(warm, "primes"), {}, "no ColdStart on a warm invocation, and no empty EMF record");
+      const authorizer = run("ws-authorizer");
+      const event = { type: "REQUEST", methodArn: "arn:aws:execute-api:us-east-1:1:a/live/$connect" };
+      const cold = await authorizer.invoke(event);
+      assert.deepEqual(metricsOf(cold, "ws-authorizer").ColdStart, { value: 1, reason: undefined, unit: "Count" });
+      const warm = metricsOf(await authorizer.invoke(event), "ws-authorizer");
+      assert.deepEqual(Object.keys(warm), ["TokenRejections"], "no ColdStart on a warm invocation");
     });
 
     it("logs JSON lines with the request id and cold start, and counts a refused token by reason", async () => {
@@ -139,6 +142,7 @@ describe("app bundles (what the image's final stage copies)", function () {
       assert.deepEqual(metricsOf(invocation, "ws-authorizer").TokenRejections, { value: 1, reason: "missing", unit: "Count" });
     });
 
+    // example:begin the HTTP demos
     it("times the numbers API and counts its failures", async () => {
       const upstream = createServer((_request, response) => response.end("7 is a number."));
       await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
@@ -155,5 +159,6 @@ describe("app bundles (what the image's final stage copies)", function () {
         upstream.close();
       }
     });
+    // example:end
   });
 });

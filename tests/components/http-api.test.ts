@@ -9,7 +9,7 @@ async function deployApi() {
   const deployment = await evaluate(() => {
     const api = new HttpApi("api", {
       routes: [
-        { routeKey: "POST /number", function: { name: "number-fact", arn: functionArn("number-fact") } },
+        { routeKey: "POST /hello", function: { name: "hello", arn: functionArn("hello") } },
         { routeKey: "GET /jobs/{id}", function: { name: "jobs", arn: functionArn("jobs") } },
       ],
       throttling: { burstLimit: 20, rateLimit: 10 },
@@ -25,16 +25,16 @@ describe("HttpApi", () => {
     const { registered } = await deployApi();
     const integrations = registered.all("aws:apigatewayv2/integration:Integration");
     const routes = registered.all("aws:apigatewayv2/route:Route");
-    assert.deepEqual(routes.map((route) => route.inputs.routeKey).sort(), ["GET /jobs/{id}", "POST /number"]);
+    assert.deepEqual(routes.map((route) => route.inputs.routeKey).sort(), ["GET /jobs/{id}", "POST /hello"]);
     for (const route of routes) {
       const integration = integrations.find((candidate) => route.inputs.target === `integrations/${candidate.name}-id`)!;
       assert.ok(integration, `route ${route.inputs.routeKey} targets an integration`);
       assert.equal(integration.inputs.integrationType, "AWS_PROXY");
       assert.equal(integration.inputs.payloadFormatVersion, "2.0");
     }
-    const numberRoute = routes.find((route) => route.inputs.routeKey === "POST /number")!;
-    const numberIntegration = integrations.find((candidate) => numberRoute.inputs.target === `integrations/${candidate.name}-id`)!;
-    assert.equal(numberIntegration.inputs.integrationUri, functionArn("number-fact"));
+    const helloRoute = routes.find((route) => route.inputs.routeKey === "POST /hello")!;
+    const helloIntegration = integrations.find((candidate) => helloRoute.inputs.target === `integrations/${candidate.name}-id`)!;
+    assert.equal(helloIntegration.inputs.integrationUri, functionArn("hello"));
   });
 
   it("lets API Gateway invoke each function only from its own route", async () => {
@@ -44,8 +44,8 @@ describe("HttpApi", () => {
       .all("aws:lambda/permission:Permission")
       .map((permission) => [permission.inputs.function, permission.inputs.principal, permission.inputs.sourceArn]);
     assert.deepEqual(sources.sort(), [
+      ["hello", "apigateway.amazonaws.com", `${api.state.executionArn}/*/POST/hello`],
       ["jobs", "apigateway.amazonaws.com", `${api.state.executionArn}/*/GET/jobs/*`],
-      ["number-fact", "apigateway.amazonaws.com", `${api.state.executionArn}/*/POST/number`],
     ]);
   });
 
@@ -64,10 +64,10 @@ describe("HttpApi", () => {
   });
 
   it("turns route keys into execute-api source paths", () => {
-    assert.equal(routeSourcePath("POST /number"), "POST/number");
+    assert.equal(routeSourcePath("POST /hello"), "POST/hello");
     assert.equal(routeSourcePath("GET /jobs/{id}"), "GET/jobs/*");
     assert.equal(routeSourcePath("ANY /{proxy+}"), "*/*");
-    assert.throws(() => routeSourcePath("/number"), /not "METHOD \/path"/);
+    assert.throws(() => routeSourcePath("/hello"), /not "METHOD \/path"/);
   });
 
   describe("jobs: JWT-authorized routes and POST /jobs straight to SQS", () => {

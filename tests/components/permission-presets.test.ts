@@ -11,6 +11,9 @@ import { parseStackConfig } from "../../config";
 import { evaluateStack, readStackConfig } from "../../scripts/mock-engine";
 import { Registered } from "../registered";
 
+/** A build context of the tests' own, which outlives the examples. */
+const OWN_IMAGE = "tests/fixtures/own-image";
+
 const targets = {
   bucketArn: (name: string) => `arn:aws:s3:::${name}-abc`,
   bucketName: (name: string) => `${name}-abc`,
@@ -90,19 +93,19 @@ describe("permission presets: least privilege, scoped to the resources they name
 
   it("the stack refuses a bucket it neither owns nor declared external, and a function it does not have", () => {
     const own = (permissions: unknown[]) => ({
-      containerFunctions: { "python-prime": { context: "examples/python-prime", permissions } },
+      containerFunctions: { "my-function": { context: OWN_IMAGE, permissions } },
       buckets: { data: {}, "shared-corp-data": { external: true } },
     });
     parseStackConfig(
       own([
         { preset: "s3-read", bucket: "data" },
         { preset: "s3-write", bucket: "shared-corp-data" },
-        { preset: "invoke", functions: ["primes"] },
+        { preset: "invoke", functions: ["get-job"] },
       ]),
     );
     assert.throws(
       () => parseStackConfig(own([{ preset: "s3-read", bucket: "elsewhere" }])),
-      /containerFunctions\.python-prime\.permissions\.0\.bucket names elsewhere, which the stack does not own and was not declared external/,
+      /containerFunctions\.my-function\.permissions\.0\.bucket names elsewhere, which the stack does not own and was not declared external/,
     );
     assert.throws(
       () => parseStackConfig(own([{ preset: "invoke", functions: ["mapper"] }])),
@@ -110,8 +113,8 @@ describe("permission presets: least privilege, scoped to the resources they name
     );
     const pair = (a: unknown[], b: unknown[]) => ({
       containerFunctions: {
-        first: { context: "examples/map-reduce", permissions: a },
-        second: { context: "examples/map-reduce", permissions: b },
+        first: { context: OWN_IMAGE, permissions: a },
+        second: { context: OWN_IMAGE, permissions: b },
       },
     });
     assert.deepEqual(
@@ -125,8 +128,8 @@ describe("permission presets: least privilege, scoped to the resources they name
     );
     const clash = own([{ preset: "s3-read", bucket: "data" }]);
     Object.assign(clash.buckets, { "map-data": {}, "map.data": { external: true } });
-    clash.containerFunctions["python-prime"] = {
-      ...clash.containerFunctions["python-prime"],
+    clash.containerFunctions["my-function"] = {
+      ...clash.containerFunctions["my-function"],
       permissions: [
         { preset: "s3-read", bucket: "map-data" },
         { preset: "s3-write", bucket: "map.data" },
@@ -134,8 +137,8 @@ describe("permission presets: least privilege, scoped to the resources they name
     } as never;
     assert.throws(() => parseStackConfig(clash), /permissions name map-data and map\.data, which both become BUCKET_MAP_DATA; rename one/);
     const overriding = own([{ preset: "s3-read", bucket: "data" }]);
-    overriding.containerFunctions["python-prime"] = {
-      ...overriding.containerFunctions["python-prime"],
+    overriding.containerFunctions["my-function"] = {
+      ...overriding.containerFunctions["my-function"],
       environment: { BUCKET_DATA: "mine" },
     } as never;
     assert.throws(
@@ -149,23 +152,25 @@ describe("permission presets: least privilege, scoped to the resources they name
   });
 
   it("keeps within IAM's inline policy size and S3's bucket name length at the largest values the stack accepts", () => {
-    const appNames = ["number-fact", "primes", "get-job", "ws-authorizer", "worker", "power-tuning", "migrate"];
+    // Seven functions to invoke (the size counts each at the longest name and ARN any stack can have).
+    const targets = Array.from({ length: 7 }, (_, index) => `target-${index}`);
     const withInvokes = (count: number) => ({
       containerFunctions: {
-        "python-prime": {
-          context: "examples/python-prime",
-          permissions: Array.from({ length: count }, () => ({ preset: "invoke", functions: appNames })),
+        ...Object.fromEntries(targets.map((name) => [name, { context: OWN_IMAGE }])),
+        "my-function": {
+          context: OWN_IMAGE,
+          permissions: Array.from({ length: count }, () => ({ preset: "invoke", functions: targets })),
         },
       },
     });
-    const fits = parse(withInvokes(4).containerFunctions["python-prime"].permissions);
-    const tooMany = parse(withInvokes(6).containerFunctions["python-prime"].permissions);
+    const fits = parse(withInvokes(4).containerFunctions["my-function"].permissions);
+    const tooMany = parse(withInvokes(6).containerFunctions["my-function"].permissions);
     assert.ok(presetsPolicyCharacters(fits) <= PRESETS_POLICY_MAX_CHARACTERS, String(presetsPolicyCharacters(fits)));
     assert.ok(presetsPolicyCharacters(tooMany) > PRESETS_POLICY_MAX_CHARACTERS);
     parseStackConfig(withInvokes(4));
     assert.throws(
       () => parseStackConfig(withInvokes(6)),
-      /containerFunctions\.python-prime\.permissions can make an inline policy of \d+ characters; IAM allows 10,240 per role/,
+      /containerFunctions\.my-function\.permissions can make an inline policy of \d+ characters; IAM allows 10,240 per role/,
     );
     // The stack's own buckets are autonamed <name>-<7 characters>: 55 is the longest name that fits S3's 63.
     parseStackConfig({ buckets: { ["b".repeat(55)]: {}, ["e".repeat(63)]: { external: true } } });
@@ -173,35 +178,36 @@ describe("permission presets: least privilege, scoped to the resources they name
   });
 
   it("under the mock engine: the presets become one inline policy of the function's role, with the bucket's real ARN", async () => {
+    const { "graviton-platform:tuning": _examplesTuning, ...dev } = readStackConfig("dev"); // it names the examples
     const config = {
-      ...readStackConfig("dev"),
+      ...dev,
       "graviton-platform:buckets": JSON.stringify({ data: {} }),
       "graviton-platform:containerFunctions": JSON.stringify({
-        "python-prime": {
-          context: "examples/python-prime",
+        "my-function": {
+          context: OWN_IMAGE,
           permissions: [
             { preset: "s3-read", bucket: "data", prefix: "input/" },
-            { preset: "invoke", functions: ["primes"] },
+            { preset: "invoke", functions: ["get-job"] },
           ],
         },
       }),
     };
     const registered = new Registered((await evaluateStack("dev", config)).resources);
-    const policy = JSON.parse(registered.one("aws:iam/rolePolicy:RolePolicy", "python-prime-presets").inputs.policy);
-    const variables = registered.one("aws:lambda/function:Function", "python-prime").inputs.environment.variables;
+    const policy = JSON.parse(registered.one("aws:iam/rolePolicy:RolePolicy", "my-function-presets").inputs.policy);
+    const variables = registered.one("aws:lambda/function:Function", "my-function").inputs.environment.variables;
     assert.equal(variables.BUCKET_DATA, registered.one("aws:s3/bucket:Bucket", "data").state.bucket, "where its bucket is");
-    assert.match(variables.FUNCTION_PRIMES, /^primes/, "the physical name of the function it may invoke");
+    assert.match(variables.FUNCTION_GET_JOB, /^get-job/, "the physical name of the function it may invoke");
     const bucket = registered.one("aws:s3/bucket:Bucket", "data");
-    const primes = registered
+    const getJob = registered
       .all("aws:lambda/function:Function")
-      .filter((fn) => fn.name.startsWith("primes"))
+      .filter((fn) => fn.name.startsWith("get-job"))
       .map((fn) => fn.state.arn);
     assert.deepEqual(
       policy.Statement.map((statement: any) => [statement.Action, statement.Resource]),
       [
         [["s3:GetObject"], `${bucket.state.arn}/input/*`],
         [["s3:ListBucket"], bucket.state.arn],
-        [["lambda:InvokeFunction"], primes],
+        [["lambda:InvokeFunction"], getJob],
       ],
     );
   });

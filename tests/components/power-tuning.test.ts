@@ -62,4 +62,17 @@ describe("PowerTuning", () => {
     const [runSteps] = JSON.parse(registered.one("aws:iam/rolePolicy:RolePolicy", "tuning-state-machine").inputs.policy).Statement;
     assert.deepEqual(runSteps.Resource, [TASK, `${TASK}:*`], "the state machine invokes only its task function");
   });
+
+  it("with nothing to tune (a fork without the examples), grants no tuning permissions, since IAM refuses an empty Resource", async () => {
+    const { resources } = await evaluate(() => {
+      const role = new aws.iam.Role("power-tuning-role", { assumeRolePolicy: "{}" });
+      new PowerTuning("tuning", { taskFunction: { arn: TASK, role }, tunedFunctionArns: [] });
+    });
+    const registered = new Registered(resources);
+    assert.deepEqual(
+      registered.all("aws:iam/rolePolicy:RolePolicy").map((policy) => policy.name),
+      ["tuning-state-machine"],
+    );
+    assert.ok(registered.one("aws:sfn/stateMachine:StateMachine", "tuning"));
+  });
 });

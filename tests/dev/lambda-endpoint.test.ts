@@ -12,7 +12,7 @@ const local = (exportName: string, maxEnvironments = 2, timeoutSeconds = 5) =>
   new LocalFunction({ name: exportName, bundle: fixtures, exportName, memoryMb: 256, timeoutSeconds }, maxEnvironments);
 const targets = { functionArns: (name: string) => [localFunctionArn(name)] } as PresetTargets;
 const callerPolicy = presetStatements(
-  [{ preset: "invoke", functions: ["echo", "fail", "hang", "python-prime"] }],
+  [{ preset: "invoke", functions: ["echo", "fail", "hang", "my-python"] }],
   targets,
 ) as LocalStatement[];
 
@@ -34,7 +34,7 @@ describe("the local Lambda Invoke API of npm run dev", function () {
 
   before(async () => {
     const api = lambdaEndpoint(
-      () => ({ ...functions, "python-prime": { runsOnAStackOnly: "its image is built FROM public.ecr.aws/lambda/python:3.13" } }),
+      () => ({ ...functions, "my-python": { runsOnAStackOnly: "its image is built FROM public.ecr.aws/lambda/python:3.13" } }),
       (key) => (key === "ASIACALLERWITHINVOKE" ? callerPolicy : []),
       () => undefined,
     );
@@ -81,8 +81,8 @@ describe("the local Lambda Invoke API of npm run dev", function () {
     assert.equal((await refused(invoke({}, lambda("ASIASOMEONEELSE00000")))).name, "AccessDeniedException");
     const missing = await refused(invoke({ FunctionName: "nothing-here" }));
     assert.deepEqual([missing.name, missing.status], ["ResourceNotFoundException", 404]);
-    const python = await refused(invoke({ FunctionName: "python-prime" }));
-    assert.match(python.message, /python-prime does not run locally: its image is built FROM public.ecr.aws\/lambda\/python/);
+    const python = await refused(invoke({ FunctionName: "my-python" }));
+    assert.match(python.message, /my-python does not run locally: its image is built FROM public.ecr.aws\/lambda\/python/);
   });
 
   it("refuses hostile payloads and names with Lambda's errors: not JSON, not UTF-8, over 6 MB (1 MB for Event), odd names", async () => {

@@ -5,8 +5,8 @@ import { localHandlerOf } from "../../dev/own-image-handler";
 
 const own = (settings: Partial<OwnImageFunctionConfig>): OwnImageFunctionConfig => ({
   name: "f",
-  context: "examples/map-reduce",
-  dockerfile: "examples/map-reduce/Dockerfile",
+  context: "tests/fixtures/own-image",
+  dockerfile: "tests/fixtures/own-image/Dockerfile",
   authorized: false,
   architecture: "arm64",
   compareArchitectures: false,
@@ -16,25 +16,22 @@ const own = (settings: Partial<OwnImageFunctionConfig>): OwnImageFunctionConfig 
   permissions: [],
   ...settings,
 });
-const mapReduce = join(__dirname, "..", "..", "examples", "map-reduce");
+const fixture = join(__dirname, "..", "fixtures", "own-image");
 
 describe("which functions with their own image run locally, and from which module", () => {
   it("runs a function on the Lambda Node.js base image from its handler's module in the build context", () => {
-    assert.deepEqual(localHandlerOf(own({ command: ["mapper.handler"] })), {
-      bundle: join(mapReduce, "mapper.mjs"),
-      exportName: "handler",
-    });
-    assert.deepEqual(localHandlerOf(own({})), { bundle: join(mapReduce, "driver.mjs"), exportName: "handler" }, "the Dockerfile's CMD");
+    assert.deepEqual(localHandlerOf(own({})), { bundle: join(fixture, "handler.mjs"), exportName: "handler" }, "the Dockerfile's CMD");
+    assert.deepEqual(localHandlerOf(own({ command: ["handler.other"] })), { bundle: join(fixture, "handler.mjs"), exportName: "other" });
   });
 
   it("says why any other function runs on a stack only", () => {
     const reasons = [
-      own({ context: "examples/python-prime", dockerfile: "examples/python-prime/Dockerfile" }),
+      own({ dockerfile: "tests/fixtures/own-image/Dockerfile.python" }),
       own({ entryPoint: ["/bin/sh"] }),
       own({ command: ["reduce.handler"] }),
       own({ command: ["handler"] }),
       own({ command: ["../../../etc/passwd.handler"] }),
-      own({ command: ["driver.handler; rm -rf /"] }),
+      own({ command: ["handler.handler; rm -rf /"] }),
     ].map((fn) => {
       const handler = localHandlerOf(fn);
       assert.ok("runsOnAStackOnly" in handler, JSON.stringify(fn.command));
@@ -43,10 +40,10 @@ describe("which functions with their own image run locally, and from which modul
     assert.deepEqual(reasons, [
       "its image is built FROM public.ecr.aws/lambda/python:3.13, not the AWS Lambda Node.js base image",
       "it sets its own entryPoint",
-      "its handler's module reduce.js, .mjs or .cjs is not in examples/map-reduce (does a build step make it?)",
+      "its handler's module reduce.js, .mjs or .cjs is not in tests/fixtures/own-image (does a build step make it?)",
       'its handler (command, or the Dockerfile\'s CMD) is not "<file>.<export>": handler',
       'its handler (command, or the Dockerfile\'s CMD) is not "<file>.<export>": ../../../etc/passwd.handler',
-      'its handler (command, or the Dockerfile\'s CMD) is not "<file>.<export>": driver.handler; rm -rf /',
+      'its handler (command, or the Dockerfile\'s CMD) is not "<file>.<export>": handler.handler; rm -rf /',
     ]);
   });
 });

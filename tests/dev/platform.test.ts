@@ -1,8 +1,11 @@
+// example:begin the examples: map-reduce on the local S3, number-fact's stand-in numbers API
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+// example:end
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { strict as assert } from "node:assert";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -77,25 +80,36 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     const record = localEndpoints.read(stateDir);
     assert.equal(record.apiUrl, platform.endpoints.apiUrl);
     assert.match(record.websocketUrl, /^ws:\/\/127\.0\.0\.1:\d+\/live$/);
-    const ownNodeFunctions = ["map-reduce-driver", "map-reduce-mapper", "map-reduce-reducer"]; // python-prime runs on a stack only
-    assert.deepEqual(Object.keys(record.functions).sort(), [...Object.keys(appFunctions), ...ownNodeFunctions].sort());
+    const runLocally = platform.config.containerFunctions.filter((fn) => !Object.hasOwn(platform.stackOnly, fn.name));
+    assert.deepEqual(Object.keys(record.functions).sort(), [...Object.keys(appFunctions), ...runLocally.map((fn) => fn.name)].sort());
+    // example:begin seed 003's map-reduce and seed 000's PythonPrime
     assert.deepEqual(Object.keys(platform.stackOnly), ["python-prime"]);
     assert.deepEqual(
       [record.functions["map-reduce-driver"].BUCKET_MAP_DATA, record.functions["map-reduce-driver"].FUNCTION_MAP_REDUCE_MAPPER],
       ["map-data", "map-reduce-mapper"],
     );
+    // example:end
     assert.equal(record.functions["get-job"].DB_USER, platform.config.database.appUser);
     assert.equal(record.functions.migrate.DB_USER, platform.config.database.adminUser);
-    assert.equal(record.functions.primes.DB_HOST, undefined, "a function gets only what its role needs");
+    assert.equal(record.functions["power-tuning"].DB_HOST, undefined, "a function gets only what its role needs");
     assert.equal(statSync(join(stateDir, "endpoints.json")).mode & 0o077, 0, "it holds a token");
   });
 
-  it("serves an HTTP route as API Gateway's payload 2.0 from the function's bundle (curl /primes?max=1000000)", async () => {
+  it("serves an HTTP route as API Gateway's payload 2.0 from the function's bundle, and prints its REPORT line", async () => {
+    assert.equal((await authorized("/jobs/no-such-job")).status, 404);
+    assert.match(logs, /\[get-job\] REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 256 MB/);
+  });
+
+  // example:begin the HTTP demos
+  it("serves the primes demo (curl /primes?max=1000000)", async () => {
     const response = await api("/primes?max=1000000");
     assert.equal(response.status, 200);
     assert.equal(((await response.json()) as { count: number }).count, 78498);
     assert.match(logs, /\[primes\] REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 1024 MB/);
+    assert.equal((await api("/primes", { method: "POST" })).status, 404, "the route is GET /primes");
+    assert.equal((await api("/primes?max=-1")).status, 400);
   });
+  // example:end
 
   it("answers what API Gateway answers to strangers: no route 404, no or a bad token 401, a body over 10 MB 413", async () => {
     assert.equal((await api("/nothing-here")).status, 404);
@@ -107,8 +121,7 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
       assert.equal(response.status, 401, bad);
       assert.deepEqual(await response.json(), { message: "Unauthorized" });
     }
-    assert.equal((await api("/primes", { method: "POST" })).status, 404, "the route is GET /primes");
-    assert.equal((await api("/primes?max=-1")).status, 400);
+    assert.equal((await api("/jobs/x", { method: "DELETE" })).status, 404, "the route is GET /jobs/{id}");
     assert.equal((await authorized("/jobs", { method: "POST", body: Buffer.alloc(10 * 1024 * 1024 + 1, "a") })).status, 413);
   });
 
@@ -247,41 +260,37 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
   });
 
   it("npm run invoke -- <function> --local runs every function with its sample event in the platform's environment", async () => {
+    const environments = localEndpoints.read(stateDir).functions;
+    const expected: Record<string, RegExp> = {
+      "get-job": /"statusCode": 404/, // the sample's job id is not in this database
+      "ws-authorizer": /"errorMessage": "Unauthorized"/, // the sample's token is not the local issuer's
+      worker: /"batchItemFailures": \[\]/,
+      "power-tuning": /"power": 512/,
+      migrate: /"alreadyApplied": \[\s*"0001_jobs.sql"/,
+    };
+    // example:begin the HTTP demos: number-fact asks a stand-in numbers API
     const upstream: Server = createServer((_request, response) =>
       response.writeHead(200, { "content-type": "text/plain" }).end("345 is a number."),
-    );
+    ).unref();
     await new Promise<void>((done) => upstream.listen(0, "127.0.0.1", () => done()));
-    try {
-      const environments = localEndpoints.read(stateDir).functions;
-      environments["number-fact"] = {
-        ...environments["number-fact"],
-        NUMBERS_API_URL: `http://127.0.0.1:${(upstream.address() as { port: number }).port}`,
-      };
-      const expected: Record<string, RegExp> = {
-        "number-fact": /"statusCode": 200[\s\S]*345 is a number/,
-        primes: /"statusCode": 200/,
-        "get-job": /"statusCode": 404/, // the sample's job id is not in this database
-        "ws-authorizer": /"errorMessage": "Unauthorized"/, // the sample's token is not the local issuer's
-        worker: /"batchItemFailures": \[\]/,
-        "power-tuning": /"power": 512/,
-        migrate: /"alreadyApplied": \[\s*"0001_jobs.sql"/,
-      };
-      for (const name of Object.keys(appFunctions)) {
-        let printed = "";
-        await invoke([name, "--local"], (text) => void (printed += text), {
-          outputs: () => ({}),
-          lambda: undefined as never,
-          build: () => undefined,
-          localEnvironments: () => environments,
-        });
-        assert.match(printed, expected[name], `${name}: ${printed}`);
-        assert.ok(parseReport(printed), `${name} prints a REPORT line`);
-      }
-    } finally {
-      upstream.close();
+    const numbersApi = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+    environments["number-fact"] = { ...environments["number-fact"], NUMBERS_API_URL: numbersApi };
+    Object.assign(expected, { "number-fact": /"statusCode": 200[\s\S]*345 is a number/, primes: /"statusCode": 200/ });
+    // example:end
+    for (const name of Object.keys(appFunctions)) {
+      let printed = "";
+      await invoke([name, "--local"], (text) => void (printed += text), {
+        outputs: () => ({}),
+        lambda: undefined as never,
+        build: () => undefined,
+        localEnvironments: () => environments,
+      });
+      assert.match(printed, expected[name], `${name}: ${printed}`);
+      assert.ok(parseReport(printed), `${name} prints a REPORT line`);
     }
   });
 
+  // example:begin seed 003's map-reduce and seed 000's PythonPrime
   it("runs the map-reduce example end to end on the local S3 and Lambda, each function held to its presets; Python runs on a stack only", async () => {
     const input = join(platform.s3.directoryOf("map-data"), "input");
     mkdirSync(join(input, "nested"), { recursive: true });
@@ -325,6 +334,7 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     assert.match(await python.text(), /python-prime runs on a stack only: its image is built FROM public.ecr.aws\/lambda\/python/);
     assert.match(logs, /python-prime runs on a stack only/);
   });
+  // example:end
 
   it("the page signs in, submits over the WebSocket and shows the acknowledgement, the pushed result and the record (headless Chromium)", async function () {
     const chromium = "/usr/bin/chromium";

@@ -12,7 +12,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stackConfigFrom } from "../../config";
-import { readStackConfig } from "../../scripts/mock-engine";
 import { main, parseWindow, secondsOf, type HuntDependencies } from "../../scripts/concurrency";
 
 /** A row as GetQueryResults returns it: every value a string, the bin as "YYYY-MM-DD HH:MM:SS.mmm" in UTC. */
@@ -23,11 +22,15 @@ const row = (second: string, invocations: number, p995: number): ResultField[] =
   { field: "concurrency", value: String((invocations * p995) / 1000) },
 ];
 
+/** The stack the hunt reads: the worker capped at 2 concurrent batches, as on dev; get-job with an x86_64 twin. */
+const STACK = {
+  "graviton-platform:functions": JSON.stringify({ "get-job": { compareArchitectures: true } }),
+  "graviton-platform:jobs": JSON.stringify({ maximumConcurrency: 2 }),
+};
 const OUTPUTS = {
   lambdaFunctions: {
-    primes: { logGroupName: "/aws/lambda/primes", twin: { logGroupName: "/aws/lambda/primes-x86_64" } },
+    "get-job": { logGroupName: "/aws/lambda/get-job", twin: { logGroupName: "/aws/lambda/get-job-x86_64" } },
     worker: { logGroupName: "/aws/lambda/worker" },
-    "get-job": { logGroupName: "/aws/lambda/get-job" },
   },
 };
 
@@ -38,7 +41,7 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
   let output = "";
   const deps = (overrides: Partial<HuntDependencies> = {}): HuntDependencies => ({
     outputs: () => OUTPUTS,
-    config: (stack) => stackConfigFrom(readStackConfig(stack)),
+    config: () => stackConfigFrom(STACK),
     logs: new CloudWatchLogsClient({ region: "us-east-1" }),
     lambda: new LambdaClient({ region: "us-east-1" }),
     now: () => new Date("2026-11-23T09:00:00Z"),
@@ -109,14 +112,14 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
   });
 
   it("prints each function's peak second with the rate and duration behind it, its limit and headroom, and the stack's total", async () => {
-    results["/aws/lambda/primes"] = [row("08:10:00", 40, 120), row("08:10:01", 200, 150), row("08:10:02", 10, 100)];
+    results["/aws/lambda/get-job"] = [row("08:10:00", 40, 120), row("08:10:01", 200, 150), row("08:10:02", 10, 100)];
     results["/aws/lambda/worker"] = [row("08:10:01", 8, 200), row("08:10:05", 12, 160)];
-    results["/aws/lambda/primes-x86_64"] = [];
+    results["/aws/lambda/get-job-x86_64"] = [];
     const code = await run(["--stack", "dev", "--since", "1h"]);
     assert.equal(code, 0, output);
     assert.match(output, /2026-11-23T08:00:00Z to 2026-11-23T09:00:00Z, stack dev/);
-    assert.match(output, /\| primes \| 30\.0 \| 2026-11-23T08:10:01Z \| 200 \| 150 ms \| unreserved \| - \|/);
-    assert.match(output, /\| primes \(twin\) \| 0 \| \(no invocations\) \|/);
+    assert.match(output, /\| get-job \| 30\.0 \| 2026-11-23T08:10:01Z \| 200 \| 150 ms \| unreserved \| - \|/);
+    assert.match(output, /\| get-job \(twin\) \| 0 \| \(no invocations\) \|/);
     // dev: the worker's limit is jobs.maximumConcurrency (2); 12 x 0.16 s = 1.92 leaves 0.1.
     assert.match(output, /\| worker \| 1\.9 \| 2026-11-23T08:10:05Z \| 12 \| 160 ms \| 2 \| 0\.1 \|/);
     // The total is per second across functions: 30 + 1.6 at 08:10:01, not the sum of the peaks (31.92).
@@ -127,8 +130,7 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
     const starts = logs.commandCalls(StartQueryCommand).map((call) => call.args[0].input);
     assert.deepEqual(starts.map((input) => input.logGroupName).sort(), [
       "/aws/lambda/get-job",
-      "/aws/lambda/primes",
-      "/aws/lambda/primes-x86_64",
+      "/aws/lambda/get-job-x86_64",
       "/aws/lambda/worker",
     ]);
     assert.deepEqual(
@@ -140,7 +142,7 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
 
   it("says when a function is at its limit, and when the stack nears the account's", async () => {
     results["/aws/lambda/worker"] = [row("08:30:00", 20, 100)];
-    results["/aws/lambda/primes"] = [row("08:30:00", 8000, 100)];
+    results["/aws/lambda/get-job"] = [row("08:30:00", 8000, 100)];
     lambda.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: 1000 } });
     assert.equal(await run(["--stack", "dev"]), 0);
     assert.match(output, /\| worker \| 2\.0 .* \| 2 \| 0 \(at the limit: throttled\) \|/);
@@ -148,18 +150,18 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
   });
 
   it("one function's failed or endless query costs the others nothing: reported, stopped, exit 1", async () => {
-    results["/aws/lambda/primes"] = "Failed";
+    results["/aws/lambda/get-job"] = "Failed";
     results["/aws/lambda/worker"] = "Running";
-    results["/aws/lambda/get-job"] = [row("08:00:00", 3, 50)];
+    results["/aws/lambda/get-job-x86_64"] = [row("08:00:00", 3, 50)];
     assert.equal(await run(["--stack", "dev"]), 1);
-    assert.match(output, /primes: the query ended "Failed"/);
+    assert.match(output, /get-job: the query ended "Failed"/);
     assert.match(output, /worker: no result after 3 checks; the query was stopped/);
-    assert.match(output, /\| get-job \| 0\.1 \|/);
+    assert.match(output, /\| get-job \(twin\) \| 0\.1 \|/);
     assert.equal(logs.commandCalls(StopQueryCommand).length, 1);
   });
 
   it("writes an SVG chart of concurrency over time, per function", async () => {
-    results["/aws/lambda/primes"] = [row("08:10:00", 40, 120), row("08:10:01", 200, 150)];
+    results["/aws/lambda/get-job"] = [row("08:10:00", 40, 120), row("08:10:01", 200, 150)];
     const dir = mkdtempSync(join(tmpdir(), "concurrency-"));
     try {
       const file = join(dir, "concurrency.svg");
@@ -173,17 +175,17 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
   });
 
   it("hunts the functions with their own image too, counts their reservations, and still reports when the account's limit cannot be read", async () => {
-    results["/aws/lambda/python-prime"] = [row("08:20:00", 50, 2000)];
+    results["/aws/lambda/my-function"] = [row("08:20:00", 50, 2000)];
     lambda.on(GetAccountSettingsCommand).rejects(new Error("not authorized to perform lambda:GetAccountSettings"));
     const config = stackConfigFrom({
-      ...readStackConfig("dev"),
+      ...STACK,
       "graviton-platform:containerFunctions": JSON.stringify({
-        "python-prime": { context: "examples/python-prime", reservedConcurrency: 150 },
+        "my-function": { context: "tests/fixtures/own-image", reservedConcurrency: 150 },
       }),
     });
-    const outputs = { lambdaFunctions: { ...OUTPUTS.lambdaFunctions, "python-prime": { logGroupName: "/aws/lambda/python-prime" } } };
+    const outputs = { lambdaFunctions: { ...OUTPUTS.lambdaFunctions, "my-function": { logGroupName: "/aws/lambda/my-function" } } };
     assert.equal(await run(["--stack", "dev"], { outputs: () => outputs, config: () => config }), 0, output);
-    assert.match(output, /\| python-prime \| 100\.0 \| 2026-11-23T08:20:00Z \| 50 \| 2000 ms \| 150 \| 50 \|/);
+    assert.match(output, /\| my-function \| 100\.0 \| 2026-11-23T08:20:00Z \| 50 \| 2000 ms \| 150 \| 50 \|/);
     assert.match(output, /The account's concurrency limit could not be read: not authorized/);
     assert.match(output, /the stack reserves 150; the account allows an unknown number\./);
   });

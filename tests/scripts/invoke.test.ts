@@ -2,8 +2,11 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
+// example:begin the HTTP demos: number-fact's stand-in numbers API
 import { createServer, type Server } from "node:http";
+// example:end
 import { appFunctions } from "../../app/functions";
+import { stackConfigFrom } from "../../config";
 import { parseReport } from "../../app/tuning/report-line";
 import { main, sampleEventFile } from "../../scripts/invoke";
 import { buildBundles } from "../../dev/bundles";
@@ -14,16 +17,25 @@ describe("npm run invoke", function () {
   let printed = "";
   const outputs = {
     lambdaFunctions: {
-      primes: { name: "graviton-platform-dev-primes-abc", twin: { name: "primes-x86_64-def", architecture: "x86_64" } },
-      "python-prime": { name: "graviton-platform-dev-python-prime-abc" },
+      "get-job": { name: "graviton-platform-dev-get-job-abc", twin: { name: "get-job-x86_64-def", architecture: "x86_64" } },
+      "my-function": { name: "graviton-platform-dev-my-function-abc" },
     },
   };
+  // Functions with their own image, from the tests' own build context: one Node.js, one Python.
+  const fixture = "tests/fixtures/own-image";
+  const ownFunctions = stackConfigFrom({
+    "graviton-platform:containerFunctions": JSON.stringify({
+      "my-function": { context: fixture },
+      "my-python": { context: fixture, dockerfile: `${fixture}/Dockerfile.python` },
+    }),
+  }).containerFunctions;
   const run = (...argv: string[]) =>
     main(argv, (text) => void (printed += text), {
       outputs: () => outputs,
       lambda: new LambdaClient({ region: "us-east-1" }),
       build: () => undefined,
       localEnvironments: () => undefined,
+      ownFunctions: () => ownFunctions,
     });
 
   before(buildBundles);
@@ -37,6 +49,35 @@ describe("npm run invoke", function () {
     for (const name of Object.keys(appFunctions)) assert.ok(JSON.parse(readFileSync(sampleEventFile(name), "utf8")), name);
   });
 
+  it("--local runs a bundle on its sample event and prints the response and a REPORT line", async () => {
+    assert.equal(await run("power-tuning", "--local"), 0, printed);
+    const response = JSON.parse(printed.slice(0, printed.indexOf("\n\n")));
+    assert.equal(response.power, 512);
+    const report = parseReport(printed)!;
+    assert.equal(report.memorySizeMb, appFunctions["power-tuning"].memory);
+    assert.ok(report.initDurationMs! > 0);
+  });
+
+  it("--local gives the function the telemetry settings the stack gives it: its EMF names its service and namespace", async () => {
+    assert.equal(await run("power-tuning", "--local"), 0, printed);
+    const record = printed
+      .split("\n")
+      .filter((line) => line.startsWith('{"_aws"'))
+      .map((line) => JSON.parse(line))[0];
+    assert.deepEqual([record.service, record._aws.CloudWatchMetrics[0].Namespace], ["power-tuning", "graviton-platform/local"]);
+    assert.doesNotMatch(printed, /Namespace should be defined|service_undefined/);
+  });
+
+  it("--local runs a function with its own Node.js image from its build context, on its event.json", async () => {
+    assert.equal(await run("my-function", "--local"), 0, printed);
+    assert.deepEqual(JSON.parse(printed.slice(0, printed.indexOf("\n\n"))), { echoed: { hello: "fixture" } });
+    assert.ok(parseReport(printed));
+    printed = "";
+    assert.equal(await run("my-python", "--local"), 2);
+    assert.match(printed, /my-python runs on a stack only: its image is built FROM public.ecr.aws\/lambda\/python/);
+  });
+
+  // example:begin the HTTP demos
   it("--local runs primes' bundle on its sample event and prints the response and a REPORT line", async () => {
     assert.equal(await run("primes", "--local"), 0, printed);
     const response = JSON.parse(printed.slice(0, printed.indexOf("\n\n")));
@@ -45,16 +86,6 @@ describe("npm run invoke", function () {
     const report = parseReport(printed)!;
     assert.equal(report.memorySizeMb, appFunctions.primes.memory);
     assert.ok(report.initDurationMs! > 0);
-  });
-
-  it("--local gives the function the telemetry settings the stack gives it: its EMF names its service and namespace", async () => {
-    assert.equal(await run("primes", "--local"), 0, printed);
-    const record = printed
-      .split("\n")
-      .filter((line) => line.startsWith('{"_aws"'))
-      .map((line) => JSON.parse(line))[0];
-    assert.deepEqual([record.service, record._aws.CloudWatchMetrics[0].Namespace], ["primes", "graviton-platform/local"]);
-    assert.doesNotMatch(printed, /Namespace should be defined|service_undefined/);
   });
 
   it("--local runs number-fact with --env against a local upstream", async () => {
@@ -71,6 +102,7 @@ describe("npm run invoke", function () {
       upstream.close();
     }
   });
+  // example:end
 
   it("--local delivers the sample events of the database functions to their handlers (get-job answers 503 with no database)", async () => {
     const db = [
@@ -92,37 +124,29 @@ describe("npm run invoke", function () {
     lambda
       .on(InvokeCommand)
       .resolves({ StatusCode: 200, Payload: Buffer.from('{"statusCode":200}') as never, LogResult: Buffer.from(tail).toString("base64") });
-    assert.equal(await run("primes-x86_64", "--stack", "dev", "--payload", '{"queryStringParameters":{"max":"10"}}'), 0, printed);
+    assert.equal(await run("get-job-x86_64", "--stack", "dev", "--payload", '{"queryStringParameters":{"max":"10"}}'), 0, printed);
     const call = lambda.commandCalls(InvokeCommand)[0].args[0].input;
     assert.deepEqual(
       [call.FunctionName, call.LogType, JSON.parse(Buffer.from(call.Payload as Uint8Array).toString())],
-      ["primes-x86_64-def", "Tail", { queryStringParameters: { max: "10" } }],
+      ["get-job-x86_64-def", "Tail", { queryStringParameters: { max: "10" } }],
     );
     assert.match(printed, /Duration 12\.5 ms, billed 13 ms, 70 of 1024 MB, init 150\.2 ms \(cold\)/);
   });
 
-  it("--stack invokes a function with its own image (containerFunctions) with the event given, which it must be", async () => {
+  it("--stack invokes a function with its own image (containerFunctions) with the event given, or its build context's event.json", async () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Buffer.from('{"statusCode":200}') as never });
-    assert.equal(await run("python-prime", "--stack", "dev", "--event", "examples/python-prime/event.json"), 0, printed);
-    const call = lambda.commandCalls(InvokeCommand)[0].args[0].input;
-    assert.deepEqual(
-      [call.FunctionName, JSON.parse(Buffer.from(call.Payload as Uint8Array).toString())],
-      ["graviton-platform-dev-python-prime-abc", { queryStringParameters: { max: "1000000" } }],
-    );
-    // Without an event: its build context's event.json, when it has one; else it must be given.
-    assert.equal(await run("python-prime", "--stack", "dev"), 0, printed);
-    assert.deepEqual(JSON.parse(Buffer.from(lambda.commandCalls(InvokeCommand)[1].args[0].input.Payload as Uint8Array).toString()), {
-      queryStringParameters: { max: "1000000" },
-    });
+    const payloads = () =>
+      lambda.commandCalls(InvokeCommand).map((call) => JSON.parse(Buffer.from(call.args[0].input.Payload as Uint8Array).toString()));
+    assert.equal(await run("my-function", "--stack", "dev", "--payload", '{"given": true}'), 0, printed);
+    assert.equal(lambda.commandCalls(InvokeCommand)[0].args[0].input.FunctionName, "graviton-platform-dev-my-function-abc");
+    assert.equal(await run("my-function", "--stack", "dev"), 0, printed);
+    assert.deepEqual(payloads(), [{ given: true }, { hello: "fixture" }]);
     printed = "";
     assert.equal(await run("someone-elses", "--stack", "dev"), 2);
     assert.match(
       printed,
       /someone-elses has no sample event \(dev\/events, or event.json in its build context\): give --payload JSON or --event FILE/,
     );
-    printed = "";
-    assert.equal(await run("python-prime", "--local"), 2);
-    assert.match(printed, /python-prime runs on a stack only: its image is built FROM public.ecr.aws\/lambda\/python/);
   });
 
   it("refuses bad input by name", async () => {
@@ -130,12 +154,12 @@ describe("npm run invoke", function () {
       [["nope", "--local"], /there is no function "nope"/],
       [["toString", "--local"], /there is no function "toString"/],
       [["__proto__", "--stack", "dev"], /there is no function "__proto__"/],
-      [["primes"], /give --local or --stack NAME/],
-      [["primes", "--local", "--stack", "dev"], /give --local or --stack NAME/],
-      [["primes", "--local", "--payload", "{bad"], /the event is not JSON/],
-      [["primes", "--local", "--env", "1X=y"], /--env takes NAME=VALUE/],
-      [["primes", "--stack", "../x"], /is not a stack name/],
-      [["primes-x86_64", "--local"], /a twin exists on a stack only/],
+      [["get-job"], /give --local or --stack NAME/],
+      [["get-job", "--local", "--stack", "dev"], /give --local or --stack NAME/],
+      [["get-job", "--local", "--payload", "{bad"], /the event is not JSON/],
+      [["get-job", "--local", "--env", "1X=y"], /--env takes NAME=VALUE/],
+      [["get-job", "--stack", "../x"], /is not a stack name/],
+      [["get-job-x86_64", "--local"], /a twin exists on a stack only/],
     ] as const) {
       printed = "";
       assert.equal(await run(...argv), 2, argv.join(" "));

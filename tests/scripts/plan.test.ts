@@ -22,8 +22,8 @@ describe("npm run plan", () => {
     it(`plans ${stack}: a resource tree with the reviewer's settings, and exit 0 (no mandatory violation)`, async () => {
       const { code, output } = await run("--stack", stack);
       assert.equal(code, 0, output);
-      assert.match(output, /graviton:lambda:ContainerFunction primes\n/);
-      assert.match(output, /aws:lambda\/function:Function primes +architecture=arm64 imagePlatform=linux\/arm64 memory=\d+ timeout=30/);
+      assert.match(output, /graviton:lambda:ContainerFunction get-job\n/);
+      assert.match(output, /aws:lambda\/function:Function get-job +architecture=arm64 imagePlatform=linux\/arm64 memory=\d+ timeout=10/);
       assert.match(output, /Policies: 0 mandatory/);
     });
   }
@@ -32,7 +32,7 @@ describe("npm run plan", () => {
     const { output } = await run("--stack", "dev");
     assert.match(output, /imageUri=\(known after deploy\)/);
     assert.doesNotMatch(output, /123456789012|sha256:/);
-    assert.match(output, /\[checked at deploy\] lambda-private-ecr-image on [^\n]*aws:lambda\/function:Function number-fact/);
+    assert.match(output, /\[checked at deploy\] lambda-private-ecr-image on [^\n]*aws:lambda\/function:Function get-job/);
   });
 
   it("exits 1 on a mandatory violation and prints the resource, the rule, why and how to fix it", async () => {
@@ -42,7 +42,7 @@ describe("npm run plan", () => {
     assert.equal(code, 1);
     assert.match(
       output,
-      /\[mandatory\] lambda-reserved-concurrency on aws:lambda\/function:Function primes\n {4}what: Function primes has no reserved concurrency\.\n {4}why: .+\n {4}fix: .*reservedConcurrency/,
+      /\[mandatory\] lambda-reserved-concurrency on aws:lambda\/function:Function get-job\n {4}what: Function get-job has no reserved concurrency\.\n {4}why: .+\n {4}fix: .*reservedConcurrency/,
     );
   });
 
@@ -52,10 +52,16 @@ describe("npm run plan", () => {
     const parsed = JSON.parse(output);
     assert.equal(parsed.stack, "dev");
     assert.deepEqual(Object.keys(parsed.summary), ["resources", "mandatory", "advisory"]);
-    const primes = parsed.resources.find((node: any) => node.name === "primes");
-    assert.equal(primes.type, "graviton:lambda:ContainerFunction");
-    const twin = primes.children.find((node: any) => node.name === "primes-x86_64" && node.type === "aws:lambda/function:Function");
+    const component = (name: string) => parsed.resources.find((node: any) => node.name === name);
+    const lambdaFunction = (parent: any, name: string) =>
+      parent.children.find((node: any) => node.name === name && node.type === "aws:lambda/function:Function");
+    assert.equal(component("get-job").type, "graviton:lambda:ContainerFunction");
+    const getJob = lambdaFunction(component("get-job"), "get-job");
+    assert.deepEqual([getJob.settings.architecture, getJob.settings.imagePlatform], ["arm64", "linux/arm64"]);
+    // example:begin the HTTP demos: primes has an x86_64 twin on dev
+    const twin = lambdaFunction(component("primes"), "primes-x86_64");
     assert.deepEqual([twin.settings.architecture, twin.settings.imagePlatform], ["x86_64", "linux/amd64"]);
+    // example:end
     assert.ok(parsed.violations.every((violation: any) => violation.policy && violation.message && violation.howToFix));
   });
 
@@ -64,8 +70,8 @@ describe("npm run plan", () => {
     assert.equal((await run("--stack", "dev", "--diagram", diagram)).code, 0);
     const text = readFileSync(diagram, "utf8");
     assert.match(text, /^flowchart LR\n/);
-    assert.match(text, /graviton_lambda_ContainerImage_app --> graviton_lambda_ContainerFunction_primes/);
-    assert.match(text, /graviton_lambda_ContainerFunction_primes --> graviton_api_HttpApi_api/);
+    assert.match(text, /graviton_lambda_ContainerImage_app --> graviton_lambda_ContainerFunction_get_job/);
+    assert.match(text, /graviton_lambda_ContainerFunction_get_job --> graviton_api_HttpApi_api/);
   });
 
   it("exits 2 with a clear message for an unknown stack or a missing --stack", async () => {

@@ -60,7 +60,7 @@ describe("npm run tune", function () {
     tuningStateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:tuning",
     lambdaFunctions: {
       primes: { arn: ARM, architecture: "arm64", twin: { arn: X86, architecture: "x86_64" } },
-      "number-fact": { arn: `${ARM}-nf`, architecture: "arm64" },
+      "get-job": { arn: `${ARM}-nf`, architecture: "arm64" },
     },
   };
   const run = (...argv: string[]) =>
@@ -222,10 +222,10 @@ describe("npm run tune", function () {
   });
 
   it("says what to do when the function has no twin to compare with, and reports a failed execution", async () => {
-    assert.equal(await run("--stack", "dev", "--function", "number-fact", "--compare-architectures"), 1);
+    assert.equal(await run("--stack", "dev", "--function", "get-job", "--compare-architectures"), 1);
     assert.match(
       printed,
-      /number-fact has no twin on the other architecture: set graviton-platform:functions\.number-fact\.compareArchitectures to true/,
+      /get-job has no twin on the other architecture: set graviton-platform:functions\.get-job\.compareArchitectures to true/,
     );
     printed = "";
     sfn.on(StartExecutionCommand).resolves({ executionArn: "arn:x" });
