@@ -2,10 +2,11 @@
 // A fork keeps the platform, not the demos: this takes the examples out in one step. It deletes their
 // own files (EXAMPLE_PATHS) and, in the project's source, tests, stack files and README, every block
 // from a line `<comment> example:begin` to its `<comment> example:end` (`//`, `#`, `<!--`, or `%%` in a
-// Mermaid diagram), then writes the README's configuration reference again. What is left (the async
-// path, the database, power tuning, observability, the policies) type-checks, evaluates with 0 mandatory
-// violations on every stack, and passes its tests: CI removes the examples from a copy of the checkout
-// and runs the whole suite on it. Nothing is changed if any block is unpaired.
+// Mermaid diagram), then formats the code it edited and writes the README's configuration reference
+// again. What is left (the async path, the database, power tuning, observability, the policies)
+// type-checks, evaluates with 0 mandatory violations on every stack, and passes its tests: CI removes
+// the examples from a copy of the checkout and runs the whole suite on it. Nothing is changed if any
+// block is unpaired.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -73,12 +74,13 @@ export function removeExamples(root: string, options: { dryRun?: boolean } = {})
   if (!options.dryRun) {
     for (const path of deleted) rmSync(join(root, path), { recursive: true, force: true });
     for (const { file, kept } of edits) writeFileSync(join(root, file), kept);
-    // The README's configuration reference names the functions: generated again from what is left.
-    execFileSync(process.execPath, ["-r", "ts-node/register", "scripts/config-reference.ts"], {
-      cwd: root,
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-      stdio: "pipe",
-    });
+    // What a block leaves may format differently (a list that now fits on a line), and the README's
+    // configuration reference names the functions: both are made again from what is left.
+    const run = (args: string[]) =>
+      execFileSync(process.execPath, args, { cwd: root, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, stdio: "pipe" });
+    const code = edits.map(({ file }) => file).filter((file) => /\.(ts|mjs)$/.test(file));
+    if (code.length > 0) run([require.resolve("prettier/bin/prettier.cjs"), "--write", ...code]);
+    run(["-r", "ts-node/register", "scripts/config-reference.ts"]);
   }
   return { deleted, edited: edits.map(({ file }) => file) };
 }

@@ -72,7 +72,7 @@ describe("npm run examples:remove: a fork keeps the platform, not the demos", fu
     }
   });
 
-  it("on a copy of this checkout: the examples go, and what is left type-checks and plans both stacks with 0 mandatory violations", () => {
+  it("on a copy of this checkout: the examples go, and what is left is formatted, type-checks and plans both stacks with 0 mandatory violations", () => {
     const copy = mkdtempSync(join(tmpdir(), "fork-"));
     try {
       cpSync(ROOT, copy, {
@@ -108,6 +108,7 @@ describe("npm run examples:remove: a fork keeps the platform, not the demos", fu
       const inCopy = (args: string[]) =>
         execFileSync(process.execPath, args, { cwd: copy, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } });
       const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+      inCopy([join(ROOT, "node_modules", "prettier", "bin", "prettier.cjs"), "--check", "**/*.{ts,mjs}"]);
       inCopy([tsc, "--noEmit", "-p", "."]);
       inCopy([tsc, "--noEmit", "-p", "app"]);
       for (const stack of ["dev", "prod"]) {
