@@ -17,8 +17,9 @@ import {
 import {
   ARCHITECTURES,
   architecture,
-  logRetention,
+  architecturesOf,
   otherArchitecture,
+  logRetention,
   strictObject,
   throttlingSettings,
   type Architecture,
@@ -305,10 +306,6 @@ export const stackConfigSchema = strictObject({
     });
   }
 });
-
-/** The architectures a function runs on: its own, and the other one for its twin. */
-export const architecturesOf = (fn: { architecture: Architecture; compareArchitectures: boolean }): Architecture[] =>
-  fn.compareArchitectures ? [fn.architecture, otherArchitecture(fn.architecture)] : [fn.architecture];
 
 /**
  * The most concurrent executions a function can have: its reserved concurrency, or for the worker the

@@ -63,6 +63,21 @@ export interface PresetTargets {
   queueArn(queue: (typeof QUEUES)[number]): pulumi.Input<string>;
 }
 
+/** The targets of a stack's presets, from its buckets (a name it does not own is an external bucket's), functions and queues. */
+export function presetTargetsOf(stack: {
+  buckets: Record<string, { arn: pulumi.Input<string>; bucketName: pulumi.Input<string> }>;
+  functions: Record<string, { arns: pulumi.Input<string>[]; functionName: pulumi.Input<string> }>;
+  queues: Record<(typeof QUEUES)[number], pulumi.Input<string>>;
+}): PresetTargets {
+  return {
+    bucketArn: (name) => stack.buckets[name]?.arn ?? `arn:aws:s3:::${name}`,
+    bucketName: (name) => stack.buckets[name]?.bucketName ?? name,
+    functionArns: (name) => stack.functions[name].arns,
+    functionName: (name) => stack.functions[name].functionName,
+    queueArn: (queue) => stack.queues[queue],
+  };
+}
+
 /** `map-data` -> `MAP_DATA`: a name as part of an environment variable's. */
 const variablePart = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
 

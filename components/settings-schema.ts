@@ -14,6 +14,10 @@ export function otherArchitecture(architecture: Architecture): Architecture {
   return architecture === "arm64" ? "x86_64" : "arm64";
 }
 
+/** The architectures a function runs on: its own, and the other one for its twin. */
+export const architecturesOf = (fn: { architecture: Architecture; compareArchitectures: boolean }): Architecture[] =>
+  fn.compareArchitectures ? [fn.architecture, otherArchitecture(fn.architecture)] : [fn.architecture];
+
 export const architecture = z.enum(ARCHITECTURES, { error: 'must be "arm64" or "x86_64"' });
 
 /** The retention periods CloudWatch Logs accepts, in days. */

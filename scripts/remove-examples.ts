@@ -71,7 +71,7 @@ export function removeExamples(root: string, options: { dryRun?: boolean } = {})
       return { file, text, kept: withoutExamples(text, file) };
     })
     .filter(({ text, kept }) => kept !== text);
-  if (!options.dryRun) {
+  if (!options.dryRun && (deleted.length > 0 || edits.length > 0)) {
     for (const path of deleted) rmSync(join(root, path), { recursive: true, force: true });
     for (const { file, kept } of edits) writeFileSync(join(root, file), kept);
     // What a block leaves may format differently (a list that now fits on a line), and the README's

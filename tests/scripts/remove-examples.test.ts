@@ -1,23 +1,17 @@
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
-import { EXAMPLE_PATHS, main, removeExamples, withoutExamples } from "../../scripts/remove-examples";
+import { join } from "node:path";
+import { main, withoutExamples } from "../../scripts/remove-examples";
+// example:begin the test that removes them from a copy of this checkout
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, readdirSync, symlinkSync } from "node:fs";
+import { relative } from "node:path";
+import { EXAMPLE_PATHS, removeExamples } from "../../scripts/remove-examples";
+// example:end
 
-const ROOT = join(__dirname, "..", "..");
 /** A marker line, built at run time so that the script never takes this file's own text for one. */
 const marker = (comment: string, word: "begin" | "end", rest = "") => `${comment} example:${word}${rest}`;
-/** What only the examples name: no file of the platform may name them once they are removed. */
-const EXAMPLE_NAMES = /number-fact|python-prime|PythonPrime|map-reduce|NUMBERS_API|UpstreamLatency/;
-
-function filesUnder(directory: string): string[] {
-  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
-    if (["node_modules", ".git"].includes(entry.name)) return [];
-    const path = join(directory, entry.name);
-    return entry.isDirectory() ? filesUnder(path) : [path];
-  });
-}
 
 describe("npm run examples:remove: a fork keeps the platform, not the demos", function () {
   this.timeout(180_000);
@@ -52,25 +46,38 @@ describe("npm run examples:remove: a fork keeps the platform, not the demos", fu
       () => withoutExamples([marker("//", "begin"), marker("//", "begin"), marker("//", "end")].join("\n"), "z.ts"),
       /z\.ts:2: example:begin inside the block opened at line 1/,
     );
-    const copy = mkdtempSync(join(tmpdir(), "fork-broken-"));
+    const project = mkdtempSync(join(tmpdir(), "fork-broken-"));
     try {
-      cpSync(join(ROOT, "examples"), join(copy, "examples"), { recursive: true });
-      cpSync(join(ROOT, "Pulumi.dev.yaml"), join(copy, "Pulumi.dev.yaml"));
-      cpSync(join(ROOT, "index.ts"), join(copy, "broken.ts"));
-      const broken = `${readFileSync(join(copy, "broken.ts"), "utf8")}\n${marker("//", "begin")}\n`;
-      writeFileSync(join(copy, "broken.ts"), broken);
+      const stack = ["config:", marker("  #", "begin"), "  demo: true", marker("  #", "end"), ""].join("\n");
+      writeFileSync(join(project, "Pulumi.dev.yaml"), stack);
+      writeFileSync(join(project, "broken.ts"), `export const a = 1;\n${marker("//", "begin")}\n`);
       let printed = "";
-      assert.equal(await main([], (text) => void (printed += text), copy), 1);
-      assert.match(printed, /nothing was changed\. broken\.ts:\d+: example:begin has no example:end/);
-      assert.ok(existsSync(join(copy, "examples")), "the examples are still there");
-      assert.equal(readFileSync(join(copy, "Pulumi.dev.yaml"), "utf8"), readFileSync(join(ROOT, "Pulumi.dev.yaml"), "utf8"));
+      assert.equal(await main([], (text) => void (printed += text), project), 1);
+      assert.match(printed, /nothing was changed\. broken\.ts:2: example:begin has no example:end/);
+      assert.equal(readFileSync(join(project, "Pulumi.dev.yaml"), "utf8"), stack, "the valid block is still there");
       printed = "";
-      assert.equal(await main(["--bogus"], (text) => void (printed += text), copy), 2);
+      assert.equal(await main(["--bogus"], (text) => void (printed += text), project), 2);
       assert.match(printed, /usage: npm run examples:remove/);
+      rmSync(join(project, "broken.ts"));
+      rmSync(join(project, "Pulumi.dev.yaml"));
+      printed = "";
+      assert.equal(await main([], (text) => void (printed += text), project), 0);
+      assert.equal(printed, "No examples left to remove.\n");
     } finally {
-      rmSync(copy, { recursive: true, force: true });
+      rmSync(project, { recursive: true, force: true });
     }
   });
+
+  // example:begin the test that removes them from a copy of this checkout
+  /** What only the examples name: no file of the platform may name them once they are removed. */
+  const EXAMPLE_NAMES = /number-fact|python-prime|PythonPrime|map-reduce|NUMBERS_API|UpstreamLatency/;
+  const ROOT = join(__dirname, "..", "..");
+  const filesUnder = (directory: string): string[] =>
+    readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
+      if (["node_modules", ".git"].includes(entry.name)) return [];
+      const path = join(directory, entry.name);
+      return entry.isDirectory() ? filesUnder(path) : [path];
+    });
 
   it("on a copy of this checkout: the examples go, and what is left is formatted, type-checks and plans both stacks with 0 mandatory violations", () => {
     const copy = mkdtempSync(join(tmpdir(), "fork-"));
@@ -89,20 +96,19 @@ describe("npm run examples:remove: a fork keeps the platform, not the demos", fu
       assert.ok(edited.includes("Pulumi.dev.yaml") && edited.includes("app/functions.ts") && edited.includes("README.md"));
 
       // Nothing of the examples is left in the platform's code, tests or stack files (the README's prose may mention them).
-      const ownFiles = new Set(["scripts/remove-examples.ts", "tests/scripts/remove-examples.test.ts"]);
+      // (This file's own text shows markers in the middle of lines, which are not markers.)
       const leftovers = filesUnder(copy)
         .map((file) => relative(copy, file))
-        .filter((file) => /\.(ts|mjs|json|ya?ml|html)$/.test(file) && !ownFiles.has(file) && file !== "package-lock.json")
-        .filter(
-          (file) =>
-            EXAMPLE_NAMES.test(readFileSync(join(copy, file), "utf8")) ||
-            /example:(begin|end)/.test(readFileSync(join(copy, file), "utf8")),
-        );
+        .filter((file) => /\.(ts|mjs|json|ya?ml|html)$/.test(file) && !["scripts/remove-examples.ts", "package-lock.json"].includes(file))
+        .filter((file) => {
+          const text = readFileSync(join(copy, file), "utf8");
+          return EXAMPLE_NAMES.test(text) || (/example:(begin|end)/.test(text) && !file.endsWith("remove-examples.test.ts"));
+        });
       assert.deepEqual(leftovers, []);
       assert.doesNotMatch(
         readFileSync(join(copy, "README.md"), "utf8"),
         /`functions\.<name>` \(names: `number-fact`/,
-        "the reference is generated again",
+        "the reference is made again",
       );
 
       const inCopy = (args: string[]) =>
@@ -120,4 +126,5 @@ describe("npm run examples:remove: a fork keeps the platform, not the demos", fu
       rmSync(copy, { recursive: true, force: true });
     }
   });
+  // example:end
 });
