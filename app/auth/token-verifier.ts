@@ -1,6 +1,7 @@
-import { createRemoteJWKSet, errors, jwtVerify } from "jose";
+import { errors, jwtVerify } from "jose";
 import { principalProblem } from "../core/principal";
 import type { TokenRejectionReason } from "../observability/metric-catalogue";
+import { remoteKeySet } from "./remote-key-set";
 
 export interface TokenIssuerSettings {
   /** The tokens' `iss`, e.g. https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC. */
@@ -58,7 +59,7 @@ const REJECTIONS: [new (...args: any[]) => Error, TokenRejectionReason][] = [
  */
 export function tokenVerifier(settings: TokenIssuerSettings): (token: string | undefined) => Promise<{ sub: string }> {
   const jwksUri = settings.jwksUri ?? `${settings.issuer.replace(/\/$/, "")}/.well-known/jwks.json`;
-  const keys = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: TOKEN_LIMITS.jwksTimeoutMs });
+  const keys = remoteKeySet(new URL(jwksUri), TOKEN_LIMITS.jwksTimeoutMs);
   return async (token) => {
     if (!token) throw new TokenRejected("missing", "no token (connect with ?token=<JWT>)");
     if (token.length > TOKEN_LIMITS.maxTokenLength)
