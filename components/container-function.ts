@@ -113,7 +113,7 @@ export interface ImageSource {
 export interface ContainerFunctionArgs {
   /** The images to run; the function runs the one built for its own architecture. */
   image: ImageSource;
-  /** `imageConfig.command`: the handler inside the image, e.g. `["primes.handler"]`; unset = the image's CMD. */
+  /** `imageConfig.command`: the handler inside the image, e.g. `["get-job.handler"]`; unset = the image's CMD. */
   command?: string[];
   /** `imageConfig.entryPoint`; unset = the image's ENTRYPOINT. */
   entryPoint?: string[];

@@ -50,7 +50,7 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
  */
 export function routeSourcePath(routeKey: string): string {
   const match = /^([A-Z]+|ANY) (\/\S*)$/.exec(routeKey);
-  if (!match) throw new Error(`Route key "${routeKey}" is not "METHOD /path" (for example "GET /primes").`);
+  if (!match) throw new Error(`Route key "${routeKey}" is not "METHOD /path" (for example "GET /jobs/{id}").`);
   const [, method, path] = match;
   return `${method === "ANY" ? "*" : method}${path.replace(/\{[^}]+\}/g, "*")}`;
 }

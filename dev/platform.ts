@@ -9,7 +9,7 @@ import { poolIdleTimeoutMs } from "../components/database";
 import { queueVisibilityTimeout } from "../components/job-queue";
 import { metricsNamespace, telemetryEnvironment } from "../components/lambda-environment";
 import { inProject } from "../components/container-function";
-import { presetEnvironment, presetStatements, type PresetTargets } from "../components/permission-presets";
+import { presetEnvironment, presetStatements, presetTargetsOf } from "../components/permission-presets";
 import { scramSha256Verifier } from "../components/postgres-password";
 import { COGNITO_SIGN_IN_SCOPE } from "../components/user-pool";
 import { readStackConfig } from "../scripts/mock-engine";
@@ -169,13 +169,17 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       return key;
     };
     const ownFunctions = new Map(config.containerFunctions.map((fn) => [fn.name, fn]));
-    const localTargets: PresetTargets = {
-      bucketArn: (bucket) => `arn:aws:s3:::${bucket}`,
-      bucketName: (bucket) => bucket,
-      functionName: (name) => name,
-      functionArns: (name) => [localFunctionArn(name)],
-      queueArn: (queue) => (queue === "jobs" ? jobs.arn : deadLetters.arn),
-    };
+    // Locally a bucket is named as the stack file names it, and a function by its name.
+    const localTargets = presetTargetsOf({
+      buckets: {},
+      functions: Object.fromEntries(
+        [...config.functions, ...config.containerFunctions].map(({ name }) => [
+          name,
+          { arns: [localFunctionArn(name)], functionName: name },
+        ]),
+      ),
+      queues: { jobs: jobs.arn, "jobs-dlq": deadLetters.arn },
+    });
     const policyOf = (accessKey: string | undefined): LocalStatement[] => {
       const fn = ownFunctions.get(accessKeys.get(accessKey ?? "") ?? "");
       return fn ? (presetStatements(fn.permissions, localTargets) as LocalStatement[]) : [];

@@ -121,7 +121,7 @@ export const lambdaPolicies: GravitonPolicy[] = [
     description:
       "Lambda permissions for a service principal are scoped by source ARN (AWS Security Hub Lambda.1: function policies prohibit public access).",
     enforcementLevel: "mandatory",
-    howToFix: "Set sourceArn on the aws.lambda.Permission, e.g. `${api.executionArn}/*/GET/primes` (HttpApi does, per route).",
+    howToFix: "Set sourceArn on the aws.lambda.Permission, e.g. `${api.executionArn}/*/GET/jobs/*` (HttpApi does, per route).",
     validateResource: (args, report) => {
       const props = propsOf(args, TYPES.lambdaPermission);
       if (!props) return;

@@ -1,4 +1,4 @@
-// npm run tune -- --stack dev --function primes [--compare-architectures] [--num 20] [--payload JSON]
+// npm run tune -- --stack dev --function <name> [--compare-architectures] [--num 20] [--payload JSON]
 //                [--strategy cost|speed|balanced] [--power-values 128,512,1024] [--chart FILE]
 // npm run tune -- --from-output FILE [--chart FILE]
 // Starts the stack's power-tuning state machine on a function (and its twin, to compare architectures),
