@@ -69,7 +69,11 @@ for (const fn of config.functions) {
 const buckets = Object.fromEntries(
   Object.entries(config.buckets).flatMap(([name, settings]) => (settings.external ? [] : [[name, new Bucket(name, settings, inStack)]])),
 );
-const presetTargets = presetTargetsOf({ buckets, functions, queues: { jobs: jobQueue.queueArn, "jobs-dlq": jobQueue.deadLetterQueueArn } });
+const queues = {
+  jobs: { arn: jobQueue.queueArn, url: jobQueue.queueUrl },
+  "jobs-dlq": { arn: jobQueue.deadLetterQueueArn, url: jobQueue.deadLetterQueueUrl },
+};
+const presetTargets = presetTargetsOf({ buckets, functions, queues });
 const ownImages: Record<string, ContainerImage> = {};
 for (const fn of config.containerFunctions) {
   const environment = (name: string) => telemetryEnvironment(name, namespace);

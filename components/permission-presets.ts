@@ -24,6 +24,8 @@ const prefix = z
 const functionName = z.string({ error: "must be function names" }).regex(/^[a-z][a-z0-9-]{0,39}$/, { error: "must be function names" });
 
 export const QUEUES = ["jobs", "jobs-dlq"] as const;
+/** `https://sqs.<region>.amazonaws.com[.cn]/<account>/<name>`, a queue name being at most 80 characters. */
+const QUEUE_URL_MAX_BYTES = 160;
 
 export const permissionPreset = z.discriminatedUnion(
   "preset",
@@ -61,20 +63,22 @@ export interface PresetTargets {
   /** A function's ARNs: the function and its twin. */
   functionArns(name: string): pulumi.Input<string>[];
   queueArn(queue: (typeof QUEUES)[number]): pulumi.Input<string>;
+  queueUrl(queue: (typeof QUEUES)[number]): pulumi.Input<string>;
 }
 
 /** The targets of a stack's presets, from its buckets (a name it does not own is an external bucket's), functions and queues. */
 export function presetTargetsOf(stack: {
   buckets: Record<string, { arn: pulumi.Input<string>; bucketName: pulumi.Input<string> }>;
   functions: Record<string, { arns: pulumi.Input<string>[]; functionName: pulumi.Input<string> }>;
-  queues: Record<(typeof QUEUES)[number], pulumi.Input<string>>;
+  queues: Record<(typeof QUEUES)[number], { arn: pulumi.Input<string>; url: pulumi.Input<string> }>;
 }): PresetTargets {
   return {
     bucketArn: (name) => stack.buckets[name]?.arn ?? `arn:aws:s3:::${name}`,
     bucketName: (name) => stack.buckets[name]?.bucketName ?? name,
     functionArns: (name) => stack.functions[name].arns,
     functionName: (name) => stack.functions[name].functionName,
-    queueArn: (queue) => stack.queues[queue],
+    queueArn: (queue) => stack.queues[queue].arn,
+    queueUrl: (queue) => stack.queues[queue].url,
   };
 }
 
@@ -83,12 +87,15 @@ const variablePart = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]+/g,
 
 /** A variable the presets set for the function's code: where a resource they name is, and its longest value. */
 export interface PresetVariable {
-  /** BUCKET_<NAME> (the bucket's real name) or FUNCTION_<NAME> (the physical name of a function it may invoke). */
+  /**
+   * BUCKET_<NAME> (the bucket's real name), FUNCTION_<NAME> (the physical name of a function it may
+   * invoke) or QUEUE_<NAME> (the URL of a queue it may send to).
+   */
   name: string;
-  kind: "bucket" | "function";
+  kind: "bucket" | "function" | "queue";
   /** The bucket or function, as the stack file names it. */
   resource: string;
-  /** S3 bucket names have at most 63 characters, function names 64: for Lambda's 4 KB check. */
+  /** S3 bucket names have at most 63 characters, function names 64, queue URLs about 140: for Lambda's 4 KB check. */
   maxBytes: number;
 }
 
@@ -98,7 +105,9 @@ export function presetVariables(presets: PermissionPreset[]): PresetVariable[] {
       ? [{ name: `BUCKET_${variablePart(preset.bucket)}`, kind: "bucket", resource: preset.bucket, maxBytes: 63 }]
       : preset.preset === "invoke"
         ? preset.functions.map((name) => ({ name: `FUNCTION_${variablePart(name)}`, kind: "function", resource: name, maxBytes: 64 }))
-        : [],
+        : preset.preset === "sqs-send"
+          ? [{ name: `QUEUE_${variablePart(preset.queue)}`, kind: "queue", resource: preset.queue, maxBytes: QUEUE_URL_MAX_BYTES }]
+          : [],
   );
 }
 
@@ -107,7 +116,11 @@ export function presetEnvironment(presets: PermissionPreset[], targets: PresetTa
   return Object.fromEntries(
     presetVariables(presets).map(({ name, kind, resource }) => [
       name,
-      kind === "bucket" ? targets.bucketName(resource) : targets.functionName(resource),
+      kind === "bucket"
+        ? targets.bucketName(resource)
+        : kind === "function"
+          ? targets.functionName(resource)
+          : targets.queueUrl(resource as (typeof QUEUES)[number]),
     ]),
   );
 }
@@ -187,6 +200,7 @@ const LONGEST_TARGETS: PresetTargets = {
   functionName: () => LONGEST.name(64),
   functionArns: () => [LONGEST.arn("lambda", `function:${LONGEST.name(64)}`), LONGEST.arn("lambda", `function:${LONGEST.name(64)}`)],
   queueArn: () => LONGEST.arn("sqs", LONGEST.name(80)),
+  queueUrl: () => `https://sqs.us-gov-west-1.amazonaws.com/123456789012/${LONGEST.name(80)}`,
 };
 
 /** The most characters the presets' policy can take, whatever the stack's account, region and names. */

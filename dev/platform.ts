@@ -178,12 +178,16 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
           { arns: [localFunctionArn(name)], functionName: name },
         ]),
       ),
-      queues: { jobs: jobs.arn, "jobs-dlq": deadLetters.arn },
+      queues: { jobs: { arn: jobs.arn, url: queueUrl(jobs) }, "jobs-dlq": { arn: deadLetters.arn, url: queueUrl(deadLetters) } },
     });
-    const policyOf = (accessKey: string | undefined): LocalStatement[] => {
-      const fn = ownFunctions.get(accessKeys.get(accessKey ?? "") ?? "");
+    /** A function's own policy (none for the app's functions); undefined for a caller that is no function (an operator's command). */
+    const functionPolicyOf = (accessKey: string | undefined): LocalStatement[] | undefined => {
+      const name = accessKeys.get(accessKey ?? "");
+      if (name === undefined) return undefined;
+      const fn = ownFunctions.get(name);
       return fn ? (presetStatements(fn.permissions, localTargets) as LocalStatement[]) : [];
     };
+    const policyOf = (accessKey: string | undefined): LocalStatement[] => functionPolicyOf(accessKey) ?? [];
     const s3 = new LocalS3(join(stateDir, "s3"), Object.keys(config.buckets), policyOf);
 
     const environmentOf = (fn: FunctionConfig): Record<string, string> => ({
@@ -220,6 +224,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
         ...(presetEnvironment(fn.permissions, localTargets) as Record<string, string>),
         AWS_ENDPOINT_URL_S3: `${base}/_local/s3`,
         AWS_ENDPOINT_URL_LAMBDA: `${base}/_local/lambda`,
+        AWS_ENDPOINT_URL_SQS: `${base}/_local/sqs`,
       };
       return { name: fn.name, ...handler, memoryMb: fn.memory, timeoutSeconds: fn.timeout, environment };
     };
@@ -285,7 +290,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
         .map((fn) => ({ route: httpRoute(fn.route!), fn, authorized: fn.authorized })),
       { route: httpRoute(JOB_SUBMIT_ROUTE), fn: undefined, authorized: true },
     ];
-    const sqs = sqsEndpoint([jobs, deadLetters], queueUrl);
+    const sqs = sqsEndpoint([jobs, deadLetters], queueUrl, functionPolicyOf);
     const invokeApi = lambdaEndpoint(
       () => ({
         ...functions,
@@ -369,7 +374,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       }
       if (url.pathname.startsWith("/_local/sqs") && method === "POST") {
         const header = request.headers["x-amz-target"];
-        return send(response, sqs(Array.isArray(header) ? header[0] : header, body.toString("utf8")));
+        return send(response, sqs(Array.isArray(header) ? header[0] : header, body.toString("utf8"), caller));
       }
       const matched = routes
         .map((entry) => ({ ...entry, pathParameters: entry.route.match(method, url.pathname) }))

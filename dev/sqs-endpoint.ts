@@ -1,12 +1,22 @@
+import { allows, type LocalStatement } from "./local-iam";
 import { QueueError, type LocalQueue } from "./local-queue";
 
-/** The local queues as SQS's API (AWS JSON 1.0 protocol) serves them: `npm run redrive -- --local` uses them through the AWS SDK's own SQSClient. */
-export function sqsEndpoint(queues: LocalQueue[], queueUrl: (queue: LocalQueue) => string) {
+/**
+ * The local queues as SQS's API (AWS JSON 1.0 protocol) serves them: `npm run redrive -- --local` uses
+ * them through the AWS SDK's own SQSClient, and so do functions with an sqs-send preset. A function may
+ * send only where its own policy allows (`policyOf` gives it by the caller's access key); an operator's
+ * command, which is no function, may do what the API serves.
+ */
+export function sqsEndpoint(
+  queues: LocalQueue[],
+  queueUrl: (queue: LocalQueue) => string,
+  policyOf: (accessKey: string | undefined) => LocalStatement[] | undefined = () => undefined,
+) {
   const byUrl = (url: unknown) => queues.find((queue) => queueUrl(queue) === url);
   const byArn = (arn: unknown) => queues.find((queue) => queue.arn === arn);
   const missing = (what: unknown) => new QueueError("QueueDoesNotExist", `The specified queue does not exist: ${String(what)}`);
 
-  const actions: Record<string, (input: Record<string, any>) => object> = {
+  const actions: Record<string, (input: Record<string, any>, accessKey: string | undefined) => object> = {
     GetQueueAttributes(input) {
       const queue = byUrl(input.QueueUrl);
       if (!queue) throw missing(input.QueueUrl);
@@ -26,9 +36,15 @@ export function sqsEndpoint(queues: LocalQueue[], queueUrl: (queue: LocalQueue) 
       const names: string[] = input.AttributeNames ?? [];
       return { Attributes: names.includes("All") ? all : Object.fromEntries(Object.entries(all).filter(([name]) => names.includes(name))) };
     },
-    SendMessage(input) {
+    SendMessage(input, accessKey) {
       const queue = byUrl(input.QueueUrl);
       if (!queue) throw missing(input.QueueUrl);
+      const policy = policyOf(accessKey);
+      if (policy && !allows(policy, "sqs:SendMessage", queue.arn))
+        throw new QueueError(
+          "AccessDenied",
+          `The function's policy does not allow sqs:SendMessage on ${queue.arn}: add an sqs-send preset`,
+        );
       const attributes = Object.fromEntries(
         Object.entries(input.MessageAttributes ?? {}).map(([name, value]: [string, any]) => [name, String(value?.StringValue ?? "")]),
       );
@@ -65,7 +81,11 @@ export function sqsEndpoint(queues: LocalQueue[], queueUrl: (queue: LocalQueue) 
   };
 
   /** One request: the `X-Amz-Target` header names the action (`AmazonSQS.GetQueueAttributes`), the body is its input. */
-  return (target: string | undefined, body: string): { statusCode: number; headers: Record<string, string>; body: string } => {
+  return (
+    target: string | undefined,
+    body: string,
+    accessKey?: string,
+  ): { statusCode: number; headers: Record<string, string>; body: string } => {
     const action = /^AmazonSQS\.(\w+)$/.exec(target ?? "")?.[1];
     const headers = { "content-type": "application/x-amz-json-1.0" };
     try {
@@ -83,11 +103,11 @@ export function sqsEndpoint(queues: LocalQueue[], queueUrl: (queue: LocalQueue) 
       }
       if (input === null || typeof input !== "object")
         throw new QueueError("InvalidParameterValue", "The request body must be a JSON object.");
-      return { statusCode: 200, headers, body: JSON.stringify(run(input as Record<string, unknown>)) };
+      return { statusCode: 200, headers, body: JSON.stringify(run(input as Record<string, unknown>, accessKey)) };
     } catch (error) {
       const code = error instanceof QueueError ? error.code : "InternalError";
       return {
-        statusCode: code === "InternalError" ? 500 : 400,
+        statusCode: code === "InternalError" ? 500 : code === "AccessDenied" ? 403 : 400,
         headers: { ...headers, "x-amzn-query-error": `AWS.SimpleQueueService.${code};Sender` },
         body: JSON.stringify({ __type: `com.amazonaws.sqs#${code}`, message: (error as Error).message }),
       };

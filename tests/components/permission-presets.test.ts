@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "node:assert";
 import {
   permissionPreset,
+  presetEnvironment,
   presetsPolicyCharacters,
   presetStatements,
   PRESETS_POLICY_MAX_CHARACTERS,
@@ -23,6 +24,7 @@ const targets = {
     `arn:aws:lambda:us-east-1:123456789012:function:${name}-x86_64`,
   ],
   queueArn: (queue: string) => `arn:aws:sqs:us-east-1:123456789012:${queue}`,
+  queueUrl: (queue: string) => `https://sqs.us-east-1.amazonaws.com/123456789012/${queue}`,
 };
 /** The statements with their Outputs resolved (outside a deployment, Outputs of plain values resolve at once). */
 const resolved = (statements: pulumi.Input<object>[]) =>
@@ -70,6 +72,21 @@ describe("permission presets: least privilege, scoped to the resources they name
         Resource: "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-key-AbCdEf",
       },
     ]);
+  });
+
+  it("tells the code where its resources are: BUCKET_<NAME>, FUNCTION_<NAME> and QUEUE_<NAME>", () => {
+    const presets = parse([
+      { preset: "s3-read", bucket: "map-data" },
+      { preset: "invoke", functions: ["mapper", "my-reducer"] },
+      { preset: "sqs-send", queue: "jobs-dlq" },
+      { preset: "secret-read", secretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-key-AbCdEf" },
+    ]);
+    assert.deepEqual(presetEnvironment(presets, targets), {
+      BUCKET_MAP_DATA: "map-data-abc",
+      FUNCTION_MAPPER: "graviton-platform-dev-mapper",
+      FUNCTION_MY_REDUCER: "graviton-platform-dev-my-reducer",
+      QUEUE_JOBS_DLQ: "https://sqs.us-east-1.amazonaws.com/123456789012/jobs-dlq",
+    });
   });
 
   it("refuses an unknown preset and hostile values by name", () => {
@@ -188,6 +205,7 @@ describe("permission presets: least privilege, scoped to the resources they name
           permissions: [
             { preset: "s3-read", bucket: "data", prefix: "input/" },
             { preset: "invoke", functions: ["get-job"] },
+            { preset: "sqs-send", queue: "jobs" },
           ],
         },
       }),
@@ -197,6 +215,9 @@ describe("permission presets: least privilege, scoped to the resources they name
     const variables = registered.one("aws:lambda/function:Function", "my-function").inputs.environment.variables;
     assert.equal(variables.BUCKET_DATA, registered.one("aws:s3/bucket:Bucket", "data").state.bucket, "where its bucket is");
     assert.match(variables.FUNCTION_GET_JOB, /^get-job/, "the physical name of the function it may invoke");
+    const queue = registered.one("aws:sqs/queue:Queue", "jobs");
+    assert.equal(variables.QUEUE_JOBS, queue.state.url, "the URL of the queue it may send to");
+    assert.match(variables.QUEUE_JOBS, /^https:\/\/sqs\.us-east-1\.amazonaws\.com\/\d{12}\/jobs$/);
     const bucket = registered.one("aws:s3/bucket:Bucket", "data");
     const getJob = registered
       .all("aws:lambda/function:Function")
@@ -208,6 +229,7 @@ describe("permission presets: least privilege, scoped to the resources they name
         [["s3:GetObject"], `${bucket.state.arn}/input/*`],
         [["s3:ListBucket"], bucket.state.arn],
         [["lambda:InvokeFunction"], getJob],
+        [["sqs:SendMessage"], queue.state.arn],
       ],
     );
   });

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { setTimeout as sleep } from "node:timers/promises";
 import { messagesToDelete, startEventSourceMapping } from "../../dev/event-source-mapping";
 import { LocalQueue, QueueError, SQS_LIMITS } from "../../dev/local-queue";
+import type { LocalStatement } from "../../dev/local-iam";
 import { sqsEndpoint } from "../../dev/sqs-endpoint";
 
 const queues = (visibilityTimeoutSeconds = 0.2, maxReceiveCount = 2) => {
@@ -178,5 +179,28 @@ describe("local SQS API (AWS JSON protocol) for redrive --local", () => {
       assert.equal(answer.statusCode, status, `${target} ${body}`);
       assert.equal(JSON.parse(answer.body).__type, `com.amazonaws.sqs#${code}`, `${target} ${body}`);
     }
+  });
+
+  it("lets a function send only where its sqs-send preset allows; an operator's command is no function", () => {
+    const statements: LocalStatement[] = [{ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: jobs.arn }];
+    const policies: Record<string, LocalStatement[]> = { ASIASENDSTOJOBS0000: statements, ASIAAPPFUNCTION0000: [] };
+    const guarded = sqsEndpoint(
+      [jobs, deadLetters],
+      (queue) => `http://local/${queue.name}`,
+      (key) => policies[key ?? ""],
+    );
+    const send = (queue: string, key?: string) =>
+      guarded("AmazonSQS.SendMessage", JSON.stringify({ QueueUrl: `http://local/${queue}`, MessageBody: "{}" }), key);
+    assert.equal(send(jobs.name, "ASIASENDSTOJOBS0000").statusCode, 200);
+    for (const [queue, key] of [
+      [deadLetters.name, "ASIASENDSTOJOBS0000"],
+      [jobs.name, "ASIAAPPFUNCTION0000"],
+    ]) {
+      const answer = send(queue, key);
+      assert.equal(answer.statusCode, 403, `${key} to ${queue}`);
+      assert.deepEqual(JSON.parse(answer.body).__type, "com.amazonaws.sqs#AccessDenied");
+      assert.match(JSON.parse(answer.body).message, /does not allow sqs:SendMessage on .*: add an sqs-send preset/);
+    }
+    assert.equal(send(deadLetters.name, undefined).statusCode, 200, "redrive --local and other operator commands");
   });
 });

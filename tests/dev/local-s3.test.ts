@@ -23,6 +23,7 @@ const targets: PresetTargets = {
   functionName: (name) => name,
   functionArns: (name) => [`arn:aws:lambda:us-east-1:000000000000:function:${name}`],
   queueArn: () => "arn:aws:sqs:us-east-1:000000000000:jobs",
+  queueUrl: () => "http://127.0.0.1/_local/sqs/000000000000/jobs",
 };
 /** Callers by access key, each with the statements its presets deploy as. */
 const POLICIES: Record<string, PermissionPreset[]> = {
