@@ -1,4 +1,5 @@
 import type { SQSEvent, SQSRecord } from "aws-lambda";
+import { INVOKE_LIMITS } from "./local-lambda";
 import type { LocalQueue, ReceivedMessage } from "./local-queue";
 
 /** The event source mapping's settings, as JobQueue.subscribe deploys them (`jobs` of the stack config). */
@@ -10,9 +11,6 @@ export interface EventSourceMappingSettings {
 
 /** An invocation's outcome: the handler's result, or its error (a thrown error, a timeout, a crash). */
 export type InvokeOutcome = { ok: true; result: unknown } | { ok: false; error: string };
-
-/** Lambda's limit on a synchronous invocation's payload, which also bounds a batch. */
-export const MAX_BATCH_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 /**
  * What Lambda does with a batch after the function returns, with ReportBatchItemFailures on
@@ -113,7 +111,7 @@ export function startEventSourceMapping(
       }
       clearTimeout(windowTimer);
       windowTimer = undefined;
-      const messages = queue.receive(settings.batchSize, MAX_BATCH_PAYLOAD_BYTES);
+      const messages = queue.receive(settings.batchSize, INVOKE_LIMITS.requestResponseBytes);
       if (messages.length === 0) return;
       runBatch(messages);
     }

@@ -1,12 +1,6 @@
 import { allows, type LocalStatement } from "./local-iam";
 import { Throttled, type LocalFunction } from "./local-function";
-import type { LocalInvocation } from "./local-lambda";
-
-/**
- * Lambda's payload limits: 6 MB each way for a synchronous invocation, 1 MB for an asynchronous one
- * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
- */
-export const INVOKE_LIMITS = { requestResponseBytes: 6 * 1024 * 1024, eventBytes: 1024 * 1024 } as const;
+import { INVOKE_LIMITS, type LocalInvocation } from "./local-lambda";
 
 /** The account and region of every local ARN. */
 export const LOCAL_ACCOUNT = "000000000000";

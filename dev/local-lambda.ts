@@ -2,6 +2,12 @@ import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 
+/**
+ * Lambda's payload limits: 6 MB each way for a synchronous invocation (which also bounds an event source
+ * mapping's batch), 1 MB for an asynchronous one (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+ */
+export const INVOKE_LIMITS = { requestResponseBytes: 6 * 1024 * 1024, eventBytes: 1024 * 1024 } as const;
+
 /** A function as the local runtime runs it: its bundle and export, its size and its environment. */
 export interface LocalFunctionSpec {
   name: string;

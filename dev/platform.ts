@@ -24,7 +24,7 @@ import { accessKeyOf, type LocalStatement } from "./local-iam";
 import { LocalS3, LOCAL_S3_LIMITS } from "./local-s3";
 import { lambdaEndpoint, localFunctionArn } from "./lambda-endpoint";
 import { localHandlerOf } from "./own-image-handler";
-import type { LocalFunctionSpec, LocalInvocation } from "./local-lambda";
+import { INVOKE_LIMITS, type LocalFunctionSpec, type LocalInvocation } from "./local-lambda";
 import { LocalQueue } from "./local-queue";
 import { DEFAULT_STATE_DIR, localEndpoints, type LocalEndpoints } from "./local-endpoints";
 import { sqsEndpoint } from "./sqs-endpoint";
@@ -46,8 +46,6 @@ export interface DevPlatformOptions {
 
 /** Limits of the HTTP API that the local one keeps (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html). */
 export const HTTP_API_LIMITS = { maxBodyBytes: 10 * 1024 * 1024, integrationTimeoutMs: 30_000 } as const;
-/** Lambda's synchronous invocation payload limit (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
-export const MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** Execution environments per function when the stack reserves no concurrency (Lambda's own ceiling is the account's). */
 export const LOCAL_DEFAULT_CONCURRENCY = 10;
 /** The WebSocket stage, as the stack deploys it. */
@@ -411,7 +409,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       if (!Object.hasOwn(functions, matched.fn.name))
         return send(response, gatewayError(501, `${matched.fn.name} runs on a stack only: ${stackOnly[matched.fn.name]}`));
       const event = httpApiEvent(request, body, { routeKey, pathParameters: matched.pathParameters! }, requestId, claims);
-      if (Buffer.byteLength(JSON.stringify(event)) > MAX_INVOKE_PAYLOAD_BYTES)
+      if (Buffer.byteLength(JSON.stringify(event)) > INVOKE_LIMITS.requestResponseBytes)
         return send(response, gatewayError(413, "Request Entity Too Large"));
       let invocation: LocalInvocation | undefined;
       try {

@@ -3,7 +3,8 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { presetStatements, type PresetTargets } from "../../components/permission-presets";
-import { INVOKE_LIMITS, lambdaEndpoint, localFunctionArn } from "../../dev/lambda-endpoint";
+import { lambdaEndpoint, localFunctionArn } from "../../dev/lambda-endpoint";
+import { INVOKE_LIMITS } from "../../dev/local-lambda";
 import { accessKeyOf, type LocalStatement } from "../../dev/local-iam";
 import { LocalFunction } from "../../dev/local-function";
 
