@@ -2,7 +2,6 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { spawnSync } from "node:child_process";
-import { DOCKER_PLATFORMS } from "../components/container-image";
 
 const workflow = (file: string) => parseYaml(readFileSync(`.github/workflows/${file}`, "utf8"), { strict: true });
 const commands = (job: any): string[] => job.steps.flatMap((step: any) => (step.run ? [step.run] : []));
@@ -49,27 +48,28 @@ describe("GitHub workflows for forks", () => {
     assert.equal(pulumi.with["stack-name"], "${{ matrix.stack }}");
   });
 
-  it("images: one single-platform image per architecture, built natively, no attestations (Lambda refuses indexes), a unique tag, used by digest", () => {
+  it("images: every image of the stacks, one single-platform image per architecture, built natively, no attestations (Lambda refuses indexes), a unique tag, used by digest", () => {
     const images = workflow("images.yml");
     const build = images.jobs.build;
-    assert.equal(build.if, "${{ vars.IMAGES_ENABLED == 'true' }}");
+    assert.equal(images.jobs.images.if, "${{ vars.IMAGES_ENABLED == 'true' }}");
     assert.equal(images.permissions["id-token"], "write");
-    assert.deepEqual(
-      build.strategy.matrix.include.map(({ architecture, platform }: any) => [architecture, platform]),
-      Object.entries(DOCKER_PLATFORMS),
-      "the platforms the stack itself builds with",
-    );
+    assert.ok(commands(images.jobs.images).some((command) => command.includes("npm run --silent images -- --json")));
+    assert.equal(build.strategy.matrix.include, "${{ fromJson(needs.images.outputs.matrix) }}");
+    assert.equal(build["runs-on"], "${{ matrix.runner }}");
     const push = build.steps.find((step: any) => String(step.uses).startsWith("docker/build-push-action@"));
-    assert.deepEqual([push.with.provenance, push.with.sbom, push.with.platforms], [false, false, "${{ matrix.platform }}"]);
-    assert.equal(push.with.file, "app/Dockerfile");
+    assert.deepEqual(
+      [push.with.provenance, push.with.sbom, push.with.platforms, push.with.context, push.with.file],
+      [false, false, "${{ matrix.platform }}", "${{ matrix.context }}", "${{ matrix.dockerfile }}"],
+    );
     assert.equal(push.with.push, true);
     assert.match(
       push.with.tags,
-      /:release-\$\{\{ matrix\.architecture \}\}-\$\{\{ github\.sha \}\}$/,
+      /\/\$\{\{ matrix\.repository \}\}:release-\$\{\{ matrix\.architecture \}\}-\$\{\{ github\.sha \}\}$/,
       "never untagged: lifecycle rules expire untagged images",
     );
     const aws = build.steps.find((step: any) => String(step.uses).startsWith("aws-actions/configure-aws-credentials@"));
     assert.ok(aws.with["role-to-assume"], "credentials from OIDC, not stored keys");
-    assert.match(commands(build).join("\n"), /prebuiltImages\.\$\{\{ matrix\.architecture \}\}/);
+    assert.match(commands(build).join("\n"), /create-repository .*--image-tag-mutability IMMUTABLE/s);
+    assert.match(commands(build).join("\n"), /for path in \$CONFIG_PATHS[\s\S]*'\$path\.\$\{\{ matrix\.architecture \}\}'/);
   });
 });

@@ -1,0 +1,88 @@
+// npm run images [-- --json]
+// The images CI builds and pushes by digest (.github/workflows/images.yml), for stacks that take them
+// prebuilt: the app image, and the image of every function with its own image in any stack file (one per
+// build context and Dockerfile, which functions sharing it share), each for every architecture its
+// Dockerfile can build: both, unless it pins one. Each goes to its own ECR repository under the fork's
+// namespace, and is given to every config path that takes it (`prebuiltImages`,
+// `containerFunctions.<name>.prebuiltImages`).
+import { join } from "node:path";
+import { pinnedPlatform } from "../components/container-function";
+import { DOCKER_PLATFORMS } from "../components/container-image";
+import { ARCHITECTURES, type Architecture } from "../components/settings-schema";
+import { stackConfigFrom, type OwnImageFunctionConfig } from "../config";
+import { readStackConfig } from "./mock-engine";
+import { runCommand } from "./run-command";
+import { listStacks } from "./stacks";
+
+/** GitHub's hosted runners of each architecture: every image is built natively, with no emulation. */
+export const RUNNERS: Record<Architecture, string> = { arm64: "ubuntu-24.04-arm", x86_64: "ubuntu-24.04" };
+
+/** One build of CI's matrix: an image for one architecture, and where its digest goes in the stack config. */
+export interface ImageBuild {
+  /** The repository under the fork's ECR namespace: `app`, or the build context's path. */
+  repository: string;
+  context: string;
+  dockerfile: string;
+  architecture: Architecture;
+  platform: string;
+  runner: string;
+  /** The config paths, space-separated, that take this image's digest for its architecture. */
+  "config-paths": string;
+}
+
+/** An ECR repository name (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html) from a project path. */
+function repositoryOf(context: string, dockerfile: string): string {
+  const path = dockerfile === `${context}/Dockerfile` ? context : `${context}/${dockerfile.split("/").pop()}`;
+  return path
+    .toLowerCase()
+    .split("/")
+    .filter((part) => part !== ".")
+    .map((part) => part.replace(/[^a-z0-9._-]+/g, "-").replace(/^[._-]+|[._-]+$/g, "") || "x")
+    .join("/");
+}
+
+/** The builds for the functions with their own image of `stacks`, and the app image's. */
+export function imageBuilds(ownFunctions: OwnImageFunctionConfig[]): ImageBuild[] {
+  const images = new Map<string, { context: string; dockerfile: string; configPaths: string[] }>([
+    ["app", { context: ".", dockerfile: "app/Dockerfile", configPaths: ["prebuiltImages"] }],
+  ]);
+  for (const fn of ownFunctions) {
+    const repository = repositoryOf(fn.context, fn.dockerfile);
+    const image = images.get(repository) ?? { context: fn.context, dockerfile: fn.dockerfile, configPaths: [] };
+    if (image.context !== fn.context || image.dockerfile !== fn.dockerfile)
+      throw new Error(
+        `${fn.name}'s image (${fn.dockerfile}) and ${image.dockerfile}'s would share the repository ${repository}: rename one`,
+      );
+    const path = `containerFunctions.${fn.name}.prebuiltImages`;
+    if (!image.configPaths.includes(path)) image.configPaths.push(path);
+    images.set(repository, image);
+  }
+  return [...images].flatMap(([repository, { context, dockerfile, configPaths }]) => {
+    const pinned = pinnedPlatform(dockerfile);
+    return ARCHITECTURES.filter((architecture) => !pinned || DOCKER_PLATFORMS[architecture] === pinned).map((architecture) => ({
+      repository,
+      context,
+      dockerfile,
+      architecture,
+      platform: DOCKER_PLATFORMS[architecture],
+      runner: RUNNERS[architecture],
+      "config-paths": configPaths.join(" "),
+    }));
+  });
+}
+
+/** Every stack's functions with their own image. */
+export const stacksOwnFunctions = (projectDir = join(__dirname, "..")): OwnImageFunctionConfig[] =>
+  listStacks(projectDir).flatMap((stack) => stackConfigFrom(readStackConfig(stack, projectDir)).containerFunctions);
+
+if (require.main === module) {
+  runCommand(async (argv, write) => {
+    const builds = imageBuilds(stacksOwnFunctions());
+    write(
+      argv.includes("--json")
+        ? `${JSON.stringify(builds)}\n`
+        : builds.map((build) => `${build.repository} ${build.architecture} ${build.dockerfile} -> ${build["config-paths"]}\n`).join(""),
+    );
+    return 0;
+  });
+}
