@@ -29,7 +29,8 @@ function nameOf(functionName: string): string | undefined {
  * AWS_ENDPOINT_URL_LAMBDA) for the local functions: RequestResponse, Event (202, run in the background)
  * and DryRun (204); the caller's own policy must allow lambda:InvokeFunction on the function (its
  * `invoke` preset), the payload must be JSON within the limits, a function error is a 200 with
- * X-Amz-Function-Error, a busy function is a 429. Not kept: qualifiers, async retries and destinations.
+ * X-Amz-Function-Error, a busy function is a 429; LogType Tail returns the log's last 4 KB. Not kept:
+ * qualifiers, async retries and destinations.
  */
 export function lambdaEndpoint(
   functions: () => Record<string, LocalFunction | { runsOnAStackOnly: string }>,
@@ -86,7 +87,13 @@ export function lambdaEndpoint(
       if (error instanceof Throttled) return failure(429, "TooManyRequestsException", error.message);
       throw error;
     }
-    const headers = { "content-type": "application/json", "x-amz-executed-version": "$LATEST" };
+    // LogType Tail: the last 4 KB of the invocation's log, its REPORT line included, as Lambda returns it.
+    const tail = Buffer.from(`${invocation.logs}${invocation.report}\n`).subarray(-4096).toString("base64");
+    const headers = {
+      "content-type": "application/json",
+      "x-amz-executed-version": "$LATEST",
+      ...(request.headers["x-amz-log-type"] === "Tail" && { "x-amz-log-result": tail }),
+    };
     const errorBody = (error: NonNullable<LocalInvocation["error"]>) =>
       JSON.stringify({ errorType: error.errorType, errorMessage: error.errorMessage, stackTrace: error.trace ?? [] });
     if (!invocation.ok)

@@ -68,6 +68,9 @@ describe("the local Lambda Invoke API of npm run dev", function () {
     assert.equal(failed.FunctionError, "Unhandled");
     const error = JSON.parse(text(failed.Payload));
     assert.deepEqual(Object.keys(error), ["errorType", "errorMessage", "stackTrace"]);
+    const tailed = await invoke({ Payload: "{}", LogType: "Tail" });
+    assert.match(Buffer.from(tailed.LogResult!, "base64").toString("utf8"), /REPORT RequestId: \S+\tDuration: [\d.]+ ms/);
+    assert.equal(ok.LogResult, undefined, "no log without LogType Tail");
     assert.equal((await invoke({ InvocationType: "Event", Payload: "{}" })).StatusCode, 202);
     assert.equal((await invoke({ InvocationType: "DryRun" })).StatusCode, 204);
   });
