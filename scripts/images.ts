@@ -6,6 +6,7 @@
 // namespace, and is given to every config path that takes it (`prebuiltImages`,
 // `containerFunctions.<name>.prebuiltImages`).
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { pinnedPlatform } from "../components/container-function";
 import { DOCKER_PLATFORMS } from "../components/container-image";
 import { ARCHITECTURES, type Architecture } from "../components/settings-schema";
@@ -75,14 +76,28 @@ export function imageBuilds(ownFunctions: OwnImageFunctionConfig[]): ImageBuild[
 export const stacksOwnFunctions = (projectDir = join(__dirname, "..")): OwnImageFunctionConfig[] =>
   listStacks(projectDir).flatMap((stack) => stackConfigFrom(readStackConfig(stack, projectDir)).containerFunctions);
 
-if (require.main === module) {
-  runCommand(async (argv, write) => {
-    const builds = imageBuilds(stacksOwnFunctions());
-    write(
-      argv.includes("--json")
-        ? `${JSON.stringify(builds)}\n`
-        : builds.map((build) => `${build.repository} ${build.architecture} ${build.dockerfile} -> ${build["config-paths"]}\n`).join(""),
-    );
-    return 0;
-  });
+/** The command: the list as text, or with --json as CI's matrix. */
+export async function main(argv: string[], write: (text: string) => void, projectDir?: string): Promise<number> {
+  let json: boolean;
+  try {
+    json = Boolean(parseArgs({ args: argv, options: { json: { type: "boolean" } } }).values.json);
+  } catch (error) {
+    write(`images: ${(error as Error).message}\nusage: npm run images [-- --json]\n`);
+    return 2;
+  }
+  let builds: ImageBuild[];
+  try {
+    builds = imageBuilds(stacksOwnFunctions(projectDir));
+  } catch (error) {
+    write(`images: ${(error as Error).message}\n`);
+    return 1;
+  }
+  write(
+    json
+      ? `${JSON.stringify(builds)}\n`
+      : builds.map((build) => `${build.repository} ${build.architecture} ${build.dockerfile} -> ${build["config-paths"]}\n`).join(""),
+  );
+  return 0;
 }
+
+if (require.main === module) runCommand((argv, write) => main(argv, write));

@@ -1,9 +1,10 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stackConfigFrom } from "../../config";
-import { imageBuilds, RUNNERS, type ImageBuild } from "../../scripts/images";
+import { imageBuilds, main, RUNNERS, type ImageBuild } from "../../scripts/images";
 
 const FIXTURE = "tests/fixtures/own-image";
 const ownFunctions = (functions: Record<string, object>) =>
@@ -58,6 +59,21 @@ describe("npm run images: what CI builds for stacks that take prebuilt images", 
       );
     } finally {
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a flag it does not know, and a stack file with a mistake, saying what is wrong", async () => {
+    let printed = "";
+    assert.equal(await main(["--jsn"], (text) => void (printed += text)), 2);
+    assert.match(printed, /Unknown option '--jsn'[\s\S]*usage: npm run images/);
+    const project = mkdtempSync(join(tmpdir(), "images-"));
+    try {
+      writeFileSync(join(project, "Pulumi.broken.yaml"), "config:\n  graviton-platform:architecture: arm\n");
+      printed = "";
+      assert.equal(await main([], (text) => void (printed += text), project), 1);
+      assert.match(printed, /graviton-platform:architecture must be "arm64" or "x86_64", got "arm"/);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
     }
   });
 
