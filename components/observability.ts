@@ -144,6 +144,13 @@ const FIVE_MINUTES = 300;
 export const MAX_QUERY_LOG_GROUPS = 50;
 
 /**
+ * CloudWatch's dashboard limits (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html):
+ * at most 500 widgets, and an alarm status widget names 1 to 100 alarms. PutDashboard takes a body of
+ * at most 1 MB.
+ */
+export const DASHBOARD_LIMITS = { widgets: 500, alarmsPerWidget: 100, bodyBytes: 1024 * 1024 } as const;
+
+/**
  * What a team watches before it tunes (seed 002): an SNS topic for alarms (and an email subscription),
  * alarms on every function, both APIs, the queue and its DLQ, the database and its proxy and the
  * power-tuning state machine, each with the reason and what to do in its description; one dashboard for
@@ -375,6 +382,8 @@ function dashboardBody(
 ) {
   const ns = args.namespace;
   const worker = "worker";
+  const perWidget = DASHBOARD_LIMITS.alarmsPerWidget;
+  const alarmPages = Math.ceil(alarms.length / perWidget);
   const widgets: object[] = [
     heading(
       "# Functions\nInvocations, errors and throttles; duration p50/p99 against the timeout; concurrency against the limit (1-minute resolution: `npm run concurrency` has the 1-second peaks).",
@@ -526,7 +535,16 @@ function dashboardBody(
       region,
     ),
     heading("# Alarms"),
-    { type: "alarm", width: 24, height: 8, properties: { title: "Every alarm of the stack", alarms: alarms.map((alarm) => alarm.arn) } },
+    // An alarm status widget takes 1 to 100 alarms: as many widgets as that needs.
+    ...Array.from({ length: alarmPages }, (_, page) => ({
+      type: "alarm",
+      width: 24,
+      height: 8,
+      properties: {
+        title: alarmPages === 1 ? "Every alarm of the stack" : `Every alarm of the stack (${page + 1} of ${alarmPages})`,
+        alarms: alarms.slice(page * perWidget, (page + 1) * perWidget).map((alarm) => alarm.arn),
+      },
+    })),
   );
   return { widgets };
 }

@@ -1,6 +1,13 @@
 import { strict as assert } from "node:assert";
 import { APP_METRICS, type AppMetricName } from "../../app/observability/metric-catalogue";
-import { AWS_METRICS, LOG_QUERIES, Observability, type ObservabilityArgs } from "../../components/observability";
+import {
+  AWS_METRICS,
+  DASHBOARD_LIMITS,
+  LOG_QUERIES,
+  MAX_QUERY_LOG_GROUPS,
+  Observability,
+  type ObservabilityArgs,
+} from "../../components/observability";
 import { stackConfigFrom } from "../../config";
 import { evaluate, evaluateStack, readStackConfig } from "../../scripts/mock-engine";
 import { Registered } from "../registered";
@@ -103,6 +110,30 @@ describe("Observability: alarms, the dashboard and the saved queries", () => {
     });
     for (const alarm of registered.all(ALARM))
       assert.ok(alarm.inputs.alarmDescription.length <= 1024, `${alarm.name}: ${alarm.inputs.alarmDescription.length}`);
+  });
+
+  it("at the most functions it accepts (50 log groups, StartQuery's limit), keeps the dashboard within CloudWatch's limits", async () => {
+    const longest = (index: number) => `${String(index).padStart(2, "0")}${"f".repeat(38)}`;
+    const functions = Array.from({ length: MAX_QUERY_LOG_GROUPS }, (_, index) => ({
+      name: longest(index),
+      variants: [{ name: `${longest(index)}-abcdefg`, logGroupName: `/aws/lambda/${longest(index)}-abcdefg` }],
+      timeoutSeconds: 900,
+      concurrencyLimit: 10000,
+    }));
+    const largest = await deploy({ functions });
+    const alarms = largest.all(ALARM).length;
+    assert.ok(alarms > DASHBOARD_LIMITS.alarmsPerWidget, `${alarms} alarms: more than one alarm widget holds`);
+    const dashboard = largest.one(DASHBOARD, "observe-dashboard").inputs.dashboardBody;
+    const { widgets } = JSON.parse(dashboard);
+    assert.ok(Buffer.byteLength(dashboard) <= DASHBOARD_LIMITS.bodyBytes, `${Buffer.byteLength(dashboard)} bytes`);
+    assert.ok(widgets.length <= DASHBOARD_LIMITS.widgets, `${widgets.length} widgets`);
+    const alarmWidgets = widgets.filter((widget: any) => widget.type === "alarm");
+    for (const widget of alarmWidgets) assert.ok(widget.properties.alarms.length >= 1 && widget.properties.alarms.length <= 100);
+    assert.equal(alarmWidgets.flatMap((widget: any) => widget.properties.alarms).length, alarms, "every alarm is on the dashboard once");
+    await assert.rejects(
+      deploy({ functions: [...functions, { ...functions[0], name: "one-more" }] }),
+      /a Logs Insights query searches at most 50/,
+    );
   });
 
   it("subscribes an email address only when alarms.email is set, and refuses one that is not an address", async () => {
