@@ -7,6 +7,8 @@ export interface Statement {
   servicePrincipals: string[];
   otherPrincipals: string[];
   hasCondition: boolean;
+  /** The Condition block as written: operator -> condition key -> value(s). */
+  conditions: Record<string, Record<string, unknown>>;
 }
 
 const list = (value: unknown): string[] => (value === undefined ? [] : [value].flat().map(String));
@@ -21,19 +23,23 @@ export function statementsOf(document: unknown): Statement[] {
       return [];
     }
   }
+  // A statement that is not an object (null, a number) grants and denies nothing: it is left out, not a crash.
   const statements: any[] = parsed?.Statement === undefined ? [] : [parsed.Statement].flat();
-  return statements.map((statement) => {
-    const principals = statement.Principal === "*" ? { AWS: "*" } : (statement.Principal ?? {});
-    return {
-      effect: statement.Effect,
-      actions: list(statement.Action),
-      notActions: list(statement.NotAction),
-      resources: list(statement.Resource),
-      servicePrincipals: list(principals.Service),
-      otherPrincipals: Object.entries(principals)
-        .filter(([kind]) => kind !== "Service")
-        .flatMap(([, value]) => list(value)),
-      hasCondition: statement.Condition !== undefined && Object.keys(statement.Condition).length > 0,
-    };
-  });
+  return statements
+    .filter((statement) => typeof statement === "object" && statement !== null)
+    .map((statement) => {
+      const principals = statement.Principal === "*" ? { AWS: "*" } : (statement.Principal ?? {});
+      return {
+        effect: statement.Effect,
+        actions: list(statement.Action),
+        notActions: list(statement.NotAction),
+        resources: list(statement.Resource),
+        servicePrincipals: list(principals.Service),
+        otherPrincipals: Object.entries(principals)
+          .filter(([kind]) => kind !== "Service")
+          .flatMap(([, value]) => list(value)),
+        hasCondition: statement.Condition !== undefined && Object.keys(statement.Condition).length > 0,
+        conditions: typeof statement.Condition === "object" && statement.Condition !== null ? statement.Condition : {},
+      };
+    });
 }

@@ -1,5 +1,6 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { GravitonPolicy, TYPES } from "./definition";
+import { statementsOf } from "./iam-document";
 
 /**
  * The stack's buckets that no resource of `type` configures as `satisfies` asks (matched by the bucket's
@@ -13,8 +14,6 @@ function bucketsWithout(resources: PolicyResource[], type: string, satisfies: (p
       !resources.some((resource) => resource.type === type && resource.props.bucket === bucket.props.bucket && satisfies(resource.props)),
   );
 }
-
-const statementsOf = (policy: unknown): any[] => (typeof policy === "string" ? JSON.parse(policy) : policy)?.Statement ?? [];
 
 export const s3Policies: GravitonPolicy[] = [
   {
@@ -37,7 +36,7 @@ export const s3Policies: GravitonPolicy[] = [
     validateStack: (args, report) => {
       const deniesPlainHttp = (props: Record<string, any>) =>
         statementsOf(props.policy).some(
-          (statement) => statement.Effect === "Deny" && String(statement.Condition?.Bool?.["aws:SecureTransport"]) === "false",
+          (statement) => statement.effect === "Deny" && String(statement.conditions.Bool?.["aws:SecureTransport"]) === "false",
         );
       for (const bucket of bucketsWithout(args.resources, TYPES.s3BucketPolicy, deniesPlainHttp))
         report(`Bucket ${bucket.props.bucket} accepts requests without TLS.`, bucket.urn);

@@ -534,6 +534,21 @@ describe("policy pack", () => {
     );
   });
 
+  it("s3-tls-only: reads a bucket policy that is one statement, or not JSON at all, instead of crashing the pack", async () => {
+    const bucket = resource("aws:s3/bucket:Bucket", { id: "b-1", bucket: "b-1" });
+    const withPolicy = (policy: unknown) => [bucket, resource("aws:s3/bucketPolicy:BucketPolicy", { bucket: "b-1", policy })];
+    const single = { Statement: { Effect: "Deny", Principal: "*", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": false } } } };
+    assert.deepEqual((await runPolicies(withPolicy(single), {}, named("s3-tls-only"))).violations, []);
+    for (const broken of ["{not json", "null", JSON.stringify({ Statement: [null, 7] })]) {
+      const { violations } = await runPolicies(withPolicy(broken), {}, named("s3-tls-only"));
+      assert.deepEqual(
+        violations.map((violation) => violation.message),
+        ["Bucket b-1 accepts requests without TLS."],
+        broken,
+      );
+    }
+  });
+
   for (const [name, { compliant, violating, message, config }] of Object.entries(cases)) {
     const only = named(name);
     describe(name, () => {
