@@ -96,15 +96,16 @@ export const ownImageFunctionSettings = functionSettings.safeExtend({
 export type OwnImageFunctionSettings = z.output<typeof ownImageFunctionSettings>;
 
 /**
- * The platforms a Dockerfile pins its final stage to (`FROM --platform=linux/amd64 ...`), if it pins
- * one: a function on another architecture cannot run what it builds. `$BUILDPLATFORM`/`$TARGETPLATFORM`
- * pin nothing.
+ * The final stage of a Dockerfile's text: the image it is built FROM, and the platform it pins
+ * (`FROM --platform=linux/amd64 ...`), if it pins one. `$BUILDPLATFORM`/`$TARGETPLATFORM` pin nothing.
  */
-export function pinnedPlatform(dockerfile: string): string | undefined {
-  const stages = [...readFileSync(inProject(dockerfile), "utf8").matchAll(/^\s*FROM\s+(?:--platform=(\S+)\s+)?\S+/gim)];
-  const platform = stages.at(-1)?.[1];
-  return platform && !platform.startsWith("$") ? platform : undefined;
+export function finalStage(dockerfileText: string): { image?: string; platform?: string } {
+  const [, platform, image] = [...dockerfileText.matchAll(/^\s*FROM\s+(?:--platform=(\S+)\s+)?(\S+)/gim)].at(-1) ?? [];
+  return { image, platform: platform && !platform.startsWith("$") ? platform : undefined };
 }
+
+/** The platform a Dockerfile of the project pins its final stage to: a function on another architecture cannot run what it builds. */
+export const pinnedPlatform = (dockerfile: string): string | undefined => finalStage(readFileSync(inProject(dockerfile), "utf8")).platform;
 
 export interface ImageSource {
   imageUri(architecture: Architecture): pulumi.Output<string>;

@@ -67,6 +67,17 @@ export class LocalS3 {
     for (const bucket of buckets) mkdirSync(join(root, bucket), { recursive: true });
   }
 
+  /** Objects' ETags by file, kept while the file's size and time are unchanged: a listing reads no object twice. */
+  private readonly etags = new Map<string, { mtimeMs: number; size: number; etag: string }>();
+
+  private etagOfFile(file: string, stats: Stats): string {
+    const known = this.etags.get(file);
+    if (known && known.mtimeMs === stats.mtimeMs && known.size === stats.size) return known.etag;
+    const etag = etagOf(readFileSync(file));
+    this.etags.set(file, { mtimeMs: stats.mtimeMs, size: stats.size, etag });
+    return etag;
+  }
+
   /** Where a bucket's objects are on disk. */
   directoryOf(bucket: string): string {
     return join(this.root, bucket);
@@ -276,8 +287,8 @@ export class LocalS3 {
     const contents = page
       .flatMap((entry) => ("key" in entry ? [entry] : []))
       .map(({ key, file }) => {
-        const data = readFileSync(file);
-        return `<Contents>${element("Key", shown(key))}${element("LastModified", statSync(file).mtime.toISOString())}${element("ETag", etagOf(data))}${element("Size", data.length)}<StorageClass>STANDARD</StorageClass></Contents>`;
+        const stats = statSync(file);
+        return `<Contents>${element("Key", shown(key))}${element("LastModified", stats.mtime.toISOString())}${element("ETag", this.etagOfFile(file, stats))}${element("Size", stats.size)}<StorageClass>STANDARD</StorageClass></Contents>`;
       });
     const commonPrefixes = page.flatMap((entry) =>
       "commonPrefix" in entry ? [`<CommonPrefixes>${element("Prefix", shown(entry.commonPrefix))}</CommonPrefixes>`] : [],

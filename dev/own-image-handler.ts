@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { inProject } from "../components/container-function";
+import { finalStage, inProject } from "../components/container-function";
 import type { OwnImageFunctionConfig } from "../config";
 
 /** The AWS Lambda Node.js base images (https://gallery.ecr.aws/lambda/nodejs), whose runtime the local one is. */
@@ -17,7 +17,7 @@ const MODULE_EXTENSIONS = [".js", ".mjs", ".cjs"];
  */
 export function localHandlerOf(fn: OwnImageFunctionConfig): { bundle: string; exportName: string } | { runsOnAStackOnly: string } {
   const dockerfile = readFileSync(inProject(fn.dockerfile), "utf8");
-  const image = [...dockerfile.matchAll(/^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)/gim)].at(-1)?.[1] ?? "";
+  const image = finalStage(dockerfile).image ?? "";
   if (!NODE_BASE_IMAGE.test(image))
     return { runsOnAStackOnly: `its image is built FROM ${image || "nothing"}, not the AWS Lambda Node.js base image` };
   if (fn.entryPoint) return { runsOnAStackOnly: "it sets its own entryPoint" };

@@ -166,7 +166,6 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       accessKeys.set(key, name);
       return key;
     };
-    const ownFunctions = new Map(config.containerFunctions.map((fn) => [fn.name, fn]));
     // Locally a bucket is named as the stack file names it, and a function by its name.
     const localTargets = presetTargetsOf({
       buckets: {},
@@ -178,12 +177,14 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       ),
       queues: { jobs: { arn: jobs.arn, url: queueUrl(jobs) }, "jobs-dlq": { arn: deadLetters.arn, url: queueUrl(deadLetters) } },
     });
-    /** A function's own policy (none for the app's functions); undefined for a caller that is no function (an operator's command). */
+    // Each function's own policy, made once: the statements of its presets (none for the app's functions).
+    const policies = new Map(
+      config.containerFunctions.map((fn) => [fn.name, presetStatements(fn.permissions, localTargets) as LocalStatement[]]),
+    );
+    /** The caller's policy; undefined for a caller that is no function (an operator's command). */
     const functionPolicyOf = (accessKey: string | undefined): LocalStatement[] | undefined => {
       const name = accessKeys.get(accessKey ?? "");
-      if (name === undefined) return undefined;
-      const fn = ownFunctions.get(name);
-      return fn ? (presetStatements(fn.permissions, localTargets) as LocalStatement[]) : [];
+      return name === undefined ? undefined : (policies.get(name) ?? []);
     };
     const policyOf = (accessKey: string | undefined): LocalStatement[] => functionPolicyOf(accessKey) ?? [];
     const s3 = new LocalS3(join(stateDir, "s3"), Object.keys(config.buckets), policyOf);

@@ -155,6 +155,12 @@ describe("the local S3 of npm run dev (files, the S3 REST API, the caller's pres
       ["list/c/"],
       "and is not listed again on the next page",
     );
+    // A listing's ETag follows an object that changes, even to another of the same size.
+    const etag = async () => (await s3.send(new ListObjectsV2Command({ Bucket: "data", Prefix: "list/b" }))).Contents?.[0].ETag;
+    const before = await etag();
+    await s3.send(new PutObjectCommand({ Bucket: "data", Key: "list/b.txt", Body: "LIST/B.TXT" }));
+    assert.notEqual(await etag(), before);
+    assert.equal(await etag(), (await s3.send(new HeadObjectCommand({ Bucket: "data", Key: "list/b.txt" }))).ETag);
     const startAfter = await s3.send(new ListObjectsV2Command({ Bucket: "data", Prefix: "list/", StartAfter: "list/b.txt" }));
     assert.deepEqual(
       startAfter.Contents?.map((o) => o.Key),
