@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
 import { serviceRole } from "./iam";
 import { logRetention, throttlingSettings } from "./settings-schema";
 import { stackScopedName } from "./stack-name";
@@ -94,11 +95,18 @@ export class HttpApi extends pulumi.ComponentResource {
           )
         : undefined;
 
+    // A route's resources are named for its key; two keys that read alike that way ("GET /a-b", "GET /a/b")
+    // keep apart by a hash of the key, so neither takes the other's name.
+    const taken = new Set<string>();
     const routes = args.routes.map((route) => {
-      const resourceName = `${name}-${route.routeKey
+      const readable = `${name}-${route.routeKey
         .toLowerCase()
         .replace(/[^a-z0-9]+/g, "-")
         .replace(/-+$/, "")}`;
+      const resourceName = taken.has(readable)
+        ? `${readable}-${createHash("sha256").update(route.routeKey).digest("hex").slice(0, 8)}`
+        : readable;
+      taken.add(resourceName);
       if (Boolean(route.function) === Boolean(route.queue)) throw new Error(`Route ${route.routeKey}: give either function or queue.`);
       if (route.authorized && !authorizer) throw new Error(`Route ${route.routeKey} is authorized, but the API has no jwt issuer.`);
       if (route.queue && !route.authorized)

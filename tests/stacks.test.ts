@@ -48,6 +48,33 @@ const everyFunctionOn = (architecture: Architecture, others: Record<string, Arch
     ...Object.entries(others).map(([name, other]) => [name, PLATFORM[other]]),
   ]);
 
+/**
+ * The names AWS would refuse as too long. Pulumi names a resource `<name>-<7 hex>` unless it is named
+ * explicitly. Lambda: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html; IAM:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html; SQS, Step Functions,
+ * CloudWatch Logs and alarms, and ECR quotas.
+ */
+const NAME_LIMITS: Record<string, [string, number]> = {
+  "aws:lambda/function:Function": ["name", 64],
+  "aws:iam/role:Role": ["name", 64],
+  "aws:iam/rolePolicy:RolePolicy": ["name", 128],
+  "aws:sqs/queue:Queue": ["name", 80],
+  "aws:sfn/stateMachine:StateMachine": ["name", 80],
+  "aws:cloudwatch/logGroup:LogGroup": ["name", 512],
+  "aws:cloudwatch/metricAlarm:MetricAlarm": ["name", 255],
+  "aws:cloudwatch/queryDefinition:QueryDefinition": ["name", 255],
+  "aws:ecr/repository:Repository": ["name", 256],
+};
+function namesOverLimits(registered: Registered): string[] {
+  return registered.resources.flatMap((resource) => {
+    const limit = NAME_LIMITS[resource.type];
+    if (!limit) return [];
+    const explicit = resource.inputs[limit[0]];
+    const length = typeof explicit === "string" ? explicit.length : resource.name.length + 8;
+    return length <= limit[1] ? [] : [`${resource.type} ${resource.name}: a ${length}-character name; AWS allows ${limit[1]}`];
+  });
+}
+
 describe("the whole program under each Pulumi.<stack>.yaml", () => {
   it("finds the stacks from the Pulumi.<stack>.yaml files: adding a stack is adding its file", () => {
     assert.ok(stacks.includes("dev") && stacks.includes("prod"));
@@ -105,22 +132,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
           );
           assert.ok(environmentBytes(fn.inputs.environment?.variables ?? {}) <= ENVIRONMENT_MAX_BYTES);
         }
-        // Pulumi names a resource `<name>-<7 hex>` unless it is named explicitly; AWS caps these names.
-        // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html, IAM and SQS quotas.
-        const nameLimits: Record<string, [string, number]> = {
-          "aws:lambda/function:Function": ["name", 64],
-          "aws:iam/role:Role": ["name", 64],
-          "aws:sqs/queue:Queue": ["name", 80],
-          "aws:sfn/stateMachine:StateMachine": ["name", 80],
-          "aws:cloudwatch/logGroup:LogGroup": ["name", 512],
-        };
-        for (const resource of registered.resources) {
-          const limit = nameLimits[resource.type];
-          if (!limit) continue;
-          const explicit = resource.inputs[limit[0]];
-          const length = typeof explicit === "string" ? explicit.length : resource.name.length + 8;
-          assert.ok(length <= limit[1], `${resource.type} ${resource.name}: a ${length}-character name; AWS allows ${limit[1]}`);
-        }
+        assert.deepEqual(namesOverLimits(registered), []);
         for (const name of Object.keys(appFunctions)) {
           const exported = outputs.lambdaFunctions[name];
           assert.ok(exported.name && exported.arn.startsWith("arn:aws:lambda:"), `${name} name and ARN exported`);
@@ -318,6 +330,29 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
       }
       assert.match(problems({ ...PREBUILT, riscv: PREBUILT.arm64 }), /prebuiltImages has unknown key "riscv"/);
     });
+  });
+
+  it("keeps every name within AWS's limits for a function with its own image at the longest name the config accepts (40)", async () => {
+    const longest = `f${"x".repeat(39)}`;
+    const config = {
+      "aws:region": "us-east-1",
+      "graviton-platform:buckets": JSON.stringify({ ["b".repeat(55)]: {} }),
+      "graviton-platform:containerFunctions": JSON.stringify({
+        [longest]: {
+          context: "tests/fixtures/own-image",
+          compareArchitectures: true,
+          route: `GET /${"r".repeat(200)}`,
+          permissions: [
+            { preset: "s3-write", bucket: "b".repeat(55) },
+            { preset: "sqs-send", queue: "jobs-dlq" },
+          ],
+        },
+      }),
+      "graviton-platform:tuning": JSON.stringify({ functions: [longest] }),
+    };
+    const registered = new Registered((await evaluateStack("dev", config)).resources);
+    assert.ok(registered.all("aws:lambda/function:Function").some((fn) => fn.name === `${longest}-x86_64`));
+    assert.deepEqual(namesOverLimits(registered), []);
   });
 
   it("a bad config value fails the program before any resource is registered", async () => {

@@ -37,6 +37,24 @@ describe("HttpApi", () => {
     assert.equal(helloIntegration.inputs.integrationUri, functionArn("hello"));
   });
 
+  it("keeps apart routes whose keys read alike as resource names (GET /a-b, GET /a/b, GET /a_b), each to its own function", async () => {
+    const keys = ["GET /a-b", "GET /a/b", "GET /a_b"];
+    const { resources } = await evaluate(
+      () =>
+        void new HttpApi("api", {
+          routes: keys.map((routeKey, index) => ({ routeKey, function: { name: `fn-${index}`, arn: functionArn(`fn-${index}`) } })),
+          throttling: { burstLimit: 20, rateLimit: 10 },
+        }),
+    );
+    const registered = new Registered(resources);
+    const routes = registered.all("aws:apigatewayv2/route:Route");
+    assert.deepEqual(routes.map((route) => route.inputs.routeKey).sort(), [...keys].sort());
+    assert.equal(new Set(routes.map((route) => route.name)).size, 3);
+    assert.equal(routes[0].name, "api-get-a-b", "the first keeps its readable name (an existing stack's routes are not replaced)");
+    const permissions = registered.all("aws:lambda/permission:Permission");
+    assert.deepEqual(permissions.map((permission) => permission.inputs.function).sort(), ["fn-0", "fn-1", "fn-2"]);
+  });
+
   it("lets API Gateway invoke each function only from its own route", async () => {
     const { registered } = await deployApi();
     const api = registered.all("aws:apigatewayv2/api:Api")[0];
