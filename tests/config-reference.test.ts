@@ -52,6 +52,15 @@ describe("configuration reference (one home for every setting)", () => {
     }
   });
 
+  it("Pulumi.yaml names every structured key, which it cannot declare, where the reference is", () => {
+    const comment = /Structured keys \(([^)]*)\)/.exec(readFileSync("Pulumi.yaml", "utf8").replace(/\n\s*#\s*/g, " "))?.[1];
+    const structured = Object.entries(configJsonSchema().properties!).filter(([, node]) => node.type === "object");
+    assert.deepEqual(
+      comment?.split(/,\s*/),
+      structured.map(([key]) => key),
+    );
+  });
+
   it("describes types as a person reads them", () => {
     assert.equal(typeOf({ type: "integer", minimum: 1, maximum: 1000 }), "integer 1-1000");
     assert.equal(typeOf({ type: "string", enum: ["none", "single"] }), "`none` \\| `single`");
