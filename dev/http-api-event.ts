@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { IncomingMessage } from "node:http";
+import { LOCAL_AWS } from "./local-account";
 
 /** A route of the HTTP API: its key, and a matcher that returns the path parameters. */
 export interface HttpRoute {
@@ -99,7 +100,7 @@ export function httpApiEvent(
     ...(Object.keys(query).length > 0 && { queryStringParameters: query }),
     ...(Object.keys(route.pathParameters).length > 0 && { pathParameters: route.pathParameters }),
     requestContext: {
-      accountId: "000000000000",
+      accountId: LOCAL_AWS.account,
       apiId: "local",
       ...(claims && {
         authorizer: { jwt: { claims: claimsAsStrings(claims), scopes: typeof claims.scope === "string" ? claims.scope.split(" ") : [] } },

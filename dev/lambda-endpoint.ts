@@ -1,10 +1,9 @@
+import { LOCAL_AWS } from "./local-account";
 import { allows, type LocalStatement } from "./local-iam";
 import { Throttled, type LocalFunction } from "./local-function";
 import { INVOKE_LIMITS, type LocalInvocation } from "./local-lambda";
 
-/** The account and region of every local ARN. */
-export const LOCAL_ACCOUNT = "000000000000";
-export const localFunctionArn = (name: string) => `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT}:function:${name}`;
+export const localFunctionArn = (name: string) => `arn:aws:lambda:${LOCAL_AWS.region}:${LOCAL_AWS.account}:function:${name}`;
 
 export interface InvokeAnswer {
   statusCode: number;

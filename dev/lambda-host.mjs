@@ -3,7 +3,7 @@
 // event the parent sends, with a context like Lambda's. Plain JavaScript, so it starts as fast as Node.
 import { pathToFileURL } from "node:url";
 
-const [bundle, exportName, functionName, memoryMb] = process.argv.slice(2);
+const [bundle, exportName, functionName, memoryMb, account] = process.argv.slice(2);
 const errorOf = (error) => ({
   errorType: error?.name ?? "Error",
   errorMessage: String(error?.message ?? error),
@@ -39,7 +39,7 @@ process.on("message", async ({ requestId, event, deadline }) => {
     functionName,
     functionVersion: "$LATEST",
     memoryLimitInMB: memoryMb,
-    invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION}:000000000000:function:${functionName}`,
+    invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION}:${account}:function:${functionName}`,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: "local",
     callbackWaitsForEmptyEventLoop: true,

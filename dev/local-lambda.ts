@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { LOCAL_AWS } from "./local-account";
 
 /**
  * Lambda's payload limits: 6 MB each way for a synchronous invocation (which also bounds an event source
@@ -124,26 +125,30 @@ export class LocalLambda {
 
   private start(): Promise<{ initDurationMs: number } | { error: NonNullable<LocalInvocation["error"]> }> {
     const { spec } = this;
-    const host = fork(join(__dirname, "lambda-host.mjs"), [spec.bundle, spec.exportName ?? "handler", spec.name, String(spec.memoryMb)], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        TZ: ":UTC",
-        // Lambda runs Node.js 22, where the SDK has nothing to warn about; this machine may run Node 20.
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-        AWS_REGION: "us-east-1",
-        AWS_DEFAULT_REGION: "us-east-1",
-        ...spec.environment,
-        AWS_LAMBDA_FUNCTION_NAME: spec.name,
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
-        AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-        AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
-        AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
-        AWS_LAMBDA_LOG_STREAM_NAME: "local",
-        AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+    const host = fork(
+      join(__dirname, "lambda-host.mjs"),
+      [spec.bundle, spec.exportName ?? "handler", spec.name, String(spec.memoryMb), LOCAL_AWS.account],
+      {
+        env: {
+          PATH: process.env.PATH ?? "",
+          TZ: ":UTC",
+          // Lambda runs Node.js 22, where the SDK has nothing to warn about; this machine may run Node 20.
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+          AWS_REGION: LOCAL_AWS.region,
+          AWS_DEFAULT_REGION: LOCAL_AWS.region,
+          ...spec.environment,
+          AWS_LAMBDA_FUNCTION_NAME: spec.name,
+          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+          AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+          AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+          AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
+          AWS_LAMBDA_LOG_STREAM_NAME: "local",
+          AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+        },
+        execArgv: [`--max-old-space-size=${spec.memoryMb}`, "--enable-source-maps"],
+        stdio: ["ignore", "pipe", "pipe", "ipc"],
       },
-      execArgv: [`--max-old-space-size=${spec.memoryMb}`, "--enable-source-maps"],
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-    });
+    );
     this.host = host;
     // Only what escapes the host's own capture (a crash of the process itself) arrives here.
     for (const stream of [host.stdout!, host.stderr!]) stream.on("data", (chunk) => (this.logs += chunk));

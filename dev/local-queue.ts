@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { LOCAL_AWS } from "./local-account";
 
 /**
  * An SQS standard queue in memory, with the semantics the worker relies on, as the SQS Developer Guide
@@ -69,7 +70,7 @@ export class LocalQueue extends EventEmitter {
     readonly settings: { visibilityTimeoutSeconds: number; redrive?: { deadLetterQueue: LocalQueue; maxReceiveCount: number } },
   ) {
     super();
-    this.arn = `arn:aws:sqs:us-east-1:000000000000:${name}`;
+    this.arn = `arn:aws:sqs:${LOCAL_AWS.region}:${LOCAL_AWS.account}:${name}`;
   }
 
   send(body: string, attributes: Record<string, string> = {}): { messageId: string; md5OfMessageBody: string } {

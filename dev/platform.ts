@@ -20,6 +20,7 @@ import { startEventSourceMapping, type InvokeOutcome } from "./event-source-mapp
 import { gatewayError, httpApiEvent, httpResponseOf, httpRoute } from "./http-api-event";
 import { startLocalDatabase, type LocalDatabase } from "./local-database";
 import { LocalFunction, Throttled } from "./local-function";
+import { LOCAL_AWS } from "./local-account";
 import { accessKeyOf, type LocalStatement } from "./local-iam";
 import { LocalS3, LOCAL_S3_LIMITS } from "./local-s3";
 import { lambdaEndpoint, localFunctionArn } from "./lambda-endpoint";
@@ -156,7 +157,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       redrive: { deadLetterQueue: deadLetters, maxReceiveCount: config.jobs.maxReceiveCount },
     });
     stopped.push(() => (jobs.close(), deadLetters.close()));
-    const queueUrl = (queue: LocalQueue) => `${base}/_local/sqs/000000000000/${queue.name}`;
+    const queueUrl = (queue: LocalQueue) => `${base}/_local/sqs/${LOCAL_AWS.account}/${queue.name}`;
 
     // Each function is its own caller to the local S3 and Lambda, with the policy its presets deploy as.
     const accessKeys = new Map<string, string>();

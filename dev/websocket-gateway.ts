@@ -8,6 +8,7 @@ import { SUBMIT_REQUEST_TEMPLATE, SUBMIT_RESPONSES, submitModel, USAGE } from ".
 import type { InvokeOutcome } from "./event-source-mapping";
 import type { LocalQueue } from "./local-queue";
 import { parseSendMessage, renderMappingTemplate } from "./vtl";
+import { LOCAL_AWS } from "./local-account";
 
 /**
  * API Gateway WebSocket quotas the local API keeps
@@ -40,7 +41,7 @@ export function websocketGateway(options: WebSocketGatewayOptions) {
   const connections = new Map<string, { socket: WebSocket; principalId: string; connectedAt: number; lastActiveAt: number }>();
   const { $schema: _draft, ...model } = submitModel() as { $schema: string };
   const validSubmit = new Ajv({ strict: false }).compile(model);
-  const methodArn = (routeKey: string) => `arn:aws:execute-api:us-east-1:000000000000:local/${options.stage}/${routeKey}`;
+  const methodArn = (routeKey: string) => `arn:aws:execute-api:${LOCAL_AWS.region}:${LOCAL_AWS.account}:local/${options.stage}/${routeKey}`;
 
   const refuse = (socket: Duplex, status: number, message: string) => {
     socket.end(

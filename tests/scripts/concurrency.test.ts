@@ -35,15 +35,16 @@ const OUTPUTS = {
 };
 
 describe("npm run concurrency: the 1-second concurrency hunt", () => {
-  const logs = mockClient(CloudWatchLogsClient);
-  const lambda = mockClient(LambdaClient);
+  // The clients the command is given, each mocked by itself: no other test's clients are touched.
+  const clients = { logs: new CloudWatchLogsClient({ region: "us-east-1" }), lambda: new LambdaClient({ region: "us-east-1" }) };
+  const logs = mockClient(clients.logs);
+  const lambda = mockClient(clients.lambda);
   const results: Record<string, ResultField[][] | "Failed" | "Running"> = {};
   let output = "";
   const deps = (overrides: Partial<HuntDependencies> = {}): HuntDependencies => ({
     outputs: () => OUTPUTS,
     config: () => stackConfigFrom(STACK),
-    logs: new CloudWatchLogsClient({ region: "us-east-1" }),
-    lambda: new LambdaClient({ region: "us-east-1" }),
+    ...clients,
     now: () => new Date("2026-11-23T09:00:00Z"),
     pollIntervalMs: 1,
     maxPolls: 3,

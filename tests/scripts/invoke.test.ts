@@ -13,7 +13,9 @@ import { buildBundles } from "../../dev/bundles";
 
 describe("npm run invoke", function () {
   this.timeout(60_000);
-  const lambda = mockClient(LambdaClient);
+  // The client the command is given, mocked by itself: no other test's LambdaClient is touched.
+  const client = new LambdaClient({ region: "us-east-1" });
+  const lambda = mockClient(client);
   let printed = "";
   const outputs = {
     lambdaFunctions: {
@@ -32,7 +34,7 @@ describe("npm run invoke", function () {
   const run = (...argv: string[]) =>
     main(argv, (text) => void (printed += text), {
       outputs: () => outputs,
-      lambda: new LambdaClient({ region: "us-east-1" }),
+      lambda: client,
       build: () => undefined,
       localEnvironments: () => undefined,
       ownFunctions: () => ownFunctions,
