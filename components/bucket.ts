@@ -1,12 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { settingsFrom, strictObject, wholeNumber } from "./settings-schema";
+import { flag, settingsFrom, strictObject, wholeNumber } from "./settings-schema";
 
 /** A bucket functions' presets may name (`graviton-platform:buckets.<name>`): one the stack owns, or an external one. */
 export const bucketSettings = strictObject({
-  external: z
-    .boolean({ error: "must be true or false" })
+  external: flag()
     .default(false)
     .meta({ description: "the stack does not own it: `<name>` is the real bucket name, and its owner must allow the access too" }),
   intermediatePrefix: z
@@ -17,10 +16,7 @@ export const bucketSettings = strictObject({
   intermediateExpirationDays: wholeNumber(1, 365, " (days)")
     .default(7)
     .meta({ description: "days after which objects under `intermediatePrefix` are deleted" }),
-  forceDestroy: z
-    .boolean({ error: "must be true or false" })
-    .default(false)
-    .meta({ description: "let `pulumi destroy` delete the bucket with its objects" }),
+  forceDestroy: flag().default(false).meta({ description: "let `pulumi destroy` delete the bucket with its objects" }),
 });
 
 /**
