@@ -42,6 +42,12 @@ function repositoryOf(context: string, dockerfile: string): string {
     .join("/");
 }
 
+/**
+ * ECR allows repository names of 256 characters (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html),
+ * the fork's ECR_NAMESPACE and its slash included: the repository under it gets at most 200, leaving 55 for the namespace.
+ */
+export const MAX_REPOSITORY_CHARACTERS = 200;
+
 /** The builds for the functions with their own image of `stacks`, and the app image's. */
 export function imageBuilds(ownFunctions: OwnImageFunctionConfig[]): ImageBuild[] {
   const images = new Map<string, { context: string; dockerfile: string; configPaths: string[] }>([
@@ -49,6 +55,10 @@ export function imageBuilds(ownFunctions: OwnImageFunctionConfig[]): ImageBuild[
   ]);
   for (const fn of ownFunctions) {
     const repository = repositoryOf(fn.context, fn.dockerfile);
+    if (repository.length > MAX_REPOSITORY_CHARACTERS)
+      throw new Error(
+        `${fn.name}'s image would go to a ${repository.length}-character repository (${repository.slice(0, 60)}...); ECR allows 256 with ECR_NAMESPACE, so at most ${MAX_REPOSITORY_CHARACTERS} here: use a shorter build context path or Dockerfile name`,
+      );
     const image = images.get(repository) ?? { context: fn.context, dockerfile: fn.dockerfile, configPaths: [] };
     if (image.context !== fn.context || image.dockerfile !== fn.dockerfile)
       throw new Error(

@@ -236,6 +236,24 @@ describe("the local S3 of npm run dev (files, the S3 REST API, the caller's pres
     assert.equal((await raw("PATCH", "/data/clash", signed)).status, 405);
   });
 
+  it("takes an object up to the local limit (100 MB), and refuses one byte more with S3's EntityTooLarge, also when streamed", () => {
+    const s3 = new LocalS3(root, ["data"], policyOf);
+    const put = (body: Buffer, headers: Record<string, string> = {}) =>
+      s3.handle({ method: "PUT", path: "/data/big.bin", query: new URLSearchParams(), headers, body }, "ASIAREADWRITEALL00");
+    assert.equal(put(Buffer.alloc(LOCAL_S3_LIMITS.maxObjectBytes)).statusCode, 200);
+    const tooLarge = put(Buffer.alloc(LOCAL_S3_LIMITS.maxObjectBytes + 1));
+    assert.deepEqual([tooLarge.statusCode, /<Code>EntityTooLarge<\/Code>/.test(String(tooLarge.body))], [400, true]);
+    const size = (LOCAL_S3_LIMITS.maxObjectBytes + 1).toString(16);
+    const chunked = Buffer.concat([
+      Buffer.from(`${size}\r\n`),
+      Buffer.alloc(LOCAL_S3_LIMITS.maxObjectBytes + 1),
+      Buffer.from("\r\n0\r\n\r\n"),
+    ]);
+    assert.equal(put(chunked, { "content-encoding": "aws-chunked" }).statusCode, 400);
+    assert.match(String(s3.entityTooLarge().body), /<Code>EntityTooLarge<\/Code>/, "what the server answers to a body it stops reading");
+    rmSync(join(root, "data", "big.bin"));
+  });
+
   it("decodes the aws-chunked bodies the SDK streams with a trailing checksum, and refuses broken ones", async () => {
     const body = Buffer.from("5;chunk-signature=abc\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n");
     assert.equal(decodeAwsChunked(body).toString(), "hello world");

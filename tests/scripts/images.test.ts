@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stackConfigFrom } from "../../config";
-import { imageBuilds, main, RUNNERS, type ImageBuild } from "../../scripts/images";
+import { imageBuilds, main, MAX_REPOSITORY_CHARACTERS, RUNNERS, type ImageBuild } from "../../scripts/images";
 
 const FIXTURE = "tests/fixtures/own-image";
 const ownFunctions = (functions: Record<string, object>) =>
@@ -74,6 +74,28 @@ describe("npm run images: what CI builds for stacks that take prebuilt images", 
       assert.match(printed, /graviton-platform:architecture must be "arm64" or "x86_64", got "arm"/);
     } finally {
       rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses an image whose repository name ECR would refuse as too long, with the namespace", () => {
+    // A build context at the longest path the config accepts, built with a Dockerfile from elsewhere.
+    const deep = [".test-images-long", ..."abcdefghijklmnopqr".split("").map((letter) => letter.repeat(9))].join("/");
+    const elsewhere = ".test-images-long-dockerfile";
+    try {
+      mkdirSync(deep, { recursive: true });
+      mkdirSync(elsewhere);
+      writeFileSync(join(deep, "Dockerfile"), "FROM public.ecr.aws/lambda/nodejs:22\n");
+      writeFileSync(join(elsewhere, "Dockerfile.lambda"), "FROM public.ecr.aws/lambda/nodejs:22\n");
+      assert.ok(deep.length <= 200);
+      assert.ok(
+        imageBuilds(ownFunctions({ fits: { context: deep } })).every((build) => build.repository.length <= MAX_REPOSITORY_CHARACTERS),
+      );
+      assert.throws(
+        () => imageBuilds(ownFunctions({ long: { context: deep, dockerfile: `${elsewhere}/Dockerfile.lambda` } })),
+        /long's image would go to a 214-character repository .*at most 200 here/,
+      );
+    } finally {
+      for (const dir of [".test-images-long", elsewhere]) rmSync(dir, { recursive: true, force: true });
     }
   });
 
