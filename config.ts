@@ -25,6 +25,7 @@ import {
   type Architecture,
 } from "./components/settings-schema";
 import { externalIssuerSettings } from "./components/user-pool";
+import { MAX_TUNED_ARNS } from "./components/power-tuning";
 import { accountLogRoleSetting } from "./components/websocket-api";
 import { describeValue } from "./app/core/describe-value";
 import { AppFunction, AppFunctionName, appFunctions, JOB_SUBMIT_ROUTE } from "./app/functions";
@@ -286,6 +287,16 @@ export const stackConfigSchema = strictObject({
         message: `must name functions of app/functions.ts or containerFunctions: ${[...tuningCandidates, ...ownNames].join(", ")}`,
       });
   });
+  const tunedArns = config.tuning.functions.reduce((count, name) => {
+    const settings = config.functions[name as AppFunctionName] ?? config.containerFunctions[name];
+    return count + (settings?.compareArchitectures ? 2 : 1);
+  }, 0);
+  if (tunedArns > MAX_TUNED_ARNS)
+    context.addIssue({
+      code: "custom",
+      path: ["tuning", "functions"],
+      message: `name ${tunedArns} functions with their twins; power tuning's role can be granted at most ${MAX_TUNED_ARNS} (IAM's 10 managed policies per role): tune fewer, or tune the rest from another stack`,
+    });
   checkOwnImageFunctions(config, context);
   if (config.prebuiltImages) {
     for (const architecture of architecturesInUse(config)) {

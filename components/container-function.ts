@@ -5,6 +5,7 @@ import type { DatabaseGrant } from "./database";
 import { z } from "zod";
 import { checkEnvironmentSize, environmentVariables } from "./lambda-environment";
 import { rolePolicy, trustedService } from "./iam";
+import { AWS_LIMITS } from "./aws-limits";
 import { stackScopedName } from "./stack-name";
 import { containerImageSettings } from "./container-image";
 import { permissionPreset } from "./permission-presets";
@@ -17,10 +18,12 @@ import { join } from "node:path";
  */
 export const functionSettings = strictObject({
   architecture: architecture.optional().meta({ description: "this function's architecture, over the global `architecture`" }),
-  memory: wholeNumber(128, 10240, " (MB)")
+  memory: wholeNumber(AWS_LIMITS.lambdaMemoryMB.min, AWS_LIMITS.lambdaMemoryMB.max, " (MB)")
     .optional()
     .meta({ description: "MB, over app/functions.ts; CPU grows with memory, 1,769 MB = 1 vCPU" }),
-  timeout: wholeNumber(1, 900, " (seconds)").optional().meta({ description: "seconds, over app/functions.ts" }),
+  timeout: wholeNumber(AWS_LIMITS.lambdaTimeoutSeconds.min, AWS_LIMITS.lambdaTimeoutSeconds.max, " (seconds)")
+    .optional()
+    .meta({ description: "seconds, over app/functions.ts" }),
   reservedConcurrency: wholeNumber(0, 10000)
     .optional()
     .meta({ description: "concurrency reserved for, and capping, the function; unset = unreserved" }),
@@ -58,6 +61,20 @@ const imageArguments = (what: string) =>
 /** A path of the project, whatever the working directory (Pulumi runs the program in the project's). */
 export const inProject = (path: string) => join(__dirname, "..", path);
 
+/**
+ * An HTTP API route key as API Gateway takes it ("Working with routes for HTTP APIs"): a method, then a
+ * path of non-empty segments, each literal or a whole path variable (`{id}`); a greedy variable
+ * (`{proxy+}`) only as the last segment. So `GET /a//b`, `GET /a{b}c` and `GET /{proxy+}/tail` are refused.
+ */
+const ROUTE_SEGMENT = String.raw`(?:[\w\-.~]+|\{[A-Za-z_]\w*\})`;
+const ROUTE_KEY = new RegExp(
+  String.raw`^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) \/(?:${ROUTE_SEGMENT}(?:\/${ROUTE_SEGMENT})*(?:\/\{[A-Za-z_]\w*\+\})?|\{[A-Za-z_]\w*\+\})?$`,
+);
+// API Gateway documents no length for a route key; this keeps its resource names (and source ARNs) short.
+const ROUTE_KEY_MAX = 210;
+const ROUTE_KEY_RULE =
+  'must be an HTTP API route key, "METHOD /path": non-empty segments, each a name or a whole {variable}; a greedy {proxy+} only last';
+
 /** A relative path inside the project: no absolute paths, no `..`, no NUL or control characters. */
 const projectPath = z.string({ error: "must be a path (a string)" }).regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[\w.\/-]{1,200}$/, {
   error: "must be a relative path inside the project (letters, digits, . _ - /; no ..)",
@@ -78,10 +95,9 @@ export const ownImageFunctionSettings = functionSettings.safeExtend({
   command: imageArguments("CMD"),
   entryPoint: imageArguments("ENTRYPOINT"),
   route: z
-    .string({ error: 'must be an HTTP API route key, "METHOD /path"' })
-    .regex(/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) \/[\w\-./{}+]{0,200}$/, {
-      error: 'must be an HTTP API route key, "METHOD /path"',
-    })
+    .string({ error: ROUTE_KEY_RULE })
+    .max(ROUTE_KEY_MAX, { error: `must be at most ${ROUTE_KEY_MAX} characters` })
+    .regex(ROUTE_KEY, { error: ROUTE_KEY_RULE })
     .optional()
     .meta({ description: "serve this route of the HTTP API" }),
   authorized: flag()
@@ -142,6 +158,17 @@ export interface ContainerFunctionArgs {
    * @default undefined
    */
   database?: DatabaseGrant;
+}
+
+const DESCRIPTION_MAX = AWS_LIMITS.lambdaDescriptionCharacters.max;
+
+/**
+ * A function's description within Lambda's 256 characters: `text` cut short with "..." where it and
+ * `suffix` would not fit (a long name and Dockerfile path), the suffix (" (x86_64 twin)") always kept.
+ */
+export function lambdaDescription(text: string, suffix = ""): string {
+  const room = DESCRIPTION_MAX - suffix.length;
+  return `${text.length > room ? `${text.slice(0, room - 3)}...` : text}${suffix}`;
 }
 
 /** Tags every function carries, so policies and operators can tell what it is without the program. */
@@ -251,7 +278,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
           vpcConfig: args.database && { subnetIds: args.database.subnetIds, securityGroupIds: args.database.securityGroupIds },
           loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" },
           tracingConfig: { mode: "Active" },
-          description: architecture === args.architecture ? settings.description : `${settings.description} (${architecture} twin)`,
+          description: lambdaDescription(settings.description, architecture === args.architecture ? "" : ` (${architecture} twin)`),
           tags: {
             [FUNCTION_TAGS.name]: name,
             [FUNCTION_TAGS.variant]: architecture === args.architecture ? "primary" : "twin",

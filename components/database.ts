@@ -8,6 +8,7 @@ import { scramSha256Verifier } from "./postgres-password";
 import { z } from "zod";
 import { DEFAULT_POSTGRES_MAJOR, RDS_PROXY_POSTGRES_MAJORS, rdsInstanceIdentifier } from "./rds-names";
 import { flag, logRetention, settingsFrom, strictObject, wholeNumber } from "./settings-schema";
+import { AWS_LIMITS } from "./aws-limits";
 import { serviceRole } from "./iam";
 import { stackScopedName } from "./stack-name";
 
@@ -35,17 +36,31 @@ const postgresName = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, {
   error: "must be a lower-case PostgreSQL name: a letter, then letters, digits or _ (at most 63)",
 });
 
+const BORROW_TIMEOUT = AWS_LIMITS.rdsProxyConnectionBorrowTimeoutSeconds;
+const STORAGE = AWS_LIMITS.rdsGp3StorageGiB;
+const HEADROOM = AWS_LIMITS.rdsMaxStorageHeadroomPercent.min;
+/** The smallest storage autoscaling ceiling RDS takes for an allocated storage: 10% above it. */
+export const smallestMaxStorage = (allocatedGiB: number) => Math.ceil((allocatedGiB * (100 + HEADROOM)) / 100);
+/** The most storage that leaves room for autoscaling's 10% under RDS's ceiling. */
+const LARGEST_ALLOCATED = Math.floor((STORAGE.max * 100) / (100 + HEADROOM));
+
+const MASTER_USER_MAX = AWS_LIMITS.rdsMasterUsername.max;
+
 const proxySettings = strictObject({
-  idleClientTimeoutSeconds: wholeNumber(1, 28800, " (seconds)")
+  idleClientTimeoutSeconds: wholeNumber(
+    AWS_LIMITS.rdsProxyIdleClientTimeoutSeconds.min,
+    AWS_LIMITS.rdsProxyIdleClientTimeoutSeconds.max,
+    " (seconds)",
+  )
     .default(1800)
     .meta({ description: "the proxy closes client connections idle this long (the app's pool closes them first)" }),
-  maxConnectionsPercent: wholeNumber(1, 100, " (%)")
+  maxConnectionsPercent: wholeNumber(AWS_LIMITS.rdsProxyMaxConnectionsPercent.min, AWS_LIMITS.rdsProxyMaxConnectionsPercent.max, " (%)")
     .default(90)
     .meta({ description: "share of the database's `max_connections` the proxy may use" }),
   maxIdleConnectionsPercent: wholeNumber(0, 100, " (%)")
     .default(50)
     .meta({ description: "share it keeps open while idle; at most `maxConnectionsPercent`" }),
-  connectionBorrowTimeoutSeconds: wholeNumber(1, 3600, " (seconds)")
+  connectionBorrowTimeoutSeconds: wholeNumber(BORROW_TIMEOUT.min, BORROW_TIMEOUT.max, " (seconds)")
     .default(30)
     .meta({ description: "how long a client waits for a database connection before its query fails" }),
 }).refine((proxy) => proxy.maxIdleConnectionsPercent <= proxy.maxConnectionsPercent, {
@@ -70,26 +85,34 @@ export const databaseSettings = strictObject({
     .meta({
       description: `PostgreSQL major ("17") or major.minor ("17.6"), quoted; the parameter group family follows the major. Only majors RDS Proxy documents (${RDS_PROXY_POSTGRES_MAJORS.join(", ")}) are accepted`,
     }),
-  allocatedStorage: wholeNumber(20, 65536, " (GB)").default(20).meta({ description: "GB of gp3 storage" }),
-  maxAllocatedStorage: wholeNumber(20, 65536, " (GB)")
+  allocatedStorage: wholeNumber(STORAGE.min, LARGEST_ALLOCATED, " (GB)")
+    .default(20)
+    .meta({ description: `GB of gp3 storage; at most ${LARGEST_ALLOCATED}, which leaves autoscaling its 10% under RDS's ${STORAGE.max}` }),
+  maxAllocatedStorage: wholeNumber(STORAGE.min, STORAGE.max, " (GB)")
     .default(100)
-    .meta({ description: "storage autoscaling ceiling, GB; at least `allocatedStorage`" }),
+    .meta({ description: "storage autoscaling ceiling, GB; at least 10% above `allocatedStorage`, as RDS requires" }),
   multiAz: flag().default(false).meta({ description: "a standby in another zone" }),
-  backupRetentionDays: wholeNumber(1, 35, " (days)")
+  backupRetentionDays: wholeNumber(1, AWS_LIMITS.rdsBackupRetentionDays.max, " (days)")
     .default(7)
     .meta({ description: "days of automated backups (point-in-time recovery); 0 (off) is not allowed" }),
   deletionProtection: flag().default(false).meta({ description: "refuse to delete the instance (and the Cognito user pool)" }),
   finalSnapshot: flag().default(false).meta({ description: "snapshot the instance when it is deleted" }),
   name: postgresName.default("app").meta({ description: "the app's database (a lower-case PostgreSQL name)" }),
   adminUser: postgresName
+    .max(MASTER_USER_MAX, { error: `must be at most ${MASTER_USER_MAX} characters: RDS's master user name` })
     .default("postgres")
     .meta({ description: "RDS master user (password managed by RDS in Secrets Manager); only `migrate` connects as it" }),
   appUser: postgresName.default("app_user").meta({ description: "the app's least-privileged login role; not `adminUser`" }),
   proxy: proxySettings.prefault({}).meta({ description: "RDS Proxy" }),
 })
-  .refine((db) => db.maxAllocatedStorage >= db.allocatedStorage, {
-    path: ["maxAllocatedStorage"],
-    error: "must be at least allocatedStorage (it defaults to 100 GB)",
+  .superRefine((db, context) => {
+    const smallest = smallestMaxStorage(db.allocatedStorage);
+    if (db.maxAllocatedStorage < smallest)
+      context.addIssue({
+        code: "custom",
+        path: ["maxAllocatedStorage"],
+        message: `must be at least ${smallest}, 10% above allocatedStorage (${db.allocatedStorage}): RDS refuses a smaller autoscaling ceiling ("Invalid max storage size"); it defaults to 100`,
+      });
   })
   .refine((db) => db.appUser !== db.adminUser, {
     path: ["appUser"],

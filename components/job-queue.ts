@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { AWS_LIMITS } from "./aws-limits";
 import { rolePolicy } from "./iam";
 import { settingsFrom, strictObject, wholeNumber } from "./settings-schema";
 
@@ -13,9 +14,30 @@ export interface QueueWorker {
 /** Top-level keys an SQS event filter pattern may match on (Lambda event filtering for SQS). */
 const SQS_FILTER_KEYS = ["body", "attributes", "messageAttributes", "messageId", "md5OfBody", "eventSource", "awsRegion"];
 
+/**
+ * The largest job message, body and attributes together: set on both queues, since SQS's default is
+ * now 1 MiB (CreateQueue's MaximumMessageSize) and a job has no need of more; the local queue holds the same.
+ */
+export const JOB_MESSAGE_MAX_BYTES = 262_144;
+
+const FILTER_PATTERN = AWS_LIMITS.lambdaFilterPatternCharacters;
+
+/** The path of the first value in a filter pattern that is neither a list nor a map of more (Lambda needs lists at the leaves). */
+function notArrayLeaf(value: unknown, path: string[]): string[] | undefined {
+  if (Array.isArray(value)) return value.length > 0 ? undefined : path;
+  if (typeof value !== "object" || value === null || Object.keys(value).length === 0) return path;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = notArrayLeaf(inner, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** The queue and the worker's event source: `graviton-platform:jobs`. */
 export const jobQueueSettings = strictObject({
-  maxReceiveCount: wholeNumber(1, 1000).default(3).meta({ description: "receives before a message moves to the DLQ" }),
+  maxReceiveCount: wholeNumber(AWS_LIMITS.sqsMaxReceiveCount.min, AWS_LIMITS.sqsMaxReceiveCount.max)
+    .default(3)
+    .meta({ description: "receives before a message moves to the DLQ" }),
   batchSize: wholeNumber(1, 10000)
     .default(10)
     .meta({ description: "messages per worker invocation; above 10 needs `batchingWindowSeconds` >= 1" }),
@@ -34,10 +56,28 @@ export const jobQueueSettings = strictObject({
         .record(z.string(), z.unknown(), { error: "must be a list of filter patterns (YAML maps)" })
         .refine((pattern) => Object.keys(pattern).length > 0 && Object.keys(pattern).every((key) => SQS_FILTER_KEYS.includes(key)), {
           error: `must be a filter pattern on ${SQS_FILTER_KEYS.join(", ")}`,
+        })
+        .superRefine((pattern, context) => {
+          const leaf = notArrayLeaf(pattern, []);
+          if (leaf)
+            context.addIssue({
+              code: "custom",
+              path: leaf,
+              message:
+                'must be a list of values to match (Lambda\'s filter syntax: every value is a list, e.g. ["primes"] or [{"prefix": "a"}])',
+            });
+          const characters = JSON.stringify(pattern).length;
+          if (characters > FILTER_PATTERN.max)
+            context.addIssue({
+              code: "custom",
+              message: `is ${characters} characters as JSON; Lambda allows ${FILTER_PATTERN.max} per pattern`,
+            });
         }),
       { error: "must be a list of filter patterns (YAML maps)" },
     )
-    .max(5, { error: "may hold at most 5 patterns (Lambda's limit per event source)" })
+    .max(AWS_LIMITS.lambdaFiltersPerEventSource.max, {
+      error: `may hold at most ${AWS_LIMITS.lambdaFiltersPerEventSource.max} patterns (Lambda's limit per event source)`,
+    })
     .optional()
     .meta({
       description:
@@ -100,7 +140,7 @@ export class JobQueue extends pulumi.ComponentResource {
 
     const deadLetters = new aws.sqs.Queue(
       `${name}-dlq`,
-      { messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true },
+      { messageRetentionSeconds: DLQ_RETENTION_SECONDS, maxMessageSize: JOB_MESSAGE_MAX_BYTES, sqsManagedSseEnabled: true },
       parent,
     );
     const queue = new aws.sqs.Queue(
@@ -108,6 +148,7 @@ export class JobQueue extends pulumi.ComponentResource {
       {
         visibilityTimeoutSeconds,
         messageRetentionSeconds: settings.retentionDays * 86_400,
+        maxMessageSize: JOB_MESSAGE_MAX_BYTES,
         sqsManagedSseEnabled: true,
         redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: settings.maxReceiveCount }),
       },

@@ -1,3 +1,4 @@
+import { AWS_LIMITS } from "./aws-limits";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { TokenIssuer } from "./user-pool";
@@ -120,9 +121,9 @@ export const environmentVariables = z
         ? "is reserved by Lambda and cannot be set"
         : STACK_ENVIRONMENT_NAMES.includes(name)
           ? "is set by the stack itself (database, token issuer or WebSocket settings) and cannot be overridden"
-          : /^[A-Za-z][A-Za-z0-9_]*$/.test(name)
+          : AWS_LIMITS.lambdaEnvironmentVariableName.pattern.test(name)
             ? undefined
-            : "is not a variable name: letters, digits and underscores, starting with a letter";
+            : "is not a variable name Lambda accepts: a letter, then one or more letters, digits or underscores (two characters at least)";
       if (problem) context.addIssue({ code: "custom", path: [name], message: problem });
     }
     const bytes = environmentBytes(variables);

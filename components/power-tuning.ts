@@ -1,9 +1,59 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { powerTuningDefinition } from "./power-tuning-definition";
-import { rolePolicy, serviceRole } from "./iam";
+import { AWS_LIMITS, iamPolicyCharacters } from "./aws-limits";
+import { serviceRole } from "./iam";
 import { logRetention } from "./settings-schema";
 import { stackScopedName } from "./stack-name";
+
+/** What the task function may do to tuned functions: configure, version and alias them; invoke and delete only versions. */
+function tunePolicyDocument(arns: pulumi.Input<string>[]) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ConfigureVersionAndAlias",
+        Effect: "Allow",
+        Action: [
+          "lambda:GetFunction",
+          "lambda:GetFunctionConfiguration",
+          "lambda:UpdateFunctionConfiguration",
+          "lambda:PublishVersion",
+          "lambda:ListAliases",
+          "lambda:ListVersionsByFunction",
+          "lambda:CreateAlias",
+          "lambda:UpdateAlias",
+          "lambda:DeleteAlias",
+        ],
+        Resource: arns,
+      },
+      // Qualified ARNs only: versions and aliases, never the function itself.
+      {
+        Sid: "InvokeAndDeleteTheVersionsItMade",
+        Effect: "Allow",
+        Action: ["lambda:InvokeFunction", "lambda:DeleteFunction"],
+        Resource: arns.map((arn) => pulumi.interpolate`${arn}:*`),
+      },
+    ],
+  };
+}
+
+/**
+ * The longest a function ARN can be, whatever the Region, partition or name: `arn:aws-us-gov:lambda:`,
+ * a Region of up to 20 characters (the longest today has 15), `:<account>:function:` and Lambda's
+ * 64-character name. Counting every ARN at this length keeps each policy within IAM's 6,144 characters.
+ */
+const LONGEST_FUNCTION_ARN = "arn:aws-us-gov:lambda:".length + 20 + ":123456789012:function:".length + 64;
+/** Tuned function ARNs one managed policy holds: each is named twice, `"<arn>",` and `"<arn>:*",`. */
+export const TUNED_ARNS_PER_POLICY = Math.floor(
+  (AWS_LIMITS.iamManagedPolicyCharacters.max - iamPolicyCharacters(JSON.stringify(tunePolicyDocument([])))) /
+    (2 * LONGEST_FUNCTION_ARN + 8),
+);
+/** The most functions (twins included) one stack can tune, at IAM's managed policies per role. */
+export const MAX_TUNED_ARNS = TUNED_ARNS_PER_POLICY * AWS_LIMITS.iamManagedPoliciesPerRole.max;
+
+const chunked = <T>(items: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, index) => items.slice(index * size, (index + 1) * size));
 
 export interface PowerTuningArgs {
   /**
@@ -31,41 +81,26 @@ export class PowerTuning extends pulumi.ComponentResource {
   constructor(name: string, args: PowerTuningArgs, opts?: pulumi.ComponentResourceOptions) {
     super("graviton:tuning:PowerTuning", name, {}, opts);
     const parent = { parent: this };
-    const qualified = args.tunedFunctionArns.map((arn) => pulumi.interpolate`${arn}:*`);
-
-    // With nothing to tune, no policy: IAM refuses a statement whose Resource is empty.
-    const tunePolicy =
-      args.tunedFunctionArns.length > 0 &&
-      rolePolicy(
-        `${name}-tune-functions`,
-        args.taskFunction.role,
-        [
-          {
-            Sid: "ConfigureVersionAndAlias",
-            Effect: "Allow",
-            Action: [
-              "lambda:GetFunction",
-              "lambda:GetFunctionConfiguration",
-              "lambda:UpdateFunctionConfiguration",
-              "lambda:PublishVersion",
-              "lambda:ListAliases",
-              "lambda:ListVersionsByFunction",
-              "lambda:CreateAlias",
-              "lambda:UpdateAlias",
-              "lambda:DeleteAlias",
-            ],
-            Resource: args.tunedFunctionArns,
-          },
-          // Qualified ARNs only: versions and aliases, never the function itself.
-          {
-            Sid: "InvokeAndDeleteTheVersionsItMade",
-            Effect: "Allow",
-            Action: ["lambda:InvokeFunction", "lambda:DeleteFunction"],
-            Resource: qualified,
-          },
-        ],
+    // Managed policies, not inline ones: a role's inline policies share 10,240 characters, which a few
+    // dozen tuned functions would fill; each managed policy holds TUNED_ARNS_PER_POLICY of them. With
+    // nothing to tune, no policy: IAM refuses a statement whose Resource is empty.
+    const chunks = chunked(args.tunedFunctionArns, TUNED_ARNS_PER_POLICY);
+    if (chunks.length > AWS_LIMITS.iamManagedPoliciesPerRole.max)
+      throw new Error(
+        `PowerTuning ${name}: ${args.tunedFunctionArns.length} tuned functions (twins included) need ${chunks.length} managed policies; IAM attaches at most ${AWS_LIMITS.iamManagedPoliciesPerRole.max} to a role. Tune at most ${MAX_TUNED_ARNS}.`,
+      );
+    const tunePolicies = chunks.map((arns, index) => {
+      const policyName = `${name}-tune-functions${chunks.length > 1 ? `-${index + 1}` : ""}`;
+      const policy = new aws.iam.Policy(
+        policyName,
+        {
+          description: `${name}: what power tuning may do to ${arns.length} tuned functions (${index + 1} of ${chunks.length})`,
+          policy: pulumi.jsonStringify(tunePolicyDocument(arns)),
+        },
         parent,
       );
+      return new aws.iam.RolePolicyAttachment(policyName, { role: args.taskFunction.role.name, policyArn: policy.arn }, parent);
+    });
 
     const logs = new aws.cloudwatch.LogGroup(
       `${name}-executions`,
@@ -119,7 +154,7 @@ export class PowerTuning extends pulumi.ComponentResource {
         loggingConfiguration: { level: "ALL", includeExecutionData: true, logDestination: pulumi.interpolate`${logs.arn}:*` },
         tracingConfiguration: { enabled: true },
       },
-      { parent: this, dependsOn: tunePolicy ? [policy, tunePolicy] : [policy] },
+      { parent: this, dependsOn: [policy, ...tunePolicies] },
     );
 
     this.stateMachineArn = stateMachine.arn;

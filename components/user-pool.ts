@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { AWS_LIMITS } from "./aws-limits";
 import { strictObject } from "./settings-schema";
 
 /**
@@ -18,6 +19,9 @@ export interface TokenIssuer {
 export const externalIssuerSettings = strictObject({
   issuer: z
     .url({ protocol: /^https$/, error: "must be the issuer's https URL, as in its tokens' iss claim" })
+    .max(AWS_LIMITS.apiGatewayJwtIssuerCharacters.max, {
+      error: `must be at most ${AWS_LIMITS.apiGatewayJwtIssuerCharacters.max} characters (API Gateway's JWT authorizer issuer)`,
+    })
     .meta({ description: "the `https://` issuer URL as in the tokens' `iss` (its keys at `<issuer>/.well-known/jwks.json`)" }),
   audience: z
     .array(z.string().check(z.minLength(1)), { error: "must be a list of client ids" })

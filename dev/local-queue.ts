@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { JOB_MESSAGE_MAX_BYTES } from "../components/job-queue";
 import { LOCAL_AWS } from "./local-account";
 
 /**
@@ -8,12 +9,13 @@ import { LOCAL_AWS } from "./local-account";
  * - a received message stays invisible for the visibility timeout and comes back unless deleted;
  * - every receive counts (ApproximateReceiveCount); a message received `maxReceiveCount` times moves to
  *   the dead-letter queue when it would be received once more (redrive policy);
- * - a message is at most 256 KiB, body and attributes together, and its body holds only the characters
- *   SQS allows (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html);
+ * - a message is at most the queue's MaximumMessageSize, body and attributes together (the stack sets
+ *   JOB_MESSAGE_MAX_BYTES, 256 KiB, on its queues), and its body holds only the characters SQS allows
+ *   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html);
  * - managed redrive moves messages from the DLQ back at a rate of at most 500 per second
  *   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html).
  */
-export const SQS_LIMITS = { maxMessageBytes: 262_144, maxMoveRate: 500, defaultMoveRate: 500 } as const;
+export const SQS_LIMITS = { maxMessageBytes: JOB_MESSAGE_MAX_BYTES, maxMoveRate: 500, defaultMoveRate: 500 } as const;
 
 /** Characters SQS accepts in a message: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF. */
 const REFUSED_CHARACTER = /[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;

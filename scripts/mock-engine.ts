@@ -51,6 +51,7 @@ function unwrapSecrets(value: any): any {
 const AUTONAMED = new Set([
   "aws:ecr/repository:Repository",
   "aws:iam/role:Role",
+  "aws:iam/policy:Policy",
   "aws:lambda/function:Function",
   "aws:apigatewayv2/api:Api",
   "aws:ec2/securityGroup:SecurityGroup",

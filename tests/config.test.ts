@@ -117,7 +117,10 @@ describe("stack config", () => {
         'got "18"',
       ));
     it("storage autoscaling below the storage", () =>
-      rejects({ database: { allocatedStorage: 200 } }, "database.maxAllocatedStorage must be at least allocatedStorage"));
+      rejects(
+        { database: { allocatedStorage: 200 } },
+        "database.maxAllocatedStorage must be at least 220, 10% above allocatedStorage (200)",
+      ));
     it("the app connecting as the admin", () =>
       rejects(
         { database: { appUser: "postgres" } },

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { spawnSync } from "node:child_process";
+import { listStacks, policyConfigFor } from "../scripts/stacks";
 
 const workflow = (file: string) => parseYaml(readFileSync(`.github/workflows/${file}`, "utf8"), { strict: true });
 const commands = (job: any): string[] => job.steps.flatMap((step: any) => (step.run ? [step.run] : []));
@@ -20,10 +21,19 @@ describe("GitHub workflows for forks", () => {
     assert.equal(plan.strategy.matrix.include, "${{ fromJson(needs.stacks.outputs.matrix) }}");
     assert.ok(commands(checks.jobs.stacks).some((command) => command.includes("npm run --silent stacks -- --json")));
     const listed = spawnSync("npm", ["run", "--silent", "stacks", "--", "--json"], { encoding: "utf8" });
-    assert.deepEqual(JSON.parse(listed.stdout), [
-      { stack: "dev", "policy-config": "", "policy-file": "" },
-      { stack: "prod", "policy-config": "--policy-config policy/strict.json", "policy-file": "policy/strict.json" },
-    ]);
+    // Every stack file, with the policy config its stack names (policyConfigFor), whatever stacks a fork adds.
+    assert.deepEqual(
+      JSON.parse(listed.stdout),
+      listStacks().map((stack) => {
+        const file = policyConfigFor(stack);
+        return { stack, "policy-config": file ? `--policy-config ${file}` : "", "policy-file": file ?? "" };
+      }),
+    );
+    assert.deepEqual(
+      JSON.parse(listed.stdout).find((entry: any) => entry.stack === "prod")?.["policy-file"],
+      "policy/strict.json",
+      "prod is checked with the strict policy config",
+    );
     assert.ok(
       commands(plan).some(
         (command) => command.startsWith("npm run plan -- --stack ${{ matrix.stack }}") && command.endsWith("${{ matrix.policy-config }}"),

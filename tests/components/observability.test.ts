@@ -1,3 +1,4 @@
+import { listStacks } from "../../scripts/stacks";
 import { strict as assert } from "node:assert";
 import { APP_METRICS, type AppMetricName } from "../../app/observability/metric-catalogue";
 import {
@@ -263,7 +264,7 @@ describe("Observability: alarms, the dashboard and the saved queries", () => {
   });
 
   it("under each stack: the component with an Errors alarm for every function and twin, the dashboard and the queries", async () => {
-    for (const stack of ["dev", "prod"]) {
+    for (const stack of listStacks()) {
       const stackResources = new Registered((await evaluateStack(stack)).resources);
       const functionNames = stackResources.all("aws:lambda/function:Function").map((fn) => fn.state.name);
       const errorAlarms = stackResources

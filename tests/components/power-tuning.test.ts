@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import { strict as assert } from "node:assert";
-import { PowerTuning } from "../../components/power-tuning";
+import { iamPolicyCharacters, AWS_LIMITS } from "../../components/aws-limits";
+import { MAX_TUNED_ARNS, PowerTuning, TUNED_ARNS_PER_POLICY } from "../../components/power-tuning";
 import { powerTuningDefinition } from "../../components/power-tuning-definition";
 import { evaluate } from "../../scripts/mock-engine";
 import { Registered } from "../registered";
@@ -41,9 +42,9 @@ describe("PowerTuning", () => {
       new PowerTuning("tuning", { taskFunction: { arn: TASK, role }, tunedFunctionArns: TUNED, logRetentionDays: 30 });
     });
     const registered = new Registered(resources);
-    const [configure, invoke] = JSON.parse(
-      registered.one("aws:iam/rolePolicy:RolePolicy", "tuning-tune-functions").inputs.policy,
-    ).Statement;
+    const [configure, invoke] = JSON.parse(registered.one("aws:iam/policy:Policy", "tuning-tune-functions").inputs.policy).Statement;
+    const attachment = registered.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "tuning-tune-functions").inputs;
+    assert.equal(attachment.role, "power-tuning-role", "attached to the task function's role");
     assert.deepEqual(configure.Resource, TUNED);
     assert.ok(!configure.Action.includes("lambda:DeleteFunction") && !configure.Action.includes("lambda:InvokeFunction"));
     assert.deepEqual(invoke.Action, ["lambda:InvokeFunction", "lambda:DeleteFunction"]);
@@ -73,6 +74,36 @@ describe("PowerTuning", () => {
       registered.all("aws:iam/rolePolicy:RolePolicy").map((policy) => policy.name),
       ["tuning-state-machine"],
     );
+    assert.deepEqual(registered.all("aws:iam/policy:Policy"), []);
     assert.ok(registered.one("aws:sfn/stateMachine:StateMachine", "tuning"));
+  });
+
+  it("splits the tuned functions over managed policies, each within IAM's 6,144 characters at the longest ARNs, and refuses more than 10 policies' worth", async () => {
+    // The longest ARN there can be: a 20-character Region, the GovCloud partition, a 64-character name.
+    const longest = (index: number) => `arn:aws-us-gov:lambda:${"r".repeat(20)}:123456789012:function:${String(index).padStart(64, "f")}`;
+    const tuned = Array.from({ length: MAX_TUNED_ARNS }, (_, index) => longest(index));
+    const { resources } = await evaluate(() => {
+      const role = new aws.iam.Role("power-tuning-role", { assumeRolePolicy: "{}" });
+      new PowerTuning("tuning", { taskFunction: { arn: TASK, role }, tunedFunctionArns: tuned });
+    });
+    const policies = new Registered(resources).all("aws:iam/policy:Policy");
+    assert.equal(policies.length, AWS_LIMITS.iamManagedPoliciesPerRole.max);
+    for (const policy of policies)
+      assert.ok(iamPolicyCharacters(policy.inputs.policy) <= AWS_LIMITS.iamManagedPolicyCharacters.max, policy.name);
+    const granted = policies.flatMap((policy) => JSON.parse(policy.inputs.policy).Statement[0].Resource);
+    assert.deepEqual(granted, tuned, "every tuned function, once");
+    // One ARN more per policy would cross the limit: the chunk size is the largest that fits.
+    const fuller = policies[0].inputs.policy
+      .replace(`"${tuned[0]}"`, `"${tuned[0]}","${tuned[0]}"`)
+      .replace(`"${tuned[0]}:*"`, `"${tuned[0]}:*","${tuned[0]}:*"`);
+    assert.equal(JSON.parse(fuller).Statement[0].Resource.length, TUNED_ARNS_PER_POLICY + 1);
+    assert.ok(iamPolicyCharacters(fuller) > AWS_LIMITS.iamManagedPolicyCharacters.max - 2 * longest(0).length, "the chunk is nearly full");
+    await assert.rejects(
+      evaluate(() => {
+        const role = new aws.iam.Role("power-tuning-role", { assumeRolePolicy: "{}" });
+        new PowerTuning("tuning", { taskFunction: { arn: TASK, role }, tunedFunctionArns: [...tuned, longest(-1)] });
+      }),
+      /need 11 managed policies; IAM attaches at most 10 to a role/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { listStacks } from "../../scripts/stacks";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "node:assert";
@@ -690,7 +691,7 @@ describe("policy pack", () => {
     assert.ok(dev.some((violation) => violation.policy === "rds-deletion-protection"));
   });
 
-  for (const stack of ["dev", "prod"]) {
+  for (const stack of listStacks()) {
     it(`Pulumi.${stack}.yaml has no mandatory violation`, async () => {
       const { violations } = await runPolicies((await evaluateStack(stack)).resources);
       assert.deepEqual(

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { main, plan } from "../../scripts/plan";
 import { readStackOutputs } from "../../scripts/stack-outputs";
-import { checkStackName } from "../../scripts/stacks";
+import { checkStackName, listStacks } from "../../scripts/stacks";
 
 async function run(...argv: string[]): Promise<{ code: number; output: string }> {
   let output = "";
@@ -18,7 +18,7 @@ describe("npm run plan", () => {
   before(() => (scratch = mkdtempSync(join(tmpdir(), "plan-"))));
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
-  for (const stack of ["dev", "prod"]) {
+  for (const stack of listStacks()) {
     it(`plans ${stack}: a resource tree with the reviewer's settings, and exit 0 (no mandatory violation)`, async () => {
       const { code, output } = await run("--stack", stack);
       assert.equal(code, 0, output);
@@ -75,9 +75,16 @@ describe("npm run plan", () => {
   });
 
   it("exits 2 with a clear message for an unknown stack or a missing --stack", async () => {
-    const unknown = await run("--stack", "staging");
+    const stacks = listStacks();
+    const missingStack = ["staging", "qa", "sandbox"].find((name) => !stacks.includes(name))!;
+    const unknown = await run("--stack", missingStack);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.output, /Unknown stack "staging": there is no Pulumi\.staging\.yaml\. Stacks here: dev, prod\./);
+    assert.ok(
+      unknown.output.includes(
+        `Unknown stack "${missingStack}": there is no Pulumi.${missingStack}.yaml. Stacks here: ${stacks.join(", ")}.`,
+      ),
+      unknown.output,
+    );
     const missing = await run();
     assert.equal(missing.code, 2);
     assert.match(missing.output, /--stack is required/);

@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, symlinkSync } from "node:fs";
 import { relative } from "node:path";
 import { EXAMPLE_PATHS, removeExamples } from "../../scripts/remove-examples";
+import { listStacks } from "../../scripts/stacks";
 // example:end
 
 /** A marker line, built at run time so that the script never takes this file's own text for one. */
@@ -117,7 +118,7 @@ describe("npm run examples:remove: a fork keeps the platform, not the demos", fu
       inCopy([join(ROOT, "node_modules", "prettier", "bin", "prettier.cjs"), "--check", "**/*.{ts,mjs}"]);
       inCopy([tsc, "--noEmit", "-p", "."]);
       inCopy([tsc, "--noEmit", "-p", "app"]);
-      for (const stack of ["dev", "prod"]) {
+      for (const stack of listStacks(copy)) {
         const plan = inCopy(["-r", "ts-node/register", "scripts/plan.ts", "--stack", stack]);
         assert.match(plan, /Policies: 0 mandatory/, stack);
         assert.doesNotMatch(plan, EXAMPLE_NAMES, stack);
