@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
+import type { Duplex } from "node:stream";
 import { JOB_SUBMIT_ROUTE } from "../app/functions";
 import { stackConfigFrom, PROJECT, type FunctionConfig, type OwnImageFunctionConfig, type StackConfig } from "../config";
 import { poolIdleTimeoutMs } from "../components/database";
@@ -119,8 +120,21 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     throw new Error(`npm run dev is already running (pid ${running.pid}, ${running.pageUrl}) with ${stateDir}. Use it, or stop it first.`);
   buildBundles();
 
-  // The port first: if it is taken, say so before anything else starts.
+  // The port first: if it is taken, say so before anything else starts. Until the platform is ready,
+  // every request and WebSocket upgrade is answered 503 with Retry-After: none is left without an answer.
   const server = createServer();
+  let serve: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
+  let upgrade: ((request: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    if (serve) return serve(request, response);
+    request.resume();
+    response.writeHead(503, { "content-type": "application/json", "retry-after": "1", connection: "close" });
+    response.end(JSON.stringify({ message: "The local platform is starting; try again in a second." }));
+  });
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (upgrade) return upgrade(request, socket, head);
+    socket.end("HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+  });
   const port = await new Promise<number>((done, fail) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       fail(
@@ -277,10 +291,10 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       log: (line) => log(`[websocket] ${line}`),
     });
     stopped.push(() => websocket.close());
-    server.on("upgrade", (request, socket, head) => {
+    const upgradeWhenReady = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (new URL(request.url ?? "/", base).pathname === `/${STAGE}`) websocket.handleUpgrade(request, socket, head);
       else socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
-    });
+    };
 
     // The HTTP API's JWT authorizer: the same token rules (app/auth/token-verifier.ts) and the route's scope.
     const verify = tokenVerifier({ issuer: issuer.issuer, audience: [issuer.clientId], scope: issuer.scope, jwksUri: issuer.jwksUri });
@@ -316,12 +330,12 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     });
     stopped.push(() => localEndpoints.remove(stateDir));
 
-    server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    const serveWhenReady = (request: IncomingMessage, response: ServerResponse) => {
       handle(request, response).catch((error: unknown) => {
         log(`[http] ${request.method} ${request.url}: ${(error as Error).stack}`);
         if (!response.headersSent) send(response, gatewayError(500, "Internal Server Error"));
       });
-    });
+    };
 
     async function handle(request: IncomingMessage, response: ServerResponse) {
       const url = new URL(request.url ?? "/", base);
@@ -434,6 +448,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       return send(response, httpResponseOf(invocation.result));
     }
 
+    [serve, upgrade] = [serveWhenReady, upgradeWhenReady];
     return {
       endpoints,
       config,

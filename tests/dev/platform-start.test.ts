@@ -8,6 +8,8 @@ import { localEndpoints } from "../../dev/local-endpoints";
 import { startLocalDatabase } from "../../dev/local-database";
 import { startDevPlatform } from "../../dev/platform";
 import { parseDevArguments } from "../../scripts/dev";
+import { setTimeout as sleep } from "node:timers/promises";
+import WebSocket from "ws";
 
 describe("npm run dev: what a newcomer gets when something is in the way", function () {
   this.timeout(120_000);
@@ -26,6 +28,40 @@ describe("npm run dev: what a newcomer gets when something is in the way", funct
     }
     for (const stack of ["../etc", "a b", "x".repeat(200)]) assert.throws(() => parseDevArguments(["--stack", stack]), /stack/i, stack);
     assert.throws(() => parseDevArguments(["--prot", "1"]), /Unknown option '--prot'/);
+  });
+
+  it("answers every request while it starts: 503 with Retry-After until ready (HTTP and WebSocket), never a hang", async () => {
+    const port = await freePort();
+    let ready = false;
+    const starting = startDevPlatform({ port, stateDir, log: () => undefined }).finally(() => (ready = true));
+    const answers: (number | string)[] = [];
+    let upgradeRefused = "";
+    // Bounded: at most 600 requests, each given 10 s (a hang fails it), until the platform says it is ready.
+    for (let attempt = 0; attempt < 600 && !ready; attempt++) {
+      const answer = await fetch(`http://127.0.0.1:${port}/jobs/x`, { signal: AbortSignal.timeout(10_000) }).then(
+        (response) => (response.status === 503 ? `503 retry-after ${response.headers.get("retry-after")}` : response.status),
+        (error: Error) => (error.name === "TimeoutError" ? "no answer in 10 s" : "refused"),
+      );
+      answers.push(answer);
+      if (answer !== "refused" && !upgradeRefused && !ready)
+        upgradeRefused = await new Promise<string>((done) => {
+          const socket = new WebSocket(`ws://127.0.0.1:${port}/live`);
+          socket.on("unexpected-response", (_request, response) => done(`${response.statusCode} ${response.headers["retry-after"]}`));
+          socket.on("open", () => (socket.close(), done(ready ? "opened once ready" : "opened before ready")));
+          socket.on("error", (error) => done(`error: ${error.message}`));
+        });
+      await sleep(50);
+    }
+    const platform = await starting;
+    try {
+      assert.ok(!answers.includes("no answer in 10 s"), answers.join(", "));
+      assert.ok(answers.includes("503 retry-after 1"), `some request came while it started: ${answers.join(", ")}`);
+      assert.ok(answers.every((answer) => ["503 retry-after 1", 401, "refused"].includes(answer)), answers.join(", "));
+      assert.ok(["503 1", "opened once ready"].includes(upgradeRefused), upgradeRefused);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/jobs/x`)).status, 401, "ready: the real answer");
+    } finally {
+      await platform.stop();
+    }
   });
 
   it("says which port is taken and which to try, before starting anything", async () => {
