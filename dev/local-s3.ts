@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { allows, type LocalStatement } from "./local-iam";
 
@@ -243,6 +243,9 @@ export class LocalS3 {
       return refuse('it has an empty, "." or ".." part between slashes');
     if (segments.some((segment) => Buffer.byteLength(segment) > 255 || segment.endsWith(".partial")))
       return refuse("a part between slashes is over 255 bytes, or ends in .partial");
+    // A symbolic link in the bucket's folder (put there by hand, or by anything else on the machine) would
+    // let a function read or write outside .dev/s3: no object is kept behind one.
+    if (linkOnTheWay(this.root, [bucket, ...segments])) return refuse("a folder or file on its path is a symbolic link");
     return join(this.root, bucket, ...segments);
   }
 
@@ -324,6 +327,20 @@ function errorAnswer({ statusCode, code, message }: S3Error, method: string): S3
         ? ""
         : `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${element("Code", code)}${element("Message", message)}${element("RequestId", requestId)}</Error>`,
   };
+}
+
+/** Whether any existing part of `root/parts...` is a symbolic link. */
+function linkOnTheWay(root: string, parts: string[]): boolean {
+  let path = root;
+  for (const part of parts) {
+    path = join(path, part);
+    try {
+      if (lstatSync(path).isSymbolicLink()) return true;
+    } catch {
+      return false; // nothing further down exists yet
+    }
+  }
+  return false;
 }
 
 function statIfFile(file: string): Stats | undefined {

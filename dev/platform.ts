@@ -110,6 +110,21 @@ const outcomeOf = (invocation: LocalInvocation): InvokeOutcome =>
  * runtime and event source mapping, the token issuer) keeps the behaviour AWS documents; the README
  * lists what differs.
  */
+/**
+ * Why a request does not come from this machine's own user of the platform, or undefined: its `Host`
+ * must name 127.0.0.1 or localhost and the port (so a DNS-rebinding page, whose Host is its own name,
+ * is refused), and a browser's `Origin`, when sent, must be the platform's own page.
+ */
+export function foreignCaller(request: IncomingMessage, port: number): string | undefined {
+  const hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
+  if (!hosts.includes(String(request.headers.host ?? "").toLowerCase()))
+    return `Host ${request.headers.host || "(none)"} is not this machine's: the local platform answers only ${hosts.join(" or ")}`;
+  const origin = request.headers.origin;
+  if (origin !== undefined && !hosts.some((host) => origin.toLowerCase() === `http://${host}`))
+    return `Origin ${origin} is not the local platform's page: requests from other web pages are refused`;
+  return undefined;
+}
+
 export async function startDevPlatform(options: DevPlatformOptions = {}): Promise<DevPlatform> {
   const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const stack = options.stack ?? "dev";
@@ -292,6 +307,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     });
     stopped.push(() => websocket.close());
     const upgradeWhenReady = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (foreignCaller(request, port)) return socket.end("HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n");
       if (new URL(request.url ?? "/", base).pathname === `/${STAGE}`) websocket.handleUpgrade(request, socket, head);
       else socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
     };
@@ -331,6 +347,15 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     stopped.push(() => localEndpoints.remove(stateDir));
 
     const serveWhenReady = (request: IncomingMessage, response: ServerResponse) => {
+      const refused = foreignCaller(request, port);
+      if (refused) {
+        request.resume();
+        return send(response, {
+          statusCode: 403,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ message: refused }),
+        });
+      }
       handle(request, response).catch((error: unknown) => {
         log(`[http] ${request.method} ${request.url}: ${(error as Error).stack}`);
         if (!response.headersSent) send(response, gatewayError(500, "Internal Server Error"));

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { Readable } from "node:stream";
@@ -108,6 +108,31 @@ describe("the local S3 of npm run dev (files, the S3 REST API, the caller's pres
     );
     assert.equal((await s3.send(new HeadObjectCommand({ Bucket: "data", Key: key }))).ContentLength, 12);
     await assert.rejects(s3.send(new DeleteObjectCommand({ Bucket: "data", Key: key })), { name: "AccessDenied" }); // no preset grants delete
+  });
+
+  it("follows no symbolic link in a bucket's folder: reads, writes and listings stay inside .dev/s3", async () => {
+    const s3 = writer();
+    const outside = mkdtempSync(join(tmpdir(), "s3-outside-"));
+    try {
+      writeFileSync(join(outside, "secret.txt"), "not the bucket's");
+      symlinkSync(outside, join(root, "data", "linked-folder"));
+      symlinkSync(join(outside, "secret.txt"), join(root, "data", "linked-file.txt"));
+      for (const key of ["linked-folder/secret.txt", "linked-file.txt"])
+        assert.equal((await failure(s3.send(new GetObjectCommand({ Bucket: "data", Key: key })))).status, 404, key);
+      for (const key of ["linked-folder/new.txt", "linked-file.txt"]) {
+        const refused = await failure(s3.send(new PutObjectCommand({ Bucket: "data", Key: key, Body: "x" })));
+        assert.equal(refused.name, "InvalidArgument", key);
+        assert.match(refused.message, /symbolic link/);
+      }
+      assert.equal(readFileSync(join(outside, "secret.txt"), "utf8"), "not the bucket's", "nothing written through a link");
+      assert.deepEqual(readdirSync(outside), ["secret.txt"]);
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: "data", Prefix: "linked" }));
+      assert.equal(listed.KeyCount, 0);
+    } finally {
+      rmSync(join(root, "data", "linked-folder"), { force: true });
+      rmSync(join(root, "data", "linked-file.txt"), { force: true });
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it("lists in UTF-8 order, by pages with continuation tokens, and groups under a delimiter as S3 does", async () => {

@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { strict as assert } from "node:assert";
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -29,9 +30,12 @@ async function eventually<T>(what: string, ms: number, check: () => Promise<T | 
 }
 
 /** Opens a WebSocket and collects its messages; resolves once open, or with the handshake's HTTP status. */
-function connect(url: string): Promise<{ socket: WebSocket; messages: any[]; closed: Promise<number> } | { status: number }> {
+function connect(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ socket: WebSocket; messages: any[]; closed: Promise<number> } | { status: number }> {
   return new Promise((done) => {
-    const socket = new WebSocket(url, { handshakeTimeout: 10_000 });
+    const socket = new WebSocket(url, { handshakeTimeout: 10_000, headers });
     const messages: any[] = [];
     const closed = new Promise<number>((resolve) => socket.on("close", (code) => resolve(code)));
     socket.on("message", (data) => messages.push(JSON.parse(String(data))));
@@ -132,6 +136,33 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     assert.equal((await api("/primes?max=-1")).status, 400);
   });
   // example:end
+
+  it("refuses a foreign Host (DNS rebinding) and another web page's Origin, before reading anything: no token, no job", async () => {
+    const port = Number(new URL(platform.endpoints.apiUrl).port);
+    const raw = (path: string, headers: Record<string, string>, method = "POST") =>
+      new Promise<{ status: number; body: string }>((done, fail) => {
+        const request = httpRequest({ host: "127.0.0.1", port, path, method, headers, timeout: 10_000 }, (response) => {
+          let body = "";
+          response.on("data", (chunk) => (body += chunk)).on("end", () => done({ status: response.statusCode ?? 0, body }));
+        });
+        request.on("error", fail).end("{}");
+      });
+    for (const path of ["/local-issuer/token", "/jobs"]) {
+      const rebound = await raw(path, { host: `attacker.example:${port}`, authorization: `Bearer ${token}` });
+      assert.equal(rebound.status, 403, path);
+      assert.match(rebound.body, /Host attacker\.example:\d+ is not this machine's/);
+      const page = await raw(path, { host: `127.0.0.1:${port}`, origin: "https://attacker.example", authorization: `Bearer ${token}` });
+      assert.equal(page.status, 403, path);
+      assert.match(page.body, /Origin https:\/\/attacker\.example is not the local platform's page/);
+    }
+    assert.equal(
+      (await raw("/local-issuer/token", { host: `localhost:${port}`, origin: `http://localhost:${port}` })).status,
+      200,
+      "its own page",
+    );
+    const refused = await connect(`${platform.endpoints.websocketUrl}?token=${token}`, { origin: "https://attacker.example" });
+    assert.deepEqual(refused, { status: 403 });
+  });
 
   it("answers what API Gateway answers to strangers: no route 404, no or a bad token 401, a body over 10 MB 413", async () => {
     assert.equal((await api("/nothing-here")).status, 404);
