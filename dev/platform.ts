@@ -22,7 +22,8 @@ import { gatewayError, httpApiEvent, httpResponseOf, httpRoute } from "./http-ap
 import { startLocalDatabase, type LocalDatabase } from "./local-database";
 import { LocalFunction, Throttled } from "./local-function";
 import { LOCAL_AWS } from "./local-account";
-import { accessKeyOf, type LocalStatement } from "./local-iam";
+import { type LocalStatement } from "./local-iam";
+import { claimedAccessKey, signatureProblem } from "./sigv4";
 import { LocalS3, LOCAL_S3_LIMITS } from "./local-s3";
 import { lambdaEndpoint, localFunctionArn } from "./lambda-endpoint";
 import { localHandlerOf } from "./own-image-handler";
@@ -53,13 +54,13 @@ export const LOCAL_DEFAULT_CONCURRENCY = 10;
 /** The WebSocket stage, as the stack deploys it. */
 const STAGE = "live";
 /**
- * Credentials in a function's environment, where Lambda puts its role's: an access key of its own, by
- * which the local S3 and Lambda know the caller and check its policy (signatures are not checked, and
- * nothing reaches AWS).
+ * Credentials in a function's environment, where Lambda puts its role's: an access key and a secret of
+ * its own (new at every start), by which the local S3, Lambda, SQS and @connections verify the caller's
+ * SigV4 signature and check its policy. Nothing reaches AWS.
  */
-const localCredentials = (accessKey: string) => ({
-  AWS_ACCESS_KEY_ID: accessKey,
-  AWS_SECRET_ACCESS_KEY: "local-dev-only",
+const localCredentials = (key: { accessKeyId: string; secretAccessKey: string }) => ({
+  AWS_ACCESS_KEY_ID: key.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
   AWS_SESSION_TOKEN: "local-dev-only",
 });
 
@@ -110,6 +111,13 @@ const outcomeOf = (invocation: LocalInvocation): InvokeOutcome =>
  * runtime and event source mapping, the token issuer) keeps the behaviour AWS documents; the README
  * lists what differs.
  */
+/** AWS's answer to a caller it cannot authenticate (the local services' JSON protocol; the SDKs read the 403). */
+const accessDenied = (message: string) => ({
+  statusCode: 403,
+  headers: { "content-type": "application/json", "x-amzn-errortype": "AccessDeniedException" },
+  body: JSON.stringify({ __type: "AccessDeniedException", message }),
+});
+
 /**
  * Why a request does not come from this machine's own user of the platform, or undefined: its `Host`
  * must name 127.0.0.1 or localhost and the port (so a DNS-rebinding page, whose Host is its own name,
@@ -175,7 +183,20 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       clientId: "local-client",
       scope: config.auth?.scope ?? COGNITO_SIGN_IN_SCOPE,
     });
-    const database = await startLocalDatabase(join(stateDir, "postgres"), await freePort(), config.database);
+    // Functions sign in as RDS Proxy lets them: an IAM auth token for their proxy address, signed with
+    // their own key, for the one database user their grant names (the grant's rds-db:connect).
+    const database = await startLocalDatabase(join(stateDir, "postgres"), await freePort(), config.database, (token, user) => {
+      const slash = token.indexOf("/");
+      const target = slash < 0 ? "" : token.slice(slash);
+      const query = new URLSearchParams(target.split("?")[1] ?? "");
+      if (token.slice(0, slash) !== `${database.host}:${database.port}`) return "the token is not for this proxy's address";
+      if (query.get("Action") !== "connect" || query.get("DBUser") !== user) return `the token is not a connect as ${user}`;
+      const problem = signatureProblem({ method: "GET", target, headers: { host: token.slice(0, slash) } }, (key) => secrets.get(key));
+      if (problem) return problem;
+      const name = accessKeys.get(claimedAccessKey({ target, headers: {} }) ?? "");
+      const allowed = name === undefined ? undefined : functions[name]?.environment.DB_USER;
+      return allowed === user ? undefined : `${name ?? "the caller"} may connect as ${allowed ?? "no user"} only`;
+    });
     stopped.push(() => database.stop());
 
     const worker = config.functionNamed.worker;
@@ -190,12 +211,24 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
 
     // Each function is its own caller to the local S3 and Lambda, with the policy its presets deploy as.
     const accessKeys = new Map<string, string>();
-    const accessKeyFor = (name: string) => {
-      const known = [...accessKeys].find(([, owner]) => owner === name)?.[0];
-      const key = known ?? `ASIA${randomBytes(8).toString("hex").toUpperCase()}`;
-      accessKeys.set(key, name);
+    const secrets = new Map<string, string>();
+    const newKey = () => {
+      const key = {
+        accessKeyId: `ASIA${randomBytes(8).toString("hex").toUpperCase()}`,
+        secretAccessKey: randomBytes(30).toString("base64"),
+      };
+      secrets.set(key.accessKeyId, key.secretAccessKey);
       return key;
     };
+    const accessKeyFor = (name: string) => {
+      const known = [...accessKeys].find(([, owner]) => owner === name)?.[0];
+      if (known) return { accessKeyId: known, secretAccessKey: secrets.get(known)! };
+      const key = newKey();
+      accessKeys.set(key.accessKeyId, name);
+      return key;
+    };
+    // The operator's (redrive --local): no function, so no function's policy; recorded for the owner only.
+    const operator = newKey();
     // Locally a bucket is named as the stack file names it, and a function by its name.
     const localTargets = presetTargetsOf({
       buckets: {},
@@ -340,6 +373,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       issuer: issuer.issuer,
       sqsEndpoint: `${base}/_local/sqs`,
       token: await issuer.issue(),
+      operator,
       jobs: { queueUrl: queueUrl(jobs), deadLetterQueueUrl: queueUrl(deadLetters) },
       database: { host: database.host, port: database.port, name: database.name, certFile: database.certFile },
       functions: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.environment])),
@@ -371,13 +405,23 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       const headers = Object.fromEntries(
         Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value[0] : value]),
       );
-      const caller = accessKeyOf(headers.authorization);
-      const body = await readBody(request, service?.[1] === "s3" ? LOCAL_S3_LIMITS.maxObjectBytes * 2 : HTTP_API_LIMITS.maxBodyBytes);
-      if (service?.[1] === "s3") {
-        const s3Request = { method, path: service[2], query: url.searchParams, headers, body: body ?? Buffer.alloc(0) };
-        return send(response, body === undefined ? s3.entityTooLarge() : s3.handle(s3Request, caller));
+      // The local AWS APIs serve only callers that sign with a key the platform gave out: an unknown key is
+      // refused before its body is read, and the signature is checked once it is.
+      const managed = new RegExp(`^/${STAGE}/@connections/([^/]+)$`).exec(url.pathname);
+      const signed = service !== null || managed !== null || url.pathname.startsWith("/_local/sqs");
+      const claimed = claimedAccessKey({ target: request.url ?? "/", headers });
+      if (signed && (claimed === undefined || !secrets.has(claimed))) {
+        request.resume();
+        return send(response, accessDenied(`the request is not signed with a key of the local platform (${claimed ?? "no key"})`));
       }
-      if (body === undefined) return send(response, gatewayError(413, "Request Entity Too Large"));
+      const caller = signed ? claimed : undefined;
+      const body = await readBody(request, service?.[1] === "s3" ? LOCAL_S3_LIMITS.maxObjectBytes * 2 : HTTP_API_LIMITS.maxBodyBytes);
+      if (body === undefined)
+        return send(response, service?.[1] === "s3" ? s3.entityTooLarge() : gatewayError(413, "Request Entity Too Large"));
+      const badSignature = signed && signatureProblem({ method, target: request.url ?? "/", headers, body }, (key) => secrets.get(key));
+      if (badSignature) return send(response, accessDenied(badSignature));
+      if (service?.[1] === "s3")
+        return send(response, s3.handle({ method, path: service[2], query: url.searchParams, headers, body }, caller));
       if (service?.[1] === "lambda") return send(response, await invokeApi({ method, path: service[2], headers, body }, caller));
       if (method === "GET" && url.pathname === "/") {
         return send(response, { statusCode: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: page });
@@ -396,7 +440,6 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
           body: JSON.stringify({ access_token: await issuer.issue(username), token_type: "Bearer" }),
         });
       }
-      const managed = new RegExp(`^/${STAGE}/@connections/([^/]+)$`).exec(url.pathname);
       if (managed) {
         let connectionId: string;
         try {

@@ -38,11 +38,14 @@ describe("countPrimes (segmented sieve)", () => {
     assert.equal(countPrimes(131_070), 12250);
   });
 
-  it("counts to its maximum within the slowest-job estimate the batch-size policy uses (best of 3, one core)", () => {
+  it("counts to its maximum within the slowest-job estimate the batch-size policy uses (best of 3, one core's CPU time)", () => {
+    // CPU time, not the wall clock: on a loaded machine the process waits for a core, which says nothing
+    // about the work (Lambda gives the function its vCPU share).
     const runs = [1, 2, 3].map(() => {
-      const started = performance.now();
+      const started = process.cpuUsage();
       countPrimes(MAX_PRIME_LIMIT);
-      return performance.now() - started;
+      const used = process.cpuUsage(started);
+      return (used.user + used.system) / 1000;
     });
     assert.ok(
       Math.min(...runs) < SLOWEST_JOB_MS_AT_ONE_VCPU,

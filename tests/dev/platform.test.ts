@@ -5,8 +5,10 @@ import { createServer, type Server } from "node:http";
 // example:end
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { strict as assert } from "node:assert";
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import pg from "pg";
+import { iamAuthToken } from "../../app/data/iam-auth-token";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -164,10 +166,99 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     assert.deepEqual(refused, { status: 403 });
   });
 
+  it("serves its local AWS APIs (SQS, S3, Invoke, @connections) only to callers signing with a key it gave out, checked before any body is read", async () => {
+    const base = platform.endpoints.apiUrl;
+    const port = Number(new URL(base).port);
+    const attempt = (path: string, headers: Record<string, string>, declaredBytes?: number) =>
+      new Promise<{ status: number; body: string }>((done, fail) => {
+        const request = httpRequest(
+          {
+            host: "127.0.0.1",
+            port,
+            path,
+            method: "POST",
+            timeout: 10_000,
+            headers: { ...headers, ...(declaredBytes && { "content-length": String(declaredBytes) }) },
+          },
+          (response) => {
+            let body = "";
+            response
+              .on("data", (chunk) => (body += chunk))
+              .on("end", () => (request.destroy(), done({ status: response.statusCode ?? 0, body })));
+          },
+        );
+        request.on("error", fail).on("timeout", () => fail(new Error(`${path}: no answer in 10 s`)));
+        // A body declared at 200 MB and never sent: the refusal must not wait for it.
+        if (declaredBytes) request.write("x".repeat(1024));
+        else request.end("{}");
+      });
+    const forged = (key: string) =>
+      `AWS4-HMAC-SHA256 Credential=${key}/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=${"0".repeat(64)}`;
+    for (const path of [
+      "/_local/sqs",
+      "/_local/s3/map-data/x",
+      "/_local/lambda/2015-03-31/functions/worker/invocations",
+      "/live/@connections/abc",
+    ]) {
+      const unsigned = await attempt(path, { "x-amz-target": "AmazonSQS.SendMessage" });
+      assert.equal(unsigned.status, 403, `${path} unsigned`);
+      assert.match(unsigned.body, /not signed with a key of the local platform/);
+      const stranger = await attempt(path, { authorization: forged("ASIASTRANGER000000") }, 200 * 1024 * 1024);
+      assert.equal(stranger.status, 403, `${path}: an unknown key, refused before its 200 MB`);
+    }
+    const workerKey = localEndpoints.read(stateDir).functions.worker.AWS_ACCESS_KEY_ID;
+    const wrongSignature = await attempt("/_local/sqs", { authorization: forged(workerKey), "x-amz-date": "20260101T000000Z" });
+    assert.equal(wrongSignature.status, 403);
+    assert.match(wrongSignature.body, /over 15 minutes off|SignatureDoesNotMatch/);
+  });
+
+  it("lets into the database only a function's IAM token for its own user, over TLS; PostgreSQL has no TCP port of its own", async () => {
+    const record = localEndpoints.read(stateDir);
+    const { host, port, name, certFile } = record.database;
+    const ca = readFileSync(certFile, "utf8");
+    const signIn = async (user: string, password: string, ssl: object | false = { ca }) => {
+      const client = new pg.Client({ host, port, user, database: name, password, ssl, connectionTimeoutMillis: 10_000 });
+      try {
+        await client.connect();
+        const { rows } = await client.query("SELECT current_user AS who");
+        return `in as ${rows[0].who}`;
+      } catch (error) {
+        return (error as Error).message;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    };
+    const tokenOf = (fn: string, user: string) => {
+      const environment = record.functions[fn];
+      return iamAuthToken({
+        host,
+        port,
+        user,
+        region: environment.AWS_REGION,
+        credentials: { accessKeyId: environment.AWS_ACCESS_KEY_ID, secretAccessKey: environment.AWS_SECRET_ACCESS_KEY },
+      });
+    };
+    const { appUser, adminUser } = platform.config.database;
+    assert.equal(await signIn(appUser, await tokenOf("get-job", appUser)), `in as ${appUser}`);
+    assert.equal(await signIn(adminUser, await tokenOf("migrate", adminUser)), `in as ${adminUser}`, "migrations, as the admin");
+    assert.match(await signIn(adminUser, await tokenOf("get-job", adminUser)), /get-job may connect as app_user only/);
+    assert.match(await signIn(adminUser, ""), /IAM authentication failed/);
+    assert.match(await signIn(adminUser, "postgres"), /IAM authentication failed/);
+    const forged = (await tokenOf("get-job", appUser)).replace(/X-Amz-Signature=\w+/, `X-Amz-Signature=${"0".repeat(64)}`);
+    assert.match(await signIn(appUser, forged), /SignatureDoesNotMatch/);
+    assert.match(await signIn(appUser, await tokenOf("get-job", appUser), false), /requires TLS/);
+    // PostgreSQL itself: no TCP listener, only its socket, in a folder that is its owner's only.
+    const admin = await platform.database.adminClient();
+    const { rows } = await admin.query("SHOW listen_addresses");
+    await admin.end();
+    assert.equal(rows[0].listen_addresses, "");
+    assert.equal(statSync(join(stateDir, "postgres", "socket")).mode & 0o077, 0, "the socket's folder is its owner's only");
+  });
+
   it("answers what API Gateway answers to strangers: no route 404, no or a bad token 401, a body over 10 MB 413", async () => {
     assert.equal((await api("/nothing-here")).status, 404);
     assert.equal((await authorized("/jobs/%zz")).status, 404, "a malformed escape is no route, not a crash");
-    assert.equal((await api("/live/@connections/%zz", { method: "POST" })).status, 400);
+    assert.equal((await api("/live/@connections/%zz", { method: "POST" })).status, 403, "unsigned, as API Gateway refuses it");
     assert.equal((await api("/jobs/x")).status, 401);
     for (const bad of ["Bearer x.y.z", "Bearer ", `Bearer ${token}x`, `Basic ${Buffer.from("a:b").toString("base64")}`, "\u0000"]) {
       const response = await api("/jobs/x", { headers: { authorization: bad.replace("\u0000", "%00") } });
@@ -279,7 +370,7 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
       sqs: new SQSClient({
         endpoint: platform.endpoints.sqsEndpoint,
         region: "us-east-1",
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        credentials: platform.endpoints.operator,
       }),
     });
     const code = await redrive(["--local"], (text) => void (printed += text), {
