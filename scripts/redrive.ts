@@ -108,7 +108,10 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
 /** The running `npm run dev`: its queues' URLs and an SQS client for its local SQS API, signing with the operator's key it recorded. */
 function localPlatform() {
   const endpoints = localEndpoints.read();
-  return { outputs: endpoints, sqs: new SQSClient({ endpoint: endpoints.sqsEndpoint, region: "us-east-1", credentials: endpoints.operator }) };
+  return {
+    outputs: endpoints,
+    sqs: new SQSClient({ endpoint: endpoints.sqsEndpoint, region: "us-east-1", credentials: endpoints.operator }),
+  };
 }
 
 if (require.main === module) runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, sqs: new SQSClient({}) }));
