@@ -104,7 +104,7 @@ export const queueVisibilityTimeout = (workerTimeoutSeconds: number, batchingWin
   6 * workerTimeoutSeconds + batchingWindowSeconds;
 
 /** The DLQ keeps messages for SQS's maximum, 14 days, to leave time for debugging and redrive. */
-const DLQ_RETENTION_SECONDS = 14 * 86_400;
+export const DLQ_RETENTION_SECONDS = 14 * 86_400;
 
 /**
  * The queue between the API and the worker (seed 002): a DLQ for what keeps failing, and (subscribe) the

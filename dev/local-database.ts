@@ -86,6 +86,7 @@ export async function startLocalDatabase(
     authenticate,
   };
   let proxy: DatabaseProxy | undefined = await startDatabaseProxy(proxyOptions);
+  let running = true;
   const proxyPort = proxy.port;
   const adminClient = async (database = "postgres") => {
     const client = new pg.Client({ host: socketDir, port, user: settings.adminUser, database, connectionTimeoutMillis: 5000 });
@@ -107,14 +108,17 @@ export async function startLocalDatabase(
     adminUser: settings.adminUser,
     adminClient,
     async restart() {
-      await server.stop();
+      if (running) await server.stop();
       await server.start();
+      running = true;
       proxy ??= await startDatabaseProxy({ ...proxyOptions, port: proxyPort });
     },
+    // Stopping twice (a test's outage, then the platform's own stop) stops once.
     async stop() {
       await proxy?.close();
       proxy = undefined;
-      await server.stop();
+      if (running) await server.stop();
+      running = false;
     },
   };
 }

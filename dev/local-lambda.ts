@@ -65,7 +65,18 @@ export class LocalLambda {
     this.logs = "";
     const ready = cold ? await this.start() : { initDurationMs: undefined };
     if ("error" in ready) return this.finish(requestId, { ok: false, error: ready.error, durationMs: 0, maxMemoryUsedMb: 0 }, undefined);
-    const host = this.host!;
+    const host = this.host;
+    if (!host || host.exitCode !== null || host.signalCode !== null)
+      return this.finish(
+        requestId,
+        {
+          ok: false,
+          error: { errorType: "Runtime.ExitError", errorMessage: "Runtime exited before the invocation" },
+          durationMs: 0,
+          maxMemoryUsedMb: 0,
+        },
+        undefined,
+      );
     const outcome = await new Promise<{
       ok: boolean;
       result?: unknown;
@@ -158,6 +169,16 @@ export class LocalLambda {
         this.stop();
         done({ error: { errorType: "Runtime.InitTimeout", errorMessage: `INIT took longer than ${spec.timeoutSeconds} s` } });
       }, spec.timeoutSeconds * 1000);
+      // Ended during INIT (stopped, or it crashed): the invocation fails now, not at the init timeout.
+      host.once("exit", (code: number | null, signal: string | null) => {
+        clearTimeout(timer);
+        done({
+          error: {
+            errorType: "Runtime.ExitError",
+            errorMessage: `Runtime exited during INIT: ${signal ? `signal: ${signal}` : `exit status ${code}`}`,
+          },
+        });
+      });
       host.once("message", (message: HostMessage) => {
         clearTimeout(timer);
         this.logs += message.logs;

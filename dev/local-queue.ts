@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { JOB_MESSAGE_MAX_BYTES } from "../components/job-queue";
 import { LOCAL_AWS } from "./local-account";
 
@@ -15,6 +17,10 @@ import { LOCAL_AWS } from "./local-account";
  * - managed redrive moves messages from the DLQ back at a rate of at most 500 per second
  *   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html).
  */
+/** SQS's default MessageRetentionPeriod: 4 days. */
+const DEFAULT_RETENTION_SECONDS = 345_600;
+const SAVE_DELAY_MS = 50;
+
 export const SQS_LIMITS = { maxMessageBytes: JOB_MESSAGE_MAX_BYTES, maxMoveRate: 500, defaultMoveRate: 500 } as const;
 
 /** Characters SQS accepts in a message: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF. */
@@ -67,12 +73,47 @@ export class LocalQueue extends EventEmitter {
   readonly moveTasks: MoveTask[] = [];
   private timer?: NodeJS.Timeout;
 
+  private saving?: NodeJS.Timeout;
+
   constructor(
     readonly name: string,
-    readonly settings: { visibilityTimeoutSeconds: number; redrive?: { deadLetterQueue: LocalQueue; maxReceiveCount: number } },
+    readonly settings: {
+      visibilityTimeoutSeconds: number;
+      redrive?: { deadLetterQueue: LocalQueue; maxReceiveCount: number };
+      /** Where the queue keeps its messages across restarts (owner-only); unset: in memory only. */
+      file?: string;
+      /** How long SQS keeps a message (MessageRetentionPeriod); older ones are dropped. @default 4 days */
+      retentionSeconds?: number;
+    },
   ) {
     super();
     this.arn = `arn:aws:sqs:${LOCAL_AWS.region}:${LOCAL_AWS.account}:${name}`;
+    if (settings.file && existsSync(settings.file)) {
+      // A message that was in flight when the platform stopped comes back when its visibility timeout ends, as in SQS.
+      this.messages = (JSON.parse(readFileSync(settings.file, "utf8")) as Stored[]).filter((message) => !this.expired(message));
+      this.schedule();
+    }
+  }
+
+  private expired(message: Stored, now = Date.now()): boolean {
+    return now - message.sentTimestamp > (this.settings.retentionSeconds ?? DEFAULT_RETENTION_SECONDS) * 1000;
+  }
+
+  /** Writes the messages soon (within SAVE_DELAY_MS): a crash loses at most that much, as a clean stop loses nothing. */
+  private changed(): void {
+    if (!this.settings.file || this.saving) return;
+    this.saving = setTimeout(() => this.save(), SAVE_DELAY_MS);
+  }
+
+  private save(): void {
+    clearTimeout(this.saving);
+    this.saving = undefined;
+    const file = this.settings.file;
+    if (!file) return;
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const partial = `${file}.partial`;
+    writeFileSync(partial, JSON.stringify(this.messages), { mode: 0o600 });
+    renameSync(partial, file);
   }
 
   send(body: string, attributes: Record<string, string> = {}): { messageId: string; md5OfMessageBody: string } {
@@ -114,6 +155,10 @@ export class LocalQueue extends EventEmitter {
     let bytes = 0;
     for (const message of [...this.messages]) {
       if (received.length >= max) break;
+      if (this.expired(message, now)) {
+        this.remove(message);
+        continue;
+      }
       if (message.visibleAt > now) continue;
       bytes += Buffer.byteLength(message.body) + 1024; // the record's other fields
       if (received.length > 0 && bytes > maxBytes) break;
@@ -129,6 +174,7 @@ export class LocalQueue extends EventEmitter {
       message.receiptHandle = randomUUID();
       received.push({ ...message, attributes: { ...message.attributes }, receiptHandle: message.receiptHandle });
     }
+    this.changed();
     this.schedule();
     return received;
   }
@@ -188,19 +234,22 @@ export class LocalQueue extends EventEmitter {
     return task;
   }
 
-  /** Stops the timer that announces messages becoming visible again. */
+  /** Stops the timer that announces messages becoming visible again, and keeps what is queued. */
   close(): void {
     clearTimeout(this.timer);
+    if (this.saving) this.save();
     this.removeAllListeners();
   }
 
   private store(message: Stored): void {
     this.messages.push(message);
+    this.changed();
     this.emit("visible");
   }
 
   private remove(message: Stored): void {
     this.messages.splice(this.messages.indexOf(message), 1);
+    this.changed();
   }
 
   /** Emits "visible" when the next invisible message becomes visible again. */

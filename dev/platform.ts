@@ -7,7 +7,7 @@ import type { Duplex } from "node:stream";
 import { JOB_SUBMIT_ROUTE } from "../app/functions";
 import { stackConfigFrom, PROJECT, type FunctionConfig, type OwnImageFunctionConfig, type StackConfig } from "../config";
 import { poolIdleTimeoutMs } from "../components/database";
-import { queueVisibilityTimeout } from "../components/job-queue";
+import { DLQ_RETENTION_SECONDS, queueVisibilityTimeout } from "../components/job-queue";
 import { metricsNamespace, telemetryEnvironment } from "../components/lambda-environment";
 import { inProject } from "../components/container-function";
 import { presetEnvironment, presetStatements, presetTargetsOf } from "../components/permission-presets";
@@ -200,11 +200,19 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     stopped.push(() => database.stop());
 
     const worker = config.functionNamed.worker;
-    const deadLetters = new LocalQueue(`${PROJECT}-${stack}-jobs-dlq`, { visibilityTimeoutSeconds: 30 });
+    // The queues keep their messages in the state folder, for the stack's retention, across restarts (and crashes).
+    const queueFile = (name: string) => join(stateDir, "sqs", `${name}.json`);
+    const deadLetters = new LocalQueue(`${PROJECT}-${stack}-jobs-dlq`, {
+      visibilityTimeoutSeconds: 30,
+      file: queueFile("jobs-dlq"),
+      retentionSeconds: DLQ_RETENTION_SECONDS,
+    });
     const jobs = new LocalQueue(`${PROJECT}-${stack}-jobs`, {
       visibilityTimeoutSeconds:
         options.visibilityTimeoutSeconds ?? queueVisibilityTimeout(worker.timeout, config.jobs.batchingWindowSeconds),
       redrive: { deadLetterQueue: deadLetters, maxReceiveCount: config.jobs.maxReceiveCount },
+      file: queueFile("jobs"),
+      retentionSeconds: config.jobs.retentionDays * 86_400,
     });
     stopped.push(() => (jobs.close(), deadLetters.close()));
     const queueUrl = (queue: LocalQueue) => `${base}/_local/sqs/${LOCAL_AWS.account}/${queue.name}`;

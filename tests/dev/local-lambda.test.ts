@@ -51,6 +51,24 @@ describe("local Lambda runtime (a fresh Node process per execution environment)"
     }
   });
 
+  it("ends an invocation whose environment is stopped during INIT at once, not at the init timeout", async () => {
+    const timeoutSeconds = 30;
+    const lambda = new LocalLambda({
+      name: "slow",
+      bundle: join(__dirname, "fixtures", "slow-init.mjs"),
+      memoryMb: 128,
+      timeoutSeconds,
+      environment: {},
+    });
+    const started = Date.now();
+    const pending = lambda.invoke({});
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    lambda.stop(); // what npm run dev's Ctrl-C and a reload do
+    const outcome = await pending;
+    assert.equal(outcome.error?.errorType, "Runtime.ExitError");
+    assert.ok(Date.now() - started < (timeoutSeconds * 1000) / 2, `${Date.now() - started} ms`);
+  });
+
   it("enforces the timeout as Lambda does: the invocation fails, the environment is discarded, the next one is cold", async () => {
     const lambda = local("hang", 1);
     try {

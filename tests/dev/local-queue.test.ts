@@ -1,4 +1,7 @@
 import { strict as assert } from "node:assert";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { messagesToDelete, startEventSourceMapping } from "../../dev/event-source-mapping";
 import { LocalQueue, QueueError, SQS_LIMITS } from "../../dev/local-queue";
@@ -57,6 +60,47 @@ describe("local SQS queue (what SQS documents)", () => {
       assert.equal(refusal(bad), "InvalidMessageContents", JSON.stringify(bad));
     for (const good of ["\t\n\r", "😀", "\ue000", "{}"]) assert.equal(refusal(good), "accepted", JSON.stringify(good));
     assert.equal(refusal("ok", { owner: "\u0000" }), "InvalidMessageContents");
+  });
+
+  it("keeps its messages in its file across a stop (and a crash), the in-flight ones visible again after their timeout, for its retention", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "queue-"));
+    try {
+      const file = join(dir, "sqs", "jobs.json");
+      const first = new LocalQueue("jobs", { visibilityTimeoutSeconds: 1, file });
+      for (let index = 0; index < 200; index++) first.send(`job ${index}`, { jobId: `j${index}` });
+      const inFlight = first.receive(10);
+      first.delete(inFlight[0].receiptHandle);
+      first.close(); // a clean stop writes what is queued
+      assert.equal(statSync(file).mode & 0o077, 0, "the owner's only");
+      const second = new LocalQueue("jobs", { visibilityTimeoutSeconds: 1, file });
+      assert.deepEqual(second.counts(), { visible: 190, inFlight: 9 });
+      await sleep(1100);
+      assert.deepEqual(second.counts(), { visible: 199, inFlight: 0 }, "in flight at the stop: back after the visibility timeout");
+      const again = second.receive(10).find((message) => message.body === inFlight[1].body);
+      assert.equal(again?.receiveCount, 2, "its receive count kept");
+      // A crash: nothing is closed; what changed before it is on disk within the save delay.
+      second.send("sent before the crash");
+      await sleep(200);
+      const third = new LocalQueue("jobs", { visibilityTimeoutSeconds: 1, file });
+      assert.equal(third.counts().visible + third.counts().inFlight, 200);
+      second.close();
+      // Retention: a message older than the queue's retention period is gone, as in SQS.
+      const old = new LocalQueue("jobs", { visibilityTimeoutSeconds: 1, file, retentionSeconds: 60 });
+      old.send("new");
+      old.close();
+      const stored = JSON.parse(readFileSync(file, "utf8"));
+      for (const message of stored) if (message.body !== "new") message.sentTimestamp -= 61_000;
+      writeFileSync(file, JSON.stringify(stored));
+      const reopened = new LocalQueue("jobs", { visibilityTimeoutSeconds: 1, file, retentionSeconds: 60 });
+      assert.deepEqual(
+        reopened.receive(10).map((message) => message.body),
+        ["new"],
+      );
+      reopened.close();
+      third.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("moves the DLQ back at most MaxNumberOfMessagesPerSecond (1 to 500), one task at a time, as new messages", async () => {

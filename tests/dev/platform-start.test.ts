@@ -92,6 +92,52 @@ describe("npm run dev: what a newcomer gets when something is in the way", funct
     }
   });
 
+  it("keeps queued jobs across a restart: every job posted while the database was down completes after the next start", async function () {
+    // Long enough that a failed job is received once before the stop, and so comes back after it, not in the DLQ.
+    const visibilityTimeoutSeconds = 5;
+    const first = await startDevPlatform({ port: 0, stateDir, visibilityTimeoutSeconds, log: () => undefined });
+    const ids: string[] = [];
+    try {
+      await first.database.stop();
+      for (let index = 0; index < 20; index++) {
+        const response = await fetch(`${first.endpoints.apiUrl}/jobs`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${first.endpoints.token}` },
+          body: JSON.stringify({ type: "echo", input: { index } }),
+        });
+        assert.equal(response.status, 202);
+        ids.push(response.headers.get("x-job-id")!);
+      }
+    } finally {
+      await first.stop();
+    }
+    const second = await startDevPlatform({ port: 0, stateDir, visibilityTimeoutSeconds, log: () => undefined });
+    try {
+      const config = second.config;
+      // The longest the jobs may take: every receive running the worker to its timeout, a visibility timeout apart.
+      const budgetMs = config.jobs.maxReceiveCount * (visibilityTimeoutSeconds + config.functionNamed.worker.timeout) * 1000 + 10_000;
+      this.timeout(budgetMs + 60_000);
+      const statusOf = async (id: string) =>
+        (
+          (await (
+            await fetch(`${second.endpoints.apiUrl}/jobs/${id}`, { headers: { authorization: `Bearer ${second.endpoints.token}` } })
+          ).json()) as any
+        ).status;
+      let statuses: string[] = [];
+      for (const end = Date.now() + budgetMs; Date.now() < end; await sleep(200)) {
+        statuses = [];
+        for (const id of ids) statuses.push(await statusOf(id)); // one at a time: get-job runs 10 at most locally
+        if (statuses.every((status) => status === "succeeded")) break;
+      }
+      assert.deepEqual(
+        statuses,
+        ids.map(() => "succeeded"),
+      );
+    } finally {
+      await second.stop();
+    }
+  });
+
   it("says which port is taken and which to try, before starting anything", async () => {
     const blocker = createServer();
     const port = await freePort();
