@@ -1,4 +1,5 @@
 import type { SQSEvent, SQSRecord } from "aws-lambda";
+import { createHash } from "node:crypto";
 import { INVOKE_LIMITS } from "./local-lambda";
 import type { LocalQueue, ReceivedMessage } from "./local-queue";
 
@@ -53,7 +54,7 @@ function recordOf(queue: LocalQueue, message: ReceivedMessage): SQSRecord {
         { stringValue: value, stringListValues: [], binaryListValues: [], dataType: "String" },
       ]),
     ),
-    md5OfBody: "",
+    md5OfBody: createHash("md5").update(message.body).digest("hex"),
     eventSource: "aws:sqs",
     eventSourceARN: queue.arn,
     awsRegion: "us-east-1",

@@ -48,7 +48,7 @@ export interface DevPlatformOptions {
 }
 
 /** Limits of the HTTP API that the local one keeps (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html). */
-export const HTTP_API_LIMITS = { maxBodyBytes: 10 * 1024 * 1024, integrationTimeoutMs: 30_000 } as const;
+export const HTTP_API_LIMITS = { maxBodyBytes: 10 * 1024 * 1024, maxHeaderBytes: 10_240, integrationTimeoutMs: 30_000 } as const;
 /** Execution environments per function when the stack reserves no concurrency (Lambda's own ceiling is the account's). */
 export const LOCAL_DEFAULT_CONCURRENCY = 10;
 /** The WebSocket stage, as the stack deploys it. */
@@ -145,7 +145,8 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
 
   // The port first: if it is taken, say so before anything else starts. Until the platform is ready,
   // every request and WebSocket upgrade is answered 503 with Retry-After: none is left without an answer.
-  const server = createServer();
+  // API Gateway's HTTP API takes at most 10,240 bytes of request line and headers (its quotas page): Node answers 431 past it.
+  const server = createServer({ maxHeaderSize: HTTP_API_LIMITS.maxHeaderBytes });
   let serve: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
   let upgrade: ((request: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
   server.on("request", (request: IncomingMessage, response: ServerResponse) => {
@@ -481,7 +482,11 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
           log(
             `[http] ${matched.route.routeKey}: ${error instanceof TokenRejected ? "token refused" : "issuer unavailable"}: ${(error as Error).message}`,
           );
-          return send(response, gatewayError(401, "Unauthorized"));
+          // A bad token is the caller's 401; keys that cannot be fetched are the gateway's failure, not the caller's.
+          return send(
+            response,
+            error instanceof TokenRejected ? gatewayError(401, "Unauthorized") : gatewayError(503, "Service Unavailable"),
+          );
         }
       }
       const routeKey = matched.route.routeKey;

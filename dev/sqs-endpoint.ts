@@ -1,5 +1,28 @@
+import { z } from "zod";
 import { allows, type LocalStatement } from "./local-iam";
 import { QueueError, type LocalQueue } from "./local-queue";
+
+/**
+ * SendMessage's input as SQS's model and its documentation hold it: a string body, at most 10 message
+ * attributes, each named with letters, digits, `_`, `-` and `.` (not starting with `AWS.` or `Amazon.`,
+ * no `..`, 256 at most), typed String or Number (what the platform's messages use).
+ */
+const attributeName = z
+  .string()
+  .max(256)
+  .regex(/^(?!\.)(?!.*\.\.)(?!.*\.$)[A-Za-z0-9_.-]+$/, { error: "is not a message attribute name SQS accepts" })
+  .refine((name) => !/^(aws|amazon)\./i.test(name), { error: "is reserved: names starting with AWS. or Amazon. are SQS's" });
+const sendMessageInput = z.object({
+  QueueUrl: z.string({ error: "QueueUrl must be a string" }),
+  MessageBody: z.string({ error: "must be a string" }),
+  MessageAttributes: z
+    .record(
+      attributeName,
+      z.object({ DataType: z.enum(["String", "Number"], { error: "must be String or Number" }), StringValue: z.string() }),
+    )
+    .refine((attributes) => Object.keys(attributes).length <= 10, { error: "may hold at most 10 message attributes" })
+    .optional(),
+});
 
 /**
  * The local queues as SQS's API (AWS JSON 1.0 protocol) serves them: `npm run redrive -- --local` uses
@@ -14,7 +37,8 @@ export function sqsEndpoint(
 ) {
   const byUrl = (url: unknown) => queues.find((queue) => queueUrl(queue) === url);
   const byArn = (arn: unknown) => queues.find((queue) => queue.arn === arn);
-  const missing = (what: unknown) => new QueueError("QueueDoesNotExist", `The specified queue does not exist: ${String(what)}`);
+  const missing = (what: unknown) =>
+    new QueueError("QueueDoesNotExist", `The specified queue does not exist: ${typeof what === "string" ? what : typeof what}`);
 
   const actions: Record<string, (input: Record<string, any>, accessKey: string | undefined) => object> = {
     GetQueueAttributes(input) {
@@ -36,7 +60,13 @@ export function sqsEndpoint(
       const names: string[] = input.AttributeNames ?? [];
       return { Attributes: names.includes("All") ? all : Object.fromEntries(Object.entries(all).filter(([name]) => names.includes(name))) };
     },
-    SendMessage(input, accessKey) {
+    SendMessage(raw, accessKey) {
+      const parsed = sendMessageInput.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new QueueError("InvalidParameterValue", `${issue.path.join(".") || "The request"} ${issue.message}`);
+      }
+      const input = parsed.data;
       const queue = byUrl(input.QueueUrl);
       if (!queue) throw missing(input.QueueUrl);
       const policy = policyOf(accessKey);
@@ -46,9 +76,9 @@ export function sqsEndpoint(
           `The function's policy does not allow sqs:SendMessage on ${queue.arn}: add an sqs-send preset`,
         );
       const attributes = Object.fromEntries(
-        Object.entries(input.MessageAttributes ?? {}).map(([name, value]: [string, any]) => [name, String(value?.StringValue ?? "")]),
+        Object.entries(input.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue ?? ""]),
       );
-      const { messageId, md5OfMessageBody } = queue.send(String(input.MessageBody ?? ""), attributes);
+      const { messageId, md5OfMessageBody } = queue.send(input.MessageBody, attributes);
       return { MessageId: messageId, MD5OfMessageBody: md5OfMessageBody };
     },
     StartMessageMoveTask(input) {

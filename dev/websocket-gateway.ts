@@ -15,7 +15,15 @@ import { LOCAL_AWS } from "./local-account";
  * (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html#apigateway-execution-service-websocket-limits-table):
  * a message of at most 128 KB, a connection idle for 10 minutes is closed.
  */
-export const WEBSOCKET_LIMITS = { maxMessageBytes: 128 * 1024, idleTimeoutMs: 10 * 60_000 } as const;
+export const WEBSOCKET_LIMITS = {
+  maxMessageBytes: 128 * 1024,
+  idleTimeoutMs: 10 * 60_000,
+  /**
+   * What the platform holds for a client that does not read (eight of the largest messages): past it the
+   * connection is dropped, and the next post to it is 410 Gone, so a stalled client costs bounded memory.
+   */
+  maxUnreadBytes: 8 * 128 * 1024,
+} as const;
 
 /** API Gateway's ids: 16 characters, URL-safe base64 of 11 bytes (connection and request ids look like "K5wZ1cfFIAMCJmA="). */
 export const apiGatewayId = () => `${randomBytes(11).toString("base64url")}=`;
@@ -47,6 +55,18 @@ export function websocketGateway(options: WebSocketGatewayOptions) {
     socket.end(
       `HTTP/1.1 ${status} ${message}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify({ message })}`,
     );
+  };
+
+  /** Sends to a client unless it has stopped reading: then it is dropped instead of buffered without end. */
+  const deliver = (socket: WebSocket | undefined, text: string): boolean => {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    if (socket.bufferedAmount + Buffer.byteLength(text) > WEBSOCKET_LIMITS.maxUnreadBytes) {
+      options.log(`dropped a connection that stopped reading (${socket.bufferedAmount} bytes unread)`);
+      socket.terminate();
+      return false;
+    }
+    socket.send(text);
+    return true;
   };
 
   async function connect(request: IncomingMessage, socket: Duplex, head: Buffer) {
@@ -128,19 +148,19 @@ export function websocketGateway(options: WebSocketGatewayOptions) {
       message = undefined;
     }
     const action = (message as { action?: unknown } | null)?.action;
-    if (action !== "submit" || body === undefined) return socket?.send(USAGE);
+    if (action !== "submit" || body === undefined) return deliver(socket, USAGE);
     if (!validSubmit(message)) {
       // What API Gateway sends when a message fails its route's model.
-      return socket?.send(JSON.stringify({ message: "Invalid request body", connectionId, requestId }));
+      return deliver(socket, JSON.stringify({ message: "Invalid request body", connectionId, requestId }));
     }
     const context = { connectionId, requestId, authorizer: { principalId } };
     try {
       const request = parseSendMessage(renderMappingTemplate(SUBMIT_REQUEST_TEMPLATE, { body, context }));
       options.queue.send(request.body, request.attributes);
-      socket?.send(renderMappingTemplate(SUBMIT_RESPONSES.ok, { body, context }));
+      deliver(socket, renderMappingTemplate(SUBMIT_RESPONSES.ok, { body, context }));
     } catch (error) {
       options.log(`submit from ${connectionId}: SQS refused the message: ${(error as Error).message}`);
-      socket?.send(renderMappingTemplate(SUBMIT_RESPONSES.failed, { body, context }));
+      deliver(socket, renderMappingTemplate(SUBMIT_RESPONSES.failed, { body, context }));
     }
   }
 
@@ -163,8 +183,9 @@ export function websocketGateway(options: WebSocketGatewayOptions) {
       if (method === "POST") {
         if (data.length > WEBSOCKET_LIMITS.maxMessageBytes)
           return { statusCode: 413, errorType: "PayloadTooLargeException", body: { message: "Message too long" } };
-        connection.socket.send(data.toString("utf8"));
-        return { statusCode: 200 };
+        return deliver(connection.socket, data.toString("utf8"))
+          ? { statusCode: 200 }
+          : { statusCode: 410, errorType: "GoneException", body: { message: null } };
       }
       if (method === "DELETE") {
         connection.socket.close(1000);

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -158,6 +159,8 @@ describe("local event source mapping (Lambda's SQS poller)", () => {
       async (event) => {
         most = Math.max(most, ++inFlight);
         sizes.push(event.Records.length);
+        for (const record of event.Records)
+          assert.equal(record.md5OfBody, createHash("md5").update(record.body).digest("hex"), "md5OfBody, as SQS sends it");
         await sleep(20);
         inFlight--;
         return { ok: true, result: { batchItemFailures: [] } };
@@ -165,7 +168,8 @@ describe("local event source mapping (Lambda's SQS poller)", () => {
       () => undefined,
     );
     for (let index = 0; index < 20; index++) jobs.send(String(index));
-    for (let wait = 0; wait < 100 && jobs.counts().visible + jobs.counts().inFlight > 0; wait++) await sleep(20);
+    // Bounded by far more than 20 messages need even on a loaded machine; it ends as soon as they are done.
+    for (let wait = 0; wait < 1500 && jobs.counts().visible + jobs.counts().inFlight > 0; wait++) await sleep(20);
     await mapping.stop();
     assert.deepEqual(jobs.counts(), { visible: 0, inFlight: 0 });
     assert.equal(most, 2);
@@ -217,6 +221,44 @@ describe("local SQS API (AWS JSON protocol) for redrive --local", () => {
         "InvalidParameterValue",
       ],
       ["AmazonSQS.SendMessage", '{"QueueUrl": "http://local/jobs", "MessageBody": "\\u0000"}', 400, "InvalidMessageContents"],
+      // What SQS's model refuses: a QueueUrl that is no string (even one with its own toString), a body that is no string,
+      // more than 10 message attributes, an attribute name SQS reserves or does not accept.
+      ["AmazonSQS.SendMessage", '{"QueueUrl": {"toString": 1}, "MessageBody": "x"}', 400, "InvalidParameterValue"],
+      ["AmazonSQS.GetQueueAttributes", '{"QueueUrl": {"toString": 1}}', 400, "QueueDoesNotExist"],
+      ["AmazonSQS.SendMessage", '{"QueueUrl": "http://local/jobs", "MessageBody": {"a": 1}}', 400, "InvalidParameterValue"],
+      ["AmazonSQS.SendMessage", '{"QueueUrl": "http://local/jobs", "MessageBody": 42}', 400, "InvalidParameterValue"],
+      [
+        "AmazonSQS.SendMessage",
+        JSON.stringify({
+          QueueUrl: "http://local/jobs",
+          MessageBody: "x",
+          MessageAttributes: Object.fromEntries(
+            Array.from({ length: 11 }, (_, index) => [`a${index}`, { DataType: "String", StringValue: "v" }]),
+          ),
+        }),
+        400,
+        "InvalidParameterValue",
+      ],
+      [
+        "AmazonSQS.SendMessage",
+        JSON.stringify({
+          QueueUrl: "http://local/jobs",
+          MessageBody: "x",
+          MessageAttributes: { "AWS.TraceHeader": { DataType: "String", StringValue: "v" } },
+        }),
+        400,
+        "InvalidParameterValue",
+      ],
+      [
+        "AmazonSQS.SendMessage",
+        JSON.stringify({
+          QueueUrl: "http://local/jobs",
+          MessageBody: "x",
+          MessageAttributes: { "a..b": { DataType: "String", StringValue: "v" } },
+        }),
+        400,
+        "InvalidParameterValue",
+      ],
     ];
     for (const [target, body, status, code] of cases) {
       const answer = serve(target, body);

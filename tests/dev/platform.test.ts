@@ -8,6 +8,7 @@ import { strict as assert } from "node:assert";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import pg from "pg";
+import { AwsClient } from "aws4fetch";
 import { iamAuthToken } from "../../app/data/iam-auth-token";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -253,6 +254,44 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     await admin.end();
     assert.equal(rows[0].listen_addresses, "");
     assert.equal(statSync(join(stateDir, "postgres", "socket")).mode & 0o077, 0, "the socket's folder is its owner's only");
+  });
+
+  it("keeps API Gateway's bounds at the edge: headers over 10,240 bytes answer 431; a client that stops reading is dropped, not buffered", async () => {
+    assert.equal((await api("/jobs/x", { headers: { "x-filler": "f".repeat(10_240) } })).status, 431);
+    assert.equal(
+      (await api("/jobs/x", { headers: { "x-filler": "f".repeat(9_000) } })).status,
+      401,
+      "under the bound: on to the authorizer",
+    );
+
+    const connection = await connect(`${platform.endpoints.websocketUrl}?token=${token}`);
+    assert.ok("socket" in connection);
+    connection.socket.send(JSON.stringify({ action: "submit" })); // refused by the model; the answer names the connection
+    const { connectionId } = await eventually("the connection's id", EDGE_MS, () =>
+      connection.messages.find((message) => message.connectionId),
+    );
+    // The client stops reading; the worker goes on posting the largest messages API Gateway takes.
+    (connection.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    const worker = localEndpoints.read(stateDir).functions.worker;
+    const signer = new AwsClient({
+      accessKeyId: worker.AWS_ACCESS_KEY_ID,
+      secretAccessKey: worker.AWS_SECRET_ACCESS_KEY,
+      service: "execute-api",
+      region: "us-east-1",
+    });
+    const message = JSON.stringify({ filler: "m".repeat(128 * 1024 - 20) });
+    const statuses: number[] = [];
+    // Bounded: 400 posts (50 MB) at most; the platform must give up on the client long before.
+    for (let post = 0; post < 400 && !statuses.includes(410); post++) {
+      const response = await signer.fetch(`${platform.endpoints.apiUrl}/live/@connections/${encodeURIComponent(connectionId)}`, {
+        method: "POST",
+        body: message,
+      });
+      statuses.push(response.status);
+    }
+    assert.equal(statuses.at(-1), 410, `${statuses.length} posts: ${[...new Set(statuses)].join(", ")}`);
+    assert.match(logs, /dropped a connection that stopped reading/);
+    connection.socket.terminate();
   });
 
   it("answers what API Gateway answers to strangers: no route 404, no or a bad token 401, a body over 10 MB 413", async () => {
