@@ -35,8 +35,3 @@ export function allows(statements: LocalStatement[], action: string, resource: s
       ),
   );
 }
-
-/** The caller of a SigV4-signed request: its access key id (each local function has its own), if signed. */
-export function accessKeyOf(authorization: string | undefined): string | undefined {
-  return /^AWS4-HMAC-SHA256 Credential=([A-Z0-9]{16,128})\//.exec(authorization ?? "")?.[1];
-}

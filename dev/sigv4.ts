@@ -24,7 +24,8 @@ export function claimedAccessKey(request: Pick<SignedRequest, "target" | "header
     /^AWS4-HMAC-SHA256 Credential=([^,]+),/.exec(request.headers.authorization ?? "")?.[1] ??
     new URLSearchParams(request.target.split("?")[1] ?? "").get("X-Amz-Credential") ??
     undefined;
-  return credential?.split("/")[0] || undefined;
+  const accessKey = credential?.split("/")[0];
+  return accessKey && /^[A-Z0-9]{16,128}$/.test(accessKey) ? accessKey : undefined; // an access key id's form
 }
 
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");

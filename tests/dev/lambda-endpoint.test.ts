@@ -5,7 +5,8 @@ import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { presetStatements, type PresetTargets } from "../../components/permission-presets";
 import { lambdaEndpoint, localFunctionArn } from "../../dev/lambda-endpoint";
 import { INVOKE_LIMITS } from "../../dev/local-lambda";
-import { accessKeyOf, type LocalStatement } from "../../dev/local-iam";
+import { type LocalStatement } from "../../dev/local-iam";
+import { claimedAccessKey } from "../../dev/sigv4";
 import { LocalFunction } from "../../dev/local-function";
 
 const fixtures = join(__dirname, "fixtures", "handlers.mjs");
@@ -46,7 +47,7 @@ describe("the local Lambda Invoke API of npm run dev", function () {
         const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)]));
         const answer = await api(
           { method: request.method!, path: request.url!.split("?")[0], headers, body: Buffer.concat(chunks) },
-          accessKeyOf(headers.authorization),
+          claimedAccessKey({ target: "/", headers: { authorization: headers.authorization } }),
         );
         response.writeHead(answer.statusCode, answer.headers).end(answer.body);
       });

@@ -207,6 +207,14 @@ describe("local SQS API (AWS JSON protocol) for redrive --local", () => {
   const serve = sqsEndpoint([jobs, deadLetters], (queue) => `http://local/${queue.name}`);
 
   it("answers hostile requests with SQS's error shapes, never a crash", () => {
+    const STRING_ATTRIBUTE = { DataType: "String", StringValue: "v" };
+    /** A SendMessage SQS refuses for its message attributes. */
+    const withAttributes = (MessageAttributes: object): [string, string, number, string] => [
+      "AmazonSQS.SendMessage",
+      JSON.stringify({ QueueUrl: "http://local/jobs", MessageBody: "x", MessageAttributes }),
+      400,
+      "InvalidParameterValue",
+    ];
     const cases: [string | undefined, string, number, string][] = [
       [undefined, "{}", 400, "UnsupportedOperation"],
       ["AmazonSQS.DeleteQueue", "{}", 400, "UnsupportedOperation"],
@@ -227,38 +235,9 @@ describe("local SQS API (AWS JSON protocol) for redrive --local", () => {
       ["AmazonSQS.GetQueueAttributes", '{"QueueUrl": {"toString": 1}}', 400, "QueueDoesNotExist"],
       ["AmazonSQS.SendMessage", '{"QueueUrl": "http://local/jobs", "MessageBody": {"a": 1}}', 400, "InvalidParameterValue"],
       ["AmazonSQS.SendMessage", '{"QueueUrl": "http://local/jobs", "MessageBody": 42}', 400, "InvalidParameterValue"],
-      [
-        "AmazonSQS.SendMessage",
-        JSON.stringify({
-          QueueUrl: "http://local/jobs",
-          MessageBody: "x",
-          MessageAttributes: Object.fromEntries(
-            Array.from({ length: 11 }, (_, index) => [`a${index}`, { DataType: "String", StringValue: "v" }]),
-          ),
-        }),
-        400,
-        "InvalidParameterValue",
-      ],
-      [
-        "AmazonSQS.SendMessage",
-        JSON.stringify({
-          QueueUrl: "http://local/jobs",
-          MessageBody: "x",
-          MessageAttributes: { "AWS.TraceHeader": { DataType: "String", StringValue: "v" } },
-        }),
-        400,
-        "InvalidParameterValue",
-      ],
-      [
-        "AmazonSQS.SendMessage",
-        JSON.stringify({
-          QueueUrl: "http://local/jobs",
-          MessageBody: "x",
-          MessageAttributes: { "a..b": { DataType: "String", StringValue: "v" } },
-        }),
-        400,
-        "InvalidParameterValue",
-      ],
+      withAttributes(Object.fromEntries(Array.from({ length: 11 }, (_, index) => [`a${index}`, STRING_ATTRIBUTE]))),
+      withAttributes({ "AWS.TraceHeader": STRING_ATTRIBUTE }),
+      withAttributes({ "a..b": STRING_ATTRIBUTE }),
     ];
     for (const [target, body, status, code] of cases) {
       const answer = serve(target, body);

@@ -14,7 +14,8 @@ import {
   type ListObjectsV2CommandOutput,
 } from "@aws-sdk/client-s3";
 import { presetStatements, type PermissionPreset, type PresetTargets } from "../../components/permission-presets";
-import { accessKeyOf, allows, wildcardMatch, type LocalStatement } from "../../dev/local-iam";
+import { allows, wildcardMatch, type LocalStatement } from "../../dev/local-iam";
+import { claimedAccessKey } from "../../dev/sigv4";
 import { decodeAwsChunked, LocalS3, LOCAL_S3_LIMITS } from "../../dev/local-s3";
 
 const targets: PresetTargets = {
@@ -78,7 +79,7 @@ describe("the local S3 of npm run dev (files, the S3 REST API, the caller's pres
         const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)]));
         const answer = s3.handle(
           { method: request.method!, path, query: new URLSearchParams(query), headers, body: Buffer.concat(chunks) },
-          accessKeyOf(headers.authorization),
+          claimedAccessKey({ target: "/", headers: { authorization: headers.authorization } }),
         );
         response.writeHead(answer.statusCode, answer.headers).end(answer.body);
       });
@@ -302,11 +303,12 @@ describe("the local S3 of npm run dev (files, the S3 REST API, the caller's pres
     assert.ok(allows(statements, "S3:LISTBUCKET", "arn:aws:s3:::data", { "s3:prefix": "in/x" }), "actions are case-insensitive");
     assert.ok(!allows(statements, "s3:ListBucket", "arn:aws:s3:::data"), "a condition on a key the request lacks fails");
     assert.ok(!allows(statements, "s3:ListBucket", "arn:aws:s3:::DATA", { "s3:prefix": "in/x" }), "resources are case-sensitive");
+    const caller = (authorization: string | undefined) => claimedAccessKey({ target: "/", headers: { authorization } });
     assert.equal(
-      accessKeyOf("AWS4-HMAC-SHA256 Credential=ASIAREADWRITEALL00/20261123/us-east-1/s3/aws4_request, Signature=x"),
+      caller("AWS4-HMAC-SHA256 Credential=ASIAREADWRITEALL00/20261123/us-east-1/s3/aws4_request, Signature=x"),
       "ASIAREADWRITEALL00",
     );
-    for (const header of [undefined, "", "Bearer x", "AWS4-HMAC-SHA256 Credential=../x/", "AWS4-HMAC-SHA256 Credential=short/"])
-      assert.equal(accessKeyOf(header), undefined, String(header));
+    for (const header of [undefined, "", "Bearer x", "AWS4-HMAC-SHA256 Credential=../x/, ", "AWS4-HMAC-SHA256 Credential=short/, "])
+      assert.equal(caller(header), undefined, String(header));
   });
 });
