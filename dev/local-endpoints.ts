@@ -17,6 +17,8 @@ export interface LocalEndpoints {
   sqsEndpoint: string;
   /** An access token for "dev-user". */
   token: string;
+  /** What the local issuer asks of whoever signs in (the page link carries it): only the owner has it. */
+  signInSecret: string;
   /** The operator's key for the local SQS API (redrive --local): requests are SigV4-checked, as in AWS. */
   operator: { accessKeyId: string; secretAccessKey: string };
   jobs: { queueUrl: string; deadLetterQueueUrl: string };

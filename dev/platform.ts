@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -236,6 +236,9 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       accessKeys.set(key.accessKeyId, name);
       return key;
     };
+    // Who may have the local issuer sign a token: whoever holds this start's secret (the printed page link,
+    // the owner-only endpoints record), not any process or user of the machine that asks.
+    const signInSecret = randomBytes(24).toString("base64url");
     // The operator's (redrive --local): no function, so no function's policy; recorded for the owner only.
     const operator = newKey();
     // Locally a bucket is named as the stack file names it, and a function by its name.
@@ -378,7 +381,8 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       stack,
       apiUrl: base,
       websocketUrl: `ws://127.0.0.1:${port}/${STAGE}`,
-      pageUrl: `${base}/`,
+      pageUrl: `${base}/#sign-in=${signInSecret}`,
+      signInSecret,
       issuer: issuer.issuer,
       sqsEndpoint: `${base}/_local/sqs`,
       token: await issuer.issue(),
@@ -439,7 +443,11 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
         return send(response, { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(issuer.jwks) });
       }
       if (method === "POST" && url.pathname === "/local-issuer/token") {
-        // The local sign-in: any user name, no password (what a hosted sign-in page would return).
+        // The local sign-in: any user name, for the holder of this start's sign-in secret (what a hosted sign-in page would return).
+        const given = Buffer.from(headers["x-local-sign-in"] ?? "");
+        const expected = Buffer.from(signInSecret);
+        if (given.length !== expected.length || !timingSafeEqual(given, expected))
+          return send(response, gatewayError(403, "Sign in with this start's secret: open the page link npm run dev prints"));
         const username = url.searchParams.get("username") || "dev-user";
         if (!/^[\w.@+-]{1,128}$/.test(username))
           return send(response, gatewayError(400, "username: 1 to 128 letters, digits and . _ @ + -"));

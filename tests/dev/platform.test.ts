@@ -158,11 +158,20 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
       assert.equal(page.status, 403, path);
       assert.match(page.body, /Origin https:\/\/attacker\.example is not the local platform's page/);
     }
+    const secret = platform.endpoints.signInSecret;
+    const ownPage = { host: `localhost:${port}`, origin: `http://localhost:${port}` };
     assert.equal(
-      (await raw("/local-issuer/token", { host: `localhost:${port}`, origin: `http://localhost:${port}` })).status,
+      (await raw("/local-issuer/token", { ...ownPage, "x-local-sign-in": secret })).status,
       200,
-      "its own page",
+      "its own page, with the secret",
     );
+    // Any other process or user of the machine that asks, without this start's secret (or with a wrong one), gets no token.
+    for (const wrong of [undefined, "", secret.slice(1), `${secret}x`, "x".repeat(secret.length)]) {
+      const refusal = await raw("/local-issuer/token", { ...ownPage, ...(wrong !== undefined && { "x-local-sign-in": wrong }) });
+      assert.equal(refusal.status, 403, String(wrong));
+      assert.doesNotMatch(refusal.body, /access_token/);
+    }
+    assert.ok(platform.endpoints.pageUrl.endsWith(`#sign-in=${secret}`), "the printed page link carries it, after # (never sent)");
     const refused = await connect(`${platform.endpoints.websocketUrl}?token=${token}`, { origin: "https://attacker.example" });
     assert.deepEqual(refused, { status: 403 });
   });
