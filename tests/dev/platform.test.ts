@@ -7,6 +7,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { strict as assert } from "node:assert";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { createConnection, type Socket } from "node:net";
 import pg from "pg";
 import { AwsClient } from "aws4fetch";
 import { iamAuthToken } from "../../app/data/iam-auth-token";
@@ -301,6 +302,25 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     assert.equal(statuses.at(-1), 410, `${statuses.length} posts: ${[...new Set(statuses)].join(", ")}`);
     assert.match(logs, /dropped a connection that stopped reading/);
     connection.socket.terminate();
+  });
+
+  it("keeps answering others while hundreds of connections sit idle or trickle their headers", async () => {
+    const { port } = new URL(platform.endpoints.apiUrl);
+    const sockets: Socket[] = [];
+    try {
+      for (let index = 0; index < 300; index++) {
+        const socket = createConnection({ host: "127.0.0.1", port: Number(port) });
+        socket.on("error", () => undefined);
+        // Half say nothing; half begin a request and never finish its headers (a slow client).
+        if (index % 2) socket.write("GET /jobs/x HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: ");
+        sockets.push(socket);
+      }
+      await sleep(200);
+      const response = await authorized("/jobs/no-such-job");
+      assert.equal(response.status, 404, "a real caller is still served");
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
   });
 
   it("answers what API Gateway answers to strangers: no route 404, no or a bad token 401, a body over 10 MB 413", async () => {
