@@ -62,9 +62,10 @@ function boundedNumbers(): { path: string[]; minimum: number; maximum: number }[
 }
 
 /** Every bounded number set to its extreme in `values`; a record's entries (`*`) get it in each entry `values` has. */
-function numbersAtExtreme(values: Values, most: boolean): { values: Values; bound: string[] } {
+function numbersAtExtreme(values: Values, most: boolean): { values: Values; bound: string[]; unreached: string[] } {
   let current = values;
   const bound: string[] = [];
+  const unreached: string[] = [];
   for (const { path, minimum, maximum } of boundedNumbers()) {
     const star = path.indexOf("*");
     const entries =
@@ -75,12 +76,15 @@ function numbersAtExtreme(values: Values, most: boolean): { values: Values; boun
           );
     for (const concrete of entries) {
       const value = bisect(minimum, maximum, (candidate) => accepted(setAt(current, concrete, candidate)), most);
-      if (value === undefined) continue;
+      if (value === undefined) {
+        unreached.push(concrete.join("."));
+        continue;
+      }
       current = setAt(current, concrete, value);
       bound.push(`${concrete.join(".")}=${value}`);
     }
   }
-  return { values: current, bound };
+  return { values: current, bound, unreached };
 }
 
 const LONGEST_NAME = `f${"x".repeat(39)}`; // a function name: 40 characters, the most the config takes
@@ -90,7 +94,14 @@ const FIXTURE = "tests/fixtures/own-image";
 const APP_FUNCTIONS = Object.keys(appFunctions).filter((name) => name !== "power-tuning");
 
 /** The largest config: every number at its most, every string and list at its longest, every option on. */
-export function largestConfig(): { config: Record<string, string>; bound: string[] } {
+/** An extreme config: as the Pulumi CLI hands it over, the numbers set at their bound, and any the schema accepted no value for. */
+export interface ExtremeConfig {
+  config: Record<string, string>;
+  bound: string[];
+  unreached: string[];
+}
+
+export function largestConfig(): ExtremeConfig {
   let values: Values = {
     architecture: "arm64",
     logRetentionDays: 3653,
@@ -146,11 +157,11 @@ export function largestConfig(): { config: Record<string, string>; bound: string
   values = setAt(values, ["containerFunctions", LONGEST_NAME, "environment"], environment(longestValue));
   const numbers = numbersAtExtreme(values, true);
   assertAccepted(numbers.values, "the largest config's numbers");
-  return { config: asStackConfig(numbers.values, "ap-southeast-5"), bound: numbers.bound };
+  return { config: asStackConfig(numbers.values, "ap-southeast-5"), bound: numbers.bound, unreached: numbers.unreached };
 }
 
 /** The smallest config: every number at its least, the shortest names, nothing optional. */
-export function smallestConfig(): { config: Record<string, string>; bound: string[] } {
+export function smallestConfig(): ExtremeConfig {
   const values: Values = {
     database: { name: "d", adminUser: "a", appUser: "u" },
     network: { natGateways: "single" },
@@ -160,7 +171,7 @@ export function smallestConfig(): { config: Record<string, string>; bound: strin
   assertAccepted(values, "the smallest config's strings");
   const numbers = numbersAtExtreme(values, false);
   assertAccepted(numbers.values, "the smallest config's numbers");
-  return { config: asStackConfig(numbers.values, "us-east-1"), bound: numbers.bound };
+  return { config: asStackConfig(numbers.values, "us-east-1"), bound: numbers.bound, unreached: numbers.unreached };
 }
 
 function assertAccepted(values: Values, what: string): void {
