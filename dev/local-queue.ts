@@ -90,7 +90,14 @@ export class LocalQueue extends EventEmitter {
     this.arn = `arn:aws:sqs:${LOCAL_AWS.region}:${LOCAL_AWS.account}:${name}`;
     if (settings.file && existsSync(settings.file)) {
       // A message that was in flight when the platform stopped comes back when its visibility timeout ends, as in SQS.
-      this.messages = (JSON.parse(readFileSync(settings.file, "utf8")) as Stored[]).filter((message) => !this.expired(message));
+      let kept: unknown;
+      try {
+        kept = JSON.parse(readFileSync(settings.file, "utf8"));
+      } catch (error) {
+        throw new Error(`${settings.file} holds no queue (${(error as Error).message}): delete it to start the queue empty.`);
+      }
+      if (!Array.isArray(kept)) throw new Error(`${settings.file} holds no queue (not a list): delete it to start the queue empty.`);
+      this.messages = (kept as Stored[]).filter((message) => !this.expired(message));
       this.schedule();
     }
   }

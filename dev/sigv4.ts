@@ -51,8 +51,18 @@ export function signatureProblem(
   secretOf: (accessKey: string) => string | undefined,
   now = Date.now(),
 ): string | undefined {
-  const [path, query = ""] = request.target.split("?", 2);
-  const params = query ? query.split("&").map((pair) => pair.split("=", 2).map(decode) as [string, string?]) : [];
+  // Split at the first "?" and each pair at its first "=": a value may hold more of either.
+  const cut = (text: string, at: string): [string, string?] => {
+    const index = text.indexOf(at);
+    return index < 0 ? [text] : [text.slice(0, index), text.slice(index + 1)];
+  };
+  const [path, query = ""] = cut(request.target, "?");
+  const params = query
+    ? query.split("&").map((pair) => {
+        const [key, value] = cut(pair, "=");
+        return [decode(key), value === undefined ? undefined : decode(value)] as [string, string?];
+      })
+    : [];
   const presigned = params.some(([key]) => key === "X-Amz-Signature");
   const fields = presigned
     ? Object.fromEntries(params.map(([key, value]) => [key, value ?? ""]))

@@ -57,7 +57,7 @@ export function sqsEndpoint(
           }),
         }),
       };
-      const names: string[] = input.AttributeNames ?? [];
+      const names: unknown[] = Array.isArray(input.AttributeNames) ? input.AttributeNames : [];
       return { Attributes: names.includes("All") ? all : Object.fromEntries(Object.entries(all).filter(([name]) => names.includes(name))) };
     },
     SendMessage(raw, accessKey) {

@@ -258,6 +258,19 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     const forged = (await tokenOf("get-job", appUser)).replace(/X-Amz-Signature=\w+/, `X-Amz-Signature=${"0".repeat(64)}`);
     assert.match(await signIn(appUser, forged), /SignatureDoesNotMatch/);
     assert.match(await signIn(appUser, await tokenOf("get-job", appUser), false), /requires TLS/);
+    // Hostile bytes at the proxy's door: each connection is dropped, and the door stays open to the next caller.
+    for (const garbage of [Buffer.from([0, 0, 0, 4]), Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0]), Buffer.alloc(64, 0xff)]) {
+      const closed = await new Promise<string>((done) => {
+        const socket = createConnection({ host, port }, () => socket.end(garbage));
+        socket
+          .on("data", () => undefined)
+          .on("close", () => done("closed"))
+          .on("error", () => done("closed"));
+        socket.setTimeout(10_000, () => (socket.destroy(), done("still open after 10 s")));
+      });
+      assert.equal(closed, "closed", garbage.toString("hex"));
+    }
+    assert.equal(await signIn(appUser, await tokenOf("get-job", appUser)), `in as ${appUser}`, "still served after them");
     // PostgreSQL itself: no TCP listener, only its socket, in a folder that is its owner's only.
     const admin = await platform.database.adminClient();
     const { rows } = await admin.query("SHOW listen_addresses");

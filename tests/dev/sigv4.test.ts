@@ -4,7 +4,7 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { strict as assert } from "node:assert";
 import { createServer, type Server } from "node:http";
 import { Readable } from "node:stream";
-import { AwsClient } from "aws4fetch";
+import { AwsClient, AwsV4Signer } from "aws4fetch";
 import { iamAuthToken } from "../../app/data/iam-auth-token";
 import { claimedAccessKey, signatureProblem } from "../../dev/sigv4";
 
@@ -64,6 +64,24 @@ describe("SigV4 verification of the local endpoints (dev/sigv4.ts)", function ()
       body: '{"done":true}',
     });
     assert.equal(lastCheck().problem, undefined, "@connections");
+    // A query value holding "=" sent unescaped (a looser client than the SDK) is the same request: it is not cut at its "=".
+    const signer = new AwsV4Signer({
+      ...credentials,
+      service: "execute-api",
+      region: "us-east-1",
+      url: `${endpoint}/live/x?token=a%3Db%3D`,
+    });
+    const { headers } = await signer.sign();
+    const target = "/live/x?token=a=b=";
+    const asSent = { ...Object.fromEntries(headers), host: new URL(endpoint).host };
+    assert.equal(
+      signatureProblem({ method: "GET", target, headers: asSent }, (key) => secrets.get(key)),
+      undefined,
+    );
+    assert.match(
+      signatureProblem({ method: "GET", target: "/live/x?token=a=b", headers: asSent }, (key) => secrets.get(key)) ?? "",
+      /SignatureDoesNotMatch/,
+    );
   });
 
   it("accepts an RDS IAM auth token (a presigned connect) made by the app's signer, and refuses it altered or expired", () => {
