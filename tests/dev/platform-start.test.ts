@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { spawn } from "node:child_process";
+import { Agent, get as httpGet } from "node:http";
+import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_POSTGRES_MAJOR, RDS_PROXY_POSTGRES_MAJORS } from "../../components/rds-names";
@@ -11,6 +13,8 @@ import { startDevPlatform } from "../../dev/platform";
 import { parseDevArguments } from "../../scripts/dev";
 import { setTimeout as sleep } from "node:timers/promises";
 import WebSocket from "ws";
+
+const FD_FIXTURE = join(__dirname, "fixtures", "platform-with-fds-exhausted.ts");
 
 describe("npm run dev: what a newcomer gets when something is in the way", function () {
   this.timeout(120_000);
@@ -174,5 +178,66 @@ describe("npm run dev: what a newcomer gets when something is in the way", funct
       /The migrations failed, so nothing else was started: Migration 0001_jobs.sql was changed/,
     );
     assert.equal(localEndpoints.runningIn(stateDir), undefined, "nothing is left recorded as running");
+  });
+  it("with no file descriptor left, a valid token is the gateway's 503, not the caller's 401; new connections end at once; it recovers", async function () {
+    // The platform in a process of its own, under a low descriptor limit that the fixture then uses up.
+    const child = spawn("bash", ["-c", 'ulimit -n 1024 && exec "$0" -r ts-node/register "$1"', process.execPath, FD_FIXTURE], {
+      cwd: join(__dirname, "..", ".."),
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const replies: any[] = [];
+    child.on("message", (message) => replies.push(message));
+    const reply = async (key: string) => {
+      for (let end = Date.now() + 60_000; Date.now() < end; await sleep(50)) {
+        const found = replies.find((message) => key in message);
+        if (found) return replies.splice(replies.indexOf(found), 1)[0];
+        if (child.exitCode !== null) end = Math.min(end, Date.now() + 500); // a last message may follow the exit
+      }
+      throw new Error(`the platform's process did not answer ${key} (exit code ${child.exitCode})`);
+    };
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const { apiUrl, token } = await reply("apiUrl");
+      // One connection, opened while descriptors are free, kept alive for every request below.
+      const status = (authorization?: string) =>
+        new Promise<number>((done, fail) =>
+          httpGet(`${apiUrl}/jobs/none`, { agent, headers: authorization ? { authorization } : {}, timeout: 40_000 }, (response) => {
+            response.resume();
+            response.on("end", () => done(response.statusCode!));
+          })
+            .on("timeout", () => fail(new Error("no answer within API Gateway's 30 s and a margin")))
+            .on("error", fail),
+        );
+      assert.equal(await status(), 401, "no token: refused without fetching the issuer's keys");
+      child.send("exhaust");
+      assert.ok((await reply("exhausted")).exhausted > 0);
+      assert.equal(await status(`Bearer ${token}`), 503, "the keys cannot be fetched: an outage, so the client retries");
+      // A new connection is closed at once (Node accepts and closes it), not left without an answer.
+      const fresh = await new Promise<string>((done) => {
+        const socket = createConnection({ host: "127.0.0.1", port: Number(new URL(apiUrl).port) });
+        socket.setTimeout(10_000, () => (socket.destroy(), done("no answer in 10 s")));
+        socket.on("connect", () => socket.write("GET /jobs/none HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"));
+        socket.on("data", (data) => (socket.destroy(), done(String(data).split("\r\n")[0])));
+        socket.on("close", () => done("closed"));
+        socket.on("error", (error) => done(`error ${(error as NodeJS.ErrnoException).code}`));
+      });
+      assert.notEqual(fresh, "no answer in 10 s");
+      assert.doesNotMatch(fresh, / 401 /);
+      child.send("release");
+      await reply("released");
+      assert.equal(await status(`Bearer ${token}`), 404, "descriptors free again: the token is accepted, the job is not there");
+      agent.destroy();
+      assert.equal(
+        (await fetch(`${apiUrl}/jobs/none`, { headers: { authorization: `Bearer ${token}` } })).status,
+        404,
+        "and new connections are served",
+      );
+      child.send("stop");
+      assert.match((await reply("logs")).logs, /issuer unavailable: .*EMFILE/, "the terminal says why");
+    } finally {
+      agent.destroy();
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
   });
 });
