@@ -4,7 +4,7 @@ import { lambdaDescription } from "../../components/container-function";
 import { MAX_TUNED_ARNS } from "../../components/power-tuning";
 import { ConfigError, parseStackConfig } from "../../config";
 import { evaluateStack } from "../../scripts/mock-engine";
-import { listStacks } from "../../scripts/stacks";
+import { checkStackName, listStacks } from "../../scripts/stacks";
 import { checkConformance } from "./conformance";
 import { documentedRuleViolations } from "./documented-rules";
 import { largestConfig, smallestConfig } from "./extreme-configs";
@@ -99,12 +99,13 @@ describe("AWS API conformance: what the program registers is what AWS's API mode
     ["largest", largestConfig],
     ["smallest", smallestConfig],
   ] as const)
-    it(`the ${extreme} config the schemas accept: every bound number at its ${extreme} value, and nothing AWS refuses`, async () => {
-      const { config, bound, unreached } = make();
+    it(`the ${extreme} config the schemas accept: every bound number at its ${extreme} value, on the ${extreme} stack name, and nothing AWS refuses`, async () => {
+      const { stack, config, bound, unreached } = make();
+      assert.equal(checkStackName(stack), stack);
       // Every bounded number of the schema (a record's in each entry the config has) reached its extreme.
       assert.deepEqual(unreached, [], "numbers the schema took no value for: the generator's base config is wrong");
       assert.ok(bound.length >= 40, `${bound.length} numbers at their bound`);
-      const result = checkConformance((await evaluateStack("dev", config)).resources);
+      const result = checkConformance((await evaluateStack(stack, config)).resources);
       assert.deepEqual([...result.unknownTypes, ...result.unmapped], []);
       assert.deepEqual(result.violations, []);
     });

@@ -93,14 +93,18 @@ const FIXTURE = "tests/fixtures/own-image";
 /** The app's functions power tuning may tune (all but itself). */
 const APP_FUNCTIONS = Object.keys(appFunctions).filter((name) => name !== "power-tuning");
 
-/** The largest config: every number at its most, every string and list at its longest, every option on. */
-/** An extreme config: as the Pulumi CLI hands it over, the numbers set at their bound, and any the schema accepted no value for. */
+/**
+ * An extreme config: the stack's name (the longest or shortest Pulumi takes, scripts/stacks.ts), its config
+ * as the Pulumi CLI hands it over, the numbers set at their bound, and any the schema accepted no value for.
+ */
 export interface ExtremeConfig {
+  stack: string;
   config: Record<string, string>;
   bound: string[];
   unreached: string[];
 }
 
+/** The largest config: every number at its most, every string and list at its longest, every option on. */
 export function largestConfig(): ExtremeConfig {
   let values: Values = {
     architecture: "arm64",
@@ -157,7 +161,12 @@ export function largestConfig(): ExtremeConfig {
   values = setAt(values, ["containerFunctions", LONGEST_NAME, "environment"], environment(longestValue));
   const numbers = numbersAtExtreme(values, true);
   assertAccepted(numbers.values, "the largest config's numbers");
-  return { config: asStackConfig(numbers.values, "ap-southeast-5"), bound: numbers.bound, unreached: numbers.unreached };
+  return {
+    stack: "s".repeat(100),
+    config: asStackConfig(numbers.values, "ap-southeast-5"),
+    bound: numbers.bound,
+    unreached: numbers.unreached,
+  };
 }
 
 /** The smallest config: every number at its least, the shortest names, nothing optional. */
@@ -171,7 +180,7 @@ export function smallestConfig(): ExtremeConfig {
   assertAccepted(values, "the smallest config's strings");
   const numbers = numbersAtExtreme(values, false);
   assertAccepted(numbers.values, "the smallest config's numbers");
-  return { config: asStackConfig(numbers.values, "us-east-1"), bound: numbers.bound, unreached: numbers.unreached };
+  return { stack: "s", config: asStackConfig(numbers.values, "us-east-1"), bound: numbers.bound, unreached: numbers.unreached };
 }
 
 function assertAccepted(values: Values, what: string): void {
