@@ -205,7 +205,7 @@ function checkOwnImageFunctions(config: ParsedConfig, context: z.RefinementCtx):
 
 /**
  * The stack's config: the components' own settings schemas, composed. Only the rules that span several
- * keys live here (the superRefine below). The README's configuration reference is generated from it.
+ * keys live here (the superRefine below). The configuration reference (docs/configuration.md) is generated from it.
  */
 export const stackConfigSchema = strictObject({
   architecture: architecture.default("arm64").meta({ description: "default architecture of every function" }),

@@ -27,7 +27,7 @@ export const bucketSettings = strictObject({
 export class Bucket extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
   readonly arn: pulumi.Output<string>;
-  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in docs/extending.md). */
   readonly nodes: { bucket: aws.s3.Bucket };
 
   constructor(name: string, args: z.input<typeof bucketSettings> = {}, opts?: pulumi.ComponentResourceOptions) {

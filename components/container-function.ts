@@ -205,7 +205,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
   readonly variants: DeployedFunction[];
   /** The function's ARN, and its twin's when it has one. */
   readonly arns: pulumi.Output<string>[];
-  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in docs/extending.md). */
   readonly nodes: { functions: aws.lambda.Function[]; logGroups: aws.cloudwatch.LogGroup[]; role: aws.iam.Role };
 
   constructor(name: string, args: ContainerFunctionArgs, opts?: pulumi.ComponentResourceOptions) {

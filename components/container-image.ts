@@ -76,7 +76,7 @@ export class ContainerImage extends pulumi.ComponentResource {
   readonly repositoryArn: pulumi.Output<string>;
   /** Image URI by digest (`<repo>@sha256:...`), per architecture built. */
   readonly imageUris: Partial<Record<Architecture, pulumi.Output<string>>>;
-  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README); none for prebuilt images. */
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in docs/extending.md); none for prebuilt images. */
   readonly nodes: { repository?: aws.ecr.Repository; images: docker.Image[] };
 
   constructor(name: string, args: ContainerImageArgs, opts?: pulumi.ComponentResourceOptions) {

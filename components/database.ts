@@ -180,7 +180,7 @@ export class Database extends pulumi.ComponentResource {
   readonly clientSecurityGroupId: pulumi.Output<string>;
   /** Subnets the functions run in. */
   readonly clientSubnetIds: pulumi.Output<string[]>;
-  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in docs/extending.md). */
   readonly nodes: {
     vpc: awsx.ec2.Vpc;
     instance: aws.rds.Instance;

@@ -65,7 +65,7 @@ export class HttpApi extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
   readonly apiId: pulumi.Output<string>;
   readonly executionArn: pulumi.Output<string>;
-  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in docs/extending.md). */
   readonly nodes: { api: aws.apigatewayv2.Api; stage: aws.apigatewayv2.Stage; accessLogs: aws.cloudwatch.LogGroup };
 
   constructor(name: string, args: HttpApiArgs, opts?: pulumi.ComponentResourceOptions) {

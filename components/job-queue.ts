@@ -120,7 +120,7 @@ export class JobQueue extends pulumi.ComponentResource {
   readonly deadLetterQueueArn: pulumi.Output<string>;
   readonly deadLetterQueueName: pulumi.Output<string>;
   private readonly subscription: z.output<typeof jobQueueSettings>;
-  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in docs/extending.md). */
   readonly nodes: { queue: aws.sqs.Queue; deadLetterQueue: aws.sqs.Queue };
 
   constructor(

@@ -159,7 +159,7 @@ export const DASHBOARD_LIMITS = { widgets: 500, alarmsPerWidget: 100, bodyBytes:
 export class Observability extends pulumi.ComponentResource {
   readonly alarmTopicArn: pulumi.Output<string>;
   readonly dashboardName: pulumi.Output<string>;
-  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in docs/extending.md). */
   readonly nodes: { topic: aws.sns.Topic; alarms: aws.cloudwatch.MetricAlarm[]; dashboard: aws.cloudwatch.Dashboard };
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {

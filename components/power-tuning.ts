@@ -75,7 +75,7 @@ export interface PowerTuningArgs {
  */
 export class PowerTuning extends pulumi.ComponentResource {
   readonly stateMachineArn: pulumi.Output<string>;
-  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in docs/extending.md). */
   readonly nodes: { stateMachine: aws.sfn.StateMachine };
 
   constructor(name: string, args: PowerTuningArgs, opts?: pulumi.ComponentResourceOptions) {

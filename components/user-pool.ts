@@ -55,7 +55,7 @@ export class UserPool extends pulumi.ComponentResource implements TokenIssuer {
   readonly userPoolId: pulumi.Output<string>;
   readonly clientId: pulumi.Output<string>;
   readonly scope = COGNITO_SIGN_IN_SCOPE;
-  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in docs/extending.md). */
   readonly nodes: { pool: aws.cognito.UserPool; client: aws.cognito.UserPoolClient };
 
   constructor(name: string, args: UserPoolArgs = {}, opts?: pulumi.ComponentResourceOptions) {

@@ -112,7 +112,7 @@ export class WebSocketApi extends pulumi.ComponentResource {
   /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}`: where PostToConnection goes. */
   readonly managementEndpoint: pulumi.Output<string>;
   readonly apiId: pulumi.Output<string>;
-  /** The underlying resources, for a fork to read or extend (see "Changing a component" in the README). */
+  /** The underlying resources, for a fork to read or extend (see "Changing a component" in docs/extending.md). */
   readonly nodes: {
     api: aws.apigatewayv2.Api;
     stage: aws.apigatewayv2.Stage;

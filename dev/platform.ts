@@ -108,8 +108,8 @@ const outcomeOf = (invocation: LocalInvocation): InvokeOutcome =>
 /**
  * The whole platform on 127.0.0.1, from the deployed parts: the stack's config, the handlers' bundles,
  * the migrations, the WebSocket model and templates. What is emulated (API Gateway, SQS, Lambda's
- * runtime and event source mapping, the token issuer) keeps the behaviour AWS documents; the README
- * lists what differs.
+ * runtime and event source mapping, the token issuer) keeps the behaviour AWS documents;
+ * docs/local-platform.md lists what differs.
  */
 /** AWS's answer to a caller it cannot authenticate (the local services' JSON protocol; the SDKs read the 403). */
 const accessDenied = (message: string) => ({

@@ -1,7 +1,7 @@
 // npm run docs:config
-// Writes the README's configuration reference from the settings schemas (config.ts composes them from
+// Writes docs/configuration.md's reference from the settings schemas (config.ts composes them from
 // the components), so the tables cannot drift from what the stack validates. tests/config-reference
-// fails when README.md or Pulumi.yaml disagrees with them.
+// fails when docs/configuration.md or Pulumi.yaml disagrees with them.
 import { readFileSync, writeFileSync } from "node:fs";
 import { z } from "zod";
 import { appFunctions } from "../app/functions";
@@ -78,18 +78,27 @@ export function configReference(schema: Node = configJsonSchema()): string {
   return [BEGIN, table(Object.entries(top)), ...sections.flatMap((section) => ["", section]), END].join("\n");
 }
 
-/** README.md with its configuration reference replaced by the generated one. */
-export function withConfigReference(readme: string): string {
-  const start = readme.indexOf(BEGIN);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md has no generated configuration reference (between "${BEGIN}" and "${END}")`);
-  return readme.slice(0, start) + configReference() + readme.slice(end + END.length);
+/** The file that holds the generated reference, between BEGIN and END. */
+export const REFERENCE_FILE = "docs/configuration.md";
+
+/** `document` (REFERENCE_FILE's text) with its configuration reference replaced by the generated one. */
+export function withConfigReference(document: string): string {
+  const start = document.indexOf(BEGIN);
+  const end = document.indexOf(END);
+  if (start < 0 || end < start)
+    throw new Error(`${REFERENCE_FILE} has no generated configuration reference (between "${BEGIN}" and "${END}")`);
+  return document.slice(0, start) + configReference() + document.slice(end + END.length);
 }
 
 if (require.main === module) {
   runCommand(async (_argv, write) => {
-    writeFileSync("README.md", withConfigReference(readFileSync("README.md", "utf8")));
-    write("README.md: configuration reference written from the settings schemas.\n");
+    const current = readFileSync(REFERENCE_FILE, "utf8");
+    const generated = withConfigReference(current);
+    if (generated === current) write(`${REFERENCE_FILE}: the configuration reference is up to date with the settings schemas.\n`);
+    else {
+      writeFileSync(REFERENCE_FILE, generated);
+      write(`${REFERENCE_FILE}: configuration reference written from the settings schemas.\n`);
+    }
     return 0;
   });
 }

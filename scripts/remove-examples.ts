@@ -1,8 +1,8 @@
 // npm run examples:remove [-- --dry-run]
 // A fork keeps the platform, not the demos: this takes the examples out in one step. It deletes their
-// own files (EXAMPLE_PATHS) and, in the project's source, tests, stack files and README, every block
+// own files (EXAMPLE_PATHS) and, in the project's source, tests, stack files and documentation, every block
 // from a line `<comment> example:begin` to its `<comment> example:end` (`//`, `#`, `<!--`, or `%%` in a
-// Mermaid diagram), then formats the code it edited and writes the README's configuration reference
+// Mermaid diagram), then formats the code it edited and writes the configuration reference
 // again. What is left (the async path, the database, power tuning, observability, the policies)
 // type-checks, evaluates with 0 mandatory violations on every stack, and passes its tests: CI removes
 // the examples from a copy of the checkout and runs the whole suite on it. Nothing is changed if any
@@ -74,7 +74,7 @@ export function removeExamples(root: string, options: { dryRun?: boolean } = {})
   if (!options.dryRun && (deleted.length > 0 || edits.length > 0)) {
     for (const path of deleted) rmSync(join(root, path), { recursive: true, force: true });
     for (const { file, kept } of edits) writeFileSync(join(root, file), kept);
-    // What a block leaves may format differently (a list that now fits on a line), and the README's
+    // What a block leaves may format differently (a list that now fits on a line), and the
     // configuration reference names the functions: both are made again from what is left.
     const run = (args: string[]) =>
       execFileSync(process.execPath, args, { cwd: root, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, stdio: "pipe" });

@@ -1,14 +1,14 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import { configJsonSchema, configReference, typeOf, withConfigReference } from "../scripts/config-reference";
+import { configJsonSchema, configReference, REFERENCE_FILE, typeOf, withConfigReference } from "../scripts/config-reference";
 import { parseStackConfig } from "../config";
 
-/** The README and Pulumi.yaml are checked against the settings schemas, so neither can drift from what the stack validates. */
+/** The configuration reference (docs/configuration.md) and Pulumi.yaml are checked against the settings schemas, so neither can drift from what the stack validates. */
 describe("configuration reference (one home for every setting)", () => {
-  it("README.md's configuration reference is exactly what the schemas generate (run `npm run docs:config` after changing one)", () => {
-    const readme = readFileSync("README.md", "utf8");
-    assert.equal(readme, withConfigReference(readme));
+  it(`${REFERENCE_FILE}'s configuration reference is exactly what the schemas generate (run \`npm run docs:config\` after changing one)`, () => {
+    const document = readFileSync(REFERENCE_FILE, "utf8");
+    assert.equal(document, withConfigReference(document));
   });
 
   it("lists every key the validator accepts, with the default it applies", () => {

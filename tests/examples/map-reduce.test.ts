@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { mockClient } from "aws-sdk-client-mock";
@@ -15,7 +15,11 @@ describe("map-reduce (seed 003): word count over S3 objects", function () {
   before(async () => (wc = await load("word-count.mjs")));
 
   describe("the core, as plain functions on real data", () => {
-    const text = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
+    // The project's documentation: real English text of a few thousand words.
+    const docs = join(__dirname, "..", "..", "docs");
+    const text = readdirSync(docs)
+      .map((file) => readFileSync(join(docs, file), "utf8"))
+      .join("\n");
 
     it("map, shuffle and reduce give the counts a single pass gives, each word in exactly one partition", () => {
       const counts: Map<string, number> = wc.mapWords(text);

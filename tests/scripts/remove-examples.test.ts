@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, symlinkSync } from "node:fs";
 import { relative } from "node:path";
 import { EXAMPLE_PATHS, removeExamples } from "../../scripts/remove-examples";
+import { REFERENCE_FILE } from "../../scripts/config-reference";
 import { listStacks } from "../../scripts/stacks";
 // example:end
 
@@ -96,7 +97,7 @@ describe("npm run examples:remove: a fork keeps the platform, not the demos", fu
       for (const path of EXAMPLE_PATHS) assert.ok(!existsSync(join(copy, path)), path);
       assert.ok(edited.includes("Pulumi.dev.yaml") && edited.includes("app/functions.ts") && edited.includes("README.md"));
 
-      // Nothing of the examples is left in the platform's code, tests or stack files (the README's prose may mention them).
+      // Nothing of the examples is left in the platform's code, tests or stack files (the documentation's prose may mention them).
       // (This file's own text shows markers in the middle of lines, which are not markers.)
       const leftovers = filesUnder(copy)
         .map((file) => relative(copy, file))
@@ -107,7 +108,7 @@ describe("npm run examples:remove: a fork keeps the platform, not the demos", fu
         });
       assert.deepEqual(leftovers, []);
       assert.doesNotMatch(
-        readFileSync(join(copy, "README.md"), "utf8"),
+        readFileSync(join(copy, REFERENCE_FILE), "utf8"),
         /`functions\.<name>` \(names: `number-fact`/,
         "the reference is made again",
       );
