@@ -33,6 +33,9 @@ export interface LocalEndpoints {
  */
 export const DEFAULT_STATE_DIR = process.env.GRAVITON_DEV_STATE_DIR || join(__dirname, "..", ".dev");
 
+/** The state folder a shell without GRAVITON_DEV_STATE_DIR uses: the repository's `.dev`. */
+export const REPOSITORY_STATE_DIR = join(__dirname, "..", ".dev");
+
 const fileIn = (stateDir: string) => join(stateDir, "endpoints.json");
 
 function running(pid: number): boolean {

@@ -6,7 +6,7 @@ import { watch } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { describeValue } from "../app/core/describe-value";
-import { DEFAULT_STATE_DIR } from "../dev/local-endpoints";
+import { DEFAULT_STATE_DIR, REPOSITORY_STATE_DIR } from "../dev/local-endpoints";
 import { startDevPlatform, type DevPlatform } from "../dev/platform";
 import { checkStackName } from "./stacks";
 
@@ -27,11 +27,16 @@ export function parseDevArguments(argv: string[]): { port: number; stack: string
 /** A word the shell passes through unchanged, whatever it holds (spaces, quotes, $). */
 const shellQuoted = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
-/** What the platform serves and what to try next, as the command prints it. */
+/**
+ * What the platform serves and what to try next, as the command prints it. Every command it prints works
+ * as printed from another shell of the repository: with a state folder of its own, the `--local`
+ * commands carry GRAVITON_DEV_STATE_DIR, which that shell does not have.
+ */
 export function banner(platform: DevPlatform, stateDir = DEFAULT_STATE_DIR): string {
   const { endpoints } = platform;
   const token = endpoints.token;
   const state = relative(process.cwd(), stateDir) || ".";
+  const npm = resolve(stateDir) === resolve(REPOSITORY_STATE_DIR) ? "npm" : `GRAVITON_DEV_STATE_DIR=${shellQuoted(resolve(stateDir))} npm`;
   return [
     "",
     `graviton-platform is running locally (stack config: Pulumi.${endpoints.stack}.yaml)`,
@@ -54,11 +59,11 @@ export function banner(platform: DevPlatform, stateDir = DEFAULT_STATE_DIR): str
     "Try:",
     // example:begin the HTTP demos
     `  curl '${endpoints.apiUrl}/primes?max=1000000'`,
-    `  npm run invoke -- primes --local`,
+    `  ${npm} run invoke -- primes --local`,
     // example:end
-    `  npm run job -- --local`,
+    `  ${npm} run job -- --local`,
     `  curl -X POST ${endpoints.apiUrl}/jobs -H "Authorization: Bearer $(node -p 'require(process.argv[1]).token' ${shellQuoted(resolve(stateDir, "endpoints.json"))})" -d '{"type":"primes","input":{"max":1000}}'`,
-    `  npm run redrive -- --local --dry-run`,
+    `  ${npm} run redrive -- --local --dry-run`,
     "",
     "Changes under app/ (or a local function's build context) rebuild and reload the functions. Ctrl-C stops everything.",
     "",
