@@ -15,6 +15,7 @@ import { scramSha256Verifier } from "../components/postgres-password";
 import { COGNITO_SIGN_IN_SCOPE } from "../components/user-pool";
 import { readStackConfig } from "../scripts/mock-engine";
 import { tokenVerifier, TokenRejected } from "../app/auth/token-verifier";
+import { describeValue } from "../app/core/describe-value";
 import { buildBundles, bundleOf } from "./bundles";
 import { freePort } from "./embedded-postgres";
 import { startEventSourceMapping, type InvokeOutcome } from "./event-source-mapping";
@@ -179,11 +180,10 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
   };
 
   try {
-    const issuer = await localTokenIssuer({
-      issuer: `${base}/local-issuer`,
-      clientId: "local-client",
-      scope: config.auth?.scope ?? COGNITO_SIGN_IN_SCOPE,
-    });
+    const issuer = await localTokenIssuer(
+      { issuer: `${base}/local-issuer`, clientId: "local-client", scope: config.auth?.scope ?? COGNITO_SIGN_IN_SCOPE },
+      join(stateDir, "issuer-key.json"),
+    );
     // Functions sign in as RDS Proxy lets them: an IAM auth token for their proxy address, signed with
     // their own key, for the one database user their grant names (the grant's rds-db:connect).
     const database = await startLocalDatabase(join(stateDir, "postgres"), await freePort(), config.database, (token, user) => {
@@ -448,9 +448,12 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
         const expected = Buffer.from(signInSecret);
         if (given.length !== expected.length || !timingSafeEqual(given, expected))
           return send(response, gatewayError(403, "Sign in with this start's secret: open the page link npm run dev prints"));
-        const username = url.searchParams.get("username") || "dev-user";
+        const username = url.searchParams.get("username") ?? "dev-user";
         if (!/^[\w.@+-]{1,128}$/.test(username))
-          return send(response, gatewayError(400, "username: 1 to 128 letters, digits and . _ @ + -"));
+          return send(
+            response,
+            gatewayError(400, `username must be 1 to 128 letters, digits and . _ @ + -, got ${describeValue(username)}`),
+          );
         return send(response, {
           statusCode: 200,
           headers: { "content-type": "application/json" },

@@ -9,6 +9,7 @@ import type { InvokeOutcome } from "./event-source-mapping";
 import type { LocalQueue } from "./local-queue";
 import { parseSendMessage, renderMappingTemplate } from "./vtl";
 import { LOCAL_AWS } from "./local-account";
+import { parseJob } from "../app/core/job-types";
 
 /**
  * API Gateway WebSocket quotas the local API keeps
@@ -150,8 +151,12 @@ export function websocketGateway(options: WebSocketGatewayOptions) {
     const action = (message as { action?: unknown } | null)?.action;
     if (action !== "submit" || body === undefined) return deliver(socket, USAGE);
     if (!validSubmit(message)) {
-      // What API Gateway sends when a message fails its route's model.
-      return deliver(socket, JSON.stringify({ message: "Invalid request body", connectionId, requestId }));
+      // What API Gateway sends when a message fails its route's model, and what its execution log says
+      // (the reason, from the schema the model is generated from); locally the frame carries it too.
+      const parsed = parseJob(body);
+      const reason = parsed.ok ? "the message does not match the route's model" : parsed.reason;
+      options.log(`submit from ${connectionId} refused by the route's model: ${reason}`);
+      return deliver(socket, JSON.stringify({ message: "Invalid request body", reason, connectionId, requestId }));
     }
     const context = { connectionId, requestId, authorizer: { principalId } };
     try {

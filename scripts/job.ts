@@ -111,9 +111,13 @@ export async function main(
       }
       if (message === null || typeof message !== "object") return write(`(ignored an unexpected message: ${String(data).slice(0, 200)})\n`);
       if (message.error && !message.jobId) return done(1, `The API refused the job: ${message.error}\n`);
-      // API Gateway's own error frames: {"message": "Invalid request body", "connectionId": ..., "requestId": ...}
+      // API Gateway's own error frames: {"message": "Invalid request body", "connectionId": ..., "requestId": ...},
+      // with the reason from npm run dev's gateway.
       if (typeof message.message === "string" && !message.jobId)
-        return done(1, `API Gateway refused the message: ${message.message.slice(0, 200)}\n`);
+        return done(
+          1,
+          `API Gateway refused the message: ${message.message.slice(0, 200)}${typeof message.reason === "string" ? `: ${message.reason.slice(0, 300)}` : ""}\n`,
+        );
       if (message.status === "queued" && !jobId) {
         jobId = message.jobId;
         write(`Queued as job ${jobId}; waiting for the result...\n`);

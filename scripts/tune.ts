@@ -60,8 +60,11 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
         throw new Error(`--payload must be JSON (quote it for the shell: --payload '{"max": 1000}'): ${(error as Error).message}`);
       }
     }
+    // The state machine's own rules on what the flags set, before the stack is read (a bad flag is
+    // named even without the Pulumi CLI); the function's ARN is the stack's, checked again below.
+    if (!options["from-output"]) parseTuningInput({ lambdaARN: FLAG_CHECK_ARN, ...tuningSettings(options) });
   } catch (error) {
-    write(`tune: ${(error as Error).message}\n${USAGE}\n`);
+    write(`tune: ${(error as Error).message.replace(/^Invalid input: /, "")}\n${USAGE}\n`);
     return 2;
   }
 
@@ -104,25 +107,33 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
 }
 
 /** The execution input for a function of the stack (and its twin), from the stack's outputs. */
-function executionInput(options: Record<string, any>, outputs: StackOutputs, stack: string) {
-  const fn = Object.hasOwn(outputs.lambdaFunctions ?? {}, options.function) ? outputs.lambdaFunctions[options.function] : undefined;
-  if (!fn)
-    throw new Error(
-      `Stack "${stack}" has no function ${options.function}; it has ${Object.keys(outputs.lambdaFunctions ?? {}).join(", ")}`,
-    );
+/** A function ARN of the shape the stack's outputs hold, for checking the flags before they are read. */
+const FLAG_CHECK_ARN = "arn:aws:lambda:us-east-1:123456789012:function:flag-check";
+
+/** What the flags set in the execution input: everything but the functions' ARNs. */
+function tuningSettings(options: Record<string, any>) {
   const powerValues =
     options["power-values"] === undefined
       ? undefined
       : options["power-values"] === "ALL"
         ? "ALL"
         : String(options["power-values"]).split(",").map(Number);
-  const common = {
+  return {
     num: Number(options.num),
     ...(options.payload !== undefined && { payload: JSON.parse(options.payload) }),
     strategy: options.strategy,
     includeOutputResults: true,
     ...(powerValues && { powerValues }),
   };
+}
+
+function executionInput(options: Record<string, any>, outputs: StackOutputs, stack: string) {
+  const fn = Object.hasOwn(outputs.lambdaFunctions ?? {}, options.function) ? outputs.lambdaFunctions[options.function] : undefined;
+  if (!fn)
+    throw new Error(
+      `Stack "${stack}" has no function ${options.function}; it has ${Object.keys(outputs.lambdaFunctions ?? {}).join(", ")}`,
+    );
+  const common = tuningSettings(options);
   if (!options["compare-architectures"]) return { lambdaARN: fn.arn, ...common };
   if (!fn.twin) {
     throw new Error(

@@ -61,7 +61,11 @@ export function tokenVerifier(settings: TokenIssuerSettings): (token: string | u
   const jwksUri = settings.jwksUri ?? `${settings.issuer.replace(/\/$/, "")}/.well-known/jwks.json`;
   const keys = remoteKeySet(new URL(jwksUri), TOKEN_LIMITS.jwksTimeoutMs);
   return async (token) => {
-    if (!token) throw new TokenRejected("missing", "no token (connect with ?token=<JWT>)");
+    if (!token)
+      throw new TokenRejected(
+        "missing",
+        "no token: send it as Authorization: Bearer <JWT> over HTTP, or ?token=<JWT> to connect a WebSocket",
+      );
     if (token.length > TOKEN_LIMITS.maxTokenLength)
       throw new TokenRejected("malformed", `the token is ${token.length} characters; at most ${TOKEN_LIMITS.maxTokenLength}`);
     let payload;

@@ -564,7 +564,7 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
   });
   // example:end
 
-  it("the page signs in, submits over the WebSocket and shows the acknowledgement, the pushed result and the record (headless Chromium)", async function () {
+  it("the page signs in, submits over the WebSocket and shows the acknowledgement, the pushed result and the record; names a refusal's field; survives a restart (headless Chromium)", async function () {
     const chromium = "/usr/bin/chromium";
     if (!existsSync(chromium)) {
       if (process.env.CI) throw new Error(`${chromium} is missing: .ci/run installs Debian's chromium for this test`);
@@ -575,19 +575,56 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     try {
       const page = await browser.newPage();
       page.setDefaultTimeout(20_000);
+      const missing: string[] = [];
+      page.on("response", (response) => response.status() === 404 && missing.push(response.url()));
       await page.goto(platform.endpoints.pageUrl);
+      // A blank user name is refused on the page, not signed in as someone else.
+      await page.fill("#username", "  ");
+      await page.click("#sign-in");
+      await page.waitForSelector('#status:has-text("Enter a user name")');
+      assert.equal(await page.textContent("#signed-in"), "");
       await page.fill("#username", "browser-user");
       await page.click("#sign-in");
       await page.waitForSelector("#submit:not([disabled])");
-      await page.fill("#max", "1000");
-      await page.click("#submit");
-      await page.waitForSelector('#record:has-text("succeeded")');
-      const ack = JSON.parse((await page.textContent("#ack"))!);
-      const result = JSON.parse((await page.textContent("#result"))!);
-      const record = JSON.parse((await page.textContent("#record"))!);
-      assert.equal(ack.status, "queued");
-      assert.deepEqual([result.jobId, result.status, result.result.count], [ack.jobId, "succeeded", 168]);
-      assert.deepEqual([record.id, record.status], [ack.jobId, "succeeded"]);
+      assert.equal(await page.textContent("#signed-in"), "signed in as browser-user");
+      const submitted = async (max: string) => {
+        await page.fill("#max", max);
+        await page.click("#submit");
+        await page.waitForSelector('#record:has-text("succeeded")');
+        const ack = JSON.parse((await page.textContent("#ack"))!);
+        const result = JSON.parse((await page.textContent("#result"))!);
+        const record = JSON.parse((await page.textContent("#record"))!);
+        assert.equal(ack.status, "queued");
+        assert.deepEqual([result.jobId, result.status, result.result.count], [ack.jobId, "succeeded", 168]);
+        assert.deepEqual([record.id, record.status], [ack.jobId, "succeeded"]);
+      };
+      await submitted("1000");
+      // What the route's model refuses names the field and the rule, on the page and in the terminal.
+      for (const [max, reason] of [
+        ["60000000", "input.max must be at most 50000000, got 60000000"],
+        ["0", "input.max must be at least 1, got 0"],
+        ["", 'input.max must be a whole number from 1 to 50000000, got ""'],
+      ]) {
+        await page.fill("#max", max);
+        await page.click("#submit");
+        await page.waitForSelector(`#status:has-text(${JSON.stringify(`Refused: ${reason}`)})`);
+        assert.ok(logs.includes(`refused by the route's model: ${reason}`), reason);
+      }
+      // max is primes' input only.
+      await page.selectOption("#type", "echo");
+      assert.equal(await page.isVisible("#max"), false);
+      await page.selectOption("#type", "primes");
+      // A restart of npm run dev on its port and folder: the page's token still holds (the issuer's key is kept).
+      const port = Number(new URL(platform.endpoints.apiUrl).port);
+      await platform.stop();
+      platform = await startDevPlatform({
+        port,
+        stateDir,
+        visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_S,
+        log: (line) => void (logs += `${line}\n`),
+      });
+      await submitted("1000");
+      assert.deepEqual(missing, [], "nothing the page asks for is missing (the favicon included)");
     } finally {
       await browser.close();
     }

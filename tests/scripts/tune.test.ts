@@ -78,7 +78,7 @@ describe("npm run tune", function () {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("refuses bad flags by name before starting anything", async () => {
+  it("refuses bad flags by name before starting anything, and before reading the stack (no Pulumi CLI needed to hear it)", async () => {
     for (const [argv, expected] of [
       [["--num", "abc"], /--num must be a whole number of invocations, got "abc"/],
       [["--num", "3"], /num must be at least 5/],
@@ -89,8 +89,16 @@ describe("npm run tune", function () {
       [["--payload", "{max: 1}"], /--payload must be JSON/],
     ] as const) {
       printed = "";
-      assert.equal(await run("--stack", "dev", "--function", "primes", ...argv), 2, argv.join(" "));
+      const noCli = () => {
+        throw new Error("The Pulumi CLI is not installed");
+      };
+      const code = await main(["--stack", "dev", "--function", "primes", ...argv], (text) => void (printed += text), {
+        outputs: noCli,
+        sfn: new SFNClient({ region: "us-east-1" }),
+      });
+      assert.equal(code, 2, argv.join(" "));
       assert.match(printed, expected);
+      assert.doesNotMatch(printed, /Pulumi CLI/);
     }
     assert.equal(sfn.commandCalls(StartExecutionCommand).length, 0, "no execution was started");
   });
