@@ -38,7 +38,8 @@ export const REPOSITORY_STATE_DIR = join(__dirname, "..", ".dev");
 
 const fileIn = (stateDir: string) => join(stateDir, "endpoints.json");
 
-function running(pid: number): boolean {
+/** Whether process `pid` exists (one of another user, which may not be signalled, counts). */
+export function processRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -65,7 +66,7 @@ export const localEndpoints = {
     } catch (error) {
       throw new Error(`${file} is not readable JSON (${(error as Error).message}); restart npm run dev, which rewrites it.`);
     }
-    if (!Number.isInteger(endpoints?.pid) || !running(endpoints.pid)) {
+    if (!Number.isInteger(endpoints?.pid) || !processRunning(endpoints.pid)) {
       throw new Error(`The local platform that wrote ${file} (pid ${endpoints?.pid}) is no longer running. Start it again: npm run dev`);
     }
     return endpoints;

@@ -33,6 +33,7 @@ import { LocalQueue } from "./local-queue";
 import { DEFAULT_STATE_DIR, localEndpoints, type LocalEndpoints } from "./local-endpoints";
 import { sqsEndpoint } from "./sqs-endpoint";
 import { localTokenIssuer } from "./token-issuer";
+import { cleanUpCrashedPredecessor } from "./crashed-predecessor";
 import { apiGatewayId, websocketGateway } from "./websocket-gateway";
 
 export interface DevPlatformOptions {
@@ -142,6 +143,8 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
   const running = localEndpoints.runningIn(stateDir);
   if (running)
     throw new Error(`npm run dev is already running (pid ${running.pid}, ${running.pageUrl}) with ${stateDir}. Use it, or stop it first.`);
+  const cleaned = await cleanUpCrashedPredecessor(stateDir, join(stateDir, "postgres", "data"));
+  if (cleaned.length > 0) log(`The last start was not stopped cleanly: ${cleaned.join("; ")}.`);
   buildBundles();
 
   // The port first: if it is taken, say so before anything else starts. Until the platform is ready,

@@ -1,11 +1,12 @@
 import { strict as assert } from "node:assert";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, utimesSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../../dev/embedded-postgres";
+import { processRunning } from "../../dev/local-endpoints";
 
 const SOURCE = join(__dirname, "..", "..");
 
@@ -53,8 +54,11 @@ describe("npm run dev as a user runs it: the printed commands work, a change und
     stateDir = mkdtempSync(join(tmpdir(), "dev-command-"));
     chmodSync(stateDir, 0o755); // as root, PostgreSQL runs as "postgres", which must reach its data
     port = await freePort();
-    // Its own process group, as a terminal runs it: Ctrl-C signals the whole group (PostgreSQL and the
-    // functions' processes too), not just the command.
+    await start();
+  });
+  /** npm run dev in its own process group, as a terminal runs it: Ctrl-C signals the whole group (PostgreSQL and the functions' processes too). */
+  const start = async () => {
+    output = "";
     dev = spawn(process.execPath, ["-r", "ts-node/register", "scripts/dev.ts", "--port", String(port)], {
       cwd: ROOT,
       detached: true,
@@ -64,7 +68,7 @@ describe("npm run dev as a user runs it: the printed commands work, a change und
     dev.stdout!.on("data", (chunk) => (output += chunk));
     dev.stderr!.on("data", (chunk) => (output += chunk));
     await printed("Ctrl-C stops everything.");
-  });
+  };
   after(() => {
     if (dev.exitCode === null && groupAlive(dev.pid!)) process.kill(-dev.pid!, "SIGKILL");
     rmSync(stateDir, { recursive: true, force: true });
@@ -107,6 +111,28 @@ describe("npm run dev as a user runs it: the printed commands work, a change und
     utimesSync(join(ROOT, "app", "functions.ts"), now, now); // a save without a change
     await printed("app/functions.ts changed: rebuilding...");
     await printed("Reloaded: the next invocations run the new code.");
+  });
+
+  it("after a kill -9, whose PostgreSQL outlives it, the next start stops what its dead predecessor left, and starts", async () => {
+    const killed = dev.pid!;
+    const lock = join(stateDir, "postgres", "data", "postmaster.pid");
+    const server = Number(readFileSync(lock, "utf8").split("\n")[0]);
+    process.kill(killed, "SIGKILL"); // the command only, as `kill -9 <pid>` does; the group lives on
+    await exited();
+    assert.ok(processRunning(server), "its PostgreSQL is still running");
+    await start();
+    assert.match(
+      output,
+      new RegExp(
+        `The last start was not stopped cleanly: npm run dev \\(pid ${killed}\\) stopped without cleaning up; its PostgreSQL \\(pid ${server}\\) stopped`,
+      ),
+    );
+    assert.equal(processRunning(server), false, "the old server is gone");
+    // Whatever else the dead one's group held (its functions' processes) has gone with it.
+    for (let i = 0; i < 50 && groupAlive(killed); i++) await sleep(100);
+    assert.equal(groupAlive(killed), false);
+    const answer = await fetch(`http://127.0.0.1:${port}/jobs/x`);
+    assert.equal(answer.status, 401, "the new start serves");
   });
 
   it("Ctrl-C (SIGINT to the process group) stops the database and the functions, frees the port and removes the record", async () => {
