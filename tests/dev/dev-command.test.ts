@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -111,6 +111,12 @@ describe("npm run dev as a user runs it: the printed commands work, a change und
     utimesSync(join(ROOT, "app", "functions.ts"), now, now); // a save without a change
     await printed("app/functions.ts changed: rebuilding...");
     await printed("Reloaded: the next invocations run the new code.");
+  });
+
+  it("says to restart when the stack's config file changes, which it read at start", async () => {
+    const file = join(ROOT, "Pulumi.dev.yaml");
+    writeFileSync(file, readFileSync(file, "utf8")); // a save
+    await printed("Pulumi.dev.yaml changed: restart npm run dev to apply it");
   });
 
   it("after a kill -9, whose PostgreSQL outlives it, the next start stops what its dead predecessor left, and starts", async () => {
