@@ -227,11 +227,13 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
 }
 
 if (require.main === module)
-  runCommand((argv, write) =>
-    main(argv, write, {
-      outputs: readStackOutputs,
-      config: (stack) => stackConfigFrom(readStackConfig(stack)),
-      logs: new CloudWatchLogsClient({}),
-      lambda: new LambdaClient({}),
-    }),
+  runCommand(
+    (argv, write) =>
+      main(argv, write, {
+        outputs: readStackOutputs,
+        config: (stack) => stackConfigFrom(readStackConfig(stack)),
+        logs: new CloudWatchLogsClient({}),
+        lambda: new LambdaClient({}),
+      }),
+    USAGE,
   );

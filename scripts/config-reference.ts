@@ -8,6 +8,8 @@ import { appFunctions } from "../app/functions";
 import { stackConfigSchema } from "../config";
 import { runCommand } from "./run-command";
 
+const USAGE = "usage: npm run docs:config (writes docs/configuration.md's reference from the settings schemas)";
+
 interface Node {
   type?: string;
   enum?: (string | number)[];
@@ -100,5 +102,5 @@ if (require.main === module) {
       write(`${REFERENCE_FILE}: configuration reference written from the settings schemas.\n`);
     }
     return 0;
-  });
+  }, USAGE);
 }

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { describeValue } from "../app/core/describe-value";
 import { DEFAULT_STATE_DIR, REPOSITORY_STATE_DIR } from "../dev/local-endpoints";
 import { startDevPlatform, type DevPlatform } from "../dev/platform";
+import { asksForHelp } from "./run-command";
 import { checkStackName } from "./stacks";
 
 const USAGE = "usage: npm run dev -- [--port <1-65535, default 3000>] [--stack <name, default dev>]";
@@ -71,6 +72,10 @@ export function banner(platform: DevPlatform, stateDir = DEFAULT_STATE_DIR): str
 }
 
 async function main(): Promise<void> {
+  if (asksForHelp(process.argv.slice(2))) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   let settings;
   try {
     settings = parseDevArguments(process.argv.slice(2));

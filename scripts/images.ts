@@ -15,6 +15,8 @@ import { readStackConfig } from "./mock-engine";
 import { runCommand } from "./run-command";
 import { listStacks } from "./stacks";
 
+const USAGE = "usage: npm run images [-- --json] (every image the stacks run: build context, Dockerfile, architectures)";
+
 /** GitHub's hosted runners of each architecture: every image is built natively, with no emulation. */
 export const RUNNERS: Record<Architecture, string> = { arm64: "ubuntu-24.04-arm", x86_64: "ubuntu-24.04" };
 
@@ -92,7 +94,7 @@ export async function main(argv: string[], write: (text: string) => void, projec
   try {
     json = Boolean(parseArgs({ args: argv, options: { json: { type: "boolean" } } }).values.json);
   } catch (error) {
-    write(`images: ${(error as Error).message}\nusage: npm run images [-- --json]\n`);
+    write(`images: ${(error as Error).message}\n${USAGE}\n`);
     return 2;
   }
   let builds: ImageBuild[];
@@ -105,9 +107,26 @@ export async function main(argv: string[], write: (text: string) => void, projec
   write(
     json
       ? `${JSON.stringify(builds)}\n`
-      : builds.map((build) => `${build.repository} ${build.architecture} ${build.dockerfile} -> ${build["config-paths"]}\n`).join(""),
+      : table([
+          ["repository", "architecture", "dockerfile", "config paths that take its digest"],
+          ...builds.map((build) => [build.repository, build.architecture, build.dockerfile, build["config-paths"]]),
+        ]),
   );
   return 0;
 }
 
-if (require.main === module) runCommand((argv, write) => main(argv, write));
+/** Rows as columns padded to their widest cell, the first row the header. */
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows
+    .map(
+      (row) =>
+        `${row
+          .map((cell, column) => cell.padEnd(widths[column]))
+          .join("  ")
+          .trimEnd()}\n`,
+    )
+    .join("");
+}
+
+if (require.main === module) runCommand((argv, write) => main(argv, write), USAGE);

@@ -163,5 +163,5 @@ const stackOwnFunctions = (stack: string) =>
     : [];
 
 if (require.main === module) {
-  runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, lambda: new LambdaClient({}) }));
+  runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, lambda: new LambdaClient({}) }), USAGE);
 }

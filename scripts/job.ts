@@ -130,4 +130,4 @@ export async function main(
   });
 }
 
-if (require.main === module) runCommand(main);
+if (require.main === module) runCommand(main, USAGE);

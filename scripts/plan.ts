@@ -11,6 +11,8 @@ import { runCommand } from "./run-command";
 import { checkStackName, listStacks } from "./stacks";
 import { evaluateStack, readStackConfig, RegisteredResource } from "./mock-engine";
 
+const USAGE = "usage: npm run plan -- --stack <name> [--json] [--diagram FILE.md] [--policy-config FILE.json]";
+
 export interface PlanNode {
   type: string;
   name: string;
@@ -79,8 +81,12 @@ function settingsOf(resource: RegisteredResource, byUrn: Map<string, RegisteredR
       };
     case "aws:sqs/queue:Queue":
       return {
-        visibilityTimeout: props.visibilityTimeoutSeconds && `${props.visibilityTimeoutSeconds} s`,
-        maxReceiveCount: typeof props.redrivePolicy === "string" ? JSON.parse(props.redrivePolicy).maxReceiveCount : undefined,
+        // SQS's default when the queue sets none (CreateQueue's VisibilityTimeout).
+        visibilityTimeout: props.visibilityTimeoutSeconds === undefined ? "30 s (SQS default)" : `${props.visibilityTimeoutSeconds} s`,
+        // The redrive policy names the DLQ's ARN, which AWS assigns, so the whole of it is known after deploy.
+        ...(props.redrivePolicy !== undefined && {
+          maxReceiveCount: typeof props.redrivePolicy === "string" ? JSON.parse(props.redrivePolicy).maxReceiveCount : AFTER_DEPLOY,
+        }),
         encrypted: props.sqsManagedSseEnabled ?? props.kmsMasterKeyId !== undefined,
       };
     case "aws:lambda/eventSourceMapping:EventSourceMapping":
@@ -95,6 +101,16 @@ function settingsOf(resource: RegisteredResource, byUrn: Map<string, RegisteredR
     default:
       return {};
   }
+}
+
+/** `items`, comma-separated, in indented lines of at most `width` characters; an item is never split. */
+function wrapped(items: string[], width: number, indent: string): string {
+  const lines: string[] = [];
+  for (const item of items) {
+    if (lines.length > 0 && `${indent}${lines[lines.length - 1]}, ${item}`.length <= width) lines[lines.length - 1] += `, ${item}`;
+    else lines.push(item);
+  }
+  return lines.map((line, index) => `${indent}${line}${index < lines.length - 1 ? "," : ""}\n`).join("");
 }
 
 function treeOf(resources: RegisteredResource[]): PlanNode[] {
@@ -194,7 +210,7 @@ export async function main(argv: string[], write: (text: string) => void = (text
     }).values;
     if (!options.stack) throw new Error("--stack is required, e.g. npm run plan -- --stack dev");
   } catch (error) {
-    write(`plan: ${(error as Error).message}\n`);
+    write(`plan: ${(error as Error).message}\n${USAGE}\n`);
     return 2;
   }
   let result;
@@ -224,10 +240,16 @@ export async function main(argv: string[], write: (text: string) => void = (text
       write(`[${violation.enforcementLevel}] ${violation.policy} on ${resourceLabel(violation.urn)}\n`);
       write(`    what: ${violation.message}\n    why:  ${violation.description}\n    fix:  ${violation.howToFix}\n`);
     }
-    for (const policy of new Set(stackPlan.skipped.map((skipped) => skipped.policy))) {
-      const skipped = stackPlan.skipped.filter((entry) => entry.policy === policy);
-      write(`[checked at deploy] ${policy} on ${skipped.map((entry) => resourceLabel(entry.urn)).join(", ")}: ${skipped[0].reason}\n`);
-    }
+    // What needs a value only AWS assigns, in one short block (--json lists every resource and reason).
+    const deferred = [...new Set(stackPlan.skipped.map((skipped) => skipped.policy))].map(
+      (policy) => `${policy} (${stackPlan.skipped.filter((entry) => entry.policy === policy).length})`,
+    );
+    if (deferred.length > 0)
+      write(
+        `[checked at deploy] ${deferred.length} checks need values only AWS assigns (ARNs, image digests, policies naming ARNs):\n` +
+          wrapped(deferred, 100, "    ") +
+          "    (resources per check; pulumi preview --policy-pack policy runs them; npm run plan -- --json lists each)\n",
+      );
     write(`\nPolicies: ${stackPlan.summary.mandatory} mandatory, ${stackPlan.summary.advisory} advisory violation(s).\n`);
     if (options.diagram) write(`Diagram written to ${options.diagram}\n`);
   }
@@ -249,4 +271,4 @@ function readPolicyConfigFile(file: string): unknown {
   }
 }
 
-if (require.main === module) runCommand(main);
+if (require.main === module) runCommand(main, USAGE);

@@ -114,4 +114,4 @@ function localPlatform() {
   };
 }
 
-if (require.main === module) runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, sqs: new SQSClient({}) }));
+if (require.main === module) runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, sqs: new SQSClient({}) }), USAGE);

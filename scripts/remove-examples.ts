@@ -13,6 +13,8 @@ import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { runCommand } from "./run-command";
 
+const USAGE = "usage: npm run examples:remove [-- --dry-run]";
+
 /** The examples' own files and folders, relative to the project. */
 export const EXAMPLE_PATHS = [
   // PythonPrime (seed 000) and map-reduce (seed 003): functions with their own image, and their tests.
@@ -90,7 +92,7 @@ export async function main(argv: string[], write: (text: string) => void, root =
   try {
     dryRun = Boolean(parseArgs({ args: argv, options: { "dry-run": { type: "boolean" } } }).values["dry-run"]);
   } catch (error) {
-    write(`examples:remove: ${(error as Error).message}\nusage: npm run examples:remove [-- --dry-run]\n`);
+    write(`examples:remove: ${(error as Error).message}\n${USAGE}\n`);
     return 2;
   }
   try {
@@ -111,4 +113,4 @@ export async function main(argv: string[], write: (text: string) => void, root =
   }
 }
 
-if (require.main === module) runCommand((argv, write) => main(argv, write));
+if (require.main === module) runCommand((argv, write) => main(argv, write), USAGE);

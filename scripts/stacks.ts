@@ -4,6 +4,9 @@
 import { readdirSync } from "node:fs";
 import { runCommand } from "./run-command";
 
+const USAGE =
+  "usage: npm run stacks [-- --json] (the stacks, from the Pulumi.<stack>.yaml files, with the policy config each is planned with)";
+
 /** A Pulumi stack name: letters, digits, `-`, `_` and `.`, at most 100; with `qualified`, also `org/name` or `org/project/name`. */
 const STACK_NAME = /^(?!\.)[A-Za-z0-9_.-]{1,100}$/;
 
@@ -43,5 +46,5 @@ if (require.main === module) {
         : `${stacks.map((entry) => `${entry.stack} ${entry["policy-config"]}`.trim()).join("\n")}\n`,
     );
     return 0;
-  });
+  }, USAGE);
 }

@@ -159,4 +159,4 @@ async function waitForOutput(deps: TuneDependencies, executionArn: string, write
   return undefined;
 }
 
-if (require.main === module) runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, sfn: new SFNClient({}) }));
+if (require.main === module) runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, sfn: new SFNClient({}) }), USAGE);
