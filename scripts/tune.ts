@@ -97,7 +97,10 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     const points = pointsOfOutput(output);
     write(`\n${tableOf(points)}\n\n${recommendationOf(output)}\n`);
     const chart = options.chart ?? `tuning-${name}.svg`;
-    writeFileSync(chart, await chartSvg(points, `Power tuning: ${name}`));
+    // The chart names the function the output is of (its ARN), else what the command was told.
+    const tuned = typeof output?.functionArn === "string" ? output.functionArn.split(":")[6] : undefined;
+    const recommended = { memoryMb: output.power, series: typeof output.architecture === "string" ? output.architecture : undefined };
+    writeFileSync(chart, await chartSvg(points, `Power tuning: ${tuned ?? name}`, recommended));
     write(`Chart written to ${chart}\n`);
     return 0;
   } catch (error) {

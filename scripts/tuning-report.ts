@@ -87,7 +87,8 @@ export function pointsOfOutput(rawOutput: unknown): ReportPoint[] {
   return points;
 }
 
-const usd = (value: number) => `$${value.toPrecision(3)}`;
+/** Dollars to three significant digits, never in e-notation ($0.00000208, $1.23). */
+const usd = (value: number) => `$${value.toLocaleString("en-US", { maximumSignificantDigits: 3, maximumFractionDigits: 20 })}`;
 
 /** A text table, memory x series: average duration and cost. */
 export function tableOf(points: ReportPoint[]): string {
@@ -134,21 +135,39 @@ export function recommendationOf(rawOutput: unknown): string {
 }
 
 /** An SVG chart (vega-lite): duration and cost against memory, one line per architecture. */
-export async function chartSvg(points: ReportPoint[], title: string): Promise<string> {
-  const panel = (field: "durationMs" | "costUsd", axis: string) => ({
-    width: 420,
-    height: 260,
-    mark: { type: "line", point: true },
-    encoding: {
-      x: { field: "memoryMb", type: "quantitative", title: "memory (MB)" },
-      y: { field, type: "quantitative", title: axis, ...(field === "costUsd" && { axis: { format: ".2e" } }) },
-      color: { field: "series", type: "nominal", title: "architecture" },
-    },
-  });
-  const spec = {
-    title,
-    data: { values: points },
-    hconcat: [panel("durationMs", "average duration (ms)"), panel("costUsd", "average cost per invocation (USD)")],
+/**
+ * The chart of a run: duration and cost against memory, a line per architecture, the recommended point
+ * marked on both. Cost is per million invocations, in dollars (a single invocation's is millionths).
+ */
+export async function chartSvg(points: ReportPoint[], title: string, recommended?: { memoryMb: number; series?: string }): Promise<string> {
+  const values = points.map((point) => ({ ...point, costPerMillionUsd: point.costUsd * 1e6 }));
+  const isRecommended = recommended
+    ? `datum.memoryMb === ${recommended.memoryMb}${recommended.series ? ` && datum.series === ${JSON.stringify(recommended.series)}` : ""}`
+    : "false";
+  const panel = (field: "durationMs" | "costPerMillionUsd", axis: string) => {
+    const x = { field: "memoryMb", type: "quantitative", title: "memory (MB)" };
+    const y = { field, type: "quantitative", title: axis, axis: { format: field === "durationMs" ? ",.0f" : ",.2f" } };
+    return {
+      width: 420,
+      height: 260,
+      layer: [
+        { mark: { type: "line", point: true }, encoding: { x, y, color: { field: "series", type: "nominal", title: "architecture" } } },
+        {
+          transform: [{ filter: isRecommended }],
+          mark: { type: "point", shape: "diamond", size: 220, filled: true, color: "black" },
+          encoding: { x, y },
+        },
+        {
+          transform: [{ filter: isRecommended }],
+          mark: { type: "text", dy: -14, fontWeight: "bold" },
+          encoding: { x, y, text: { value: "recommended" } },
+        },
+      ],
+    };
   };
-  return svgOf(spec);
+  return svgOf({
+    title,
+    data: { values },
+    hconcat: [panel("durationMs", "average duration (ms)"), panel("costPerMillionUsd", "average cost per 1M invocations (USD)")],
+  });
 }

@@ -181,6 +181,11 @@ describe("npm run tune", function () {
     const svg = readFileSync(join(dir, "chart.svg"), "utf8");
     assert.match(svg, /^<svg/);
     assert.match(svg, /average duration \(ms\)/);
+    // The recommended point is marked, and no number is in e-notation (costs are per 1M invocations).
+    assert.match(svg, />recommended</);
+    assert.match(svg, /average cost per 1M invocations \(USD\)/);
+    assert.doesNotMatch(svg, /\d(\.\d+)?e[-+]\d/);
+    assert.doesNotMatch(printed, /\de-\d/);
   });
 
   it("renders this platform's comparison output: memory x architecture, and how much better the pick is", async () => {
@@ -190,7 +195,10 @@ describe("npm run tune", function () {
     assert.match(printed, /memory\s+x86_64 duration\s+x86_64 cost\s+arm64 duration\s+arm64 cost/);
     assert.match(printed, /Recommended: 512 MB on arm64/);
     assert.match(printed, /At 512 MB, arm64 is 25% faster and \d+(\.\d)?% cheaper than x86_64\./);
-    assert.match(readFileSync(join(dir, "ours.svg"), "utf8"), /arm64/);
+    const svg = readFileSync(join(dir, "ours.svg"), "utf8");
+    assert.match(svg, /arm64/);
+    // Titled by the function the output is of, not by the file's name.
+    assert.match(svg, new RegExp(`Power tuning: ${ARM.split(":")[6]}`));
   });
 
   it("starts the stack's state machine on a function and its twin, follows it, and reports", async () => {
