@@ -30,7 +30,7 @@ import { startPostgres } from "../tests/embedded-postgres";
 import { benchAsyncPath, type RateStep } from "./bench-async-path";
 import { percentile } from "./percentile";
 import { sampleEventFile } from "./invoke";
-import { asksForHelp } from "./run-command";
+import { asksForHelp, COMMANDS } from "./command-line";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 /** The Node.js that runs the cold starts: this one, or BENCH_NODE (Lambda's runtime is app/Dockerfile's nodejs:22). */
@@ -95,7 +95,7 @@ async function warmMs(bundle: string, event: unknown): Promise<number> {
 async function main(): Promise<void> {
   const parts = process.argv.slice(2);
   if (asksForHelp(parts)) {
-    console.log(`usage: npm run bench [-- ${PARTS.join(" ")}] (any of the parts, or none for all)`);
+    console.log(COMMANDS.bench.usage);
     return;
   }
   const unknown = parts.filter((part) => !(PARTS as readonly string[]).includes(part));

@@ -13,7 +13,6 @@ import {
 import { GetAccountSettingsCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { describeValue } from "../app/core/describe-value";
 import { CONCURRENCY_PER_SECOND } from "../components/observability";
 import { concurrencyLimit, stackConfigFrom, type StackConfig } from "../config";
@@ -23,8 +22,9 @@ import { runCommand } from "./run-command";
 import { readStackOutputs, type StackOutputs } from "./stack-outputs";
 import { checkStackName } from "./stacks";
 import { svgOf } from "./vega-chart";
+import { COMMANDS, parseCommandLine } from "./command-line";
 
-const USAGE = "usage: npm run concurrency -- --stack <name> [--since <30m, 1h, 2h...; default 1h>] [--chart FILE.svg]";
+const USAGE = COMMANDS["concurrency"].usage;
 /** Logs Insights returns at most 10,000 rows: one per second, so a window of at most 10,000 s. */
 export const MAX_WINDOW_SECONDS = 10_000;
 /** Each AWS call gives up well within the command's own polling budget. */
@@ -125,10 +125,7 @@ const time = (date: Date) => date.toISOString().replace(".000Z", "Z");
 export async function main(argv: string[], write: (text: string) => void, deps: HuntDependencies): Promise<number> {
   let stack: string, windowSeconds: number, chart: string | undefined;
   try {
-    const { values } = parseArgs({
-      args: argv,
-      options: { stack: { type: "string" }, since: { type: "string", default: "1h" }, chart: { type: "string" } },
-    });
+    const { values } = parseCommandLine("concurrency", argv);
     if (!values.stack) throw new Error("--stack is required");
     stack = checkStackName(values.stack);
     windowSeconds = parseWindow(values.since!);
@@ -227,13 +224,11 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
 }
 
 if (require.main === module)
-  runCommand(
-    (argv, write) =>
-      main(argv, write, {
-        outputs: readStackOutputs,
-        config: (stack) => stackConfigFrom(readStackConfig(stack)),
-        logs: new CloudWatchLogsClient({}),
-        lambda: new LambdaClient({}),
-      }),
-    USAGE,
+  runCommand("concurrency", (argv, write) =>
+    main(argv, write, {
+      outputs: readStackOutputs,
+      config: (stack) => stackConfigFrom(readStackConfig(stack)),
+      logs: new CloudWatchLogsClient({}),
+      lambda: new LambdaClient({}),
+    }),
   );

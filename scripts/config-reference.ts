@@ -7,8 +7,7 @@ import { z } from "zod";
 import { appFunctions } from "../app/functions";
 import { stackConfigSchema } from "../config";
 import { runCommand } from "./run-command";
-
-const USAGE = "usage: npm run docs:config (writes docs/configuration.md's reference from the settings schemas)";
+import { parseCommandLine } from "./command-line";
 
 interface Node {
   type?: string;
@@ -93,7 +92,8 @@ export function withConfigReference(document: string): string {
 }
 
 if (require.main === module) {
-  runCommand(async (_argv, write) => {
+  runCommand("docs:config", async (argv, write) => {
+    parseCommandLine("docs:config", argv);
     const current = readFileSync(REFERENCE_FILE, "utf8");
     const generated = withConfigReference(current);
     if (generated === current) write(`${REFERENCE_FILE}: the configuration reference is up to date with the settings schemas.\n`);
@@ -102,5 +102,5 @@ if (require.main === module) {
       write(`${REFERENCE_FILE}: configuration reference written from the settings schemas.\n`);
     }
     return 0;
-  }, USAGE);
+  });
 }

@@ -4,21 +4,17 @@
 // serves and what to try; rebuilds and reloads the functions when app/ changes; Ctrl-C stops it all.
 import { watch } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { describeValue } from "../app/core/describe-value";
 import { DEFAULT_STATE_DIR, REPOSITORY_STATE_DIR } from "../dev/local-endpoints";
 import { startDevPlatform, type DevPlatform } from "../dev/platform";
-import { asksForHelp } from "./run-command";
 import { checkStackName } from "./stacks";
+import { asksForHelp, COMMANDS, parseCommandLine } from "./command-line";
 
-const USAGE = "usage: npm run dev -- [--port <1-65535, default 3000>] [--stack <name, default dev>]";
+const USAGE = COMMANDS["dev"].usage;
 const REPOSITORY = join(__dirname, "..");
 
 export function parseDevArguments(argv: string[]): { port: number; stack: string } {
-  const { values } = parseArgs({
-    args: argv,
-    options: { port: { type: "string", default: "3000" }, stack: { type: "string", default: "dev" } },
-  });
+  const { values } = parseCommandLine("dev", argv);
   if (!/^\d{1,5}$/.test(values.port!) || Number(values.port) < 1 || Number(values.port) > 65535) {
     throw new Error(`--port must be a port number from 1 to 65535, got ${describeValue(values.port)}`);
   }

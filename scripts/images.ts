@@ -6,7 +6,6 @@
 // namespace, and is given to every config path that takes it (`prebuiltImages`,
 // `containerFunctions.<name>.prebuiltImages`).
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { pinnedPlatform } from "../components/container-function";
 import { DOCKER_PLATFORMS } from "../components/container-image";
 import { ARCHITECTURES, type Architecture } from "../components/settings-schema";
@@ -14,8 +13,9 @@ import { stackConfigFrom, type OwnImageFunctionConfig } from "../config";
 import { readStackConfig } from "./mock-engine";
 import { runCommand } from "./run-command";
 import { listStacks } from "./stacks";
+import { COMMANDS, parseCommandLine } from "./command-line";
 
-const USAGE = "usage: npm run images [-- --json] (every image the stacks run: build context, Dockerfile, architectures)";
+const USAGE = COMMANDS["images"].usage;
 
 /** GitHub's hosted runners of each architecture: every image is built natively, with no emulation. */
 export const RUNNERS: Record<Architecture, string> = { arm64: "ubuntu-24.04-arm", x86_64: "ubuntu-24.04" };
@@ -92,7 +92,7 @@ export const stacksOwnFunctions = (projectDir = join(__dirname, "..")): OwnImage
 export async function main(argv: string[], write: (text: string) => void, projectDir?: string): Promise<number> {
   let json: boolean;
   try {
-    json = Boolean(parseArgs({ args: argv, options: { json: { type: "boolean" } } }).values.json);
+    json = Boolean(parseCommandLine("images", argv).values.json);
   } catch (error) {
     write(`images: ${(error as Error).message}\n${USAGE}\n`);
     return 2;
@@ -129,4 +129,4 @@ function table(rows: string[][]): string {
     .join("");
 }
 
-if (require.main === module) runCommand((argv, write) => main(argv, write), USAGE);
+if (require.main === module) runCommand("images", (argv, write) => main(argv, write));

@@ -9,7 +9,6 @@
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { AppFunctionName, appFunctions } from "../app/functions";
 import { parseReport } from "../app/tuning/report-line";
 import { buildBundles, bundleOf } from "../dev/bundles";
@@ -23,8 +22,9 @@ import { readStackConfig } from "./mock-engine";
 import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 import { checkStackName } from "./stacks";
+import { COMMANDS, parseCommandLine } from "./command-line";
 
-const USAGE = "usage: npm run invoke -- <function> [--payload JSON | --event FILE] [--local [--env NAME=VALUE ...] | --stack NAME]";
+const USAGE = COMMANDS["invoke"].usage;
 
 export interface InvokeDependencies {
   outputs(stack: string): StackOutputs;
@@ -47,17 +47,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   let own: OwnImageFunctionConfig | undefined;
   let handler: ReturnType<typeof localHandlerOf> | undefined;
   try {
-    const parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        payload: { type: "string" },
-        event: { type: "string" },
-        local: { type: "boolean" },
-        stack: { type: "string" },
-        env: { type: "string", multiple: true },
-      },
-    });
+    const parsed = parseCommandLine("invoke", argv);
     options = parsed.values;
     if (parsed.positionals.length !== 1) throw new Error("name one function");
     name = parsed.positionals[0];
@@ -109,7 +99,9 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
       const environment = {
         ...telemetryEnvironment(name, metricsNamespace(PROJECT, "local")),
         ...platform?.[name],
-        ...Object.fromEntries((options.env ?? []).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)])),
+        ...Object.fromEntries(
+          ((options.env ?? []) as string[]).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+        ),
       };
       const lambda = new LocalLambda({ name, bundle, exportName, memoryMb: size.memory, timeoutSeconds: size.timeout, environment });
       try {
@@ -163,5 +155,5 @@ const stackOwnFunctions = (stack: string) =>
     : [];
 
 if (require.main === module) {
-  runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, lambda: new LambdaClient({}) }), USAGE);
+  runCommand("invoke", (argv, write) => main(argv, write, { outputs: readStackOutputs, lambda: new LambdaClient({}) }));
 }

@@ -2,15 +2,15 @@
 // A small client of the async path: connects to the stack's WebSocket API with the token, submits a
 // job, prints the acknowledgement (the job id) and then the result when the worker pushes it. --local
 // uses the running `npm run dev` (its WebSocket URL and dev token, from .dev/endpoints.json).
-import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { runCommand } from "./run-command";
 import { describeValue } from "../app/core/describe-value";
 import { JOB_TYPES, parseJob } from "../app/core/job-types";
 import { localEndpoints } from "../dev/local-endpoints";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
+import { COMMANDS, parseCommandLine } from "./command-line";
 
-const USAGE = `usage: npm run job -- (--stack <name> --token <JWT> | --local) [--type ${JOB_TYPES.join("|")}] [--max <n>] [--timeout <seconds, 1-900>]`;
+const USAGE = COMMANDS["job"].usage;
 
 export async function main(
   argv: string[],
@@ -20,17 +20,7 @@ export async function main(
 ): Promise<number> {
   let options;
   try {
-    options = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: "string" },
-        local: { type: "boolean" },
-        token: { type: "string" },
-        type: { type: "string", default: "primes" },
-        max: { type: "string", default: "1000000" },
-        timeout: { type: "string", default: "60" },
-      },
-    }).values;
+    options = parseCommandLine("job", argv).values;
     if (Boolean(options.stack) === Boolean(options.local)) throw new Error("give --stack NAME (with --token) or --local");
     if (options.stack && !options.token) throw new Error("--token is required with --stack");
     if (!(JOB_TYPES as string[]).includes(options.type!))
@@ -130,4 +120,4 @@ export async function main(
   });
 }
 
-if (require.main === module) runCommand(main, USAGE);
+if (require.main === module) runCommand("job", main);

@@ -5,13 +5,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { PolicyConfig, PolicyReport, runPolicies, validatePolicyConfig } from "../policy/run-offline";
 import { runCommand } from "./run-command";
 import { checkStackName, listStacks } from "./stacks";
 import { evaluateStack, readStackConfig, RegisteredResource } from "./mock-engine";
+import { COMMANDS, parseCommandLine } from "./command-line";
 
-const USAGE = "usage: npm run plan -- --stack <name> [--json] [--diagram FILE.md] [--policy-config FILE.json]";
+const USAGE = COMMANDS["plan"].usage;
 
 export interface PlanNode {
   type: string;
@@ -204,10 +204,7 @@ const resourceLabel = (urn: string | undefined) => {
 export async function main(argv: string[], write: (text: string) => void = (text) => process.stdout.write(text)): Promise<number> {
   let options;
   try {
-    options = parseArgs({
-      args: argv,
-      options: { stack: { type: "string" }, json: { type: "boolean" }, diagram: { type: "string" }, "policy-config": { type: "string" } },
-    }).values;
+    options = parseCommandLine("plan", argv).values;
     if (!options.stack) throw new Error("--stack is required, e.g. npm run plan -- --stack dev");
   } catch (error) {
     write(`plan: ${(error as Error).message}\n${USAGE}\n`);
@@ -271,4 +268,4 @@ function readPolicyConfigFile(file: string): unknown {
   }
 }
 
-if (require.main === module) runCommand(main, USAGE);
+if (require.main === module) runCommand("plan", main);

@@ -5,11 +5,11 @@
 // running `npm run dev`, whose queues serve the same SQS API.
 import { GetQueueAttributesCommand, ListMessageMoveTasksCommand, SQSClient, StartMessageMoveTaskCommand } from "@aws-sdk/client-sqs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { describeValue } from "../app/core/describe-value";
 import { localEndpoints } from "../dev/local-endpoints";
 import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
+import { COMMANDS, parseCommandLine } from "./command-line";
 
 export interface RedriveDependencies {
   outputs(stack: string): StackOutputs;
@@ -25,7 +25,7 @@ export interface RedriveDependencies {
 /** StartMessageMoveTask's MaxNumberOfMessagesPerSecond: at most 500. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html */
 export const MAX_MOVE_RATE = 500;
 
-const USAGE = `usage: npm run redrive -- (--stack <name> | --local) [--dry-run] [--rate <messages per second, 1-${MAX_MOVE_RATE}>]`;
+const USAGE = COMMANDS["redrive"].usage;
 
 async function queueAttributes(sqs: SQSClient, queueUrl: string) {
   const { Attributes = {} } = await sqs.send(
@@ -44,10 +44,7 @@ async function queueAttributes(sqs: SQSClient, queueUrl: string) {
 export async function main(argv: string[], write: (text: string) => void, deps: RedriveDependencies): Promise<number> {
   let options;
   try {
-    options = parseArgs({
-      args: argv,
-      options: { stack: { type: "string" }, local: { type: "boolean" }, "dry-run": { type: "boolean" }, rate: { type: "string" } },
-    }).values;
+    options = parseCommandLine("redrive", argv).values;
     if (Boolean(options.stack) === Boolean(options.local)) throw new Error("give --stack NAME or --local");
     if (options.rate !== undefined && !(/^[1-9]\d{0,2}$/.test(options.rate) && Number(options.rate) <= MAX_MOVE_RATE)) {
       throw new Error(
@@ -114,4 +111,5 @@ function localPlatform() {
   };
 }
 
-if (require.main === module) runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, sqs: new SQSClient({}) }), USAGE);
+if (require.main === module)
+  runCommand("redrive", (argv, write) => main(argv, write, { outputs: readStackOutputs, sqs: new SQSClient({}) }));

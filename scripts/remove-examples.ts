@@ -10,10 +10,10 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { parseArgs } from "node:util";
 import { runCommand } from "./run-command";
+import { COMMANDS, parseCommandLine } from "./command-line";
 
-const USAGE = "usage: npm run examples:remove [-- --dry-run]";
+const USAGE = COMMANDS["examples:remove"].usage;
 
 /** The examples' own files and folders, relative to the project. */
 export const EXAMPLE_PATHS = [
@@ -90,7 +90,7 @@ export function removeExamples(root: string, options: { dryRun?: boolean } = {})
 export async function main(argv: string[], write: (text: string) => void, root = join(__dirname, "..")): Promise<number> {
   let dryRun: boolean;
   try {
-    dryRun = Boolean(parseArgs({ args: argv, options: { "dry-run": { type: "boolean" } } }).values["dry-run"]);
+    dryRun = Boolean(parseCommandLine("examples:remove", argv).values["dry-run"]);
   } catch (error) {
     write(`examples:remove: ${(error as Error).message}\n${USAGE}\n`);
     return 2;
@@ -113,4 +113,4 @@ export async function main(argv: string[], write: (text: string) => void, root =
   }
 }
 
-if (require.main === module) runCommand((argv, write) => main(argv, write), USAGE);
+if (require.main === module) runCommand("examples:remove", (argv, write) => main(argv, write));

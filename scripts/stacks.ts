@@ -3,9 +3,7 @@
 // plan matrix all read this list, so adding a stack is adding its file.
 import { readdirSync } from "node:fs";
 import { runCommand } from "./run-command";
-
-const USAGE =
-  "usage: npm run stacks [-- --json] (the stacks, from the Pulumi.<stack>.yaml files, with the policy config each is planned with)";
+import { parseCommandLine } from "./command-line";
 
 /** A Pulumi stack name: letters, digits, `-`, `_` and `.`, at most 100; with `qualified`, also `org/name` or `org/project/name`. */
 const STACK_NAME = /^(?!\.)[A-Za-z0-9_.-]{1,100}$/;
@@ -34,17 +32,16 @@ export function policyConfigFor(stack: string): string | undefined {
 }
 
 if (require.main === module) {
-  runCommand(async (argv, write) => {
+  runCommand("stacks", async (argv, write) => {
+    const { json } = parseCommandLine("stacks", argv).values;
     // For CI's matrices: the flag for npm run plan, and the file for pulumi preview.
     const stacks = listStacks().map((stack) => {
       const file = policyConfigFor(stack) ?? "";
       return { stack, "policy-config": file && `--policy-config ${file}`, "policy-file": file };
     });
     write(
-      argv.includes("--json")
-        ? `${JSON.stringify(stacks)}\n`
-        : `${stacks.map((entry) => `${entry.stack} ${entry["policy-config"]}`.trim()).join("\n")}\n`,
+      json ? `${JSON.stringify(stacks)}\n` : `${stacks.map((entry) => `${entry.stack} ${entry["policy-config"]}`.trim()).join("\n")}\n`,
     );
     return 0;
-  }, USAGE);
+  });
 }

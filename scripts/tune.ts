@@ -8,16 +8,14 @@
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { readFileSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { describeValue } from "../app/core/describe-value";
 import { parseTuningInput } from "../app/tuning/input";
 import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 import { chartSvg, pointsOfOutput, recommendationOf, tableOf } from "./tuning-report";
+import { COMMANDS, parseCommandLine } from "./command-line";
 
-const USAGE =
-  "usage: npm run tune -- --stack <name> --function <name> [--compare-architectures] [--num N] [--payload JSON] [--strategy cost|speed|balanced] [--power-values 128,512,...] [--chart FILE]\n" +
-  "       npm run tune -- --from-output FILE [--chart FILE]";
+const USAGE = COMMANDS["tune"].usage;
 
 export interface TuneDependencies {
   outputs(stack: string): StackOutputs;
@@ -31,20 +29,7 @@ export interface TuneDependencies {
 export async function main(argv: string[], write: (text: string) => void, deps: TuneDependencies): Promise<number> {
   let options;
   try {
-    options = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: "string" },
-        function: { type: "string" },
-        "compare-architectures": { type: "boolean" },
-        num: { type: "string", default: "20" },
-        payload: { type: "string" },
-        strategy: { type: "string", default: "cost" },
-        "power-values": { type: "string" },
-        chart: { type: "string" },
-        "from-output": { type: "string" },
-      },
-    }).values;
+    options = parseCommandLine("tune", argv).values;
     if (!options["from-output"] && (!options.stack || !options.function))
       throw new Error("--stack and --function are required (or --from-output FILE)");
     if (!/^\d{1,4}$/.test(options.num!)) throw new Error(`--num must be a whole number of invocations, got ${describeValue(options.num)}`);
@@ -162,4 +147,4 @@ async function waitForOutput(deps: TuneDependencies, executionArn: string, write
   return undefined;
 }
 
-if (require.main === module) runCommand((argv, write) => main(argv, write, { outputs: readStackOutputs, sfn: new SFNClient({}) }), USAGE);
+if (require.main === module) runCommand("tune", (argv, write) => main(argv, write, { outputs: readStackOutputs, sfn: new SFNClient({}) }));

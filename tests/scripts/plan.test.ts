@@ -156,7 +156,7 @@ describe("npm run plan", () => {
     const script = join(scratch, "large-output.ts");
     writeFileSync(
       script,
-      `import { runCommand } from ${JSON.stringify(join(process.cwd(), "scripts/run-command"))};\nrunCommand(async (_argv, write) => { for (let i = 0; i < 50; i++) write("x".repeat(10_000) + "\\n"); return 3; });\n`,
+      `import { runCommand } from ${JSON.stringify(join(process.cwd(), "scripts/run-command"))};\nrunCommand("stacks", async (_argv, write) => { for (let i = 0; i < 50; i++) write("x".repeat(10_000) + "\\n"); return 3; });\n`,
     );
     // A reader that starts late lets the pipe's 64 KB buffer fill, as `| less` or a slow CI log does.
     const command = `"${process.execPath}" -r ts-node/register "${script}" | (sleep 0.5; wc -c); exit \${PIPESTATUS[0]}`;

@@ -1,0 +1,33 @@
+// `npm run <command> [-- ...]` starts here: the command line is checked against the command's options
+// (scripts/commands.json) in plain JavaScript, so `--help` and a usage error answer at once; only a command
+// line that fits loads ts-node and runs the command's TypeScript, as its main module.
+"use strict";
+const Module = require("node:module");
+const { join } = require("node:path");
+const { COMMANDS, UsageError, asksForHelp, parseCommandLine } = require("./command-line");
+
+const [name, ...argv] = process.argv.slice(2);
+const command = COMMANDS[name];
+if (!command) {
+  process.stderr.write(`launch: no command ${JSON.stringify(name)}; the commands are ${Object.keys(COMMANDS).join(", ")}\n`);
+  process.exitCode = 2;
+} else if (asksForHelp(argv)) {
+  process.stdout.write(`${command.usage}\n`);
+} else {
+  let fits = true;
+  try {
+    parseCommandLine(name, argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${name}: ${error.message}\n${command.usage}\n`);
+    process.exitCode = 2;
+    fits = false;
+  }
+  if (fits) {
+    process.env.TS_NODE_TRANSPILE_ONLY ??= "true";
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+    require("ts-node").register();
+    process.argv = [process.argv[0], join(__dirname, "..", command.script), ...argv];
+    Module.runMain(); // as `node <script>` would: the command's module is require.main
+  }
+}
