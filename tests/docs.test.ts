@@ -3,7 +3,12 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 
 const ROOT = join(__dirname, "..");
-const DOCUMENTS = ["README.md", ...readdirSync(join(ROOT, "docs")).map((file) => `docs/${file}`)];
+const DOCUMENTS = [
+  "README.md",
+  ...readdirSync(join(ROOT, "docs"))
+    .filter((file) => file.endsWith(".md"))
+    .map((file) => `docs/${file}`),
+];
 
 /** Markdown outside fenced code blocks. */
 const prose = (text: string) => text.replace(/^```[^\n]*\n[\s\S]*?^```$/gm, "");

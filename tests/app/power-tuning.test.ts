@@ -1,5 +1,7 @@
 import type { Context } from "aws-lambda";
 import { strict as assert } from "node:assert";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { powerTuningDefinition } from "../../components/power-tuning-definition";
 import { choose, PointStatistics } from "../../app/tuning/analysis";
 import { invocationCost } from "../../app/tuning/prices";
@@ -14,6 +16,15 @@ const X86 = "arn:aws:lambda:us-east-1:123456789012:function:primes-x86_64";
 const ARM = "arn:aws:lambda:us-east-1:123456789012:function:primes";
 const model: DurationModel = { workMs: 400, overheadMs: 20, arm64Factor: 0.75, minimumMemoryMb: 256, logFormat: "Text" };
 const POWER_VALUES = [128, 256, 512, 1024, 1769, 3008];
+/** The input of the sample output shipped in docs/examples: primes and its twin, balanced, 20 invocations a point. */
+const SAMPLE_INPUT = {
+  lambdaARNs: { x86_64: X86, arm64: ARM },
+  powerValues: POWER_VALUES,
+  num: 20,
+  strategy: "balanced",
+  payload: { queryStringParameters: { max: "1000000" } },
+  includeOutputResults: true,
+};
 
 describe("power tuning, end to end (state machine definition run locally, Lambda simulated)", function () {
   this.timeout(30_000);
@@ -288,5 +299,15 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
       assert.deepEqual(nullInput.path, ["Initialize"]);
       assert.ok(!lambda.calls.includes("UpdateFunctionConfiguration"));
     });
+  });
+  it("the sample output in docs/examples (for npm run tune -- --from-output) is this state machine's own, on this simulated Lambda", async () => {
+    // Deterministic: the simulated Lambda's durations come from the model alone. After changing the
+    // state machine, write it again with WRITE_SAMPLE=1 and read the diff.
+    const sample = join(__dirname, "..", "..", "docs", "examples", "power-tuning-output.json");
+    const outcome = await run(SAMPLE_INPUT);
+    assert.equal(outcome.status, "SUCCEEDED", JSON.stringify(outcome));
+    const output = (outcome as any).output;
+    if (process.env.WRITE_SAMPLE) writeFileSync(sample, `${JSON.stringify(output, null, 2)}\n`);
+    assert.deepEqual(JSON.parse(readFileSync(sample, "utf8")), output, "run with WRITE_SAMPLE=1 to write it again");
   });
 });

@@ -18,6 +18,7 @@ describe("map-reduce (seed 003): word count over S3 objects", function () {
     // The project's documentation: real English text of a few thousand words.
     const docs = join(__dirname, "..", "..", "docs");
     const text = readdirSync(docs)
+      .filter((file) => file.endsWith(".md"))
       .map((file) => readFileSync(join(docs, file), "utf8"))
       .join("\n");
 

@@ -188,6 +188,13 @@ describe("npm run tune", function () {
     assert.doesNotMatch(printed, /\de-\d/);
   });
 
+  it("renders the sample output the documentation ships (docs/examples/power-tuning-output.json)", async () => {
+    const sample = join(__dirname, "..", "..", "docs", "examples", "power-tuning-output.json");
+    assert.equal(await run("--from-output", sample, "--chart", join(dir, "sample.svg")), 0, printed);
+    assert.match(printed, /Recommended: \d+ MB on arm64/);
+    assert.match(readFileSync(join(dir, "sample.svg"), "utf8"), /Power tuning: primes</);
+  });
+
   it("renders this platform's comparison output: memory x architecture, and how much better the pick is", async () => {
     const file = join(dir, "ours.json");
     writeFileSync(file, JSON.stringify(ourOutput()));
