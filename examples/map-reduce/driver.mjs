@@ -37,7 +37,13 @@ export async function handler(event, context) {
   });
   if (listed.IsTruncated) throw new Error(`more than ${LIMITS.maxInputs} objects under ${inputPrefix}: split the job`);
   const inputs = (listed.Contents ?? []).map((object) => object.Key).filter((key) => key && !key.endsWith("/"));
-  if (inputs.length === 0) throw new Error(`no input objects under s3://${bucket}/${inputPrefix}`);
+  if (inputs.length === 0) {
+    // Not AWS's S3 (npm run dev's): its buckets are folders, which its banner names.
+    const elsewhere = process.env.AWS_ENDPOINT_URL_S3;
+    throw new Error(
+      `no input objects under s3://${bucket}/${inputPrefix}${elsewhere ? ` at ${elsewhere} (npm run dev keeps bucket ${bucket} in the folder its banner names for it)` : ""}`,
+    );
+  }
   const jobId = `${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
   // Each worker call must end before this function does.
   const timeoutMs = () => Math.max(1000, (context?.getRemainingTimeInMillis?.() ?? 60_000) - 2000);

@@ -160,6 +160,16 @@ describe("map-reduce (seed 003): word count over S3 objects", function () {
       await assert.rejects(handlers.driver({ reducers: 1e9 }), /reducers must be a whole number from 0 to 64/);
       await assert.rejects(handlers.driver({ inputPrefix: "../secrets/" }), /inputPrefix must be a prefix under "input\/"/);
       await assert.rejects(handlers.driver({}), /no input objects under s3:\/\/map-data-abc\/input\//);
+      // On npm run dev's S3 (AWS_ENDPOINT_URL_S3), it says where that S3 keeps the bucket.
+      process.env.AWS_ENDPOINT_URL_S3 = "http://127.0.0.1:3000/_local/s3";
+      try {
+        await assert.rejects(
+          handlers.driver({}),
+          /at http:\/\/127\.0\.0\.1:3000\/_local\/s3 \(npm run dev keeps bucket map-data-abc in the folder its banner names/,
+        );
+      } finally {
+        delete process.env.AWS_ENDPOINT_URL_S3;
+      }
       await assert.rejects(handlers.mapper({ jobId: "../x", mapper: 0, inputKey: "input/a", reducers: 1 }), /jobId must be/);
       await assert.rejects(
         handlers.mapper({ jobId: "j", mapper: 0, inputKey: "output/a", reducers: 1 }),
