@@ -319,11 +319,16 @@ export const stackConfigSchema = strictObject({
 });
 
 /**
- * The most concurrent executions a function can have: its reserved concurrency, or for the worker the
- * event source's maximumConcurrency; undefined when only the account's limit bounds it.
+ * The most executions of a function that run at once, by Lambda's rules, for every reader (the alarms and
+ * dashboard, npm run concurrency, npm run dev): a reserved concurrency caps every caller of a function.
+ * The worker has one caller, the jobs queue's event source mapping, whose maximumConcurrency caps the
+ * invocations it makes (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html), so its
+ * limit is the smaller of the two; the config requires the reservation to be at least that maximum, so it
+ * is maximumConcurrency. Undefined when only the account's unreserved pool bounds the function.
  */
 export function concurrencyLimit(fn: FunctionConfig, jobs: JobsConfig): number | undefined {
-  return fn.reservedConcurrency ?? (fn.name === "worker" ? jobs.maximumConcurrency : undefined);
+  if (fn.name === "worker") return Math.min(fn.reservedConcurrency ?? Number.POSITIVE_INFINITY, jobs.maximumConcurrency);
+  return fn.reservedConcurrency;
 }
 
 export type NetworkConfig = z.output<typeof networkSettings>;

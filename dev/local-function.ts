@@ -31,6 +31,11 @@ export class LocalFunction {
     return { ...this.spec.environment };
   }
 
+  /** The memory and timeout its environments run with, as the function is configured. */
+  get settings(): { memoryMb: number; timeoutSeconds: number } {
+    return { memoryMb: this.spec.memoryMb, timeoutSeconds: this.spec.timeoutSeconds };
+  }
+
   async invoke(event: unknown): Promise<LocalInvocation> {
     if (this.busy.size >= this.maxEnvironments)
       throw new Throttled(`Rate Exceeded: ${this.spec.name} is at its concurrency limit (${this.maxEnvironments})`);

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import { JOB_SUBMIT_ROUTE } from "../app/functions";
-import { stackConfigFrom, PROJECT, type FunctionConfig, type OwnImageFunctionConfig, type StackConfig } from "../config";
+import { concurrencyLimit, stackConfigFrom, PROJECT, type FunctionConfig, type OwnImageFunctionConfig, type StackConfig } from "../config";
 import { poolIdleTimeoutMs } from "../components/database";
 import { DLQ_RETENTION_SECONDS, queueVisibilityTimeout } from "../components/job-queue";
 import { metricsNamespace, telemetryEnvironment } from "../components/lambda-environment";
@@ -60,6 +60,22 @@ const STAGE = "live";
  * its own (new at every start), by which the local S3, Lambda, SQS and @connections verify the caller's
  * SigV4 signature and check its policy. Nothing reaches AWS.
  */
+/**
+ * What a local function's environment holds beyond the variables the stack deploys: the credentials of
+ * its role (Lambda's runtime sets them from the execution role), the local AWS APIs' endpoints (which the
+ * AWS SDK reads), the local database's CA, and the migrations' folder (in the image, a fixed path).
+ */
+export const LOCAL_ONLY_VARIABLES = [
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_ENDPOINT_URL_S3",
+  "AWS_ENDPOINT_URL_LAMBDA",
+  "AWS_ENDPOINT_URL_SQS",
+  "NODE_EXTRA_CA_CERTS",
+  "MIGRATIONS_DIR",
+];
+
 const localCredentials = (key: { accessKeyId: string; secretAccessKey: string }) => ({
   AWS_ACCESS_KEY_ID: key.accessKeyId,
   AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
@@ -312,11 +328,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     const functions: Record<string, LocalFunction> = Object.fromEntries(
       config.functions.map((fn) => [
         fn.name,
-        new LocalFunction(
-          specOf(fn),
-          fn.name === "worker" ? config.jobs.maximumConcurrency : (fn.reservedConcurrency ?? LOCAL_DEFAULT_CONCURRENCY),
-          logInvocation,
-        ),
+        new LocalFunction(specOf(fn), concurrencyLimit(fn, config.jobs) ?? LOCAL_DEFAULT_CONCURRENCY, logInvocation),
       ]),
     );
     const stackOnly: Record<string, string> = {};

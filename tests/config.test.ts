@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { appFunctions } from "../app/functions";
-import { ConfigError, parseStackConfig, strayConfigKeys } from "../config";
+import { concurrencyLimit, ConfigError, parseStackConfig, strayConfigKeys } from "../config";
 import { ENVIRONMENT_MAX_BYTES, environmentBytes, STACK_ENVIRONMENT_NAMES } from "../components/lambda-environment";
 import { readStackConfig } from "../scripts/mock-engine";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -22,6 +22,20 @@ function rejects(values: Record<string, unknown>, ...expected: (string | RegExp)
 }
 
 describe("stack config", () => {
+  it("one rule for a function's concurrency: its reservation, and for the worker the smaller of it and the queue mapping's maximum", () => {
+    const limitOf = (values: Record<string, unknown>, name: string) => {
+      const config = parseStackConfig(values);
+      return concurrencyLimit(
+        config.functions.find((fn) => fn.name === name)!,
+        config.jobs,
+      );
+    };
+    assert.equal(limitOf({ jobs: { maximumConcurrency: 10 }, functions: { worker: { reservedConcurrency: 20 } } }, "worker"), 10);
+    assert.equal(limitOf({ jobs: { maximumConcurrency: 10 } }, "worker"), 10);
+    assert.equal(limitOf({ functions: { "get-job": { reservedConcurrency: 7 } } }, "get-job"), 7);
+    assert.equal(limitOf({}, "get-job"), undefined, "only the account's pool");
+  });
+
   describe("rejects malformed values, naming the key, the value and what is allowed", () => {
     it("an unknown architecture", () =>
       rejects({ architecture: "arm" }, 'graviton-platform:architecture must be "arm64" or "x86_64", got "arm"'));

@@ -18,7 +18,8 @@ import WebSocket from "ws";
 import { appFunctions } from "../../app/functions";
 import { parseReport } from "../../app/tuning/report-line";
 import { localEndpoints } from "../../dev/local-endpoints";
-import { startDevPlatform, type DevPlatform } from "../../dev/platform";
+import { LOCAL_DEFAULT_CONCURRENCY, LOCAL_ONLY_VARIABLES, startDevPlatform, type DevPlatform } from "../../dev/platform";
+import { evaluateStack } from "../../scripts/mock-engine";
 import { main as invoke } from "../../scripts/invoke";
 import { runRateStep } from "../../scripts/bench-async-path";
 import { main as job } from "../../scripts/job";
@@ -123,6 +124,37 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     assert.equal(record.functions.migrate.DB_USER, platform.config.database.adminUser);
     assert.equal(record.functions["power-tuning"].DB_HOST, undefined, "a function gets only what its role needs");
     assert.equal(statSync(join(stateDir, "endpoints.json")).mode & 0o077, 0, "it holds a token");
+  });
+
+  it("runs each function with exactly the settings the stack deploys: memory, timeout, concurrency, its environment's names", async () => {
+    const { resources } = await evaluateStack("dev");
+    const deployed = resources.filter((resource) => resource.type === "aws:lambda/function:Function");
+    const mappings = resources.filter((resource) => resource.type === "aws:lambda/eventSourceMapping:EventSourceMapping");
+    const compared: string[] = [];
+    for (const [name, local] of Object.entries(platform.functions)) {
+      const fn = deployed.find((resource) => resource.name === name)!;
+      assert.ok(fn, `${name} is deployed`);
+      // Lambda's concurrency: the reservation caps every caller; an event source mapping's maximum caps its invocations.
+      const mapping = mappings.find((resource) => resource.inputs.functionName === fn.state.arn);
+      const limit = Math.min(
+        fn.inputs.reservedConcurrentExecutions ?? Number.POSITIVE_INFINITY,
+        mapping?.inputs.scalingConfig?.maximumConcurrency ?? Number.POSITIVE_INFINITY,
+      );
+      assert.deepEqual(
+        { ...local.settings, concurrency: local.maxEnvironments },
+        {
+          memoryMb: fn.inputs.memorySize,
+          timeoutSeconds: fn.inputs.timeout,
+          concurrency: Number.isFinite(limit) ? limit : LOCAL_DEFAULT_CONCURRENCY,
+        },
+        name,
+      );
+      // The same variables; locally also the endpoints of the local AWS APIs, which the AWS SDK reads.
+      const names = Object.keys(local.environment).filter((variable) => !LOCAL_ONLY_VARIABLES.includes(variable));
+      assert.deepEqual(names.sort(), Object.keys(fn.inputs.environment?.variables ?? {}).sort(), name);
+      compared.push(name);
+    }
+    assert.ok(compared.includes("worker") && compared.length >= 8, compared.join(", "));
   });
 
   it("serves an HTTP route as API Gateway's payload 2.0 from the function's bundle, and prints its REPORT line", async () => {
