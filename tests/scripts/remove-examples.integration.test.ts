@@ -104,7 +104,7 @@ describe("npm run examples:remove: a fork keeps the platform, not the demos", fu
         .filter((file) => /\.(ts|mjs|json|ya?ml|html)$/.test(file) && !["scripts/remove-examples.ts", "package-lock.json"].includes(file))
         .filter((file) => {
           const text = readFileSync(join(copy, file), "utf8");
-          return EXAMPLE_NAMES.test(text) || (/example:(begin|end)/.test(text) && !file.endsWith("remove-examples.test.ts"));
+          return EXAMPLE_NAMES.test(text) || (/example:(begin|end)/.test(text) && !file.endsWith("remove-examples.integration.test.ts"));
         });
       assert.deepEqual(leftovers, []);
       assert.doesNotMatch(
