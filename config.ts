@@ -59,7 +59,7 @@ const tuning = strictObject({
     .default(tunableByDefault)
     .meta({
       description:
-        "the functions (and their twins) power tuning may change, invoke and clean up, of app/functions.ts or containerFunctions; default: those `app/functions.ts` marks `tunable`",
+        "the functions (and their twins) power tuning may change, invoke and clean up, of app/functions.ts or ownImageFunctions; default: those `app/functions.ts` marks `tunable`",
     }),
 });
 
@@ -124,13 +124,13 @@ const OWN_BUCKET_NAME_MAX = 63 - 8;
 
 type ParsedConfig = {
   architecture: Architecture;
-  containerFunctions: Record<string, z.output<typeof ownImageFunctionSettings>>;
+  ownImageFunctions: Record<string, z.output<typeof ownImageFunctionSettings>>;
   buckets: Record<string, z.output<typeof bucketSettings>>;
 };
 
-/** The rules of `containerFunctions` and `buckets` that span keys, each mistake named by its path. */
+/** The rules of `ownImageFunctions` and `buckets` that span keys, each mistake named by its path. */
 function checkOwnImageFunctions(config: ParsedConfig, context: z.RefinementCtx): void {
-  const ownNames = Object.keys(config.containerFunctions);
+  const ownNames = Object.keys(config.ownImageFunctions);
   for (const [name, settings] of Object.entries(config.buckets))
     if (!settings.external && name.length > OWN_BUCKET_NAME_MAX)
       context.addIssue({
@@ -138,13 +138,13 @@ function checkOwnImageFunctions(config: ParsedConfig, context: z.RefinementCtx):
         path: ["buckets", name],
         message: `is ${name.length} characters; the stack's own buckets are named <name>-<7 characters>, and S3 allows 63 in all: at most ${OWN_BUCKET_NAME_MAX}`,
       });
-  const { cycle } = invokeOrder(config.containerFunctions);
+  const { cycle } = invokeOrder(config.ownImageFunctions);
   if (cycle)
-    context.addIssue({ code: "custom", path: ["containerFunctions"], message: `have invoke presets in a cycle: ${cycle.join(" -> ")}` });
+    context.addIssue({ code: "custom", path: ["ownImageFunctions"], message: `have invoke presets in a cycle: ${cycle.join(" -> ")}` });
   const routes = new Set(APP_ROUTES);
-  for (const [name, fn] of Object.entries(config.containerFunctions)) {
+  for (const [name, fn] of Object.entries(config.ownImageFunctions)) {
     const issue = (path: PropertyKey[], message: string) =>
-      context.addIssue({ code: "custom", path: ["containerFunctions", name, ...path], message });
+      context.addIssue({ code: "custom", path: ["ownImageFunctions", name, ...path], message });
     const architectures = architecturesOf({
       architecture: fn.architecture ?? config.architecture,
       compareArchitectures: !!fn.compareArchitectures,
@@ -231,7 +231,7 @@ export const stackConfigSchema = strictObject({
   auth: externalIssuerSettings
     .optional()
     .meta({ description: "an external OIDC issuer whose access tokens the APIs accept; unset = the stack's own Cognito user pool" }),
-  containerFunctions: z
+  ownImageFunctions: z
     .record(
       z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, { error: "must be a function name: lowercase letters, digits and -, at most 40" }),
       ownImageFunctionSettings,
@@ -278,17 +278,17 @@ export const stackConfigSchema = strictObject({
       });
     }
   }
-  const ownNames = Object.keys(config.containerFunctions);
+  const ownNames = Object.keys(config.ownImageFunctions);
   config.tuning.functions.forEach((name, index) => {
     if (!(tuningCandidates as string[]).includes(name) && !ownNames.includes(name))
       context.addIssue({
         code: "custom",
         path: ["tuning", "functions", index],
-        message: `must name functions of app/functions.ts or containerFunctions: ${[...tuningCandidates, ...ownNames].join(", ")}`,
+        message: `must name functions of app/functions.ts or ownImageFunctions: ${[...tuningCandidates, ...ownNames].join(", ")}`,
       });
   });
   const tunedArns = config.tuning.functions.reduce((count, name) => {
-    const settings = config.functions[name as AppFunctionName] ?? config.containerFunctions[name];
+    const settings = config.functions[name as AppFunctionName] ?? config.ownImageFunctions[name];
     return count + (settings?.compareArchitectures ? 2 : 1);
   }, 0);
   if (tunedArns > MAX_TUNED_ARNS)
@@ -382,7 +382,7 @@ export interface StackConfig {
   tuning: TuningConfig;
   alarms: AlarmSettings;
   /** The functions that bring their own image, with the stack's defaults applied. */
-  containerFunctions: OwnImageFunctionConfig[];
+  ownImageFunctions: OwnImageFunctionConfig[];
   /** The buckets presets may name: the stack's own, by short name, and external ones, by their name. */
   buckets: Record<string, z.output<typeof bucketSettings>>;
 }
@@ -479,8 +479,8 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     auth: config.auth,
     tuning: config.tuning,
     alarms: config.alarms,
-    containerFunctions: invokeOrder(config.containerFunctions)
-      .order.map((name) => [name, config.containerFunctions[name]] as const)
+    ownImageFunctions: invokeOrder(config.ownImageFunctions)
+      .order.map((name) => [name, config.ownImageFunctions[name]] as const)
       .map(([name, fn]) => ({
         name,
         context: fn.context,
@@ -521,15 +521,22 @@ function parseConfigValue(text: string): unknown {
 /** Config namespaces this program reads or its providers do; a key in any other is a mistake. */
 export const KNOWN_NAMESPACES = [PROJECT, "aws", "docker", "random", "pulumi"];
 
+/** This project's keys that have a new name: the old one is refused, naming the new. */
+export const RENAMED_KEYS: Record<string, string> = { containerFunctions: "ownImageFunctions" };
+
 /**
  * Keys outside the known namespaces (a misspelt project name, or no namespace at all), each with the
- * key it most likely meant. Pulumi passes them through silently; they would be ignored.
+ * key it most likely meant, and keys this project renamed, with their new name. Pulumi passes them
+ * through silently; they would be ignored.
  */
 export function strayConfigKeys(keys: string[]): string[] {
   return keys.flatMap((key) => {
     const colon = key.indexOf(":");
     if (colon < 0) return [`${key} has no namespace: write ${PROJECT}:${key}`];
     const namespace = key.slice(0, colon);
+    const name = key.slice(colon + 1);
+    if (namespace === PROJECT && Object.hasOwn(RENAMED_KEYS, name))
+      return [`${key} is now ${PROJECT}:${RENAMED_KEYS[name]} (the same settings): rename it in Pulumi.<stack>.yaml`];
     if (KNOWN_NAMESPACES.includes(namespace)) return [];
     return [
       `${key} is in the unknown namespace "${namespace}": this project's keys are ${PROJECT}:<key> (did you mean ${PROJECT}:${key.slice(colon + 1)}?)`,

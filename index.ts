@@ -75,7 +75,7 @@ const queues = {
 };
 const presetTargets = presetTargetsOf({ buckets, functions, queues });
 const ownImages: Record<string, ContainerImage> = {};
-for (const fn of config.containerFunctions) {
+for (const fn of config.ownImageFunctions) {
   const environment = (name: string) => telemetryEnvironment(name, namespace);
   const own = ownImageFunction(fn, { ecr: config.ecr, environment, presetTargets, logRetentionDays }, inStack);
   [ownImages[fn.name], functions[fn.name]] = [own.image, own.function];
@@ -83,7 +83,7 @@ for (const fn of config.containerFunctions) {
 // Every function, as the API, the dashboard and the outputs see it.
 const allFunctions = [
   ...config.functions.map((fn) => ({ ...fn, concurrencyLimit: concurrencyLimit(fn, config.jobs) })),
-  ...config.containerFunctions.map((fn) => ({ ...fn, concurrencyLimit: fn.reservedConcurrency })),
+  ...config.ownImageFunctions.map((fn) => ({ ...fn, concurrencyLimit: fn.reservedConcurrency })),
 ].map((fn) => ({ ...fn, timeoutSeconds: fn.timeout, variants: functions[fn.name].variants }));
 
 websocket.authorizeConnections(functions["ws-authorizer"]);

@@ -81,7 +81,7 @@ const projectPath = z.string({ error: "must be a path (a string)" }).regex(/^(?!
 });
 
 /**
- * A function that brings its own image (`graviton-platform:containerFunctions.<name>`): its own build
+ * A function that brings its own image (`graviton-platform:ownImageFunctions.<name>`): its own build
  * context and Dockerfile (vSwarm's `docker/Dockerfile.Lambda` works as is), so any runtime; its own ECR
  * repository; the same per-function settings as the app's functions.
  */

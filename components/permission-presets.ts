@@ -4,7 +4,7 @@ import { strictObject } from "./settings-schema";
 
 /**
  * What a function with its own image may do, named as presets in the stack file
- * (`containerFunctions.<name>.permissions`). Each preset becomes IAM statements scoped to the resources
+ * (`ownImageFunctions.<name>.permissions`). Each preset becomes IAM statements scoped to the resources
  * it names, never "*", with a Sid a reviewer can read in the plan.
  */
 

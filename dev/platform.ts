@@ -264,7 +264,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     const localTargets = presetTargetsOf({
       buckets: {},
       functions: Object.fromEntries(
-        [...config.functions, ...config.containerFunctions].map(({ name }) => [
+        [...config.functions, ...config.ownImageFunctions].map(({ name }) => [
           name,
           { arns: [localFunctionArn(name)], functionName: name },
         ]),
@@ -273,7 +273,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     });
     // Each function's own policy, made once: the statements of its presets (none for the app's functions).
     const policies = new Map(
-      config.containerFunctions.map((fn) => [fn.name, presetStatements(fn.permissions, localTargets) as LocalStatement[]]),
+      config.ownImageFunctions.map((fn) => [fn.name, presetStatements(fn.permissions, localTargets) as LocalStatement[]]),
     );
     /** The caller's policy; undefined for a caller that is no function (an operator's command). */
     const functionPolicyOf = (accessKey: string | undefined): LocalStatement[] | undefined => {
@@ -332,7 +332,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       ]),
     );
     const stackOnly: Record<string, string> = {};
-    for (const fn of config.containerFunctions) {
+    for (const fn of config.ownImageFunctions) {
       const spec = ownSpecOf(fn);
       if (typeof spec === "string") stackOnly[fn.name] = spec;
       else functions[fn.name] = new LocalFunction(spec, fn.reservedConcurrency ?? LOCAL_DEFAULT_CONCURRENCY, logInvocation);
@@ -375,7 +375,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     // The HTTP API's JWT authorizer: the same token rules (app/auth/token-verifier.ts) and the route's scope.
     const verify = tokenVerifier({ issuer: issuer.issuer, audience: [issuer.clientId], scope: issuer.scope, jwksUri: issuer.jwksUri });
     const routes = [
-      ...[...config.functions, ...config.containerFunctions]
+      ...[...config.functions, ...config.ownImageFunctions]
         .filter((fn) => fn.route)
         .map((fn) => ({ route: httpRoute(fn.route!), fn, authorized: fn.authorized })),
       { route: httpRoute(JOB_SUBMIT_ROUTE), fn: undefined, authorized: true },
@@ -566,13 +566,13 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       s3,
       sources: [
         join(__dirname, "..", "app"),
-        ...config.containerFunctions.filter((fn) => !stackOnly[fn.name]).map((fn) => inProject(fn.context)),
+        ...config.ownImageFunctions.filter((fn) => !stackOnly[fn.name]).map((fn) => inProject(fn.context)),
       ],
       issueToken: (username) => issuer.issue(username),
       async reload() {
         buildBundles();
         for (const fn of config.functions) functions[fn.name].reload(specOf(fn));
-        for (const fn of config.containerFunctions) {
+        for (const fn of config.ownImageFunctions) {
           const spec = ownSpecOf(fn);
           if (typeof spec !== "string" && functions[fn.name]) functions[fn.name].reload(spec);
         }

@@ -83,7 +83,7 @@ function logGroupsOf(outputs: StackOutputs, config: StackConfig) {
   // The app's functions and those with their own image, each with the most it may run at once.
   const functions = [
     ...config.functions.map((fn) => ({ name: fn.name, limit: concurrencyLimit(fn, config.jobs) })),
-    ...config.containerFunctions.map((fn) => ({ name: fn.name, limit: fn.reservedConcurrency })),
+    ...config.ownImageFunctions.map((fn) => ({ name: fn.name, limit: fn.reservedConcurrency })),
   ];
   return functions.flatMap((fn) => {
     const variants = [
@@ -189,7 +189,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     .send(new GetAccountSettingsCommand({}), { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) })
     .then((settings) => settings.AccountLimit?.ConcurrentExecutions)
     .catch((error: Error) => void write(`\n(The account's concurrency limit could not be read: ${error.message})\n`));
-  const reserved = [...config.functions, ...config.containerFunctions].reduce((sum, fn) => sum + (fn.reservedConcurrency ?? 0), 0);
+  const reserved = [...config.functions, ...config.ownImageFunctions].reduce((sum, fn) => sum + (fn.reservedConcurrency ?? 0), 0);
   write(
     `\nStack total: ${peakTotal.toFixed(1)} concurrent executions at peak${peakTotal > 0 ? ` (${time(new Date(peakAt))})` : ""}; ` +
       `the stack reserves ${reserved}; the account allows ${accountLimit ?? "an unknown number"}` +

@@ -19,7 +19,7 @@ interface Node {
   description?: string;
   format?: string;
   properties?: Record<string, Node>;
-  /** A map keyed by names the user picks (containerFunctions): its values' schema. */
+  /** A map keyed by names the user picks (ownImageFunctions): its values' schema. */
   additionalProperties?: Node;
   items?: Node;
   anyOf?: Node[];

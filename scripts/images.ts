@@ -4,7 +4,7 @@
 // build context and Dockerfile, which functions sharing it share), each for every architecture its
 // Dockerfile can build: both, unless it pins one. Each goes to its own ECR repository under the fork's
 // namespace, and is given to every config path that takes it (`prebuiltImages`,
-// `containerFunctions.<name>.prebuiltImages`).
+// `ownImageFunctions.<name>.prebuiltImages`).
 import { join } from "node:path";
 import { pinnedPlatform } from "../components/container-function";
 import { DOCKER_PLATFORMS } from "../components/container-image";
@@ -66,7 +66,7 @@ export function imageBuilds(ownFunctions: OwnImageFunctionConfig[]): ImageBuild[
       throw new Error(
         `${fn.name}'s image (${fn.dockerfile}) and ${image.dockerfile}'s would share the repository ${repository}: rename one`,
       );
-    const path = `containerFunctions.${fn.name}.prebuiltImages`;
+    const path = `ownImageFunctions.${fn.name}.prebuiltImages`;
     if (!image.configPaths.includes(path)) image.configPaths.push(path);
     images.set(repository, image);
   }
@@ -86,7 +86,7 @@ export function imageBuilds(ownFunctions: OwnImageFunctionConfig[]): ImageBuild[
 
 /** Every stack's functions with their own image. */
 export const stacksOwnFunctions = (projectDir = join(__dirname, "..")): OwnImageFunctionConfig[] =>
-  listStacks(projectDir).flatMap((stack) => stackConfigFrom(readStackConfig(stack, projectDir)).containerFunctions);
+  listStacks(projectDir).flatMap((stack) => stackConfigFrom(readStackConfig(stack, projectDir)).ownImageFunctions);
 
 /** The command: the list as text, or with --json as CI's matrix. */
 export async function main(argv: string[], write: (text: string) => void, projectDir?: string): Promise<number> {

@@ -62,7 +62,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     own = ownFunctions.find((fn) => fn.name === name);
     if (!isApp && !own && (options.local || !/^[a-z][a-z0-9-]{0,60}$/.test(name)))
       throw new Error(
-        `there is no function "${name.slice(0, 80)}"${options.local ? " to run locally" : ""}; the functions are ${[...Object.keys(appFunctions), ...ownFunctions.map((fn) => fn.name)].join(", ")} (and twins, <function>-<architecture>, on a stack${options.local ? "" : ", and the stack's containerFunctions"})`,
+        `there is no function "${name.slice(0, 80)}"${options.local ? " to run locally" : ""}; the functions are ${[...Object.keys(appFunctions), ...ownFunctions.map((fn) => fn.name)].join(", ")} (and twins, <function>-<architecture>, on a stack${options.local ? "" : ", and the stack's ownImageFunctions"})`,
       );
     handler = options.local && own ? localHandlerOf(own) : undefined;
     if (handler && "runsOnAStackOnly" in handler) throw new Error(`${name} runs on a stack only: ${handler.runsOnAStackOnly}`);
@@ -151,7 +151,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
 const runningPlatformEnvironments = () => localEndpoints.runningIn(DEFAULT_STATE_DIR)?.functions;
 const stackOwnFunctions = (stack: string) =>
   existsSync(join(__dirname, "..", `Pulumi.${stack}.yaml`))
-    ? stackConfigFrom(readStackConfig(stack, join(__dirname, ".."))).containerFunctions
+    ? stackConfigFrom(readStackConfig(stack, join(__dirname, ".."))).ownImageFunctions
     : [];
 
 if (require.main === module) {

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { appFunctions } from "../app/functions";
-import { concurrencyLimit, ConfigError, parseStackConfig, strayConfigKeys } from "../config";
+import { concurrencyLimit, ConfigError, parseStackConfig, stackConfigFrom, strayConfigKeys } from "../config";
 import { ENVIRONMENT_MAX_BYTES, environmentBytes, STACK_ENVIRONMENT_NAMES } from "../components/lambda-environment";
 import { readStackConfig } from "../scripts/mock-engine";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -166,12 +166,12 @@ describe("stack config", () => {
         { jobs: { filterPatterns: [{ detail: { type: ["x"] } }] } },
         "jobs.filterPatterns.0 must be a filter pattern on body, attributes",
       ));
-    describe("functions that bring their own image (containerFunctions)", () => {
+    describe("functions that bring their own image (ownImageFunctions)", () => {
       // Build contexts of the tests' own, inside the project as contexts must be: one plain, one pinned to amd64.
       let context: string;
       let pinned: string;
       const own = (settings: Record<string, unknown>, name = "my-function") => ({
-        containerFunctions: { [name]: { context, ...settings } },
+        ownImageFunctions: { [name]: { context, ...settings } },
       });
       before(() => {
         [context, pinned] = [mkdtempSync(".test-own-image-"), mkdtempSync(".test-own-image-")];
@@ -184,9 +184,9 @@ describe("stack config", () => {
       after(() => [context, pinned].forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
       it("resolves one with the stack's defaults: global architecture, the Dockerfile in its context, the image's own CMD", () => {
-        const [fn] = parseStackConfig(own({ route: "GET /mine" })).containerFunctions;
+        const [fn] = parseStackConfig(own({ route: "GET /mine" })).ownImageFunctions;
         assert.equal(fn.authorized, false, "a route is public unless it says authorized: true");
-        assert.equal(parseStackConfig(own({ route: "GET /mine", authorized: true })).containerFunctions[0].authorized, true);
+        assert.equal(parseStackConfig(own({ route: "GET /mine", authorized: true })).ownImageFunctions[0].authorized, true);
         assert.deepEqual(
           [fn.name, fn.architecture, fn.dockerfile, fn.command, fn.route, fn.memory, fn.timeout],
           ["my-function", "arm64", `${context}/Dockerfile`, undefined, "GET /mine", 128, 30],
@@ -197,9 +197,9 @@ describe("stack config", () => {
         ]);
       });
       it("names every mistake: a taken name, a missing context or Dockerfile, a pinned platform, a taken route", () => {
-        rejects(own({}, "get-job"), "containerFunctions.get-job is a function of app/functions.ts already");
-        rejects(own({}, "My_Function"), "containerFunctions.My_Function is not a function name: lowercase letters, digits and -");
-        rejects(own({ context: "examples/nowhere" }), "containerFunctions.my-function.context must be a directory of the project");
+        rejects(own({}, "get-job"), "ownImageFunctions.get-job is a function of app/functions.ts already");
+        rejects(own({}, "My_Function"), "ownImageFunctions.My_Function is not a function name: lowercase letters, digits and -");
+        rejects(own({ context: "examples/nowhere" }), "ownImageFunctions.my-function.context must be a directory of the project");
         rejects(own({ dockerfile: `${context}/Dockerfile.Lambda` }), `dockerfile names ${context}/Dockerfile.Lambda, which does not exist`);
         rejects(
           own({ context: pinned }),
@@ -209,14 +209,14 @@ describe("stack config", () => {
         rejects(own({ route: "GET /jobs/{id}" }), "route GET /jobs/{id} is served already");
         rejects(
           { tuning: { functions: ["my-function"] } },
-          "tuning.functions.0 must name functions of app/functions.ts or containerFunctions",
+          "tuning.functions.0 must name functions of app/functions.ts or ownImageFunctions",
         );
       });
       it("refuses hostile values by name", () => {
         for (const badContext of ["/etc", "../outside", "examples/../..", "a\u0000b", "x".repeat(300), 42])
-          rejects(own({ context: badContext }), "containerFunctions.my-function.context must be");
+          rejects(own({ context: badContext }), "ownImageFunctions.my-function.context must be");
         for (const command of ["handler.handler", [""], [42], Array(40).fill("x"), ["x".repeat(2000)]])
-          rejects(own({ command }), "containerFunctions.my-function.command");
+          rejects(own({ command }), "ownImageFunctions.my-function.command");
         for (const route of ["GET primes", "FETCH /x", "GET /a b", "GET /\u0000"])
           rejects(own({ route }), 'must be an HTTP API route key, "METHOD /path"');
         rejects(own({ prebuiltImages: { arm64: "python:3.13" } }), "prebuiltImages.arm64 must be a private ECR image by digest");
@@ -291,6 +291,15 @@ describe("stack config", () => {
           "architecture has no namespace: write graviton-platform:architecture",
           'graviton-platfrom:architecture is in the unknown namespace "graviton-platfrom": this project\'s keys are graviton-platform:<key> (did you mean graviton-platform:architecture?)',
         ],
+      );
+    });
+    it("refuses a renamed key by its old name, naming the new one (containerFunctions is now ownImageFunctions)", () => {
+      assert.deepEqual(strayConfigKeys(["graviton-platform:containerFunctions"]), [
+        "graviton-platform:containerFunctions is now graviton-platform:ownImageFunctions (the same settings): rename it in Pulumi.<stack>.yaml",
+      ]);
+      assert.throws(
+        () => stackConfigFrom({ "graviton-platform:containerFunctions": "{}" }),
+        /containerFunctions is now graviton-platform:ownImageFunctions/,
       );
     });
     it("reads YAML merge keys (<<: *anchor) as Pulumi does", () => {

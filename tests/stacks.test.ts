@@ -122,7 +122,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
           const base = fn.name.replace(/-(arm64|x86_64)$/, "");
           const own = Object.keys(readConfigFunctions(stack)[base]?.environment ?? {});
           // A function with its own image also gets where its presets' resources are (BUCKET_*, FUNCTION_*).
-          const ownImage = stackConfigFrom(readStackConfig(stack)).containerFunctions.find((candidate) => candidate.name === base);
+          const ownImage = stackConfigFrom(readStackConfig(stack)).ownImageFunctions.find((candidate) => candidate.name === base);
           own.push(...presetVariables(ownImage?.permissions ?? []).map((variable) => variable.name));
           const undeclared = variables.filter((name) => !own.includes(name) && !STACK_ENVIRONMENT_NAMES.includes(name));
           assert.deepEqual(
@@ -263,13 +263,13 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
     // has a twin, so both architectures are in use.
     const withPrebuilt = (prebuilt: unknown) => {
       const dev = readStackConfig("dev");
-      const own = JSON.parse(dev["graviton-platform:containerFunctions"] ?? "{}");
+      const own = JSON.parse(dev["graviton-platform:ownImageFunctions"] ?? "{}");
       const functions = JSON.parse(dev["graviton-platform:functions"] ?? "{}");
       return {
         ...dev,
         "graviton-platform:functions": JSON.stringify({ ...functions, "get-job": { compareArchitectures: true } }),
         "graviton-platform:prebuiltImages": JSON.stringify(prebuilt),
-        "graviton-platform:containerFunctions": JSON.stringify({
+        "graviton-platform:ownImageFunctions": JSON.stringify({
           ...own,
           ...Object.fromEntries(Object.entries(own).map(([name, fn]) => [name, { ...(fn as object), prebuiltImages: PREBUILT }])),
         }),
@@ -337,7 +337,7 @@ describe("the whole program under each Pulumi.<stack>.yaml", () => {
     const config = {
       "aws:region": "us-east-1",
       "graviton-platform:buckets": JSON.stringify({ ["b".repeat(55)]: {} }),
-      "graviton-platform:containerFunctions": JSON.stringify({
+      "graviton-platform:ownImageFunctions": JSON.stringify({
         [longest]: {
           context: "tests/fixtures/own-image",
           compareArchitectures: true,

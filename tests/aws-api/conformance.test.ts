@@ -150,7 +150,7 @@ describe("AWS API conformance: what the program registers is what AWS's API mode
         return error.message;
       }
     };
-    const own = (settings: object) => ({ containerFunctions: { f: { context: "tests/fixtures/own-image", ...settings } } });
+    const own = (settings: object) => ({ ownImageFunctions: { f: { context: "tests/fixtures/own-image", ...settings } } });
 
     it("Lambda: a one-character variable name, filter patterns over 4,096 characters or whose values are not lists", () => {
       assert.match(
@@ -199,7 +199,7 @@ describe("AWS API conformance: what the program registers is what AWS's API mode
       assert.equal(refusal(issuer(2048)), "");
       assert.match(refusal(issuer(2049)), /auth\.issuer must be at most 2048 characters/);
       for (const route of ["GET /{proxy+}/tail", "GET /a//b", "GET /a{b}c", "GET /a/"])
-        assert.match(refusal(own({ route })), /containerFunctions\.f\.route must be an HTTP API route key/, route);
+        assert.match(refusal(own({ route })), /ownImageFunctions\.f\.route must be an HTTP API route key/, route);
       assert.equal(refusal(own({ route: "GET /a/{id}/{rest+}" })), "");
     });
 
@@ -217,9 +217,9 @@ describe("AWS API conformance: what the program registers is what AWS's API mode
       const many = Object.fromEntries(
         Array.from({ length: MAX_TUNED_ARNS + 1 }, (_, index) => [`f${index}`, { context: "tests/fixtures/own-image" }]),
       );
-      assert.equal(refusal({ containerFunctions: many, tuning: { functions: Object.keys(many).slice(0, MAX_TUNED_ARNS) } }), "");
+      assert.equal(refusal({ ownImageFunctions: many, tuning: { functions: Object.keys(many).slice(0, MAX_TUNED_ARNS) } }), "");
       assert.match(
-        refusal({ containerFunctions: many, tuning: { functions: Object.keys(many) } }),
+        refusal({ ownImageFunctions: many, tuning: { functions: Object.keys(many) } }),
         new RegExp(
           `tuning\\.functions name ${MAX_TUNED_ARNS + 1} functions with their twins; power tuning's role can be granted at most ${MAX_TUNED_ARNS}`,
         ),

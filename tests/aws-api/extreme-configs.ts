@@ -124,7 +124,7 @@ export function largestConfig(): ExtremeConfig {
     },
     network: { natGateways: "onePerAz" },
     buckets: { [LONGEST_BUCKET]: { intermediatePrefix: `${"p".repeat(199)}/` } },
-    containerFunctions: {
+    ownImageFunctions: {
       [LONGEST_NAME]: {
         context: FIXTURE,
         compareArchitectures: true,
@@ -155,10 +155,10 @@ export function largestConfig(): ExtremeConfig {
   const longestValue = bisect(
     1,
     5000,
-    (length) => accepted(setAt(values, ["containerFunctions", LONGEST_NAME, "environment"], environment(length))),
+    (length) => accepted(setAt(values, ["ownImageFunctions", LONGEST_NAME, "environment"], environment(length))),
     true,
   )!;
-  values = setAt(values, ["containerFunctions", LONGEST_NAME, "environment"], environment(longestValue));
+  values = setAt(values, ["ownImageFunctions", LONGEST_NAME, "environment"], environment(longestValue));
   const numbers = numbersAtExtreme(values, true);
   assertAccepted(numbers.values, "the largest config's numbers");
   return {
@@ -175,7 +175,7 @@ export function smallestConfig(): ExtremeConfig {
     database: { name: "d", adminUser: "a", appUser: "u" },
     network: { natGateways: "single" },
     tuning: { functions: [] },
-    containerFunctions: { f: { context: FIXTURE } },
+    ownImageFunctions: { f: { context: FIXTURE } },
   };
   assertAccepted(values, "the smallest config's strings");
   const numbers = numbersAtExtreme(values, false);

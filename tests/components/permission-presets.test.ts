@@ -110,7 +110,7 @@ describe("permission presets: least privilege, scoped to the resources they name
 
   it("the stack refuses a bucket it neither owns nor declared external, and a function it does not have", () => {
     const own = (permissions: unknown[]) => ({
-      containerFunctions: { "my-function": { context: OWN_IMAGE, permissions } },
+      ownImageFunctions: { "my-function": { context: OWN_IMAGE, permissions } },
       buckets: { data: {}, "shared-corp-data": { external: true } },
     });
     parseStackConfig(
@@ -122,31 +122,31 @@ describe("permission presets: least privilege, scoped to the resources they name
     );
     assert.throws(
       () => parseStackConfig(own([{ preset: "s3-read", bucket: "elsewhere" }])),
-      /containerFunctions\.my-function\.permissions\.0\.bucket names elsewhere, which the stack does not own and was not declared external/,
+      /ownImageFunctions\.my-function\.permissions\.0\.bucket names elsewhere, which the stack does not own and was not declared external/,
     );
     assert.throws(
       () => parseStackConfig(own([{ preset: "invoke", functions: ["mapper"] }])),
       /permissions\.0\.functions names mapper, which is not a function of the stack/,
     );
     const pair = (a: unknown[], b: unknown[]) => ({
-      containerFunctions: {
+      ownImageFunctions: {
         first: { context: OWN_IMAGE, permissions: a },
         second: { context: OWN_IMAGE, permissions: b },
       },
     });
     assert.deepEqual(
-      parseStackConfig(pair([{ preset: "invoke", functions: ["second"] }], [])).containerFunctions.map((fn) => fn.name),
+      parseStackConfig(pair([{ preset: "invoke", functions: ["second"] }], [])).ownImageFunctions.map((fn) => fn.name),
       ["second", "first"],
       "a function comes after the ones it invokes: it gets their names",
     );
     assert.throws(
       () => parseStackConfig(pair([{ preset: "invoke", functions: ["second"] }], [{ preset: "invoke", functions: ["first"] }])),
-      /containerFunctions have invoke presets in a cycle: first -> second -> first/,
+      /ownImageFunctions have invoke presets in a cycle: first -> second -> first/,
     );
     const clash = own([{ preset: "s3-read", bucket: "data" }]);
     Object.assign(clash.buckets, { "map-data": {}, "map.data": { external: true } });
-    clash.containerFunctions["my-function"] = {
-      ...clash.containerFunctions["my-function"],
+    clash.ownImageFunctions["my-function"] = {
+      ...clash.ownImageFunctions["my-function"],
       permissions: [
         { preset: "s3-read", bucket: "map-data" },
         { preset: "s3-write", bucket: "map.data" },
@@ -154,8 +154,8 @@ describe("permission presets: least privilege, scoped to the resources they name
     } as never;
     assert.throws(() => parseStackConfig(clash), /permissions name map-data and map\.data, which both become BUCKET_MAP_DATA; rename one/);
     const overriding = own([{ preset: "s3-read", bucket: "data" }]);
-    overriding.containerFunctions["my-function"] = {
-      ...overriding.containerFunctions["my-function"],
+    overriding.ownImageFunctions["my-function"] = {
+      ...overriding.ownImageFunctions["my-function"],
       environment: { BUCKET_DATA: "mine" },
     } as never;
     assert.throws(
@@ -172,7 +172,7 @@ describe("permission presets: least privilege, scoped to the resources they name
     // Seven functions to invoke (the size counts each at the longest name and ARN any stack can have).
     const targets = Array.from({ length: 7 }, (_, index) => `target-${index}`);
     const withInvokes = (count: number) => ({
-      containerFunctions: {
+      ownImageFunctions: {
         ...Object.fromEntries(targets.map((name) => [name, { context: OWN_IMAGE }])),
         "my-function": {
           context: OWN_IMAGE,
@@ -180,14 +180,14 @@ describe("permission presets: least privilege, scoped to the resources they name
         },
       },
     });
-    const fits = parse(withInvokes(4).containerFunctions["my-function"].permissions);
-    const tooMany = parse(withInvokes(6).containerFunctions["my-function"].permissions);
+    const fits = parse(withInvokes(4).ownImageFunctions["my-function"].permissions);
+    const tooMany = parse(withInvokes(6).ownImageFunctions["my-function"].permissions);
     assert.ok(presetsPolicyCharacters(fits) <= PRESETS_POLICY_MAX_CHARACTERS, String(presetsPolicyCharacters(fits)));
     assert.ok(presetsPolicyCharacters(tooMany) > PRESETS_POLICY_MAX_CHARACTERS);
     parseStackConfig(withInvokes(4));
     assert.throws(
       () => parseStackConfig(withInvokes(6)),
-      /containerFunctions\.my-function\.permissions can make an inline policy of \d+ characters; IAM allows 10,240 per role/,
+      /ownImageFunctions\.my-function\.permissions can make an inline policy of \d+ characters; IAM allows 10,240 per role/,
     );
     // The stack's own buckets are autonamed <name>-<7 characters>: 55 is the longest name that fits S3's 63.
     parseStackConfig({ buckets: { ["b".repeat(55)]: {}, ["e".repeat(63)]: { external: true } } });
@@ -199,7 +199,7 @@ describe("permission presets: least privilege, scoped to the resources they name
     const config = {
       ...dev,
       "graviton-platform:buckets": JSON.stringify({ data: {} }),
-      "graviton-platform:containerFunctions": JSON.stringify({
+      "graviton-platform:ownImageFunctions": JSON.stringify({
         "my-function": {
           context: OWN_IMAGE,
           permissions: [

@@ -111,7 +111,7 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     const record = localEndpoints.read(stateDir);
     assert.equal(record.apiUrl, platform.endpoints.apiUrl);
     assert.match(record.websocketUrl, /^ws:\/\/127\.0\.0\.1:\d+\/live$/);
-    const runLocally = platform.config.containerFunctions.filter((fn) => !Object.hasOwn(platform.stackOnly, fn.name));
+    const runLocally = platform.config.ownImageFunctions.filter((fn) => !Object.hasOwn(platform.stackOnly, fn.name));
     assert.deepEqual(Object.keys(record.functions).sort(), [...Object.keys(appFunctions), ...runLocally.map((fn) => fn.name)].sort());
     // example:begin seed 003's map-reduce and seed 000's PythonPrime
     assert.deepEqual(Object.keys(platform.stackOnly), ["python-prime"]);

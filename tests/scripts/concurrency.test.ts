@@ -180,7 +180,7 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
     lambda.on(GetAccountSettingsCommand).rejects(new Error("not authorized to perform lambda:GetAccountSettings"));
     const config = stackConfigFrom({
       ...STACK,
-      "graviton-platform:containerFunctions": JSON.stringify({
+      "graviton-platform:ownImageFunctions": JSON.stringify({
         "my-function": { context: "tests/fixtures/own-image", reservedConcurrency: 150 },
       }),
     });

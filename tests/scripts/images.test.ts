@@ -8,7 +8,7 @@ import { imageBuilds, main, MAX_REPOSITORY_CHARACTERS, RUNNERS, type ImageBuild 
 
 const FIXTURE = "tests/fixtures/own-image";
 const ownFunctions = (functions: Record<string, object>) =>
-  stackConfigFrom({ "graviton-platform:containerFunctions": JSON.stringify(functions) }).containerFunctions;
+  stackConfigFrom({ "graviton-platform:ownImageFunctions": JSON.stringify(functions) }).ownImageFunctions;
 const summary = (builds: ImageBuild[]) => builds.map((build) => `${build.repository} ${build.architecture} ${build["config-paths"]}`);
 
 describe("npm run images: what CI builds for stacks that take prebuilt images", () => {
@@ -17,8 +17,8 @@ describe("npm run images: what CI builds for stacks that take prebuilt images", 
     assert.deepEqual(summary(builds), [
       "app arm64 prebuiltImages",
       "app x86_64 prebuiltImages",
-      "tests/fixtures/own-image arm64 containerFunctions.first.prebuiltImages containerFunctions.second.prebuiltImages",
-      "tests/fixtures/own-image x86_64 containerFunctions.first.prebuiltImages containerFunctions.second.prebuiltImages",
+      "tests/fixtures/own-image arm64 ownImageFunctions.first.prebuiltImages ownImageFunctions.second.prebuiltImages",
+      "tests/fixtures/own-image x86_64 ownImageFunctions.first.prebuiltImages ownImageFunctions.second.prebuiltImages",
     ]);
     for (const build of builds) assert.equal(build.runner, RUNNERS[build.architecture]);
     assert.deepEqual(builds.map((build) => [build.context, build.dockerfile, build.platform]).slice(1, 3), [
@@ -27,8 +27,8 @@ describe("npm run images: what CI builds for stacks that take prebuilt images", 
     ]);
     const other = imageBuilds(ownFunctions({ python: { context: FIXTURE, dockerfile: `${FIXTURE}/Dockerfile.python` } }));
     assert.deepEqual(summary(other).slice(2), [
-      "tests/fixtures/own-image/dockerfile.python arm64 containerFunctions.python.prebuiltImages",
-      "tests/fixtures/own-image/dockerfile.python x86_64 containerFunctions.python.prebuiltImages",
+      "tests/fixtures/own-image/dockerfile.python arm64 ownImageFunctions.python.prebuiltImages",
+      "tests/fixtures/own-image/dockerfile.python x86_64 ownImageFunctions.python.prebuiltImages",
     ]);
   });
 
@@ -38,7 +38,7 @@ describe("npm run images: what CI builds for stacks that take prebuilt images", 
       writeFileSync(join(dir, "Dockerfile"), "FROM --platform=linux/amd64 public.ecr.aws/lambda/python:3.13\n");
       const builds = imageBuilds(ownFunctions({ pinned: { context: dir, architecture: "x86_64" } }));
       assert.deepEqual(summary(builds).slice(2), [
-        `${dir.toLowerCase().replace(/^\./, "")} x86_64 containerFunctions.pinned.prebuiltImages`,
+        `${dir.toLowerCase().replace(/^\./, "")} x86_64 ownImageFunctions.pinned.prebuiltImages`,
       ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -26,11 +26,11 @@ describe("npm run invoke", function () {
   // Functions with their own image, from the tests' own build context: one Node.js, one Python.
   const fixture = "tests/fixtures/own-image";
   const ownFunctions = stackConfigFrom({
-    "graviton-platform:containerFunctions": JSON.stringify({
+    "graviton-platform:ownImageFunctions": JSON.stringify({
       "my-function": { context: fixture },
       "my-python": { context: fixture, dockerfile: `${fixture}/Dockerfile.python` },
     }),
-  }).containerFunctions;
+  }).ownImageFunctions;
   const run = (...argv: string[]) =>
     main(argv, (text) => void (printed += text), {
       outputs: () => outputs,
@@ -135,7 +135,7 @@ describe("npm run invoke", function () {
     assert.match(printed, /Duration 12\.5 ms, billed 13 ms, 70 of 1024 MB, init 150\.2 ms \(cold\)/);
   });
 
-  it("--stack invokes a function with its own image (containerFunctions) with the event given, or its build context's event.json", async () => {
+  it("--stack invokes a function with its own image (ownImageFunctions) with the event given, or its build context's event.json", async () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Buffer.from('{"statusCode":200}') as never });
     const payloads = () =>
       lambda.commandCalls(InvokeCommand).map((call) => JSON.parse(Buffer.from(call.args[0].input.Payload as Uint8Array).toString()));
