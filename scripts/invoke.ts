@@ -2,7 +2,7 @@
 // Invokes one function with an event (by default its sample, dev/events/<function>.json) and prints the
 // response, its logs and the REPORT line (init, duration, billed duration, memory):
 //   --local   the function's bundle (or, for a function with its own Node.js image, its handler's module)
-//             in a Lambda-like environment on this machine (dev/local-lambda.ts), like `sam local invoke`;
+//             in a Lambda-like environment on this machine (dev/lambda/local-lambda.ts), like `sam local invoke`;
 //             with `npm run dev` running, in the environment it gives that function there (its database,
 //             issuer, WebSocket API, S3 buckets and the functions it may invoke), plus any --env;
 //   --stack   the deployed function (Invoke with LogType: Tail), like seed 003's aws_actions.py.
@@ -11,12 +11,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppFunctionName, appFunctions } from "../app/functions";
 import { parseReport } from "../app/tuning/report-line";
-import { buildBundles, bundleOf } from "../dev/bundles";
+import { buildBundles, bundleOf } from "../dev/lambda/bundles";
 import { DEFAULT_STATE_DIR, localEndpoints } from "../dev/local-endpoints";
-import { LocalLambda } from "../dev/local-lambda";
+import { LocalLambda } from "../dev/lambda/local-lambda";
 import { metricsNamespace, telemetryEnvironment } from "../components/lambda-environment";
 import { PROJECT, stackConfigFrom, type OwnImageFunctionConfig } from "../config";
-import { localHandlerOf } from "../dev/own-image-handler";
+import { localHandlerOf } from "../dev/lambda/own-image-handler";
 import { inProject } from "../components/container-function";
 import { readStackConfig } from "./mock-engine";
 import { runCommand } from "./run-command";

@@ -1,11 +1,11 @@
-// A real PostgreSQL server for tests (dev/embedded-postgres.ts): started inside the test run, listening
+// A real PostgreSQL server for tests (dev/postgres/embedded-postgres.ts): started inside the test run, listening
 // on 127.0.0.1 only, its data under the OS temp dir, stopped (and deleted) afterwards.
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, ClientConfig } from "pg";
 import { createPool, type DatabasePool } from "../app/data/pool";
-import { freePort, postgresServer } from "../dev/embedded-postgres";
+import { freePort, postgresServer } from "../dev/postgres/embedded-postgres";
 
 export interface TestPostgres {
   host: string;

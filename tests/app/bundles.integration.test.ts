@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { appFunctions } from "../../app/functions";
 import { LAMBDA_ENVIRONMENT } from "./lambda-environment";
 import { APP_METRICS, type AppMetricName } from "../../app/observability/metric-catalogue";
-import { LocalLambda, type LocalInvocation } from "../../dev/local-lambda";
+import { LocalLambda, type LocalInvocation } from "../../dev/lambda/local-lambda";
 import { emfProblems, isEmf } from "./emf-specification";
 // example:begin the HTTP demos
 import { createServer } from "node:http";

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connectionNotifier, managementClient } from "../../app/jobs/connection-notifier";
-import { freePort } from "../../dev/embedded-postgres";
+import { freePort } from "../../dev/postgres/embedded-postgres";
 
 describe("connection notifier: PostToConnection signed with aws4fetch, bounded and retried once", () => {
   const saved = { ...process.env };

@@ -4,7 +4,7 @@ import Ajv from "ajv";
 import { parseJob } from "../../app/core/job-types";
 import { ACCESS_LOG_FORMAT, SUBMIT_REQUEST_TEMPLATE, submitModel, WebSocketApi, WebSocketApiArgs } from "../../components/websocket-api";
 import { evaluate } from "../../scripts/mock-engine";
-import { renderMappingTemplate } from "../../dev/vtl";
+import { renderMappingTemplate } from "../../dev/apigateway/vtl";
 import { Registered } from "../registered";
 
 const queue = { name: "jobs-queue", arn: "arn:aws:sqs:us-east-1:123456789012:jobs-queue" };

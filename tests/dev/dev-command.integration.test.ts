@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "../../dev/embedded-postgres";
+import { freePort } from "../../dev/postgres/embedded-postgres";
 import { processRunning } from "../../dev/local-endpoints";
 
 const SOURCE = join(__dirname, "..", "..");

@@ -9,7 +9,7 @@ import { appFunctions } from "../../app/functions";
 import { stackConfigFrom } from "../../config";
 import { parseReport } from "../../app/tuning/report-line";
 import { main, sampleEventFile } from "../../scripts/invoke";
-import { buildBundles } from "../../dev/bundles";
+import { buildBundles } from "../../dev/lambda/bundles";
 
 describe("npm run invoke", function () {
   this.timeout(60_000);

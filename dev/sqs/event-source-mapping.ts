@@ -1,6 +1,6 @@
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { createHash } from "node:crypto";
-import { INVOKE_LIMITS } from "./local-lambda";
+import { INVOKE_LIMITS } from "../lambda/local-lambda";
 import type { LocalQueue, ReceivedMessage } from "./local-queue";
 
 /** The event source mapping's settings, as JobQueue.subscribe deploys them (`jobs` of the stack config). */

@@ -4,12 +4,12 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { SUBMIT_REQUEST_TEMPLATE, SUBMIT_RESPONSES, submitModel, USAGE } from "../components/websocket-api";
-import type { InvokeOutcome } from "./event-source-mapping";
-import type { LocalQueue } from "./local-queue";
+import { SUBMIT_REQUEST_TEMPLATE, SUBMIT_RESPONSES, submitModel, USAGE } from "../../components/websocket-api";
+import type { InvokeOutcome } from "../sqs/event-source-mapping";
+import type { LocalQueue } from "../sqs/local-queue";
 import { parseSendMessage, renderMappingTemplate } from "./vtl";
-import { LOCAL_AWS } from "./local-account";
-import { parseJob } from "../app/core/job-types";
+import { LOCAL_AWS } from "../iam/local-account";
+import { parseJob } from "../../app/core/job-types";
 
 /**
  * API Gateway WebSocket quotas the local API keeps

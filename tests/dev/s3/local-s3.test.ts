@@ -13,10 +13,10 @@ import {
   S3Client,
   type ListObjectsV2CommandOutput,
 } from "@aws-sdk/client-s3";
-import { presetStatements, type PermissionPreset, type PresetTargets } from "../../components/permission-presets";
-import { allows, wildcardMatch, type LocalStatement } from "../../dev/local-iam";
-import { claimedAccessKey } from "../../dev/sigv4";
-import { decodeAwsChunked, LocalS3, LOCAL_S3_LIMITS } from "../../dev/local-s3";
+import { presetStatements, type PermissionPreset, type PresetTargets } from "../../../components/permission-presets";
+import { allows, wildcardMatch, type LocalStatement } from "../../../dev/iam/local-iam";
+import { claimedAccessKey } from "../../../dev/iam/sigv4";
+import { decodeAwsChunked, LocalS3, LOCAL_S3_LIMITS } from "../../../dev/s3/local-s3";
 
 const targets: PresetTargets = {
   bucketArn: (bucket) => `arn:aws:s3:::${bucket}`,

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
-import type { OwnImageFunctionConfig } from "../../config";
-import { localHandlerOf } from "../../dev/own-image-handler";
+import type { OwnImageFunctionConfig } from "../../../config";
+import { localHandlerOf } from "../../../dev/lambda/own-image-handler";
 
 const own = (settings: Partial<OwnImageFunctionConfig>): OwnImageFunctionConfig => ({
   name: "f",
@@ -16,7 +16,7 @@ const own = (settings: Partial<OwnImageFunctionConfig>): OwnImageFunctionConfig 
   permissions: [],
   ...settings,
 });
-const fixture = join(__dirname, "..", "fixtures", "own-image");
+const fixture = join(__dirname, "..", "..", "fixtures", "own-image");
 
 describe("which functions with their own image run locally, and from which module", () => {
   it("runs a function on the Lambda Node.js base image from its handler's module in the build context", () => {

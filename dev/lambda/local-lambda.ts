@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { LOCAL_AWS } from "./local-account";
+import { LOCAL_AWS } from "../iam/local-account";
 
 /**
  * Lambda's payload limits: 6 MB each way for a synchronous invocation (which also bounds an event source

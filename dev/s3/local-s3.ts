@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
-import { allows, type LocalStatement } from "./local-iam";
+import { allows, type LocalStatement } from "../iam/local-iam";
 
 /**
  * S3's limits the local buckets keep, and the one they add: an object is a file here, so a single PUT

@@ -2,14 +2,14 @@ import { strict as assert } from "node:assert";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { presetStatements, type PresetTargets } from "../../components/permission-presets";
-import { lambdaEndpoint, localFunctionArn } from "../../dev/lambda-endpoint";
-import { INVOKE_LIMITS } from "../../dev/local-lambda";
-import { type LocalStatement } from "../../dev/local-iam";
-import { claimedAccessKey } from "../../dev/sigv4";
-import { LocalFunction } from "../../dev/local-function";
+import { presetStatements, type PresetTargets } from "../../../components/permission-presets";
+import { lambdaEndpoint, localFunctionArn } from "../../../dev/lambda/lambda-endpoint";
+import { INVOKE_LIMITS } from "../../../dev/lambda/local-lambda";
+import { type LocalStatement } from "../../../dev/iam/local-iam";
+import { claimedAccessKey } from "../../../dev/iam/sigv4";
+import { LocalFunction } from "../../../dev/lambda/local-function";
 
-const fixtures = join(__dirname, "fixtures", "handlers.mjs");
+const fixtures = join(__dirname, "..", "fixtures", "handlers.mjs");
 const local = (exportName: string, maxEnvironments = 2, timeoutSeconds = 5) =>
   new LocalFunction({ name: exportName, bundle: fixtures, exportName, memoryMb: 256, timeoutSeconds }, maxEnvironments);
 const targets = { functionArns: (name: string) => [localFunctionArn(name)] } as PresetTargets;

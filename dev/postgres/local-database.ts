@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
-import type { DatabaseConfig } from "../config";
+import type { DatabaseConfig } from "../../config";
 import { installedPostgresMajor, postgresServer, type PostgresServer } from "./embedded-postgres";
 import { startDatabaseProxy, type DatabaseProxy, type DatabaseProxyOptions } from "./database-proxy";
 import { localCertificate } from "./local-certificate";
@@ -10,9 +10,9 @@ import { localCertificate } from "./local-certificate";
  * Who may connect, and how. PostgreSQL listens on no TCP port at all, only on a Unix socket in a folder
  * that its owner alone may enter, and trusts that socket: the platform's own user (migrations set-up,
  * the tests) reaches it, no other user of the machine does. The functions come in as they do on AWS,
- * through the proxy (dev/database-proxy.ts): TLS, and an IAM auth token signed with their own key.
+ * through the proxy (dev/postgres/database-proxy.ts): TLS, and an IAM auth token signed with their own key.
  */
-const HBA = "# Written by dev/local-database.ts on every start.\nlocal all all trust\n";
+const HBA = "# Written by dev/postgres/local-database.ts on every start.\nlocal all all trust\n";
 
 export interface LocalDatabase {
   /** The proxy the functions connect to (TLS, IAM auth token), as they connect to RDS Proxy. */

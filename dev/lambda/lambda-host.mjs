@@ -1,4 +1,4 @@
-// One Lambda-like execution environment (a fresh Node process, forked by dev/local-lambda.ts): it loads
+// One Lambda-like execution environment (a fresh Node process, forked by dev/lambda/local-lambda.ts): it loads
 // the function's bundle once, as the Lambda Node.js runtime does at INIT, then runs the handler for each
 // event the parent sends, with a context like Lambda's. Plain JavaScript, so it starts as fast as Node.
 import { pathToFileURL } from "node:url";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { allows, type LocalStatement } from "./local-iam";
+import { allows, type LocalStatement } from "../iam/local-iam";
 import { QueueError, type LocalQueue } from "./local-queue";
 
 /**

@@ -2,12 +2,12 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 
 /** Where the handlers' bundles are built for local runs (ignored by git): the same esbuild build the image runs. */
-export const LOCAL_DIST = join(__dirname, "..", "app", "dist");
+export const LOCAL_DIST = join(__dirname, "..", "..", "app", "dist");
 
 /** Builds every handler into LOCAL_DIST with app/build.mjs; a build error throws with esbuild's message. */
 export function buildBundles(): void {
   try {
-    execFileSync(process.execPath, [join(__dirname, "..", "app", "build.mjs")], {
+    execFileSync(process.execPath, [join(__dirname, "..", "..", "app", "build.mjs")], {
       env: { ...process.env, APP_DIST_DIR: LOCAL_DIST },
       stdio: "pipe",
     });

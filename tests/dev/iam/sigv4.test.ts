@@ -5,11 +5,11 @@ import { strict as assert } from "node:assert";
 import { createServer, type Server } from "node:http";
 import { Readable } from "node:stream";
 import { AwsClient, AwsV4Signer } from "aws4fetch";
-import { iamAuthToken } from "../../app/data/iam-auth-token";
-import { claimedAccessKey, signatureProblem } from "../../dev/sigv4";
+import { iamAuthToken } from "../../../app/data/iam-auth-token";
+import { claimedAccessKey, signatureProblem } from "../../../dev/iam/sigv4";
 
 /** What the local endpoints check: SigV4 as the AWS SDK signs it, for every service the platform stands in for. */
-describe("SigV4 verification of the local endpoints (dev/sigv4.ts)", function () {
+describe("SigV4 verification of the local endpoints (dev/iam/sigv4.ts)", function () {
   this.timeout(20_000);
   const secrets = new Map([["ASIAFUNCTIONKEY0001", "a-secret-only-this-function-holds"]]);
   const credentials = { accessKeyId: "ASIAFUNCTIONKEY0001", secretAccessKey: "a-secret-only-this-function-holds" };

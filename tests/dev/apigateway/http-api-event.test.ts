@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { createServer, type IncomingMessage } from "node:http";
 import { connect } from "node:net";
-import { claimsAsStrings, httpApiEvent, httpResponseOf, httpRoute } from "../../dev/http-api-event";
+import { claimsAsStrings, httpApiEvent, httpResponseOf, httpRoute } from "../../../dev/apigateway/http-api-event";
 
 /** Sends one request, byte for byte, to a local server and returns the payload 2.0 event made of what it received. */
 async function eventFor(path: string, headers: [string, string][], body = ""): Promise<any> {

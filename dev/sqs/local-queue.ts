@@ -2,8 +2,8 @@ import { createHash, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { JOB_MESSAGE_MAX_BYTES } from "../components/job-queue";
-import { LOCAL_AWS } from "./local-account";
+import { JOB_MESSAGE_MAX_BYTES } from "../../components/job-queue";
+import { LOCAL_AWS } from "../iam/local-account";
 
 /**
  * An SQS standard queue in memory, with the semantics the worker relies on, as the SQS Developer Guide

@@ -1,9 +1,9 @@
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
-import { parseReport } from "../../app/tuning/report-line";
-import { LocalLambda } from "../../dev/local-lambda";
+import { parseReport } from "../../../app/tuning/report-line";
+import { LocalLambda } from "../../../dev/lambda/local-lambda";
 
-const fixtures = join(__dirname, "fixtures", "handlers.mjs");
+const fixtures = join(__dirname, "..", "fixtures", "handlers.mjs");
 const local = (exportName: string, timeoutSeconds = 3) =>
   new LocalLambda({ name: "fixture", bundle: fixtures, exportName, memoryMb: 256, timeoutSeconds, environment: { GREETING: "hi" } });
 
@@ -55,7 +55,7 @@ describe("local Lambda runtime (a fresh Node process per execution environment)"
     const timeoutSeconds = 30;
     const lambda = new LocalLambda({
       name: "slow",
-      bundle: join(__dirname, "fixtures", "slow-init.mjs"),
+      bundle: join(__dirname, "..", "fixtures", "slow-init.mjs"),
       memoryMb: 128,
       timeoutSeconds,
       environment: {},

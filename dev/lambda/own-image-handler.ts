@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { finalStage, inProject } from "../components/container-function";
-import type { OwnImageFunctionConfig } from "../config";
+import { finalStage, inProject } from "../../components/container-function";
+import type { OwnImageFunctionConfig } from "../../config";
 
 /** The AWS Lambda Node.js base images (https://gallery.ecr.aws/lambda/nodejs), whose runtime the local one is. */
 const NODE_BASE_IMAGE = /^(public\.ecr\.aws\/lambda\/nodejs|amazon\/aws-lambda-nodejs)([:@]|$)/;

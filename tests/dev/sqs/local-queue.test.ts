@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { messagesToDelete, startEventSourceMapping } from "../../dev/event-source-mapping";
-import { LocalQueue, QueueError, SQS_LIMITS } from "../../dev/local-queue";
-import type { LocalStatement } from "../../dev/local-iam";
-import { sqsEndpoint } from "../../dev/sqs-endpoint";
+import { messagesToDelete, startEventSourceMapping } from "../../../dev/sqs/event-source-mapping";
+import { LocalQueue, QueueError, SQS_LIMITS } from "../../../dev/sqs/local-queue";
+import type { LocalStatement } from "../../../dev/iam/local-iam";
+import { sqsEndpoint } from "../../../dev/sqs/sqs-endpoint";
 
 const queues = (visibilityTimeoutSeconds = 0.2, maxReceiveCount = 2) => {
   const deadLetters = new LocalQueue("dlq", { visibilityTimeoutSeconds: 30 });

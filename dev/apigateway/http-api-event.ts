@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { IncomingMessage } from "node:http";
-import { LOCAL_AWS } from "./local-account";
+import { LOCAL_AWS } from "../iam/local-account";
 
 /** A route of the HTTP API: its key, and a matcher that returns the path parameters. */
 export interface HttpRoute {

@@ -1,5 +1,5 @@
-import { LOCAL_AWS } from "./local-account";
-import { allows, type LocalStatement } from "./local-iam";
+import { LOCAL_AWS } from "../iam/local-account";
+import { allows, type LocalStatement } from "../iam/local-iam";
 import { Throttled, type LocalFunction } from "./local-function";
 import { INVOKE_LIMITS, type LocalInvocation } from "./local-lambda";
 
