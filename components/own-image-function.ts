@@ -1,9 +1,30 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { OwnImageFunctionConfig } from "../config";
 import { ContainerFunction } from "./container-function";
 import { ContainerImage, type ContainerImageArgs } from "./container-image";
 import { presetEnvironment, presetStatements, type PresetTargets } from "./permission-presets";
-import { architecturesOf } from "./settings-schema";
+import { architecturesOf, type Architecture } from "./settings-schema";
+import type { PermissionPreset } from "./permission-presets";
+
+/** A function with its own image: its build, and the same settings an app function has. */
+export interface OwnImageFunctionConfig {
+  name: string;
+  context: string;
+  dockerfile: string;
+  command?: string[];
+  entryPoint?: string[];
+  route?: string;
+  /** The route requires a valid access token. */
+  authorized: boolean;
+  architecture: Architecture;
+  compareArchitectures: boolean;
+  memory: number;
+  timeout: number;
+  reservedConcurrency?: number;
+  environment: Record<string, string>;
+  expectedTraffic?: { rps: number; durationMs: number };
+  prebuilt?: Partial<Record<Architecture, string>>;
+  permissions: PermissionPreset[];
+}
 
 export interface OwnImageStack {
   /** The stack's repository settings (kept images, force delete); the function's prebuilt images win. */

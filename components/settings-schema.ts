@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /**
  * The building blocks of the settings schemas. Each component owns the schema of its settings (beside
- * it, in its file): its args type, its defaults and its validation come from that schema, config.ts
+ * it, in its file): its args type, its defaults and its validation come from that schema, config/schema.ts
  * composes them into the stack's config, and the configuration reference (docs/configuration.md) is generated from it
  * (`npm run docs:config`). A field's `.meta({ description })` is its documentation everywhere.
  */

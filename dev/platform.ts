@@ -13,7 +13,7 @@ import { inProject } from "../components/container-function";
 import { presetEnvironment, presetStatements, presetTargetsOf } from "../components/permission-presets";
 import { scramSha256Verifier } from "../components/postgres-password";
 import { COGNITO_SIGN_IN_SCOPE } from "../components/user-pool";
-import { readStackConfig } from "../scripts/mock-engine";
+import { readStackConfig } from "../config";
 import { tokenVerifier, TokenRejected } from "../app/auth/token-verifier";
 import { describeValue } from "../app/core/describe-value";
 import { buildBundles, bundleOf } from "./lambda/bundles";

@@ -17,10 +17,10 @@ import { describeValue } from "../app/core/describe-value";
 import { CONCURRENCY_PER_SECOND } from "../components/observability";
 import { concurrencyLimit, stackConfigFrom, type StackConfig } from "../config";
 import { MINIMUM_UNRESERVED } from "../policy/capacity";
-import { readStackConfig } from "./mock-engine";
+import { readStackConfig } from "../config";
 import { runCommand } from "./run-command";
 import { readStackOutputs, type StackOutputs } from "./stack-outputs";
-import { checkStackName } from "./stacks";
+import { checkStackName } from "../config";
 import { svgOf } from "./vega-chart";
 import { COMMANDS, parseCommandLine } from "./command-line";
 

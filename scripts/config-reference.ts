@@ -1,5 +1,5 @@
 // npm run docs:config
-// Writes docs/configuration.md's reference from the settings schemas (config.ts composes them from
+// Writes docs/configuration.md's reference from the settings schemas (config/schema.ts composes them from
 // the components), so the tables cannot drift from what the stack validates. tests/config-reference
 // fails when docs/configuration.md or Pulumi.yaml disagrees with them.
 import { readFileSync, writeFileSync } from "node:fs";

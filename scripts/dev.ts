@@ -7,7 +7,7 @@ import { join, relative, resolve } from "node:path";
 import { describeValue } from "../app/core/describe-value";
 import { DEFAULT_STATE_DIR, REPOSITORY_STATE_DIR } from "../dev/local-endpoints";
 import { startDevPlatform, type DevPlatform } from "../dev/platform";
-import { checkStackName } from "./stacks";
+import { checkStackName } from "../config";
 import { asksForHelp, COMMANDS, parseCommandLine } from "./command-line";
 
 const USAGE = COMMANDS["dev"].usage;

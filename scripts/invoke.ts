@@ -18,10 +18,10 @@ import { metricsNamespace, telemetryEnvironment } from "../components/lambda-env
 import { PROJECT, stackConfigFrom, type OwnImageFunctionConfig } from "../config";
 import { localHandlerOf } from "../dev/lambda/own-image-handler";
 import { inProject } from "../components/container-function";
-import { readStackConfig } from "./mock-engine";
+import { readStackConfig } from "../config";
 import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
-import { checkStackName } from "./stacks";
+import { checkStackName } from "../config";
 import { COMMANDS, parseCommandLine } from "./command-line";
 
 const USAGE = COMMANDS["invoke"].usage;

@@ -1,10 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { getMonitor } from "@pulumi/pulumi/runtime/settings";
+import { readStackConfig } from "../config/stack-files";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { checkStackName } from "./stacks";
 
 /** Account and region the mock engine pretends to deploy into. */
 export const MOCK_ACCOUNT = "123456789012";
@@ -244,22 +242,6 @@ export interface MockDeployment {
   resources: RegisteredResource[];
   /** The program's stack outputs (its module exports), fully resolved. */
   outputs: Record<string, any>;
-}
-
-/** Reads `Pulumi.<stack>.yaml` and returns its config the way the Pulumi CLI hands it to a program. */
-export function readStackConfig(stack: string, projectDir = "."): Record<string, string> {
-  const file = join(projectDir, `Pulumi.${checkStackName(stack)}.yaml`);
-  if (!existsSync(file)) throw new Error(`No stack file ${file}: stacks are the Pulumi.<stack>.yaml files beside Pulumi.yaml.`);
-  let document: any;
-  try {
-    // Pulumi reads stack files with YAML 1.1 merge keys (`<<: *defaults`); so does this.
-    document = parseYaml(readFileSync(file, "utf8"), { merge: true });
-  } catch (error) {
-    throw new Error(`${file} is not valid YAML: ${(error as Error).message}`);
-  }
-  const config = document?.config ?? {};
-  if (typeof config !== "object" || Array.isArray(config)) throw new Error(`${file}: "config" must be a map of keys to values.`);
-  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
 }
 
 /**

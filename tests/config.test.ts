@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { appFunctions } from "../app/functions";
 import { concurrencyLimit, ConfigError, parseStackConfig, stackConfigFrom, strayConfigKeys } from "../config";
 import { ENVIRONMENT_MAX_BYTES, environmentBytes, STACK_ENVIRONMENT_NAMES } from "../components/lambda-environment";
-import { readStackConfig } from "../scripts/mock-engine";
+import { readStackConfig } from "../config";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

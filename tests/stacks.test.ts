@@ -2,13 +2,14 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listStacks } from "../scripts/stacks";
+import { listStacks } from "../config";
 import { appFunctions } from "../app/functions";
 import { DOCKER_PLATFORMS } from "../components/container-image";
 import { Architecture, ConfigError, stackConfigFrom } from "../config";
 import { presetVariables } from "../components/permission-presets";
 import { runPolicies } from "../policy/run-offline";
-import { evaluate, evaluateStack, readStackConfig } from "../scripts/mock-engine";
+import { evaluate, evaluateStack } from "../scripts/mock-engine";
+import { readStackConfig } from "../config";
 import { Registered } from "./registered";
 import { ENVIRONMENT_MAX_BYTES, environmentBytes, STACK_ENVIRONMENT_NAMES } from "../components/lambda-environment";
 

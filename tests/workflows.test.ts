@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { spawnSync } from "node:child_process";
-import { listStacks, policyConfigFor } from "../scripts/stacks";
+import { listStacks, policyConfigFor } from "../config";
 
 const workflow = (file: string) => parseYaml(readFileSync(`.github/workflows/${file}`, "utf8"), { strict: true });
 const commands = (job: any): string[] => job.steps.flatMap((step: any) => (step.run ? [step.run] : []));

@@ -4,7 +4,7 @@ import { lambdaDescription } from "../../components/container-function";
 import { MAX_TUNED_ARNS } from "../../components/power-tuning";
 import { ConfigError, parseStackConfig } from "../../config";
 import { evaluateStack } from "../../scripts/mock-engine";
-import { checkStackName, listStacks } from "../../scripts/stacks";
+import { checkStackName, listStacks } from "../../config";
 import { checkConformance } from "./conformance";
 import { documentedRuleViolations } from "./documented-rules";
 import { largestConfig, smallestConfig } from "./extreme-configs";

@@ -1,4 +1,4 @@
-import { listStacks } from "../../scripts/stacks";
+import { listStacks } from "../../config";
 import { strict as assert } from "node:assert";
 import { APP_METRICS, type AppMetricName } from "../../app/observability/metric-catalogue";
 import {
@@ -10,7 +10,8 @@ import {
   type ObservabilityArgs,
 } from "../../components/observability";
 import { stackConfigFrom } from "../../config";
-import { evaluate, evaluateStack, readStackConfig } from "../../scripts/mock-engine";
+import { evaluate, evaluateStack } from "../../scripts/mock-engine";
+import { readStackConfig } from "../../config";
 import { Registered } from "../registered";
 
 const NAMESPACE = "graviton-platform/test";

@@ -9,7 +9,8 @@ import {
   type PermissionPreset,
 } from "../../components/permission-presets";
 import { parseStackConfig } from "../../config";
-import { evaluateStack, readStackConfig } from "../../scripts/mock-engine";
+import { evaluateStack } from "../../scripts/mock-engine";
+import { readStackConfig } from "../../config";
 import { Registered } from "../registered";
 
 /** A build context of the tests' own, which outlives the examples. */

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { UserPool } from "../../components/user-pool";
-import { evaluate, evaluateStack, readStackConfig } from "../../scripts/mock-engine";
+import { evaluate, evaluateStack } from "../../scripts/mock-engine";
+import { readStackConfig } from "../../config";
 import { Registered } from "../registered";
 
 describe("UserPool, and where the APIs' tokens come from", () => {

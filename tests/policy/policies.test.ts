@@ -1,11 +1,12 @@
-import { listStacks } from "../../scripts/stacks";
+import { listStacks } from "../../config";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { policies } from "../../policy/policies";
 import { PolicyConfig, ResourceUnderPolicy, runPolicies } from "../../policy/run-offline";
-import { evaluate, evaluateStack, readStackConfig } from "../../scripts/mock-engine";
+import { evaluate, evaluateStack } from "../../scripts/mock-engine";
+import { readStackConfig } from "../../config";
 
 const ACCOUNT = "123456789012";
 let counter = 0;

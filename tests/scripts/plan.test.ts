@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { main, plan } from "../../scripts/plan";
 import { readStackOutputs } from "../../scripts/stack-outputs";
-import { checkStackName, listStacks } from "../../scripts/stacks";
+import { checkStackName, listStacks } from "../../config";
 
 async function run(...argv: string[]): Promise<{ code: number; output: string }> {
   let output = "";

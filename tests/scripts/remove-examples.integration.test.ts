@@ -9,7 +9,7 @@ import { cpSync, existsSync, readdirSync, symlinkSync } from "node:fs";
 import { relative } from "node:path";
 import { EXAMPLE_PATHS, removeExamples } from "../../scripts/remove-examples";
 import { REFERENCE_FILE } from "../../scripts/config-reference";
-import { listStacks } from "../../scripts/stacks";
+import { listStacks } from "../../config";
 // example:end
 
 /** A marker line, built at run time so that the script never takes this file's own text for one. */

@@ -1,19 +1,18 @@
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { databaseSettings, networkSettings } from "./components/database";
-import { functionSettings, inProject, ownImageFunctionSettings, pinnedPlatform } from "./components/container-function";
-import { containerImageSettings, DOCKER_PLATFORMS } from "./components/container-image";
+import { databaseSettings, networkSettings } from "../components/database";
+import { functionSettings, inProject, ownImageFunctionSettings, pinnedPlatform } from "../components/container-function";
+import { containerImageSettings, DOCKER_PLATFORMS } from "../components/container-image";
 import { existsSync } from "node:fs";
-import { jobQueueSettings } from "./components/job-queue";
-import { alarmSettings, type AlarmSettings } from "./components/observability";
-import { bucketSettings } from "./components/bucket";
+import { jobQueueSettings } from "../components/job-queue";
+import { alarmSettings } from "../components/observability";
+import { bucketSettings } from "../components/bucket";
 import {
   bucketName,
   presetsPolicyCharacters,
   presetVariables,
   PRESETS_POLICY_MAX_CHARACTERS,
   type PermissionPreset,
-} from "./components/permission-presets";
+} from "../components/permission-presets";
 import {
   ARCHITECTURES,
   architecture,
@@ -23,26 +22,20 @@ import {
   strictObject,
   throttlingSettings,
   type Architecture,
-} from "./components/settings-schema";
-import { externalIssuerSettings } from "./components/user-pool";
-import { MAX_TUNED_ARNS } from "./components/power-tuning";
-import { accountLogRoleSetting } from "./components/websocket-api";
-import { describeValue } from "./app/core/describe-value";
-import { AppFunction, AppFunctionName, appFunctions, JOB_SUBMIT_ROUTE } from "./app/functions";
+} from "../components/settings-schema";
+import { externalIssuerSettings } from "../components/user-pool";
+import { MAX_TUNED_ARNS } from "../components/power-tuning";
+import { accountLogRoleSetting } from "../components/websocket-api";
+import { AppFunction, AppFunctionName, appFunctions, JOB_SUBMIT_ROUTE } from "../app/functions";
 import {
   ENVIRONMENT_MAX_BYTES,
   environmentBytes,
   largestEnvironmentBytes,
   STACK_ENVIRONMENT,
   type StackEnvironmentRole,
-} from "./components/lambda-environment";
+} from "../components/lambda-environment";
 
-/** The Pulumi project name: the namespace of every key below (`graviton-platform:architecture`). */
-export const PROJECT = "graviton-platform";
-
-export type { Architecture } from "./components/settings-schema";
-
-const functionNames = Object.keys(appFunctions) as AppFunctionName[];
+export const functionNames = Object.keys(appFunctions) as AppFunctionName[];
 
 /** The stack-set variables a function gets, from what app/functions.ts says it does. */
 function stackEnvironmentRoles(name: AppFunctionName): StackEnvironmentRole[] {
@@ -53,7 +46,7 @@ function stackEnvironmentRoles(name: AppFunctionName): StackEnvironmentRole[] {
 const tuningCandidates = functionNames.filter((name) => name !== "power-tuning") as Exclude<AppFunctionName, "power-tuning">[];
 const tunableByDefault = tuningCandidates.filter((name) => "tunable" in appFunctions[name] && appFunctions[name].tunable);
 
-const tuning = strictObject({
+export const tuning = strictObject({
   functions: z
     .array(z.string({ error: "must be function names" }), { error: "must be a list of function names" })
     .default(tunableByDefault)
@@ -67,7 +60,7 @@ const tuning = strictObject({
  * The functions with their own image, each after the ones of them it invokes (it gets their names in its
  * environment, so they must exist first); the names of a cycle when there is one.
  */
-function invokeOrder(own: Record<string, { permissions?: PermissionPreset[] }>): { order: string[]; cycle?: string[] } {
+export function invokeOrder(own: Record<string, { permissions?: PermissionPreset[] }>): { order: string[]; cycle?: string[] } {
   const invoked = (name: string) =>
     (own[name].permissions ?? [])
       .flatMap((preset) => (preset.preset === "invoke" ? preset.functions : []))
@@ -94,10 +87,10 @@ function invokeOrder(own: Record<string, { permissions?: PermissionPreset[] }>):
 }
 
 /** What a function with its own image gets when the stack does not say: Lambda's memory default, a 30 s timeout. */
-const OWN_IMAGE_DEFAULTS = { memory: 128, timeout: 30 } as const;
+export const OWN_IMAGE_DEFAULTS = { memory: 128, timeout: 30 } as const;
 
 /** Every architecture some function (or its twin) runs on: exactly the images the stack needs. */
-function architecturesInUse(config: {
+export function architecturesInUse(config: {
   architecture: Architecture;
   functions: Partial<Record<AppFunctionName, { architecture?: Architecture; compareArchitectures?: boolean }>>;
 }): Architecture[] {
@@ -317,251 +310,3 @@ export const stackConfigSchema = strictObject({
     });
   }
 });
-
-/**
- * The most executions of a function that run at once, by Lambda's rules, for every reader (the alarms and
- * dashboard, npm run concurrency, npm run dev): a reserved concurrency caps every caller of a function.
- * The worker has one caller, the jobs queue's event source mapping, whose maximumConcurrency caps the
- * invocations it makes (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html), so its
- * limit is the smaller of the two; the config requires the reservation to be at least that maximum, so it
- * is maximumConcurrency. Undefined when only the account's unreserved pool bounds the function.
- */
-export function concurrencyLimit(fn: FunctionConfig, jobs: JobsConfig): number | undefined {
-  if (fn.name === "worker") return Math.min(fn.reservedConcurrency ?? Number.POSITIVE_INFINITY, jobs.maximumConcurrency);
-  return fn.reservedConcurrency;
-}
-
-export type NetworkConfig = z.output<typeof networkSettings>;
-export type DatabaseConfig = z.output<typeof databaseSettings>;
-export type JobsConfig = z.output<typeof jobQueueSettings>;
-export type AuthConfig = z.output<typeof externalIssuerSettings>;
-export type TuningConfig = z.output<typeof tuning>;
-
-/** One function of the app, with the stack's overrides applied to the app's defaults. */
-export interface FunctionConfig {
-  name: AppFunctionName;
-  handler: string;
-  route?: string;
-  authorized: boolean;
-  database?: "app" | "admin";
-  verifiesTokens: boolean;
-  notifiesConnections: boolean;
-  description: string;
-  architecture: Architecture;
-  memory: number;
-  timeout: number;
-  reservedConcurrency?: number;
-  environment: Record<string, string>;
-  compareArchitectures: boolean;
-  /** Declared peak traffic, for the capacity policy (Little's law). */
-  expectedTraffic?: { rps: number; durationMs: number };
-}
-
-export interface StackConfig {
-  /** The stack's AWS region (`aws:region`); unset = the AWS provider's own default (AWS_REGION). */
-  region?: string;
-  /** Default architecture of every function. */
-  architecture: Architecture;
-  /** Every function of app/functions.ts, in its order, with the stack's settings applied. */
-  functions: FunctionConfig[];
-  /** The same, by name: a misspelt name does not compile. */
-  functionNamed: Record<AppFunctionName, FunctionConfig>;
-  /** Every architecture some function (or twin) runs on: exactly the images to build. */
-  architecturesInUse: Architecture[];
-  logRetentionDays: number;
-  /** Default route throttling of both APIs (HTTP and WebSocket), from httpApiBurstLimit and httpApiRateLimit. */
-  apiThrottling: { burstLimit: number; rateLimit: number };
-  ecr: { keepImages: number; forceDelete: boolean; prebuilt?: Partial<Record<Architecture, string>> };
-  /** Set API Gateway's account-level CloudWatch role (needed for WebSocket execution logs). */
-  apiGatewayAccountLogRole: boolean;
-  network: NetworkConfig;
-  database: DatabaseConfig;
-  jobs: JobsConfig;
-  /** An external OIDC issuer and audience; undefined = a Cognito user pool. */
-  auth?: AuthConfig;
-  tuning: TuningConfig;
-  alarms: AlarmSettings;
-  /** The functions that bring their own image, with the stack's defaults applied. */
-  ownImageFunctions: OwnImageFunctionConfig[];
-  /** The buckets presets may name: the stack's own, by short name, and external ones, by their name. */
-  buckets: Record<string, z.output<typeof bucketSettings>>;
-}
-
-/** A function with its own image: its build, and the same settings an app function has. */
-export interface OwnImageFunctionConfig {
-  name: string;
-  context: string;
-  dockerfile: string;
-  command?: string[];
-  entryPoint?: string[];
-  route?: string;
-  /** The route requires a valid access token. */
-  authorized: boolean;
-  architecture: Architecture;
-  compareArchitectures: boolean;
-  memory: number;
-  timeout: number;
-  reservedConcurrency?: number;
-  environment: Record<string, string>;
-  expectedTraffic?: { rps: number; durationMs: number };
-  prebuilt?: Partial<Record<Architecture, string>>;
-  permissions: PermissionPreset[];
-}
-
-/** The stack configuration is wrong; the message lists every problem with the key, the value and what is allowed. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
-
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
-  return path.reduce<unknown>(
-    (value, key) => (value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[key] : undefined),
-    input,
-  );
-}
-
-function describeIssue(input: unknown, issue: z.core.$ZodIssue): string {
-  const key = [PROJECT, ...issue.path.map(String)].join(".").replace(".", ":");
-  if (issue.code === "unrecognized_keys") return `${key} ${issue.message}`;
-  const value = valueAt(input, issue.path);
-  return `${key} ${issue.message}, got ${describeValue(value)}`;
-}
-
-/**
- * Validates the project's config values (keys without the `graviton-platform:` prefix, values already
- * parsed) and resolves each function's settings. Throws ConfigError naming every bad key.
- */
-export function parseStackConfig(values: Record<string, unknown>): StackConfig {
-  const result = stackConfigSchema.safeParse(values);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `  - ${describeIssue(values, issue)}`);
-    throw new ConfigError(
-      `Invalid stack configuration (fix it in Pulumi.<stack>.yaml or with 'pulumi config set'):\n${problems.join("\n")}`,
-    );
-  }
-  const config = result.data;
-  const functions = functionNames.map((name): FunctionConfig => {
-    const defaults = appFunctions[name];
-    const settings = config.functions[name] ?? {};
-    return {
-      name,
-      handler: defaults.handler,
-      route: "route" in defaults ? defaults.route : undefined,
-      authorized: "authorized" in defaults ? defaults.authorized : false,
-      database: "database" in defaults ? defaults.database : undefined,
-      verifiesTokens: "verifiesTokens" in defaults ? defaults.verifiesTokens : false,
-      notifiesConnections: "notifiesConnections" in defaults ? defaults.notifiesConnections : false,
-      description: defaults.description,
-      architecture: settings.architecture ?? config.architecture,
-      memory: settings.memory ?? defaults.memory,
-      timeout: settings.timeout ?? defaults.timeout,
-      reservedConcurrency: settings.reservedConcurrency,
-      environment: settings.environment ?? {},
-      compareArchitectures: settings.compareArchitectures ?? false,
-      expectedTraffic:
-        settings.expectedRps !== undefined && settings.expectedDurationMs !== undefined
-          ? { rps: settings.expectedRps, durationMs: settings.expectedDurationMs }
-          : undefined,
-    };
-  });
-  return {
-    architecture: config.architecture,
-    functions,
-    functionNamed: Object.fromEntries(functions.map((fn) => [fn.name, fn])) as Record<AppFunctionName, FunctionConfig>,
-    architecturesInUse: architecturesInUse(config),
-    logRetentionDays: config.logRetentionDays,
-    apiThrottling: { burstLimit: config.httpApiBurstLimit, rateLimit: config.httpApiRateLimit },
-    ecr: { keepImages: config.ecrKeepImages, forceDelete: config.ecrForceDelete, prebuilt: config.prebuiltImages },
-    apiGatewayAccountLogRole: config.apiGatewayAccountLogRole,
-    network: config.network,
-    database: config.database,
-    jobs: config.jobs,
-    auth: config.auth,
-    tuning: config.tuning,
-    alarms: config.alarms,
-    ownImageFunctions: invokeOrder(config.ownImageFunctions)
-      .order.map((name) => [name, config.ownImageFunctions[name]] as const)
-      .map(([name, fn]) => ({
-        name,
-        context: fn.context,
-        dockerfile: fn.dockerfile ?? `${fn.context}/Dockerfile`,
-        command: fn.command,
-        entryPoint: fn.entryPoint,
-        route: fn.route,
-        authorized: fn.authorized ?? false,
-        architecture: fn.architecture ?? config.architecture,
-        compareArchitectures: fn.compareArchitectures ?? false,
-        memory: fn.memory ?? OWN_IMAGE_DEFAULTS.memory,
-        timeout: fn.timeout ?? OWN_IMAGE_DEFAULTS.timeout,
-        reservedConcurrency: fn.reservedConcurrency,
-        environment: fn.environment ?? {},
-        expectedTraffic:
-          fn.expectedRps !== undefined && fn.expectedDurationMs !== undefined
-            ? { rps: fn.expectedRps, durationMs: fn.expectedDurationMs }
-            : undefined,
-        prebuilt: fn.prebuiltImages,
-        permissions: fn.permissions ?? [],
-      })),
-    buckets: config.buckets,
-  };
-}
-
-/**
- * Pulumi hands every config value to the program as a string: structured values as JSON, and top-level
- * scalars set with `pulumi config set` as plain text ("30", "true"). Parse what is JSON; keep the rest.
- */
-function parseConfigValue(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-/** Config namespaces this program reads or its providers do; a key in any other is a mistake. */
-export const KNOWN_NAMESPACES = [PROJECT, "aws", "docker", "random", "pulumi"];
-
-/** This project's keys that have a new name: the old one is refused, naming the new. */
-export const RENAMED_KEYS: Record<string, string> = { containerFunctions: "ownImageFunctions" };
-
-/**
- * Keys outside the known namespaces (a misspelt project name, or no namespace at all), each with the
- * key it most likely meant, and keys this project renamed, with their new name. Pulumi passes them
- * through silently; they would be ignored.
- */
-export function strayConfigKeys(keys: string[]): string[] {
-  return keys.flatMap((key) => {
-    const colon = key.indexOf(":");
-    if (colon < 0) return [`${key} has no namespace: write ${PROJECT}:${key}`];
-    const namespace = key.slice(0, colon);
-    const name = key.slice(colon + 1);
-    if (namespace === PROJECT && Object.hasOwn(RENAMED_KEYS, name))
-      return [`${key} is now ${PROJECT}:${RENAMED_KEYS[name]} (the same settings): rename it in Pulumi.<stack>.yaml`];
-    if (KNOWN_NAMESPACES.includes(namespace)) return [];
-    return [
-      `${key} is in the unknown namespace "${namespace}": this project's keys are ${PROJECT}:<key> (did you mean ${PROJECT}:${key.slice(colon + 1)}?)`,
-    ];
-  });
-}
-
-/** Reads this project's keys from the stack's config and validates them. Call once, in index.ts. */
-export function loadStackConfig(): StackConfig {
-  return stackConfigFrom(pulumi.runtime.allConfig());
-}
-
-/** A stack's whole config (every namespace, values as the Pulumi CLI hands them over: strings), validated. */
-export function stackConfigFrom(all: Record<string, string>): StackConfig {
-  const stray = strayConfigKeys(Object.keys(all));
-  if (stray.length > 0) {
-    throw new ConfigError(
-      `Invalid stack configuration (fix it in Pulumi.<stack>.yaml):\n${stray.map((problem) => `  - ${problem}`).join("\n")}`,
-    );
-  }
-  const prefix = `${PROJECT}:`;
-  const values = Object.fromEntries(
-    Object.entries(all)
-      .filter(([key]) => key.startsWith(prefix))
-      .map(([key, value]) => [key.slice(prefix.length), parseConfigValue(value)]),
-  );
-  return { ...parseStackConfig(values), region: all["aws:region"] };
-}

@@ -1,0 +1,161 @@
+import { OWN_IMAGE_DEFAULTS, architecturesInUse, functionNames, invokeOrder, stackConfigSchema, tuning } from "./schema";
+import { ConfigError, describeIssue } from "./errors";
+import { z } from "zod";
+import { databaseSettings, networkSettings } from "../components/database";
+import { jobQueueSettings } from "../components/job-queue";
+import { type AlarmSettings } from "../components/observability";
+import { bucketSettings } from "../components/bucket";
+import { type Architecture } from "../components/settings-schema";
+import type { OwnImageFunctionConfig } from "../components/own-image-function";
+
+export type { OwnImageFunctionConfig };
+import { externalIssuerSettings } from "../components/user-pool";
+import { AppFunctionName, appFunctions } from "../app/functions";
+
+/**
+ * The most executions of a function that run at once, by Lambda's rules, for every reader (the alarms and
+ * dashboard, npm run concurrency, npm run dev): a reserved concurrency caps every caller of a function.
+ * The worker has one caller, the jobs queue's event source mapping, whose maximumConcurrency caps the
+ * invocations it makes (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html), so its
+ * limit is the smaller of the two; the config requires the reservation to be at least that maximum, so it
+ * is maximumConcurrency. Undefined when only the account's unreserved pool bounds the function.
+ */
+export function concurrencyLimit(fn: FunctionConfig, jobs: JobsConfig): number | undefined {
+  if (fn.name === "worker") return Math.min(fn.reservedConcurrency ?? Number.POSITIVE_INFINITY, jobs.maximumConcurrency);
+  return fn.reservedConcurrency;
+}
+
+export type NetworkConfig = z.output<typeof networkSettings>;
+export type DatabaseConfig = z.output<typeof databaseSettings>;
+export type JobsConfig = z.output<typeof jobQueueSettings>;
+export type AuthConfig = z.output<typeof externalIssuerSettings>;
+export type TuningConfig = z.output<typeof tuning>;
+
+/** One function of the app, with the stack's overrides applied to the app's defaults. */
+export interface FunctionConfig {
+  name: AppFunctionName;
+  handler: string;
+  route?: string;
+  authorized: boolean;
+  database?: "app" | "admin";
+  verifiesTokens: boolean;
+  notifiesConnections: boolean;
+  description: string;
+  architecture: Architecture;
+  memory: number;
+  timeout: number;
+  reservedConcurrency?: number;
+  environment: Record<string, string>;
+  compareArchitectures: boolean;
+  /** Declared peak traffic, for the capacity policy (Little's law). */
+  expectedTraffic?: { rps: number; durationMs: number };
+}
+
+export interface StackConfig {
+  /** The stack's AWS region (`aws:region`); unset = the AWS provider's own default (AWS_REGION). */
+  region?: string;
+  /** Default architecture of every function. */
+  architecture: Architecture;
+  /** Every function of app/functions.ts, in its order, with the stack's settings applied. */
+  functions: FunctionConfig[];
+  /** The same, by name: a misspelt name does not compile. */
+  functionNamed: Record<AppFunctionName, FunctionConfig>;
+  /** Every architecture some function (or twin) runs on: exactly the images to build. */
+  architecturesInUse: Architecture[];
+  logRetentionDays: number;
+  /** Default route throttling of both APIs (HTTP and WebSocket), from httpApiBurstLimit and httpApiRateLimit. */
+  apiThrottling: { burstLimit: number; rateLimit: number };
+  ecr: { keepImages: number; forceDelete: boolean; prebuilt?: Partial<Record<Architecture, string>> };
+  /** Set API Gateway's account-level CloudWatch role (needed for WebSocket execution logs). */
+  apiGatewayAccountLogRole: boolean;
+  network: NetworkConfig;
+  database: DatabaseConfig;
+  jobs: JobsConfig;
+  /** An external OIDC issuer and audience; undefined = a Cognito user pool. */
+  auth?: AuthConfig;
+  tuning: TuningConfig;
+  alarms: AlarmSettings;
+  /** The functions that bring their own image, with the stack's defaults applied. */
+  ownImageFunctions: OwnImageFunctionConfig[];
+  /** The buckets presets may name: the stack's own, by short name, and external ones, by their name. */
+  buckets: Record<string, z.output<typeof bucketSettings>>;
+}
+
+/**
+ * Validates the project's config values (keys without the `graviton-platform:` prefix, values already
+ * parsed) and resolves each function's settings. Throws ConfigError naming every bad key.
+ */
+export function parseStackConfig(values: Record<string, unknown>): StackConfig {
+  const result = stackConfigSchema.safeParse(values);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  - ${describeIssue(values, issue)}`);
+    throw new ConfigError(
+      `Invalid stack configuration (fix it in Pulumi.<stack>.yaml or with 'pulumi config set'):\n${problems.join("\n")}`,
+    );
+  }
+  const config = result.data;
+  const functions = functionNames.map((name): FunctionConfig => {
+    const defaults = appFunctions[name];
+    const settings = config.functions[name] ?? {};
+    return {
+      name,
+      handler: defaults.handler,
+      route: "route" in defaults ? defaults.route : undefined,
+      authorized: "authorized" in defaults ? defaults.authorized : false,
+      database: "database" in defaults ? defaults.database : undefined,
+      verifiesTokens: "verifiesTokens" in defaults ? defaults.verifiesTokens : false,
+      notifiesConnections: "notifiesConnections" in defaults ? defaults.notifiesConnections : false,
+      description: defaults.description,
+      architecture: settings.architecture ?? config.architecture,
+      memory: settings.memory ?? defaults.memory,
+      timeout: settings.timeout ?? defaults.timeout,
+      reservedConcurrency: settings.reservedConcurrency,
+      environment: settings.environment ?? {},
+      compareArchitectures: settings.compareArchitectures ?? false,
+      expectedTraffic:
+        settings.expectedRps !== undefined && settings.expectedDurationMs !== undefined
+          ? { rps: settings.expectedRps, durationMs: settings.expectedDurationMs }
+          : undefined,
+    };
+  });
+  return {
+    architecture: config.architecture,
+    functions,
+    functionNamed: Object.fromEntries(functions.map((fn) => [fn.name, fn])) as Record<AppFunctionName, FunctionConfig>,
+    architecturesInUse: architecturesInUse(config),
+    logRetentionDays: config.logRetentionDays,
+    apiThrottling: { burstLimit: config.httpApiBurstLimit, rateLimit: config.httpApiRateLimit },
+    ecr: { keepImages: config.ecrKeepImages, forceDelete: config.ecrForceDelete, prebuilt: config.prebuiltImages },
+    apiGatewayAccountLogRole: config.apiGatewayAccountLogRole,
+    network: config.network,
+    database: config.database,
+    jobs: config.jobs,
+    auth: config.auth,
+    tuning: config.tuning,
+    alarms: config.alarms,
+    ownImageFunctions: invokeOrder(config.ownImageFunctions)
+      .order.map((name) => [name, config.ownImageFunctions[name]] as const)
+      .map(([name, fn]) => ({
+        name,
+        context: fn.context,
+        dockerfile: fn.dockerfile ?? `${fn.context}/Dockerfile`,
+        command: fn.command,
+        entryPoint: fn.entryPoint,
+        route: fn.route,
+        authorized: fn.authorized ?? false,
+        architecture: fn.architecture ?? config.architecture,
+        compareArchitectures: fn.compareArchitectures ?? false,
+        memory: fn.memory ?? OWN_IMAGE_DEFAULTS.memory,
+        timeout: fn.timeout ?? OWN_IMAGE_DEFAULTS.timeout,
+        reservedConcurrency: fn.reservedConcurrency,
+        environment: fn.environment ?? {},
+        expectedTraffic:
+          fn.expectedRps !== undefined && fn.expectedDurationMs !== undefined
+            ? { rps: fn.expectedRps, durationMs: fn.expectedDurationMs }
+            : undefined,
+        prebuilt: fn.prebuiltImages,
+        permissions: fn.permissions ?? [],
+      })),
+    buckets: config.buckets,
+  };
+}
