@@ -2,6 +2,8 @@ import { listStacks } from "../../config";
 import { strict as assert } from "node:assert";
 import { APP_METRICS, type AppMetricName } from "../../app/observability/metric-catalogue";
 import {
+  alarmSettings,
+  alarmSpecs,
   AWS_METRICS,
   DASHBOARD_LIMITS,
   LOG_QUERIES,
@@ -58,6 +60,23 @@ const alarmsOf = (registered: Registered) =>
 describe("Observability: alarms, the dashboard and the saved queries", () => {
   let registered: Registered;
   before(async () => (registered = await deploy()));
+
+  it("its alarms are one table of records (alarms.ts), each a documented metric, a unique id and what to do; the component makes one alarm of each", () => {
+    const specs = alarmSpecs(ARGS, alarmSettings.parse({}));
+    assert.equal(new Set(specs.map((spec) => spec.id)).size, specs.length, "ids are unique");
+    for (const spec of specs) {
+      const documented = (AWS_METRICS as Record<string, readonly string[]>)[spec.metric.namespace];
+      assert.ok(documented?.includes(spec.metric.name), `${spec.id}: ${spec.metric.namespace} ${spec.metric.name}`);
+      assert.match(spec.description, /[.:] [^.]*\b(check|read|run|raise|lower|find|fix|drop|then)\b/i, `${spec.id} says what to do`);
+    }
+    assert.deepEqual(
+      registered
+        .all(ALARM)
+        .map(({ name }) => name)
+        .sort(),
+      specs.map((spec) => `observe-${spec.id}`).sort(),
+    );
+  });
 
   it("alarms on every function variant, both APIs, the queue and DLQ, the database and proxy, and the state machine, with these metrics and thresholds", () => {
     const fn = (name: string, extra: object = {}) => ({ FunctionName: name, ...extra });

@@ -1,0 +1,221 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { JOB_FAILURE_REASONS, TOKEN_REJECTION_REASONS, type AppMetricName } from "../../app/observability/metric-catalogue";
+import type { AlarmSettings, ObservabilityArgs } from "./settings";
+import { awsMetric, type MetricRef } from "./metrics";
+
+/**
+ * CloudWatch's dashboard limits (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html):
+ * at most 500 widgets, and an alarm status widget names 1 to 100 alarms. PutDashboard takes a body of
+ * at most 1 MB.
+ */
+export const DASHBOARD_LIMITS = { widgets: 500, alarmsPerWidget: 100, bodyBytes: 1024 * 1024 } as const;
+
+/** A metric line of a widget: [namespace, name, dimension, value, ..., { stat, label }]. */
+export const line = (metric: MetricRef, options: { stat?: string; label?: string } = {}) => [
+  metric.namespace,
+  metric.name,
+  ...Object.entries(metric.dimensions).flat(),
+  ...(Object.keys(options).length ? [options] : []),
+];
+export const appMetric = (namespace: string, name: AppMetricName, service: string, reason?: string): MetricRef => ({
+  namespace,
+  name,
+  dimensions: reason === undefined ? { service } : { service, reason },
+});
+export const graph = (
+  title: string,
+  metrics: unknown[][],
+  region: pulumi.Input<string>,
+  extra: { stat?: string; width?: number; limit?: { value: number; label: string } } = {},
+) => ({
+  type: "metric",
+  width: extra.width ?? 8,
+  height: 6,
+  properties: {
+    title,
+    region,
+    view: "timeSeries",
+    stat: extra.stat ?? "Sum",
+    period: 60,
+    metrics,
+    ...(extra.limit && { annotations: { horizontal: [extra.limit] } }),
+  },
+});
+export const heading = (markdown: string) => ({ type: "text", width: 24, height: 2, properties: { markdown } });
+
+/** The dashboard: a row per function, the async path, the APIs, the database and proxy, power tuning, and the alarms. */
+export function dashboardBody(
+  args: ObservabilityArgs,
+  settings: AlarmSettings,
+  region: pulumi.Input<string>,
+  alarms: aws.cloudwatch.MetricAlarm[],
+) {
+  const ns = args.namespace;
+  const worker = "worker";
+  const perWidget = DASHBOARD_LIMITS.alarmsPerWidget;
+  const alarmPages = Math.ceil(alarms.length / perWidget);
+  const widgets: object[] = [
+    heading(
+      "# Functions\nInvocations, errors and throttles; duration p50/p99 against the timeout; concurrency against the limit (1-minute resolution: `npm run concurrency` has the 1-second peaks).",
+    ),
+  ];
+  for (const fn of args.functions) {
+    const variants = fn.variants.map((variant, index) => ({
+      dimensions: { FunctionName: variant.name },
+      suffix: index === 0 ? "" : " (twin)",
+    }));
+    widgets.push(
+      graph(
+        `${fn.name}: invocations, errors, throttles, cold starts`,
+        [
+          ...variants.flatMap(({ dimensions, suffix }) =>
+            (["Invocations", "Errors", "Throttles"] as const).map((name) =>
+              line(awsMetric("AWS/Lambda", name, dimensions), { label: `${name}${suffix}` }),
+            ),
+          ),
+          line(appMetric(ns, "ColdStart", fn.name), { label: "ColdStart" }),
+        ],
+        region,
+      ),
+      graph(
+        `${fn.name}: duration`,
+        variants.flatMap(({ dimensions, suffix }) =>
+          ["p50", "p99"].map((stat) => line(awsMetric("AWS/Lambda", "Duration", dimensions), { stat, label: `${stat}${suffix}` })),
+        ),
+        region,
+        { stat: "p99", limit: { value: fn.timeoutSeconds * 1000, label: "timeout" } },
+      ),
+      graph(
+        `${fn.name}: concurrent executions`,
+        variants.map(({ dimensions, suffix }) =>
+          line(awsMetric("AWS/Lambda", "ConcurrentExecutions", dimensions), { label: `concurrency${suffix}` }),
+        ),
+        region,
+        { stat: "Maximum", ...(fn.concurrencyLimit !== undefined && { limit: { value: fn.concurrencyLimit, label: "limit" } }) },
+      ),
+    );
+  }
+  const queue = { QueueName: args.queue.name };
+  const dlq = { QueueName: args.queue.deadLetterName };
+  widgets.push(
+    heading("# Async path\nWebSocket or POST /jobs -> queue -> worker -> PostgreSQL -> result pushed back."),
+    graph(
+      "Queue: depth and DLQ",
+      [
+        line(awsMetric("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue), { label: "waiting" }),
+        line(awsMetric("AWS/SQS", "ApproximateNumberOfMessagesVisible", dlq), { label: "in the DLQ" }),
+      ],
+      region,
+      { stat: "Maximum" },
+    ),
+    graph("Queue: oldest job, seconds", [line(awsMetric("AWS/SQS", "ApproximateAgeOfOldestMessage", queue), { label: "oldest" })], region, {
+      stat: "Maximum",
+      limit: { value: settings.queueOldestMessageSeconds, label: "alarm" },
+    }),
+    graph(
+      "Jobs by outcome",
+      [
+        line(appMetric(ns, "JobsCompleted", worker), { label: "completed" }),
+        ...JOB_FAILURE_REASONS.map((reason) => line(appMetric(ns, "JobsFailed", worker, reason), { label: `failed: ${reason}` })),
+        line(appMetric(ns, "JobsRetried", worker), { label: "left for retry" }),
+      ],
+      region,
+    ),
+    graph(
+      "Job duration (submitted to stored), ms",
+      ["p50", "p99"].map((stat) => line(appMetric(ns, "JobDuration", worker), { stat, label: stat })),
+      region,
+      { stat: "p99" },
+    ),
+    graph(
+      "Results pushed to clients",
+      (["NotificationsDelivered", "NotificationsGone", "NotificationsFailed"] as const).map((name) => line(appMetric(ns, name, worker))),
+      region,
+    ),
+    heading("# APIs"),
+    graph(
+      "HTTP API: requests and errors",
+      (["Count", "4xx", "5xx"] as const).map((name) => line(awsMetric("AWS/ApiGateway", name, { ApiId: args.httpApi.apiId }))),
+      region,
+    ),
+    graph(
+      "HTTP API: latency, ms",
+      ["p50", "p99"].map((stat) => line(awsMetric("AWS/ApiGateway", "Latency", { ApiId: args.httpApi.apiId }), { stat, label: stat })),
+      region,
+      { stat: "p99", limit: { value: settings.httpApiLatencyMs, label: "alarm" } },
+    ),
+    graph(
+      "WebSocket API",
+      (["ConnectCount", "MessageCount", "ClientError", "IntegrationError", "ExecutionError"] as const).map((name) =>
+        line(awsMetric("AWS/ApiGateway", name, { ApiId: args.websocketApi.apiId, Stage: args.websocketApi.stage })),
+      ),
+      region,
+    ),
+    graph(
+      "Connections refused, by reason",
+      TOKEN_REJECTION_REASONS.map((reason) => line(appMetric(ns, "TokenRejections", "ws-authorizer", reason), { label: reason })),
+      region,
+    ),
+    // example:begin number-fact's upstream
+    graph(
+      "number-fact upstream",
+      [
+        line(appMetric(ns, "UpstreamLatency", "number-fact"), { stat: "p99", label: "latency p99, ms" }),
+        line(appMetric(ns, "UpstreamFailures", "number-fact"), { label: "failures" }),
+      ],
+      region,
+    ),
+    // example:end
+    heading("# Database and RDS Proxy"),
+    graph("Database: CPU %", [line(awsMetric("AWS/RDS", "CPUUtilization", { DBInstanceIdentifier: args.database.instanceId }))], region, {
+      stat: "Average",
+      limit: { value: settings.databaseCpuPercent, label: "alarm" },
+    }),
+    graph(
+      "Database: free storage, bytes",
+      [line(awsMetric("AWS/RDS", "FreeStorageSpace", { DBInstanceIdentifier: args.database.instanceId }))],
+      region,
+      {
+        stat: "Minimum",
+      },
+    ),
+    graph(
+      "RDS Proxy: connections",
+      (["ClientConnections", "DatabaseConnections"] as const).map((name) =>
+        line(awsMetric("AWS/RDS", name, { ProxyName: args.database.proxyName })),
+      ),
+      region,
+      { stat: "Maximum", limit: { value: settings.proxyClientConnections, label: "client alarm" } },
+    ),
+    graph(
+      "RDS Proxy: borrow latency, µs",
+      [line(awsMetric("AWS/RDS", "DatabaseConnectionsBorrowLatency", { ProxyName: args.database.proxyName }))],
+      region,
+      { stat: "Average" },
+    ),
+    heading("# Power tuning"),
+    graph(
+      "Executions",
+      [
+        ...(["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed"] as const).map((name) =>
+          line(awsMetric("AWS/States", name, { StateMachineArn: args.stateMachine.arn })),
+        ),
+        line(appMetric(ns, "PowerTuningRuns", "power-tuning"), { label: "runs started" }),
+      ],
+      region,
+    ),
+    heading("# Alarms"),
+    // An alarm status widget takes 1 to 100 alarms: as many widgets as that needs.
+    ...Array.from({ length: alarmPages }, (_, page) => ({
+      type: "alarm",
+      width: 24,
+      height: 8,
+      properties: {
+        title: alarmPages === 1 ? "Every alarm of the stack" : `Every alarm of the stack (${page + 1} of ${alarmPages})`,
+        alarms: alarms.slice(page * perWidget, (page + 1) * perWidget).map((alarm) => alarm.arn),
+      },
+    })),
+  );
+  return { widgets };
+}
