@@ -1,40 +1,48 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
-import { JOB_SUBMIT_ROUTE } from "../app/functions";
-import { concurrencyLimit, stackConfigFrom, PROJECT, type FunctionConfig, type OwnImageFunctionConfig, type StackConfig } from "../config";
-import { poolIdleTimeoutMs } from "../components/database";
+import {
+  concurrencyLimit,
+  readStackConfig,
+  stackConfigFrom,
+  PROJECT,
+  type FunctionConfig,
+  type OwnImageFunctionConfig,
+  type StackConfig,
+} from "../config";
 import { DLQ_RETENTION_SECONDS, queueVisibilityTimeout } from "../components/job-queue";
-import { metricsNamespace, telemetryEnvironment } from "../components/lambda-environment";
 import { inProject } from "../components/container-function";
-import { presetEnvironment, presetStatements, presetTargetsOf } from "../components/permission-presets";
+import { presetStatements, presetTargetsOf } from "../components/permission-presets";
 import { scramSha256Verifier } from "../components/postgres-password";
 import { COGNITO_SIGN_IN_SCOPE } from "../components/user-pool";
-import { readStackConfig } from "../config";
-import { tokenVerifier, TokenRejected } from "../app/auth/token-verifier";
-import { describeValue } from "../app/core/describe-value";
 import { buildBundles, bundleOf } from "./lambda/bundles";
 import { freePort } from "./postgres/embedded-postgres";
 import { startEventSourceMapping, type InvokeOutcome } from "./sqs/event-source-mapping";
-import { gatewayError, httpApiEvent, httpResponseOf, httpRoute } from "./apigateway/http-api-event";
+import { gatewayError } from "./apigateway/http-api-event";
 import { startLocalDatabase, type LocalDatabase } from "./postgres/local-database";
-import { LocalFunction, Throttled } from "./lambda/local-function";
+import { LocalFunction } from "./lambda/local-function";
 import { LOCAL_AWS } from "./iam/local-account";
 import { type LocalStatement } from "./iam/local-iam";
 import { claimedAccessKey, signatureProblem } from "./iam/sigv4";
 import { LocalS3, LOCAL_S3_LIMITS } from "./s3/local-s3";
 import { lambdaEndpoint, localFunctionArn } from "./lambda/lambda-endpoint";
 import { localHandlerOf } from "./lambda/own-image-handler";
-import { INVOKE_LIMITS, type LocalFunctionSpec, type LocalInvocation } from "./lambda/local-lambda";
+import { type LocalFunctionSpec, type LocalInvocation } from "./lambda/local-lambda";
 import { LocalQueue } from "./sqs/local-queue";
 import { DEFAULT_STATE_DIR, localEndpoints, type LocalEndpoints } from "./local-endpoints";
 import { sqsEndpoint } from "./sqs/sqs-endpoint";
 import { localTokenIssuer } from "./auth/token-issuer";
+import { LocalKeys } from "./iam/local-keys";
+import { iamTokenProblem } from "./postgres/iam-auth-token";
+import { listenUntilReady, readBody, send } from "./local-server";
+import { localIssuerEndpoints } from "./auth/issuer-endpoints";
+import { accessDenied, foreignCaller } from "./trust-boundary";
+import { localEnvironments } from "./lambda/local-environment";
+import { HTTP_API_LIMITS, localHttpApi } from "./apigateway/http-api";
 import { cleanUpCrashedPredecessor } from "./crashed-predecessor";
-import { apiGatewayId, websocketGateway } from "./apigateway/websocket-gateway";
+import { websocketGateway } from "./apigateway/websocket-gateway";
 
 export interface DevPlatformOptions {
   /** The HTTP port (the page, both APIs, the issuer's keys); 0 = any free port. @default 3000 */
@@ -49,39 +57,10 @@ export interface DevPlatformOptions {
   log?: (line: string) => void;
 }
 
-/** Limits of the HTTP API that the local one keeps (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html). */
-export const HTTP_API_LIMITS = { maxBodyBytes: 10 * 1024 * 1024, maxHeaderBytes: 10_240, integrationTimeoutMs: 30_000 } as const;
 /** Execution environments per function when the stack reserves no concurrency (Lambda's own ceiling is the account's). */
 export const LOCAL_DEFAULT_CONCURRENCY = 10;
 /** The WebSocket stage, as the stack deploys it. */
 const STAGE = "live";
-/**
- * Credentials in a function's environment, where Lambda puts its role's: an access key and a secret of
- * its own (new at every start), by which the local S3, Lambda, SQS and @connections verify the caller's
- * SigV4 signature and check its policy. Nothing reaches AWS.
- */
-/**
- * What a local function's environment holds beyond the variables the stack deploys: the credentials of
- * its role (Lambda's runtime sets them from the execution role), the local AWS APIs' endpoints (which the
- * AWS SDK reads), the local database's CA, and the migrations' folder (in the image, a fixed path).
- */
-export const LOCAL_ONLY_VARIABLES = [
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "AWS_ENDPOINT_URL_S3",
-  "AWS_ENDPOINT_URL_LAMBDA",
-  "AWS_ENDPOINT_URL_SQS",
-  "NODE_EXTRA_CA_CERTS",
-  "MIGRATIONS_DIR",
-];
-
-const localCredentials = (key: { accessKeyId: string; secretAccessKey: string }) => ({
-  AWS_ACCESS_KEY_ID: key.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
-  AWS_SESSION_TOKEN: "local-dev-only",
-});
-
 export interface DevPlatform {
   endpoints: LocalEndpoints;
   config: StackConfig;
@@ -102,22 +81,6 @@ export interface DevPlatform {
   stop(): Promise<void>;
 }
 
-/** Reads a request body up to `limit` bytes; undefined when it is larger. */
-async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function send(response: ServerResponse, answer: { statusCode: number; headers: Record<string, string | string[]>; body: Buffer | string }) {
-  response.writeHead(answer.statusCode, answer.headers).end(answer.body);
-}
-
 const outcomeOf = (invocation: LocalInvocation): InvokeOutcome =>
   invocation.ok
     ? { ok: true, result: invocation.result }
@@ -129,28 +92,6 @@ const outcomeOf = (invocation: LocalInvocation): InvokeOutcome =>
  * runtime and event source mapping, the token issuer) keeps the behaviour AWS documents;
  * docs/local-platform.md lists what differs.
  */
-/** AWS's answer to a caller it cannot authenticate (the local services' JSON protocol; the SDKs read the 403). */
-const accessDenied = (message: string) => ({
-  statusCode: 403,
-  headers: { "content-type": "application/json", "x-amzn-errortype": "AccessDeniedException" },
-  body: JSON.stringify({ __type: "AccessDeniedException", message }),
-});
-
-/**
- * Why a request does not come from this machine's own user of the platform, or undefined: its `Host`
- * must name 127.0.0.1 or localhost and the port (so a DNS-rebinding page, whose Host is its own name,
- * is refused), and a browser's `Origin`, when sent, must be the platform's own page.
- */
-export function foreignCaller(request: IncomingMessage, port: number): string | undefined {
-  const hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
-  if (!hosts.includes(String(request.headers.host ?? "").toLowerCase()))
-    return `Host ${request.headers.host || "(none)"} is not this machine's: the local platform answers only ${hosts.join(" or ")}`;
-  const origin = request.headers.origin;
-  if (origin !== undefined && !hosts.some((host) => origin.toLowerCase() === `http://${host}`))
-    return `Origin ${origin} is not the local platform's page: requests from other web pages are refused`;
-  return undefined;
-}
-
 export async function startDevPlatform(options: DevPlatformOptions = {}): Promise<DevPlatform> {
   const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const stack = options.stack ?? "dev";
@@ -163,36 +104,11 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
   if (cleaned.length > 0) log(`The last start was not stopped cleanly: ${cleaned.join("; ")}.`);
   buildBundles();
 
-  // The port first: if it is taken, say so before anything else starts. Until the platform is ready,
-  // every request and WebSocket upgrade is answered 503 with Retry-After: none is left without an answer.
-  // API Gateway's HTTP API takes at most 10,240 bytes of request line and headers (its quotas page): Node answers 431 past it.
-  const server = createServer({ maxHeaderSize: HTTP_API_LIMITS.maxHeaderBytes });
-  let serve: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
-  let upgrade: ((request: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
-  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
-    if (serve) return serve(request, response);
-    request.resume();
-    response.writeHead(503, { "content-type": "application/json", "retry-after": "1", connection: "close" });
-    response.end(JSON.stringify({ message: "The local platform is starting; try again in a second." }));
-  });
-  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (upgrade) return upgrade(request, socket, head);
-    socket.end("HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-  });
-  const port = await new Promise<number>((done, fail) => {
-    server.once("error", (error: NodeJS.ErrnoException) =>
-      fail(
-        error.code === "EADDRINUSE"
-          ? new Error(
-              `Port ${options.port ?? 3000} on 127.0.0.1 is in use (another npm run dev?). Stop it, or pick another: npm run dev -- --port ${(options.port ?? 3000) + 1}`,
-            )
-          : error,
-      ),
-    );
-    server.listen(options.port ?? 3000, "127.0.0.1", () => done((server.address() as { port: number }).port));
-  });
+  // The port first: if it is taken, say so before anything else starts; until ready, every caller gets 503.
+  const server = await listenUntilReady(options.port ?? 3000);
+  const port = server.port;
   const base = `http://127.0.0.1:${port}`;
-  const stopped: (() => unknown)[] = [() => new Promise((done) => server.close(done))];
+  const stopped: (() => unknown)[] = [() => server.close()];
   const stop = async () => {
     for (const step of stopped.splice(0).reverse())
       await Promise.resolve(step()).catch((error: unknown) => log(`stopping: ${(error as Error).message}`));
@@ -203,20 +119,18 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       { issuer: `${base}/local-issuer`, clientId: "local-client", scope: config.auth?.scope ?? COGNITO_SIGN_IN_SCOPE },
       join(stateDir, "issuer-key.json"),
     );
+    const keys = new LocalKeys();
     // Functions sign in as RDS Proxy lets them: an IAM auth token for their proxy address, signed with
     // their own key, for the one database user their grant names (the grant's rds-db:connect).
-    const database = await startLocalDatabase(join(stateDir, "postgres"), await freePort(), config.database, (token, user) => {
-      const slash = token.indexOf("/");
-      const target = slash < 0 ? "" : token.slice(slash);
-      const query = new URLSearchParams(target.split("?")[1] ?? "");
-      if (token.slice(0, slash) !== `${database.host}:${database.port}`) return "the token is not for this proxy's address";
-      if (query.get("Action") !== "connect" || query.get("DBUser") !== user) return `the token is not a connect as ${user}`;
-      const problem = signatureProblem({ method: "GET", target, headers: { host: token.slice(0, slash) } }, (key) => secrets.get(key));
-      if (problem) return problem;
-      const name = accessKeys.get(claimedAccessKey({ target, headers: {} }) ?? "");
-      const allowed = name === undefined ? undefined : functions[name]?.environment.DB_USER;
-      return allowed === user ? undefined : `${name ?? "the caller"} may connect as ${allowed ?? "no user"} only`;
-    });
+    const database: LocalDatabase = await startLocalDatabase(join(stateDir, "postgres"), await freePort(), config.database, (token, user) =>
+      iamTokenProblem(token, user, {
+        address: `${database.host}:${database.port}`,
+        secretOf: keys.secretOf,
+        // The one user a function's grant names (its DB_USER), as its rds-db:connect does.
+        userOf: (accessKeyId) => functions[keys.ownerOf(accessKeyId) ?? ""]?.environment.DB_USER,
+        callerOf: keys.ownerOf,
+      }),
+    );
     stopped.push(() => database.stop());
 
     const worker = config.functionNamed.worker;
@@ -238,28 +152,12 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     const queueUrl = (queue: LocalQueue) => `${base}/_local/sqs/${LOCAL_AWS.account}/${queue.name}`;
 
     // Each function is its own caller to the local S3 and Lambda, with the policy its presets deploy as.
-    const accessKeys = new Map<string, string>();
-    const secrets = new Map<string, string>();
-    const newKey = () => {
-      const key = {
-        accessKeyId: `ASIA${randomBytes(8).toString("hex").toUpperCase()}`,
-        secretAccessKey: randomBytes(30).toString("base64"),
-      };
-      secrets.set(key.accessKeyId, key.secretAccessKey);
-      return key;
-    };
-    const accessKeyFor = (name: string) => {
-      const known = [...accessKeys].find(([, owner]) => owner === name)?.[0];
-      if (known) return { accessKeyId: known, secretAccessKey: secrets.get(known)! };
-      const key = newKey();
-      accessKeys.set(key.accessKeyId, name);
-      return key;
-    };
     // Who may have the local issuer sign a token: whoever holds this start's secret (the printed page link,
     // the owner-only endpoints record), not any process or user of the machine that asks.
     const signInSecret = randomBytes(24).toString("base64url");
+    const issuerEndpoints = localIssuerEndpoints(issuer, signInSecret);
     // The operator's (redrive --local): no function, so no function's policy; recorded for the owner only.
-    const operator = newKey();
+    const operator = keys.create();
     // Locally a bucket is named as the stack file names it, and a function by its name.
     const localTargets = presetTargetsOf({
       buckets: {},
@@ -277,49 +175,39 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     );
     /** The caller's policy; undefined for a caller that is no function (an operator's command). */
     const functionPolicyOf = (accessKey: string | undefined): LocalStatement[] | undefined => {
-      const name = accessKeys.get(accessKey ?? "");
+      const name = keys.ownerOf(accessKey);
       return name === undefined ? undefined : (policies.get(name) ?? []);
     };
     const policyOf = (accessKey: string | undefined): LocalStatement[] => functionPolicyOf(accessKey) ?? [];
     const s3 = new LocalS3(join(stateDir, "s3"), Object.keys(config.buckets), policyOf);
 
-    const environmentOf = (fn: FunctionConfig): Record<string, string> => ({
-      ...fn.environment,
-      ...localCredentials(accessKeyFor(fn.name)),
-      ...telemetryEnvironment(fn.name, metricsNamespace(PROJECT, stack)),
-      ...(fn.database && {
-        DB_HOST: database.host,
-        DB_PORT: String(database.port),
-        DB_NAME: database.name,
-        DB_USER: fn.database === "admin" ? config.database.adminUser : config.database.appUser,
-        DB_IDLE_TIMEOUT_MS: String(poolIdleTimeoutMs(config.database.proxy.idleClientTimeoutSeconds)),
-        // The functions verify the local database's certificate as they verify RDS Proxy's: trusted, not skipped.
-        NODE_EXTRA_CA_CERTS: database.certFile,
-      }),
-      ...(fn.verifiesTokens && { JWT_ISSUER: issuer.issuer, JWT_AUDIENCE: issuer.clientId, JWT_SCOPE: issuer.scope }),
-      ...(fn.notifiesConnections && { WEBSOCKET_MANAGEMENT_ENDPOINT: `${base}/${STAGE}` }),
-      ...(fn.name === "migrate" && { MIGRATIONS_DIR: join(__dirname, "..", "app", "migrations") }),
+    const environments = localEnvironments({
+      config,
+      stack,
+      apiUrl: base,
+      stage: STAGE,
+      database,
+      issuer,
+      keyOf: (name) => keys.of(name),
+      targets: localTargets,
     });
     const specOf = (fn: FunctionConfig): LocalFunctionSpec => ({
       name: fn.name,
       ...bundleOf(fn.handler),
       memoryMb: fn.memory,
       timeoutSeconds: fn.timeout,
-      environment: environmentOf(fn),
+      environment: environments.ofAppFunction(fn),
     });
     const ownSpecOf = (fn: OwnImageFunctionConfig): LocalFunctionSpec | string => {
       const handler = localHandlerOf(fn);
       if ("runsOnAStackOnly" in handler) return handler.runsOnAStackOnly;
-      const environment = {
-        ...fn.environment,
-        ...localCredentials(accessKeyFor(fn.name)),
-        ...telemetryEnvironment(fn.name, metricsNamespace(PROJECT, stack)),
-        ...(presetEnvironment(fn.permissions, localTargets) as Record<string, string>),
-        AWS_ENDPOINT_URL_S3: `${base}/_local/s3`,
-        AWS_ENDPOINT_URL_LAMBDA: `${base}/_local/lambda`,
-        AWS_ENDPOINT_URL_SQS: `${base}/_local/sqs`,
+      return {
+        name: fn.name,
+        ...handler,
+        memoryMb: fn.memory,
+        timeoutSeconds: fn.timeout,
+        environment: environments.ofOwnImageFunction(fn),
       };
-      return { name: fn.name, ...handler, memoryMb: fn.memory, timeoutSeconds: fn.timeout, environment };
     };
     const logInvocation = (invocation: LocalInvocation, spec: LocalFunctionSpec) => {
       const lines = `${invocation.logs}${invocation.ok ? "" : `${JSON.stringify(invocation.error)}\n`}${invocation.report}`;
@@ -372,14 +260,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       else socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
     };
 
-    // The HTTP API's JWT authorizer: the same token rules (app/auth/token-verifier.ts) and the route's scope.
-    const verify = tokenVerifier({ issuer: issuer.issuer, audience: [issuer.clientId], scope: issuer.scope, jwksUri: issuer.jwksUri });
-    const routes = [
-      ...[...config.functions, ...config.ownImageFunctions]
-        .filter((fn) => fn.route)
-        .map((fn) => ({ route: httpRoute(fn.route!), fn, authorized: fn.authorized })),
-      { route: httpRoute(JOB_SUBMIT_ROUTE), fn: undefined, authorized: true },
-    ];
+    const httpApi = localHttpApi({ config, issuer, functions, stackOnly, jobs, log: (line) => log(`[http] ${line}`) });
     const sqs = sqsEndpoint([jobs, deadLetters], queueUrl, functionPolicyOf);
     const invokeApi = lambdaEndpoint(
       () => ({
@@ -438,7 +319,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       const managed = new RegExp(`^/${STAGE}/@connections/([^/]+)$`).exec(url.pathname);
       const signed = service !== null || managed !== null || url.pathname.startsWith("/_local/sqs");
       const claimed = claimedAccessKey({ target: request.url ?? "/", headers });
-      if (signed && (claimed === undefined || !secrets.has(claimed))) {
+      if (signed && (claimed === undefined || keys.secretOf(claimed) === undefined)) {
         request.resume();
         return send(response, accessDenied(`the request is not signed with a key of the local platform (${claimed ?? "no key"})`));
       }
@@ -446,7 +327,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       const body = await readBody(request, service?.[1] === "s3" ? LOCAL_S3_LIMITS.maxObjectBytes * 2 : HTTP_API_LIMITS.maxBodyBytes);
       if (body === undefined)
         return send(response, service?.[1] === "s3" ? s3.entityTooLarge() : gatewayError(413, "Request Entity Too Large"));
-      const badSignature = signed && signatureProblem({ method, target: request.url ?? "/", headers, body }, (key) => secrets.get(key));
+      const badSignature = signed && signatureProblem({ method, target: request.url ?? "/", headers, body }, keys.secretOf);
       if (badSignature) return send(response, accessDenied(badSignature));
       if (service?.[1] === "s3")
         return send(response, s3.handle({ method, path: service[2], query: url.searchParams, headers, body }, caller));
@@ -454,27 +335,8 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       if (method === "GET" && url.pathname === "/") {
         return send(response, { statusCode: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: page });
       }
-      if (method === "GET" && url.pathname === "/local-issuer/.well-known/jwks.json") {
-        return send(response, { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(issuer.jwks) });
-      }
-      if (method === "POST" && url.pathname === "/local-issuer/token") {
-        // The local sign-in: any user name, for the holder of this start's sign-in secret (what a hosted sign-in page would return).
-        const given = Buffer.from(headers["x-local-sign-in"] ?? "");
-        const expected = Buffer.from(signInSecret);
-        if (given.length !== expected.length || !timingSafeEqual(given, expected))
-          return send(response, gatewayError(403, "Sign in with this start's secret: open the page link npm run dev prints"));
-        const username = url.searchParams.get("username") ?? "dev-user";
-        if (!/^[\w.@+-]{1,128}$/.test(username))
-          return send(
-            response,
-            gatewayError(400, `username must be 1 to 128 letters, digits and . _ @ + -, got ${describeValue(username)}`),
-          );
-        return send(response, {
-          statusCode: 200,
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ access_token: await issuer.issue(username), token_type: "Bearer" }),
-        });
-      }
+      const signIn = await issuerEndpoints.handle(method, url, headers);
+      if (signIn) return send(response, signIn);
       if (managed) {
         let connectionId: string;
         try {
@@ -493,69 +355,10 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
         const header = request.headers["x-amz-target"];
         return send(response, sqs(Array.isArray(header) ? header[0] : header, body.toString("utf8"), caller));
       }
-      const matched = routes
-        .map((entry) => ({ ...entry, pathParameters: entry.route.match(method, url.pathname) }))
-        .find((entry) => entry.pathParameters);
-      if (!matched) return send(response, gatewayError(404, "Not Found"));
-      const requestId = apiGatewayId();
-      let claims: Record<string, unknown> | undefined;
-      if (matched.authorized) {
-        const authorization = request.headers.authorization?.replace(/^Bearer\s+/i, "");
-        try {
-          await verify(authorization);
-          claims = JSON.parse(Buffer.from(authorization!.split(".")[1], "base64url").toString("utf8"));
-        } catch (error) {
-          log(
-            `[http] ${matched.route.routeKey}: ${error instanceof TokenRejected ? "token refused" : "issuer unavailable"}: ${(error as Error).message}`,
-          );
-          // A bad token is the caller's 401; keys that cannot be fetched are the gateway's failure, not the caller's.
-          return send(
-            response,
-            error instanceof TokenRejected ? gatewayError(401, "Unauthorized") : gatewayError(503, "Service Unavailable"),
-          );
-        }
-      }
-      const routeKey = matched.route.routeKey;
-      if (!matched.fn) {
-        // POST /jobs: the SQS-SendMessage integration; jobId and owner are the gateway's, never the client's.
-        try {
-          const sent = jobs.send(body.toString("utf8"), { jobId: requestId, owner: String(claims!.sub) });
-          return send(response, {
-            statusCode: 202,
-            headers: { "content-type": "application/json", "x-job-id": requestId },
-            body: JSON.stringify({ MessageId: sent.messageId, MD5OfMessageBody: sent.md5OfMessageBody }),
-          });
-        } catch (error) {
-          return send(response, gatewayError(400, (error as Error).message));
-        }
-      }
-      if (!Object.hasOwn(functions, matched.fn.name))
-        return send(response, gatewayError(501, `${matched.fn.name} runs on a stack only: ${stackOnly[matched.fn.name]}`));
-      const event = httpApiEvent(request, body, { routeKey, pathParameters: matched.pathParameters! }, requestId, claims);
-      if (Buffer.byteLength(JSON.stringify(event)) > INVOKE_LIMITS.requestResponseBytes)
-        return send(response, gatewayError(413, "Request Entity Too Large"));
-      let invocation: LocalInvocation | undefined;
-      try {
-        // API Gateway stops waiting after its integration timeout; the function runs on, as in AWS.
-        const timeout = sleep(HTTP_API_LIMITS.integrationTimeoutMs, undefined, { ref: false });
-        invocation = await Promise.race([functions[matched.fn.name].invoke(event), timeout]);
-      } catch (error) {
-        if (error instanceof Throttled) return send(response, gatewayError(503, "Service Unavailable"));
-        throw error;
-      }
-      if (!invocation) return send(response, gatewayError(503, "Service Unavailable"));
-      if (!invocation.ok) {
-        return send(
-          response,
-          invocation.error?.errorType === "Sandbox.Timedout"
-            ? gatewayError(503, "Service Unavailable")
-            : gatewayError(500, "Internal Server Error"),
-        );
-      }
-      return send(response, httpResponseOf(invocation.result));
+      return send(response, await httpApi.handle(request, url, method, body));
     }
 
-    [serve, upgrade] = [serveWhenReady, upgradeWhenReady];
+    server.ready(serveWhenReady, upgradeWhenReady);
     return {
       endpoints,
       config,
