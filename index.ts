@@ -17,7 +17,7 @@ import { presetTargetsOf } from "./components/permission-presets";
 import { PowerTuning } from "./components/power-tuning";
 import { UserPool } from "./components/user-pool";
 import { WebSocketApi } from "./components/websocket-api";
-import { concurrencyLimit, loadStackConfig } from "./config";
+import { loadStackConfig } from "./config";
 
 const config = loadStackConfig();
 const { logRetentionDays } = config;
@@ -81,10 +81,7 @@ for (const fn of config.ownImageFunctions) {
   [ownImages[fn.name], functions[fn.name]] = [own.image, own.function];
 }
 // Every function, as the API, the dashboard and the outputs see it.
-const allFunctions = [
-  ...config.functions.map((fn) => ({ ...fn, concurrencyLimit: concurrencyLimit(fn, config.jobs) })),
-  ...config.ownImageFunctions.map((fn) => ({ ...fn, concurrencyLimit: fn.reservedConcurrency })),
-].map((fn) => ({ ...fn, timeoutSeconds: fn.timeout, variants: functions[fn.name].variants }));
+const allFunctions = config.everyFunction.map((fn) => ({ ...fn, timeoutSeconds: fn.timeout, variants: functions[fn.name].variants }));
 
 websocket.authorizeConnections(functions["ws-authorizer"]);
 websocket.grantManageConnections(functions.worker, "worker-manage-connections");

@@ -13,6 +13,7 @@ export {
   type NetworkConfig,
   type OwnImageFunctionConfig,
   type StackConfig,
+  type StackFunction,
   type TuningConfig,
 } from "./model";
 export { ConfigError } from "./errors";

@@ -31,6 +31,11 @@ export type JobsConfig = z.output<typeof jobQueueSettings>;
 export type AuthConfig = z.output<typeof externalIssuerSettings>;
 export type TuningConfig = z.output<typeof tuning>;
 
+/** A function of the stack, of either kind (`image`: the app's image, or its own), with its concurrency limit. */
+export type StackFunction = (({ image: "app" } & FunctionConfig) | ({ image: "own" } & OwnImageFunctionConfig)) & {
+  concurrencyLimit?: number;
+};
+
 /** One function of the app, with the stack's overrides applied to the app's defaults. */
 export interface FunctionConfig {
   name: AppFunctionName;
@@ -75,8 +80,14 @@ export interface StackConfig {
   auth?: AuthConfig;
   tuning: TuningConfig;
   alarms: AlarmSettings;
-  /** The functions that bring their own image, with the stack's defaults applied. */
+  /** The functions that bring their own image, with the stack's defaults applied, each after the ones it invokes. */
   ownImageFunctions: OwnImageFunctionConfig[];
+  /**
+   * Every function of the stack, the app's then those with their own image, each with its concurrency
+   * limit (concurrencyLimit's one rule): what the APIs, the alarms and dashboard, the outputs, npm run dev
+   * and npm run concurrency all take, instead of joining the two lists themselves.
+   */
+  everyFunction: StackFunction[];
   /** The buckets presets may name: the stack's own, by short name, and external ones, by their name. */
   buckets: Record<string, z.output<typeof bucketSettings>>;
 }
@@ -118,9 +129,37 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
           : undefined,
     };
   });
+  const ownImageFunctions: OwnImageFunctionConfig[] = invokeOrder(config.ownImageFunctions)
+    .order.map((name) => [name, config.ownImageFunctions[name]] as const)
+    .map(([name, fn]) => ({
+      name,
+      context: fn.context,
+      dockerfile: fn.dockerfile ?? `${fn.context}/Dockerfile`,
+      command: fn.command,
+      entryPoint: fn.entryPoint,
+      route: fn.route,
+      authorized: fn.authorized ?? false,
+      architecture: fn.architecture ?? config.architecture,
+      compareArchitectures: fn.compareArchitectures ?? false,
+      memory: fn.memory ?? OWN_IMAGE_DEFAULTS.memory,
+      timeout: fn.timeout ?? OWN_IMAGE_DEFAULTS.timeout,
+      reservedConcurrency: fn.reservedConcurrency,
+      environment: fn.environment ?? {},
+      expectedTraffic:
+        fn.expectedRps !== undefined && fn.expectedDurationMs !== undefined
+          ? { rps: fn.expectedRps, durationMs: fn.expectedDurationMs }
+          : undefined,
+      prebuilt: fn.prebuiltImages,
+      permissions: fn.permissions ?? [],
+    }));
   return {
     architecture: config.architecture,
     functions,
+    ownImageFunctions,
+    everyFunction: [
+      ...functions.map((fn) => ({ ...fn, image: "app" as const, concurrencyLimit: concurrencyLimit(fn, config.jobs) })),
+      ...ownImageFunctions.map((fn) => ({ ...fn, image: "own" as const, concurrencyLimit: fn.reservedConcurrency })),
+    ],
     functionNamed: Object.fromEntries(functions.map((fn) => [fn.name, fn])) as Record<AppFunctionName, FunctionConfig>,
     architecturesInUse: architecturesInUse(config),
     logRetentionDays: config.logRetentionDays,
@@ -133,29 +172,6 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     auth: config.auth,
     tuning: config.tuning,
     alarms: config.alarms,
-    ownImageFunctions: invokeOrder(config.ownImageFunctions)
-      .order.map((name) => [name, config.ownImageFunctions[name]] as const)
-      .map(([name, fn]) => ({
-        name,
-        context: fn.context,
-        dockerfile: fn.dockerfile ?? `${fn.context}/Dockerfile`,
-        command: fn.command,
-        entryPoint: fn.entryPoint,
-        route: fn.route,
-        authorized: fn.authorized ?? false,
-        architecture: fn.architecture ?? config.architecture,
-        compareArchitectures: fn.compareArchitectures ?? false,
-        memory: fn.memory ?? OWN_IMAGE_DEFAULTS.memory,
-        timeout: fn.timeout ?? OWN_IMAGE_DEFAULTS.timeout,
-        reservedConcurrency: fn.reservedConcurrency,
-        environment: fn.environment ?? {},
-        expectedTraffic:
-          fn.expectedRps !== undefined && fn.expectedDurationMs !== undefined
-            ? { rps: fn.expectedRps, durationMs: fn.expectedDurationMs }
-            : undefined,
-        prebuilt: fn.prebuiltImages,
-        permissions: fn.permissions ?? [],
-      })),
     buckets: config.buckets,
   };
 }

@@ -3,15 +3,7 @@ import { readFileSync } from "node:fs";
 import { type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
-import {
-  concurrencyLimit,
-  readStackConfig,
-  stackConfigFrom,
-  PROJECT,
-  type FunctionConfig,
-  type OwnImageFunctionConfig,
-  type StackConfig,
-} from "../config";
+import { readStackConfig, stackConfigFrom, PROJECT, type FunctionConfig, type OwnImageFunctionConfig, type StackConfig } from "../config";
 import { DLQ_RETENTION_SECONDS, queueVisibilityTimeout } from "../components/job-queue";
 import { inProject } from "../components/container-function";
 import { presetStatements, presetTargetsOf } from "../components/permission-presets";
@@ -161,12 +153,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     // Locally a bucket is named as the stack file names it, and a function by its name.
     const localTargets = presetTargetsOf({
       buckets: {},
-      functions: Object.fromEntries(
-        [...config.functions, ...config.ownImageFunctions].map(({ name }) => [
-          name,
-          { arns: [localFunctionArn(name)], functionName: name },
-        ]),
-      ),
+      functions: Object.fromEntries(config.everyFunction.map(({ name }) => [name, { arns: [localFunctionArn(name)], functionName: name }])),
       queues: { jobs: { arn: jobs.arn, url: queueUrl(jobs) }, "jobs-dlq": { arn: deadLetters.arn, url: queueUrl(deadLetters) } },
     });
     // Each function's own policy, made once: the statements of its presets (none for the app's functions).
@@ -213,17 +200,12 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       const lines = `${invocation.logs}${invocation.ok ? "" : `${JSON.stringify(invocation.error)}\n`}${invocation.report}`;
       for (const line of lines.trimEnd().split("\n")) log(`[${spec.name}] ${line}`);
     };
-    const functions: Record<string, LocalFunction> = Object.fromEntries(
-      config.functions.map((fn) => [
-        fn.name,
-        new LocalFunction(specOf(fn), concurrencyLimit(fn, config.jobs) ?? LOCAL_DEFAULT_CONCURRENCY, logInvocation),
-      ]),
-    );
+    const functions: Record<string, LocalFunction> = {};
     const stackOnly: Record<string, string> = {};
-    for (const fn of config.ownImageFunctions) {
-      const spec = ownSpecOf(fn);
+    for (const fn of config.everyFunction) {
+      const spec = fn.image === "app" ? specOf(fn) : ownSpecOf(fn);
       if (typeof spec === "string") stackOnly[fn.name] = spec;
-      else functions[fn.name] = new LocalFunction(spec, fn.reservedConcurrency ?? LOCAL_DEFAULT_CONCURRENCY, logInvocation);
+      else functions[fn.name] = new LocalFunction(spec, fn.concurrencyLimit ?? LOCAL_DEFAULT_CONCURRENCY, logInvocation);
     }
     for (const [name, reason] of Object.entries(stackOnly)) log(`${name} runs on a stack only: ${reason}`);
     const stopFunctions = () => Object.values(functions).forEach((fn) => fn.stop());
@@ -374,9 +356,8 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
       issueToken: (username) => issuer.issue(username),
       async reload() {
         buildBundles();
-        for (const fn of config.functions) functions[fn.name].reload(specOf(fn));
-        for (const fn of config.ownImageFunctions) {
-          const spec = ownSpecOf(fn);
+        for (const fn of config.everyFunction) {
+          const spec = fn.image === "app" ? specOf(fn) : ownSpecOf(fn);
           if (typeof spec !== "string" && functions[fn.name]) functions[fn.name].reload(spec);
         }
         await migrate();

@@ -15,7 +15,7 @@ import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describeValue } from "../app/core/describe-value";
 import { CONCURRENCY_PER_SECOND } from "../components/observability";
-import { concurrencyLimit, stackConfigFrom, type StackConfig } from "../config";
+import { stackConfigFrom, type StackConfig } from "../config";
 import { MINIMUM_UNRESERVED } from "../policy/capacity";
 import { readStackConfig } from "../config";
 import { runCommand } from "./run-command";
@@ -81,10 +81,7 @@ export interface HuntDependencies {
 function logGroupsOf(outputs: StackOutputs, config: StackConfig) {
   const deployed = (outputs.lambdaFunctions ?? {}) as Record<string, { logGroupName?: string; twin?: { logGroupName?: string } }>;
   // The app's functions and those with their own image, each with the most it may run at once.
-  const functions = [
-    ...config.functions.map((fn) => ({ name: fn.name, limit: concurrencyLimit(fn, config.jobs) })),
-    ...config.ownImageFunctions.map((fn) => ({ name: fn.name, limit: fn.reservedConcurrency })),
-  ];
+  const functions = [...config.everyFunction.map((fn) => ({ name: fn.name, limit: fn.concurrencyLimit }))];
   return functions.flatMap((fn) => {
     const variants = [
       { label: fn.name, logGroupName: deployed[fn.name]?.logGroupName, limit: fn.limit },
@@ -189,7 +186,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     .send(new GetAccountSettingsCommand({}), { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) })
     .then((settings) => settings.AccountLimit?.ConcurrentExecutions)
     .catch((error: Error) => void write(`\n(The account's concurrency limit could not be read: ${error.message})\n`));
-  const reserved = [...config.functions, ...config.ownImageFunctions].reduce((sum, fn) => sum + (fn.reservedConcurrency ?? 0), 0);
+  const reserved = config.everyFunction.reduce((sum, fn) => sum + (fn.reservedConcurrency ?? 0), 0);
   write(
     `\nStack total: ${peakTotal.toFixed(1)} concurrent executions at peak${peakTotal > 0 ? ` (${time(new Date(peakAt))})` : ""}; ` +
       `the stack reserves ${reserved}; the account allows ${accountLimit ?? "an unknown number"}` +

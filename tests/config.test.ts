@@ -22,6 +22,20 @@ function rejects(values: Record<string, unknown>, ...expected: (string | RegExp)
 }
 
 describe("stack config", () => {
+  it("resolves every function of the stack once, the app's then those with their own image, each with its concurrency limit", () => {
+    const config = parseStackConfig({
+      functions: { worker: { reservedConcurrency: 20 } },
+      jobs: { maximumConcurrency: 10 },
+      ownImageFunctions: { mine: { context: "tests/fixtures/own-image", reservedConcurrency: 3 } },
+    });
+    assert.deepEqual(
+      config.everyFunction.map((fn) => [fn.name, fn.image]),
+      [...config.functions.map((fn) => [fn.name, "app"]), ["mine", "own"]],
+    );
+    assert.equal(config.everyFunction.find((fn) => fn.name === "worker")!.concurrencyLimit, 10);
+    assert.equal(config.everyFunction.find((fn) => fn.name === "mine")!.concurrencyLimit, 3);
+  });
+
   it("one rule for a function's concurrency: its reservation, and for the worker the smaller of it and the queue mapping's maximum", () => {
     const limitOf = (values: Record<string, unknown>, name: string) => {
       const config = parseStackConfig(values);

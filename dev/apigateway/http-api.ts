@@ -39,9 +39,7 @@ export function localHttpApi(options: LocalHttpApiOptions) {
   const { config, issuer, functions, stackOnly, jobs, log } = options;
   const verify = tokenVerifier({ issuer: issuer.issuer, audience: [issuer.clientId], scope: issuer.scope, jwksUri: issuer.jwksUri });
   const routes = [
-    ...[...config.functions, ...config.ownImageFunctions]
-      .filter((fn) => fn.route)
-      .map((fn) => ({ route: httpRoute(fn.route!), fn, authorized: fn.authorized })),
+    ...config.everyFunction.filter((fn) => fn.route).map((fn) => ({ route: httpRoute(fn.route!), fn, authorized: fn.authorized })),
     { route: httpRoute(JOB_SUBMIT_ROUTE), fn: undefined, authorized: true },
   ];
 
