@@ -63,7 +63,8 @@ export const telemetryEnvironment = (functionName: string, namespace: string) =>
 /**
  * What the stack sets on an app function by what it does (STACK_ENVIRONMENT): the telemetry settings on
  * every one, the token issuer's on the one that verifies tokens, the WebSocket management endpoint on
- * the one that posts to connections. Database.grantConnect adds the database's.
+ * the one that posts to connections. Database.grantConnect adds the database's (databaseEnvironment).
+ * npm run dev builds its functions' environments with the same two, from its local parts.
  */
 export function stackEnvironment(
   fn: { name: string; verifiesTokens?: boolean; notifiesConnections?: boolean },
@@ -73,7 +74,9 @@ export function stackEnvironment(
     ...telemetryEnvironment(fn.name, stack.namespace),
     ...(fn.verifiesTokens && {
       JWT_ISSUER: stack.tokenIssuer.issuer,
-      JWT_AUDIENCE: pulumi.output(stack.tokenIssuer.audience).apply((ids) => ids.join(",")),
+      JWT_AUDIENCE: stack.tokenIssuer.audience.every((id) => typeof id === "string")
+        ? (stack.tokenIssuer.audience as string[]).join(",")
+        : pulumi.output(stack.tokenIssuer.audience).apply((ids) => ids.join(",")),
       JWT_SCOPE: stack.tokenIssuer.scope,
     }),
     ...(fn.notifiesConnections && { WEBSOCKET_MANAGEMENT_ENDPOINT: stack.managementEndpoint }),

@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { poolIdleTimeoutMs } from "../../components/database";
-import { metricsNamespace, telemetryEnvironment } from "../../components/lambda-environment";
+import { databaseEnvironment, poolIdleTimeoutMs } from "../../components/database";
+import { metricsNamespace, stackEnvironment, telemetryEnvironment } from "../../components/lambda-environment";
 import { presetEnvironment, type PresetTargets } from "../../components/permission-presets";
 import { PROJECT, type FunctionConfig, type OwnImageFunctionConfig, type StackConfig } from "../../config";
 
@@ -45,34 +45,39 @@ export interface LocalEnvironmentContext {
  */
 export function localEnvironments(context: LocalEnvironmentContext) {
   const { config, database, issuer } = context;
-  const common = (name: string, own: Record<string, string>) => {
+  const credentials = (name: string) => {
     const key = context.keyOf(name);
-    return {
-      ...own,
-      AWS_ACCESS_KEY_ID: key.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
-      AWS_SESSION_TOKEN: "local-dev-only",
-      ...telemetryEnvironment(name, metricsNamespace(PROJECT, context.stack)),
-    };
+    return { AWS_ACCESS_KEY_ID: key.accessKeyId, AWS_SECRET_ACCESS_KEY: key.secretAccessKey, AWS_SESSION_TOKEN: "local-dev-only" };
+  };
+  const namespace = metricsNamespace(PROJECT, context.stack);
+  // What the stack sets (stackEnvironment, databaseEnvironment), with the local parts' values.
+  const stack = {
+    namespace,
+    tokenIssuer: { issuer: issuer.issuer, audience: [issuer.clientId], scope: issuer.scope },
+    managementEndpoint: `${context.apiUrl}/${context.stage}`,
   };
   return {
     ofAppFunction: (fn: FunctionConfig): Record<string, string> => ({
-      ...common(fn.name, fn.environment),
+      ...fn.environment,
+      ...credentials(fn.name),
+      ...(stackEnvironment(fn, stack) as Record<string, string>),
       ...(fn.database && {
-        DB_HOST: database.host,
-        DB_PORT: String(database.port),
-        DB_NAME: database.name,
-        DB_USER: fn.database === "admin" ? config.database.adminUser : config.database.appUser,
-        DB_IDLE_TIMEOUT_MS: String(poolIdleTimeoutMs(config.database.proxy.idleClientTimeoutSeconds)),
+        ...databaseEnvironment({
+          host: database.host,
+          port: database.port,
+          name: database.name,
+          user: fn.database === "admin" ? config.database.adminUser : config.database.appUser,
+          idleTimeoutMs: poolIdleTimeoutMs(config.database.proxy.idleClientTimeoutSeconds),
+        }),
         // The functions verify the local database's certificate as they verify RDS Proxy's: trusted, not skipped.
         NODE_EXTRA_CA_CERTS: database.certFile,
       }),
-      ...(fn.verifiesTokens && { JWT_ISSUER: issuer.issuer, JWT_AUDIENCE: issuer.clientId, JWT_SCOPE: issuer.scope }),
-      ...(fn.notifiesConnections && { WEBSOCKET_MANAGEMENT_ENDPOINT: `${context.apiUrl}/${context.stage}` }),
       ...(fn.name === "migrate" && { MIGRATIONS_DIR: join(__dirname, "..", "..", "app", "migrations") }),
     }),
     ofOwnImageFunction: (fn: OwnImageFunctionConfig): Record<string, string> => ({
-      ...common(fn.name, fn.environment),
+      ...fn.environment,
+      ...credentials(fn.name),
+      ...telemetryEnvironment(fn.name, namespace),
       ...(presetEnvironment(fn.permissions, context.targets) as Record<string, string>),
       AWS_ENDPOINT_URL_S3: `${context.apiUrl}/_local/s3`,
       AWS_ENDPOINT_URL_LAMBDA: `${context.apiUrl}/_local/lambda`,

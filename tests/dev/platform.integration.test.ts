@@ -26,13 +26,13 @@ import { runRateStep } from "../../scripts/bench-async-path";
 import { main as job } from "../../scripts/job";
 import { main as redrive } from "../../scripts/redrive";
 
-/** Polls `check` every 100 ms until it returns a value, at most `ms`. */
-async function eventually<T>(what: string, ms: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
+/** Polls `check` every 100 ms until it returns a value, at most `ms`; `what` says what was awaited (and, as a function, what there was instead). */
+async function eventually<T>(what: string | (() => string), ms: number, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) {
     const value = await check();
     if (value !== undefined) return value;
   }
-  throw new Error(`not within ${ms} ms: ${what}`);
+  throw new Error(`not within ${ms} ms: ${typeof what === "string" ? what : what()}`);
 }
 
 /** Opens a WebSocket and collects its messages; resolves once open, or with the handshake's HTTP status. */
@@ -453,13 +453,35 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
     const refused = await finished(poison);
     assert.equal(refused.status, "failed");
     assert.match(refused.error, /input\.max/);
-    // maxReceiveCount (3 on the dev stack) receives, a visibility timeout apart, then the DLQ.
-    await eventually("the unattributed message in the DLQ", settleMs(), () =>
-      platform.queues.deadLetters.counts().visible === 1 ? true : undefined,
+    // maxReceiveCount (3 on the dev stack) receives, a visibility timeout apart, then the DLQ. The test's
+    // visibility timeout (2 s) is far below the stack's (six times the worker's timeout): on a loaded
+    // machine a batch can outlast it, and SQS then delivers its messages again, as AWS does, so an already
+    // finished job may reach the DLQ too. So the DLQ is emptied as it is read, and the unattributed
+    // message must be among what it held, beside nothing but those two finished jobs.
+    const inDeadLetters: string[] = [];
+    await eventually(
+      () =>
+        `the unattributed message in the DLQ (it held ${JSON.stringify(inDeadLetters)}; queue ${JSON.stringify(platform.queues.jobs.counts())}; ` +
+        `the platform said:\n${logs
+          .split("\n")
+          .filter((line) => /event source mapping|left for retry/.test(line))
+          .slice(-40)
+          .join("\n")})`,
+      settleMs(),
+      () => {
+        for (const message of platform.queues.deadLetters.receive(10)) {
+          inDeadLetters.push(message.body);
+          platform.queues.deadLetters.delete(message.receiptHandle);
+        }
+        return inDeadLetters.includes("{not json") ? true : undefined;
+      },
     );
-    const dlq = platform.queues.deadLetters.receive(10);
-    assert.equal(dlq[0].body, "{not json");
-    platform.queues.deadLetters.delete(dlq[0].receiptHandle);
+    const finishedJobs = ['{"type":"primes","input":{"max":"all of them"}}', '{"type":"primes","input":{"max":100}}'];
+    assert.deepEqual(
+      inDeadLetters.filter((body) => body !== "{not json" && !finishedJobs.includes(body)),
+      [],
+      "nothing else reached the DLQ",
+    );
     assert.match(logs, /job message left for retry.*cannot be a job/);
   });
 
@@ -476,7 +498,8 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
   it("a job that exhausts maxReceiveCount lands in the DLQ, and redrive --local brings it back to complete", async () => {
     await platform.database.stop();
     const id = await postJob('{"type":"echo","input":{"redriven":true}}');
-    await eventually("the job in the DLQ", settleMs(), () => (platform.queues.deadLetters.counts().visible === 1 ? true : undefined));
+    // (At least this job: under load, a job of an earlier test may have been delivered there again too.)
+    await eventually("the job in the DLQ", settleMs(), () => (platform.queues.deadLetters.counts().visible >= 1 ? true : undefined));
     await platform.database.restart();
     let printed = "";
     const local = () => ({
