@@ -1,0 +1,63 @@
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
+
+const ROOT = join(__dirname, "..");
+
+/**
+ * Who may import whom: app <- components <- config <- dev and scripts (the commands, which may use dev's
+ * parts). Lower layers never reach up; dev does not reach into the commands.
+ */
+const MAY_IMPORT: Record<string, string[]> = {
+  app: ["app"],
+  components: ["app", "components"],
+  config: ["app", "components", "config"],
+  dev: ["app", "components", "config", "dev"],
+  // npm run bench measures with the tests' own embedded PostgreSQL and event builders.
+  scripts: ["app", "components", "config", "dev", "scripts", "policy", "tests"],
+};
+
+/** The relative imports of a source file (import ... from, export ... from, require, import()). */
+const importsOf = (text: string) =>
+  [...text.matchAll(/(?:\bfrom\s+|\brequire\(\s*|\bimport\(\s*)["'](\.{1,2}\/[^"']+)["']/g)].map((match) => match[1]);
+
+describe("the layout: no import runs from a lower layer to a higher one, no file holds several concepts", () => {
+  it("app <- components <- config <- dev and scripts, over every source file", () => {
+    const files = execFileSync("git", ["ls-files", "--", ...Object.keys(MAY_IMPORT)], { cwd: ROOT, encoding: "utf8" })
+      .split("\n")
+      .filter((file) => /\.(ts|mjs|js)$/.test(file) && !file.startsWith("app/dist/"));
+    const crossings: string[] = [];
+    let checked = 0;
+    for (const file of files) {
+      const layer = file.split("/")[0];
+      for (const specifier of importsOf(readFileSync(join(ROOT, file), "utf8"))) {
+        const target = relative(ROOT, normalize(join(ROOT, dirname(file), specifier)));
+        const targetLayer = target.includes("/") ? target.split("/")[0] : target.replace(/\.[a-z]+$/, "");
+        checked++;
+        if (!MAY_IMPORT[layer].includes(targetLayer)) crossings.push(`${file} imports ${specifier} (${targetLayer})`);
+      }
+    }
+    assert.deepEqual(crossings, []);
+    assert.ok(checked > 300, `${checked} imports checked`);
+  });
+
+  it("no source file of components/, dev/ or config/ is over 400 lines: one concept per file", () => {
+    const files = execFileSync("git", ["ls-files", "--", "components", "dev", "config"], { cwd: ROOT, encoding: "utf8" })
+      .split("\n")
+      .filter((file) => /\.(ts|mjs)$/.test(file));
+    const long = files
+      .map((file) => ({ file, lines: readFileSync(join(ROOT, file), "utf8").split("\n").length }))
+      .filter(({ lines }) => lines > 400)
+      .map(({ file, lines }) => `${file}: ${lines} lines`);
+    assert.deepEqual(long, []);
+  });
+
+  it("finds a crossing when there is one", () => {
+    assert.deepEqual(importsOf('import type { X } from "../config";\nexport { y } from "./y";\nrequire("../scripts/z")'), [
+      "../config",
+      "./y",
+      "../scripts/z",
+    ]);
+  });
+});
