@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -5,6 +6,22 @@ import { localEndpoints, processRunning } from "./local-endpoints";
 
 /** How long PostgreSQL gets for a fast shutdown (it rolls back open transactions and exits). */
 const SHUTDOWN_MS = 30_000;
+
+/**
+ * Whether process `pid` is a PostgreSQL server (its command line, from /proc or ps), so that a pid the
+ * system gave to another program since the server's lock file was written is never signalled.
+ */
+function isPostgres(pid: number): boolean {
+  try {
+    const proc = `/proc/${pid}/cmdline`;
+    const command = existsSync(proc)
+      ? readFileSync(proc, "utf8").replace(/\0/g, " ")
+      : execFileSync("ps", ["-o", "command=", "-p", String(pid)], { encoding: "utf8" });
+    return /\bpostgres\b/.test(command);
+  } catch {
+    return false;
+  }
+}
 
 /**
  * What a `kill -9`'d npm run dev left in `stateDir`, cleaned up: its endpoints record names a process
@@ -30,7 +47,13 @@ export async function cleanUpCrashedPredecessor(stateDir: string, dataDir: strin
     // postmaster.pid: the server's pid, then its data folder (PostgreSQL's own lock file format).
     const [serverPid, serverData] = readFileSync(lock, "utf8").split("\n");
     const server = Number(serverPid);
-    if (Number.isInteger(server) && server > 0 && resolve(serverData ?? "") === resolve(dataDir) && processRunning(server)) {
+    if (
+      Number.isInteger(server) &&
+      server > 0 &&
+      resolve(serverData ?? "") === resolve(dataDir) &&
+      processRunning(server) &&
+      isPostgres(server)
+    ) {
       process.kill(server, "SIGINT"); // PostgreSQL's fast shutdown
       for (const end = Date.now() + SHUTDOWN_MS; processRunning(server) && Date.now() < end;) await sleep(100);
       if (processRunning(server))
