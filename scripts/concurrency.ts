@@ -15,12 +15,10 @@ import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describeValue } from "../app/core/describe-value";
 import { CONCURRENCY_PER_SECOND } from "../components/observability";
-import { stackConfigFrom, type StackConfig } from "../config";
+import { stackConfigFrom, type StackConfig, readStackConfig, checkStackName } from "../config";
 import { MINIMUM_UNRESERVED } from "../policy/capacity";
-import { readStackConfig } from "../config";
 import { runCommand } from "./run-command";
 import { readStackOutputs, type StackOutputs } from "./stack-outputs";
-import { checkStackName } from "../config";
 import { svgOf } from "./vega-chart";
 import { COMMANDS, parseCommandLine } from "./command-line";
 

@@ -9,10 +9,8 @@ import { join } from "node:path";
 import { pinnedPlatform } from "../components/container-function";
 import { DOCKER_PLATFORMS } from "../components/container-image";
 import { ARCHITECTURES, type Architecture } from "../components/settings-schema";
-import { stackConfigFrom, type OwnImageFunctionConfig } from "../config";
-import { readStackConfig } from "../config";
+import { stackConfigFrom, type OwnImageFunctionConfig, readStackConfig, listStacks } from "../config";
 import { runCommand } from "./run-command";
-import { listStacks } from "../config";
 import { COMMANDS, parseCommandLine } from "./command-line";
 
 const USAGE = COMMANDS["images"].usage;

@@ -15,13 +15,11 @@ import { buildBundles, bundleOf } from "../dev/lambda/bundles";
 import { DEFAULT_STATE_DIR, localEndpoints } from "../dev/local-endpoints";
 import { LocalLambda } from "../dev/lambda/local-lambda";
 import { metricsNamespace, telemetryEnvironment } from "../components/lambda-environment";
-import { PROJECT, stackConfigFrom, type OwnImageFunctionConfig } from "../config";
+import { PROJECT, stackConfigFrom, type OwnImageFunctionConfig, readStackConfig, checkStackName } from "../config";
 import { localHandlerOf } from "../dev/lambda/own-image-handler";
 import { inProject } from "../components/container-function";
-import { readStackConfig } from "../config";
 import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
-import { checkStackName } from "../config";
 import { COMMANDS, parseCommandLine } from "./command-line";
 
 const USAGE = COMMANDS["invoke"].usage;

@@ -7,9 +7,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { PolicyConfig, PolicyReport, runPolicies, validatePolicyConfig } from "../policy/run-offline";
 import { runCommand } from "./run-command";
-import { checkStackName, listStacks } from "../config";
+import { checkStackName, listStacks, readStackConfig } from "../config";
 import { evaluateStack, RegisteredResource } from "./mock-engine";
-import { readStackConfig } from "../config";
 import { COMMANDS, parseCommandLine } from "./command-line";
 
 const USAGE = COMMANDS["plan"].usage;

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { checkStackName } from "../config";
+import { checkStackName } from "../config/stack-files";
 
 /** A deployed stack's outputs (index.ts's exports), read the way operators read them: with the Pulumi CLI. */
 export type StackOutputs = Record<string, any>;
