@@ -497,10 +497,25 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
 
   it("a job that exhausts maxReceiveCount lands in the DLQ, and redrive --local brings it back to complete", async () => {
     await platform.database.stop();
-    const id = await postJob('{"type":"echo","input":{"redriven":true}}');
-    // (At least this job: under load, a job of an earlier test may have been delivered there again too.)
-    await eventually("the job in the DLQ", settleMs(), () => (platform.queues.deadLetters.counts().visible >= 1 ? true : undefined));
-    await platform.database.restart();
+    let id: string;
+    try {
+      id = await postJob('{"type":"echo","input":{"redriven":true}}');
+      // (At least this job: under load, a job of an earlier test may have been delivered there again too.)
+      await eventually(
+        () =>
+          `the job in the DLQ (DLQ ${JSON.stringify(platform.queues.deadLetters.counts())}, queue ${JSON.stringify(platform.queues.jobs.counts())}; ` +
+          `the platform said:\n${logs
+            .split("\n")
+            .filter((line) => /event source mapping|worker\]/.test(line))
+            .slice(-30)
+            .join("\n")})`,
+        settleMs(),
+        () => (platform.queues.deadLetters.counts().visible >= 1 ? true : undefined),
+      );
+    } finally {
+      // Whatever happened, the database is up again for the tests that follow.
+      await platform.database.restart();
+    }
     let printed = "";
     const local = () => ({
       outputs: platform.endpoints,
