@@ -59,11 +59,10 @@ describe("the layout: no import runs from a lower layer to a higher one, no file
     assert.deepEqual(long, []);
   });
 
-  it("finds a crossing when there is one", () => {
-    assert.deepEqual(importsOf('import type { X } from "../config";\nexport { y } from "./y";\nrequire("../scripts/z")'), [
-      "../config",
-      "./y",
-      "../scripts/z",
-    ]);
+  it("reads every kind of relative import: import and export from, require, import()", () => {
+    assert.deepEqual(
+      importsOf('import type { X } from "../config";\nexport { y } from "./y";\nrequire("../scripts/z");\nawait import("../app/w")'),
+      ["../config", "./y", "../scripts/z", "../app/w"],
+    );
   });
 });
