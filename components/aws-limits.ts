@@ -106,6 +106,12 @@ export const AWS_LIMITS = {
   },
   /** Managed policies attached to one role (the default quota; it can be raised to 20). */
   iamManagedPoliciesPerRole: { max: 10, source: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html" },
+  /** What Lambda keeps unreserved of the account's concurrency: it refuses reservations that would leave less. */
+  lambdaUnreservedConcurrency: {
+    min: 100,
+    source:
+      "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html (you can reserve up to the unreserved account concurrency minus 100)",
+  },
   sqsVisibilityTimeoutSeconds: { min: 0, max: 43200, source: "SQS API model, CreateQueue Attributes VisibilityTimeout: 0 to 43,200" },
   sqsMessageRetentionSeconds: {
     min: 60,

@@ -31,10 +31,21 @@ export function policyConfigFor(stack: string): string | undefined {
   return /(^|[-_.])prod($|[-_.])/.test(stack) ? "policy/strict.json" : undefined;
 }
 
+/** The stack's file, `Pulumi.<stack>.yaml` in `projectDir`; for a stack without one, an error that lists the stacks there. */
+export function stackFileOf(stack: string, projectDir = "."): string {
+  const file = join(projectDir, `Pulumi.${checkStackName(stack)}.yaml`);
+  if (!existsSync(file)) {
+    throw new Error(
+      `Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Stacks here: ${listStacks(projectDir).join(", ")}. ` +
+        "A stack is a Pulumi.<stack>.yaml file beside Pulumi.yaml: copy one to add a stack.",
+    );
+  }
+  return file;
+}
+
 /** Reads `Pulumi.<stack>.yaml` and returns its config the way the Pulumi CLI hands it to a program. */
 export function readStackConfig(stack: string, projectDir = "."): Record<string, string> {
-  const file = join(projectDir, `Pulumi.${checkStackName(stack)}.yaml`);
-  if (!existsSync(file)) throw new Error(`No stack file ${file}: stacks are the Pulumi.<stack>.yaml files beside Pulumi.yaml.`);
+  const file = stackFileOf(stack, projectDir);
   let document: any;
   try {
     // Pulumi reads stack files with YAML 1.1 merge keys (`<<: *defaults`); so does this.

@@ -1,8 +1,8 @@
 import { FUNCTION_TAGS } from "../components/container-function";
+import { AWS_LIMITS } from "../components/aws-limits";
 import { GravitonPolicy, TYPES } from "./definition";
 
-/** Lambda keeps at least this much of the account's concurrency unreserved, and refuses reservations that would not. */
-export const MINIMUM_UNRESERVED = 100;
+const MINIMUM_UNRESERVED = AWS_LIMITS.lambdaUnreservedConcurrency.min;
 
 export const capacityPolicies: GravitonPolicy[] = [
   {

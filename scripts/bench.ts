@@ -30,7 +30,7 @@ import { startPostgres } from "../tests/embedded-postgres";
 import { benchAsyncPath, type RateStep } from "./bench-async-path";
 import { percentile } from "./percentile";
 import { sampleEventFile } from "./invoke";
-import { asksForHelp, COMMANDS } from "./command-line";
+import { asksForHelp, COMMANDS, parseCommandLine } from "./command-line";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 /** The Node.js that runs the cold starts: this one, or BENCH_NODE (Lambda's runtime is app/Dockerfile's nodejs:22). */
@@ -44,7 +44,6 @@ const ASYNC_PATH = {
   seconds: Number(process.env.BENCH_ASYNC_SECONDS ?? 5),
   maxRate: 5000,
 };
-const PARTS = ["handlers", "data", "async"] as const;
 const dist = join(__dirname, "..", "app", "dist");
 
 const median = (values: number[]) => percentile(values, 50);
@@ -93,19 +92,20 @@ async function warmMs(bundle: string, event: unknown): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const parts = process.argv.slice(2);
-  if (asksForHelp(parts)) {
+  const argv = process.argv.slice(2);
+  if (asksForHelp(argv)) {
     console.log(COMMANDS.bench.usage);
     return;
   }
-  const unknown = parts.filter((part) => !(PARTS as readonly string[]).includes(part));
-  if (unknown.length) {
-    console.error(
-      `bench: unknown part(s) ${unknown.map((part) => JSON.stringify(part)).join(", ")}; name any of ${PARTS.join(", ")}, or none for all`,
-    );
+  let parts: string[];
+  try {
+    parts = parseCommandLine("bench", argv).positionals;
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}\n${COMMANDS.bench.usage}`);
     process.exit(2);
   }
-  const runs = (part: (typeof PARTS)[number]) => parts.length === 0 || parts.includes(part);
+  // The parts are the command's positional values (scripts/commands.json).
+  const runs = (part: string) => parts.length === 0 || parts.includes(part);
   if (runs("handlers")) await benchHandlers();
   if (runs("data")) await benchDataLayer();
   if (runs("async")) await benchAsync();

@@ -4,6 +4,8 @@ export interface Command {
   usage: string;
   options: Record<string, { type: "string" | "boolean"; default?: string; multiple?: boolean }>;
   positionals?: number;
+  /** The values a positional argument may take, when they are a fixed list. */
+  positionalValues?: string[];
 }
 export declare const COMMANDS: Record<string, Command>;
 export declare class UsageError extends Error {}

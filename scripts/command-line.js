@@ -23,6 +23,9 @@ function parseCommandLine(name, argv) {
   }
   if (parsed.positionals.length > (command.positionals ?? 0))
     throw new UsageError(`${parsed.positionals.length} arguments given where ${command.positionals ?? 0} at most are taken`);
+  const unknown = parsed.positionals.filter((value) => command.positionalValues && !command.positionalValues.includes(value));
+  if (unknown.length > 0)
+    throw new UsageError(`${unknown.map((value) => JSON.stringify(value)).join(", ")}: name any of ${command.positionalValues.join(", ")}`);
   return parsed;
 }
 

@@ -14,9 +14,10 @@ import { GetAccountSettingsCommand, LambdaClient } from "@aws-sdk/client-lambda"
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describeValue } from "../app/core/describe-value";
-import { CONCURRENCY_PER_SECOND } from "../components/observability";
-import { stackConfigFrom, type StackConfig, readStackConfig, checkStackName } from "../config";
-import { MINIMUM_UNRESERVED } from "../policy/capacity";
+import { AWS_LIMITS } from "../components/aws-limits";
+import { CONCURRENCY_PER_SECOND } from "../components/observability/queries";
+import type { StackConfig } from "../config";
+import { readStackConfig, stackFileOf } from "../config/stack-files";
 import { runCommand } from "./run-command";
 import { readStackOutputs, type StackOutputs } from "./stack-outputs";
 import { svgOf } from "./vega-chart";
@@ -65,7 +66,8 @@ export function secondsOf(results: ResultField[][]): Second[] {
 
 export interface HuntDependencies {
   outputs(stack: string): StackOutputs;
-  config(stack: string): StackConfig;
+  /** @default the stack's file, read and checked as the program reads it (loaded once the flags are checked) */
+  config?: (stack: string) => StackConfig;
   logs: CloudWatchLogsClient;
   lambda: LambdaClient;
   now?: () => Date;
@@ -122,7 +124,8 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   try {
     const { values } = parseCommandLine("concurrency", argv);
     if (!values.stack) throw new Error("--stack is required");
-    stack = checkStackName(values.stack);
+    stack = values.stack;
+    stackFileOf(stack);
     windowSeconds = parseWindow(values.since!);
     chart = values.chart;
     if (chart !== undefined && !/\.svg$/i.test(chart)) throw new Error(`--chart must name an .svg file, got ${describeValue(chart)}`);
@@ -131,7 +134,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     return 2;
   }
 
-  const config = deps.config(stack);
+  const config = deps.config ? deps.config(stack) : (await import("../config")).stackConfigFrom(readStackConfig(stack));
   const groups = logGroupsOf(deps.outputs(stack), config);
   if (groups.length === 0) {
     write(
@@ -188,7 +191,9 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   write(
     `\nStack total: ${peakTotal.toFixed(1)} concurrent executions at peak${peakTotal > 0 ? ` (${time(new Date(peakAt))})` : ""}; ` +
       `the stack reserves ${reserved}; the account allows ${accountLimit ?? "an unknown number"}` +
-      (accountLimit !== undefined ? `, ${accountLimit - reserved} unreserved (Lambda keeps at least ${MINIMUM_UNRESERVED}).` : ".") +
+      (accountLimit !== undefined
+        ? `, ${accountLimit - reserved} unreserved (Lambda keeps at least ${AWS_LIMITS.lambdaUnreservedConcurrency.min}).`
+        : ".") +
       "\n",
   );
   if (accountLimit !== undefined && peakTotal >= 0.8 * accountLimit)
@@ -222,7 +227,6 @@ if (require.main === module)
   runCommand("concurrency", (argv, write) =>
     main(argv, write, {
       outputs: readStackOutputs,
-      config: (stack) => stackConfigFrom(readStackConfig(stack)),
       logs: new CloudWatchLogsClient({}),
       lambda: new LambdaClient({}),
     }),

@@ -6,8 +6,8 @@ import { watch } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describeValue } from "../app/core/describe-value";
 import { DEFAULT_STATE_DIR, REPOSITORY_STATE_DIR } from "../dev/local-endpoints";
-import { startDevPlatform, type DevPlatform } from "../dev/platform";
-import { checkStackName } from "../config";
+import type { DevPlatform } from "../dev/platform";
+import { stackFileOf } from "../config/stack-files";
 import { asksForHelp, COMMANDS, parseCommandLine } from "./command-line";
 
 const USAGE = COMMANDS["dev"].usage;
@@ -18,7 +18,8 @@ export function parseDevArguments(argv: string[]): { port: number; stack: string
   if (!/^\d{1,5}$/.test(values.port!) || Number(values.port) < 1 || Number(values.port) > 65535) {
     throw new Error(`--port must be a port number from 1 to 65535, got ${describeValue(values.port)}`);
   }
-  return { port: Number(values.port), stack: checkStackName(values.stack!) };
+  stackFileOf(values.stack!, REPOSITORY);
+  return { port: Number(values.port), stack: values.stack! };
 }
 
 /** A word the shell passes through unchanged, whatever it holds (spaces, quotes, $). */
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
     process.stderr.write(`dev: ${(error as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
+  // The platform (and everything it stands in for) loads only for a command line that fits.
+  const { startDevPlatform } = await import("../dev/platform");
   let platform: DevPlatform;
   try {
     platform = await startDevPlatform(settings);

@@ -1,6 +1,6 @@
 // `npm run <command> [-- ...]` starts here: the command line is checked against the command's options
 // (scripts/commands.json) in plain JavaScript, so `--help` and a usage error answer at once; only a command
-// line that fits loads ts-node and runs the command's TypeScript, as its main module.
+// line that fits loads the command's TypeScript (scripts/typescript-loader.js) and runs it as its main module.
 "use strict";
 const Module = require("node:module");
 const { join } = require("node:path");
@@ -24,9 +24,8 @@ if (!command) {
     fits = false;
   }
   if (fits) {
-    process.env.TS_NODE_TRANSPILE_ONLY ??= "true";
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-    require("ts-node").register();
+    require("./typescript-loader").registerTypeScript();
     process.argv = [process.argv[0], join(__dirname, "..", command.script), ...argv];
     Module.runMain(); // as `node <script>` would: the command's module is require.main
   }

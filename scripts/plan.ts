@@ -2,106 +2,16 @@
 // Evaluates index.ts with Pulumi.<stack>.yaml under Pulumi's mock engine (no credentials, no CLI, no
 // network), prints the resource tree with the settings a reviewer checks, runs the policy pack over it,
 // and exits 1 on a mandatory violation (2 on a usage or config error).
-import * as pulumi from "@pulumi/pulumi";
+// The command line is checked (the stack, the files it names) before the engine and the policy pack load,
+// so a mistake in it is answered at once.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { PolicyConfig, PolicyReport, runPolicies, validatePolicyConfig } from "../policy/run-offline";
+import { stackFileOf } from "../config/stack-files";
 import { runCommand } from "./run-command";
-import { checkStackName, listStacks, readStackConfig } from "../config";
-import { evaluateStack, RegisteredResource } from "./mock-engine";
+import type { PlanNode } from "./stack-plan";
 import { COMMANDS, parseCommandLine } from "./command-line";
 
 const USAGE = COMMANDS["plan"].usage;
-
-export interface PlanNode {
-  type: string;
-  name: string;
-  /** What a reviewer checks; "(known after deploy)" where only the cloud can tell. */
-  settings: Record<string, unknown>;
-  children: PlanNode[];
-}
-
-export interface Plan {
-  stack: string;
-  resources: PlanNode[];
-  violations: PolicyReport["violations"];
-  skipped: PolicyReport["skipped"];
-  summary: { resources: number; mandatory: number; advisory: number };
-}
-
-const AFTER_DEPLOY = "(known after deploy)";
-const shown = (value: unknown) => (pulumi.isUnknown(value) ? AFTER_DEPLOY : value);
-
-/** The settings worth a reviewer's eye, per resource type. */
-function settingsOf(resource: RegisteredResource, byUrn: Map<string, RegisteredResource>): Record<string, unknown> {
-  const props = resource.inputs;
-  switch (resource.type) {
-    case "aws:lambda/function:Function": {
-      const image = resource.dependencies
-        .map((urn) => byUrn.get(urn))
-        .find((dependency) => dependency?.type === "docker:index/image:Image");
-      return {
-        architecture: props.architectures?.[0],
-        imagePlatform: image?.inputs.build?.platform ?? AFTER_DEPLOY,
-        memory: props.memorySize,
-        timeout: props.timeout,
-        reservedConcurrency: props.reservedConcurrentExecutions ?? "unreserved",
-        handler: props.imageConfig?.commands?.join(" ") ?? "(the image's CMD)",
-        imageUri: shown(props.imageUri),
-      };
-    }
-    case "docker:index/image:Image":
-      return { platform: props.build?.platform, imageName: shown(props.imageName) };
-    case "aws:ecr/repository:Repository":
-      return { scanOnPush: props.imageScanningConfiguration?.scanOnPush, tags: props.imageTagMutability };
-    case "aws:cloudwatch/logGroup:LogGroup":
-      return { name: shown(props.name), retentionDays: props.retentionInDays ?? "never expires" };
-    case "aws:apigatewayv2/stage:Stage":
-      return {
-        throttling: `${props.defaultRouteSettings?.throttlingBurstLimit ?? "-"} burst / ${props.defaultRouteSettings?.throttlingRateLimit ?? "-"} rps`,
-        accessLogs: props.accessLogSettings ? "on" : "off",
-      };
-    case "aws:apigatewayv2/route:Route":
-      return { route: props.routeKey };
-    case "aws:rds/instance:Instance":
-      return {
-        class: props.instanceClass,
-        engine: `${props.engine} ${props.engineVersion}`,
-        multiAz: props.multiAz,
-        encrypted: props.storageEncrypted,
-        backups: `${props.backupRetentionPeriod} days`,
-        deletionProtection: props.deletionProtection,
-      };
-    case "aws:rds/proxy:Proxy":
-      return { requireTls: props.requireTls, iamAuth: (props.auths ?? []).map((auth: { iamAuth?: string }) => auth.iamAuth).join(",") };
-    case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
-      return {
-        port: props.fromPort === props.toPort ? props.fromPort : `${props.fromPort}-${props.toPort}`,
-        from: props.cidrIpv4 ?? props.cidrIpv6 ?? "a security group",
-      };
-    case "aws:sqs/queue:Queue":
-      return {
-        // SQS's default when the queue sets none (CreateQueue's VisibilityTimeout).
-        visibilityTimeout: props.visibilityTimeoutSeconds === undefined ? "30 s (SQS default)" : `${props.visibilityTimeoutSeconds} s`,
-        // The redrive policy names the DLQ's ARN, which AWS assigns, so the whole of it is known after deploy.
-        ...(props.redrivePolicy !== undefined && {
-          maxReceiveCount: typeof props.redrivePolicy === "string" ? JSON.parse(props.redrivePolicy).maxReceiveCount : AFTER_DEPLOY,
-        }),
-        encrypted: props.sqsManagedSseEnabled ?? props.kmsMasterKeyId !== undefined,
-      };
-    case "aws:lambda/eventSourceMapping:EventSourceMapping":
-      return {
-        batchSize: props.batchSize,
-        window: `${props.maximumBatchingWindowInSeconds ?? 0} s`,
-        maximumConcurrency: props.scalingConfig?.maximumConcurrency ?? "unlimited",
-        partialBatch: (props.functionResponseTypes ?? []).includes("ReportBatchItemFailures"),
-      };
-    case "awsx:ec2:Vpc":
-      return { zones: props.numberOfAvailabilityZones, nat: props.natGateways?.strategy };
-    default:
-      return {};
-  }
-}
 
 /** `items`, comma-separated, in indented lines of at most `width` characters; an item is never split. */
 function wrapped(items: string[], width: number, indent: string): string {
@@ -111,45 +21,6 @@ function wrapped(items: string[], width: number, indent: string): string {
     else lines.push(item);
   }
   return lines.map((line, index) => `${indent}${line}${index < lines.length - 1 ? "," : ""}\n`).join("");
-}
-
-function treeOf(resources: RegisteredResource[]): PlanNode[] {
-  const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
-  const nodes = new Map(
-    resources.map((resource) => [
-      resource.urn,
-      { type: resource.type, name: resource.name, settings: settingsOf(resource, byUrn), children: [] as PlanNode[] },
-    ]),
-  );
-  const roots: PlanNode[] = [];
-  for (const resource of resources) {
-    const parent = resource.parent ? nodes.get(resource.parent) : undefined;
-    (parent?.children ?? roots).push(nodes.get(resource.urn)!);
-  }
-  return roots;
-}
-
-/** A Mermaid flowchart of the components and which feeds which (from resource dependencies). */
-export function mermaidDiagram(resources: RegisteredResource[]): string {
-  const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
-  const componentOf = (resource: RegisteredResource): RegisteredResource =>
-    resource.parent && byUrn.has(resource.parent) ? componentOf(byUrn.get(resource.parent)!) : resource;
-  const id = (resource: RegisteredResource) => `${resource.type}_${resource.name}`.replace(/[^A-Za-z0-9_]/g, "_");
-  const components = resources.filter((resource) => !resource.custom && !resource.parent);
-  const edges = new Set<string>();
-  for (const resource of resources) {
-    const to = componentOf(resource);
-    for (const dependency of resource.dependencies.flatMap((urn) => byUrn.get(urn) ?? [])) {
-      const from = componentOf(dependency);
-      if (from !== to) edges.add(`  ${id(from)} --> ${id(to)}`);
-    }
-  }
-  return [
-    "flowchart LR",
-    ...components.map((component) => `  ${id(component)}["${component.type.split(":").pop()}<br/>${component.name}"]`),
-    ...[...edges].sort(),
-    "",
-  ].join("\n");
 }
 
 function printTree(nodes: PlanNode[], indent = ""): string[] {
@@ -163,34 +34,6 @@ function printTree(nodes: PlanNode[], indent = ""): string[] {
       ...printTree(node.children, `${indent}${last ? "   " : "│  "}`),
     ];
   });
-}
-
-/** Builds the plan of one stack. Throws with a clear message for an unknown stack or a bad stack file. */
-export async function plan(
-  stack: string,
-  policyConfig: PolicyConfig = {},
-  projectDir = ".",
-): Promise<{ plan: Plan; resources: RegisteredResource[] }> {
-  if (!existsSync(`${projectDir}/Pulumi.${checkStackName(stack)}.yaml`)) {
-    throw new Error(`Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Stacks here: ${listStacks(projectDir).join(", ")}.`);
-  }
-  const { resources } = await evaluateStack(stack, readStackConfig(stack, projectDir), true);
-  const report = await runPolicies(resources, policyConfig);
-  const count = (level: string) => report.violations.filter((violation) => violation.enforcementLevel === level).length;
-  return {
-    resources,
-    plan: {
-      stack,
-      resources: treeOf(resources),
-      violations: report.violations,
-      skipped: report.skipped,
-      summary: {
-        resources: resources.filter((resource) => resource.custom).length,
-        mandatory: count("mandatory"),
-        advisory: count("advisory"),
-      },
-    },
-  };
 }
 
 /** `type name` of a resource from its URN (the type without its parents' types). */
@@ -210,15 +53,26 @@ export async function main(argv: string[], write: (text: string) => void = (text
     write(`plan: ${(error as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  let result;
+  let policyFile: unknown;
   try {
+    stackFileOf(options.stack);
     if (options.diagram && !existsSync(dirname(resolve(options.diagram)))) {
       throw new Error(
         `--diagram ${options.diagram}: the folder ${dirname(resolve(options.diagram))} does not exist; create it or write the diagram elsewhere`,
       );
     }
-    const policyConfig = options["policy-config"] ? validatePolicyConfig(readPolicyConfigFile(options["policy-config"])) : {};
-    result = await plan(options.stack, policyConfig);
+    if (options["policy-config"]) policyFile = readPolicyConfigFile(options["policy-config"]);
+  } catch (error) {
+    write(`plan: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const [{ plan, mermaidDiagram, AFTER_DEPLOY }, { validatePolicyConfig }] = await Promise.all([
+    import("./stack-plan"),
+    import("../policy/run-offline"),
+  ]);
+  let result;
+  try {
+    result = await plan(options.stack, policyFile === undefined ? {} : validatePolicyConfig(policyFile));
     if (options.diagram) writeFileSync(options.diagram, mermaidDiagram(result.resources));
   } catch (error) {
     write(`plan: ${(error as Error).message}\n`);

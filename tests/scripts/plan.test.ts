@@ -3,7 +3,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { main, plan } from "../../scripts/plan";
+import { main } from "../../scripts/plan";
+import { plan } from "../../scripts/stack-plan";
 import { readStackOutputs } from "../../scripts/stack-outputs";
 import { checkStackName, listStacks } from "../../config";
 
