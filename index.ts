@@ -10,16 +10,18 @@ import { ContainerImage } from "./components/container-image";
 import { Database } from "./components/database";
 import { HttpApi } from "./components/http-api";
 import { JobQueue } from "./components/job-queue";
-import { metricsNamespace, stackEnvironment, telemetryEnvironment } from "./components/lambda-environment";
+import { metricsNamespace, telemetryEnvironment } from "./components/lambda-environment";
+import { stackEnvironment } from "./components/stack-environment";
 import { Observability } from "./components/observability";
 import { ownImageFunction } from "./components/own-image-function";
 import { presetTargetsOf } from "./components/permission-presets";
 import { PowerTuning } from "./components/power-tuning";
 import { UserPool } from "./components/user-pool";
 import { WebSocketApi } from "./components/websocket-api";
-import { loadStackConfig } from "./config";
+import { stackConfigFrom } from "./config";
 
-const config = loadStackConfig();
+// The stack's config, validated once: every component below takes its part of it.
+const config = stackConfigFrom(pulumi.runtime.allConfig());
 const { logRetentionDays } = config;
 
 // Every AWS resource is tagged with the project and the stack (the provider's default tags).

@@ -1,6 +1,6 @@
 // The Database component's settings (`graviton-platform:network` and `:database`, with AWS's bounds),
 // and what it hands a function it grants access: the grant and the environment it sets.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { DEFAULT_POSTGRES_MAJOR, RDS_PROXY_POSTGRES_MAJORS } from "./rds-names";
 import { flag, strictObject, wholeNumber } from "./settings-schema";

@@ -5,7 +5,7 @@ import { serviceRole } from "./iam";
 import { logRetention, throttlingSettings } from "./settings-schema";
 import { stackScopedName } from "./stack-name";
 import { z } from "zod";
-import type { TokenIssuer } from "./user-pool";
+import type { TokenIssuer } from "./token-issuer";
 
 export interface HttpRoute {
   /** `METHOD /path`. @example "GET /jobs/{id}" */

@@ -1,7 +1,5 @@
 import { AWS_LIMITS } from "./aws-limits";
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import type { TokenIssuer } from "./user-pool";
 /**
  * What Lambda allows in a function's environment, and what this stack puts there itself.
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html (reserved names) and
@@ -59,29 +57,6 @@ export const telemetryEnvironment = (functionName: string, namespace: string) =>
   POWERTOOLS_SERVICE_NAME: functionName,
   POWERTOOLS_METRICS_NAMESPACE: namespace,
 });
-
-/**
- * What the stack sets on an app function by what it does (STACK_ENVIRONMENT): the telemetry settings on
- * every one, the token issuer's on the one that verifies tokens, the WebSocket management endpoint on
- * the one that posts to connections. Database.grantConnect adds the database's (databaseEnvironment).
- * npm run dev builds its functions' environments with the same two, from its local parts.
- */
-export function stackEnvironment(
-  fn: { name: string; verifiesTokens?: boolean; notifiesConnections?: boolean },
-  stack: { namespace: string; tokenIssuer: TokenIssuer; managementEndpoint: pulumi.Input<string> },
-): Record<string, pulumi.Input<string>> {
-  return {
-    ...telemetryEnvironment(fn.name, stack.namespace),
-    ...(fn.verifiesTokens && {
-      JWT_ISSUER: stack.tokenIssuer.issuer,
-      JWT_AUDIENCE: stack.tokenIssuer.audience.every((id) => typeof id === "string")
-        ? (stack.tokenIssuer.audience as string[]).join(",")
-        : pulumi.output(stack.tokenIssuer.audience).apply((ids) => ids.join(",")),
-      JWT_SCOPE: stack.tokenIssuer.scope,
-    }),
-    ...(fn.notifiesConnections && { WEBSOCKET_MANAGEMENT_ENDPOINT: stack.managementEndpoint }),
-  };
-}
 
 /** Every name the stack sets on some function. */
 export const STACK_ENVIRONMENT_NAMES: readonly string[] = Object.values(STACK_ENVIRONMENT).flatMap((variables) => Object.keys(variables));

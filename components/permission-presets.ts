@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { strictObject } from "./settings-schema";
 
@@ -55,9 +55,12 @@ export const permissionPreset = z.discriminatedUnion(
 );
 export type PermissionPreset = z.output<typeof permissionPreset>;
 
+/** An ARN a preset names: known now (a string), or once AWS assigns it (an Output). */
+type Arn = string | pulumi.Output<string>;
+
 /** The ARNs (and names) the presets name, from the stack: its buckets (own or external), functions and queues. */
 export interface PresetTargets {
-  bucketArn(bucket: string): pulumi.Input<string>;
+  bucketArn(bucket: string): Arn;
   bucketName(bucket: string): pulumi.Input<string>;
   functionName(name: string): pulumi.Input<string>;
   /** A function's ARNs: the function and its twin. */
@@ -68,7 +71,7 @@ export interface PresetTargets {
 
 /** The targets of a stack's presets, from its buckets (a name it does not own is an external bucket's), functions and queues. */
 export function presetTargetsOf(stack: {
-  buckets: Record<string, { arn: pulumi.Input<string>; bucketName: pulumi.Input<string> }>;
+  buckets: Record<string, { arn: Arn; bucketName: pulumi.Input<string> }>;
   functions: Record<string, { arns: pulumi.Input<string>[]; functionName: pulumi.Input<string> }>;
   queues: Record<(typeof QUEUES)[number], { arn: pulumi.Input<string>; url: pulumi.Input<string> }>;
 }): PresetTargets {
@@ -128,8 +131,7 @@ export function presetEnvironment(presets: PermissionPreset[], targets: PresetTa
 const sid = (...parts: string[]) => parts.join("-").replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 
 /** `<arn>/<prefix>*`: a plain string when the ARN is one (for the size estimate), else an Output. */
-const under = (arn: pulumi.Input<string>, prefix = "") =>
-  typeof arn === "string" ? `${arn}/${prefix}*` : pulumi.interpolate`${arn}/${prefix}*`;
+const under = (arn: Arn, prefix = "") => (typeof arn === "string" ? `${arn}/${prefix}*` : arn.apply((value) => `${value}/${prefix}*`));
 
 /** The IAM statements of a function's presets. */
 export function presetStatements(presets: PermissionPreset[], targets: PresetTargets): pulumi.Input<object>[] {

@@ -1,56 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { powerTuningDefinition } from "./power-tuning-definition";
-import { AWS_LIMITS, iamPolicyCharacters } from "./aws-limits";
+import { AWS_LIMITS } from "./aws-limits";
+import { MAX_TUNED_ARNS, TUNED_ARNS_PER_POLICY, tunePolicyDocument } from "./power-tuning-policy";
 import { serviceRole } from "./iam";
 import { logRetention } from "./settings-schema";
 import { stackScopedName } from "./stack-name";
-
-/** What the task function may do to tuned functions: configure, version and alias them; invoke and delete only versions. */
-function tunePolicyDocument(arns: pulumi.Input<string>[]) {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "ConfigureVersionAndAlias",
-        Effect: "Allow",
-        Action: [
-          "lambda:GetFunction",
-          "lambda:GetFunctionConfiguration",
-          "lambda:UpdateFunctionConfiguration",
-          "lambda:PublishVersion",
-          "lambda:ListAliases",
-          "lambda:ListVersionsByFunction",
-          "lambda:CreateAlias",
-          "lambda:UpdateAlias",
-          "lambda:DeleteAlias",
-        ],
-        Resource: arns,
-      },
-      // Qualified ARNs only: versions and aliases, never the function itself.
-      {
-        Sid: "InvokeAndDeleteTheVersionsItMade",
-        Effect: "Allow",
-        Action: ["lambda:InvokeFunction", "lambda:DeleteFunction"],
-        Resource: arns.map((arn) => pulumi.interpolate`${arn}:*`),
-      },
-    ],
-  };
-}
-
-/**
- * The longest a function ARN can be, whatever the Region, partition or name: `arn:aws-us-gov:lambda:`,
- * a Region of up to 20 characters (the longest today has 15), `:<account>:function:` and Lambda's
- * 64-character name. Counting every ARN at this length keeps each policy within IAM's 6,144 characters.
- */
-const LONGEST_FUNCTION_ARN = "arn:aws-us-gov:lambda:".length + 20 + ":123456789012:function:".length + 64;
-/** Tuned function ARNs one managed policy holds: each is named twice, `"<arn>",` and `"<arn>:*",`. */
-export const TUNED_ARNS_PER_POLICY = Math.floor(
-  (AWS_LIMITS.iamManagedPolicyCharacters.max - iamPolicyCharacters(JSON.stringify(tunePolicyDocument([])))) /
-    (2 * LONGEST_FUNCTION_ARN + 8),
-);
-/** The most functions (twins included) one stack can tune, at IAM's managed policies per role. */
-export const MAX_TUNED_ARNS = TUNED_ARNS_PER_POLICY * AWS_LIMITS.iamManagedPoliciesPerRole.max;
 
 const chunked = <T>(items: T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, index) => items.slice(index * size, (index + 1) * size));
@@ -95,7 +50,12 @@ export class PowerTuning extends pulumi.ComponentResource {
         policyName,
         {
           description: `${name}: what power tuning may do to ${arns.length} tuned functions (${index + 1} of ${chunks.length})`,
-          policy: pulumi.jsonStringify(tunePolicyDocument(arns)),
+          policy: pulumi.jsonStringify(
+            tunePolicyDocument(
+              arns,
+              arns.map((arn) => pulumi.interpolate`${arn}:*`),
+            ),
+          ),
         },
         parent,
       );

@@ -1,16 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { JOB_TYPES, jobRequestJsonSchema } from "../app/core/job-types";
 import { rolePolicy, serviceRole, trustedService } from "./iam";
-import { flag, logRetention, throttlingSettings } from "./settings-schema";
+import { logRetention, throttlingSettings } from "./settings-schema";
+import { accountLogRoleSetting } from "./websocket-api-settings";
+import { SUBMIT_REQUEST_TEMPLATE, SUBMIT_RESPONSES, submitModel, USAGE } from "./websocket-routes";
 import { stackScopedName } from "./stack-name";
 import { z } from "zod";
-
-/** `apiGatewayAccountLogRole` of the stack config. */
-export const accountLogRoleSetting = flag().default(true).meta({
-  description:
-    "set API Gateway's account-wide CloudWatch Logs role (one per account and region), which WebSocket execution logging needs; set `false` if something else in the account manages it",
-});
 
 export interface WebSocketApiArgs {
   /** Where `submit` messages go, with no Lambda in front. */
@@ -51,51 +46,6 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   validationError: "$context.error.validationErrorString",
   authorizerError: "$context.authorizer.error",
   integrationError: "$context.integration.error",
-});
-
-/**
- * What a client sends: {"action": "submit", "type": "primes", "input": {"max": 1000000}}. Derived from
- * the job types of app/core/job-types.ts (one alternative per type, with its input's rules), so the edge
- * refuses what the worker would. The worker still checks what a schema cannot say (size, depth, characters).
- */
-export function submitModel(): object {
-  return {
-    $schema: "http://json-schema.org/draft-04/schema#",
-    title: "SubmitJob",
-    type: "object",
-    required: ["action", "type"],
-    properties: { action: { enum: ["submit"] }, type: { enum: JOB_TYPES } },
-    ...jobRequestJsonSchema(),
-  };
-}
-
-/**
- * The SQS SendMessage request (Query protocol) the `submit` route sends: the client's message is the
- * body; connectionId, jobId and owner come from API Gateway's context, never from the client.
- */
-export const SUBMIT_REQUEST_TEMPLATE = [
-  "Action=SendMessage",
-  "MessageBody=$util.urlEncode($input.body)",
-  "MessageAttribute.1.Name=connectionId",
-  "MessageAttribute.1.Value.DataType=String",
-  "MessageAttribute.1.Value.StringValue=$util.urlEncode($context.connectionId)",
-  "MessageAttribute.2.Name=jobId",
-  "MessageAttribute.2.Value.DataType=String",
-  "MessageAttribute.2.Value.StringValue=$util.urlEncode($context.requestId)",
-  "MessageAttribute.3.Name=owner",
-  "MessageAttribute.3.Value.DataType=String",
-  "MessageAttribute.3.Value.StringValue=$util.urlEncode($context.authorizer.principalId)",
-].join("&");
-
-/** What `submit` answers on the connection: the job id when SQS took the message, an error otherwise (VTL). */
-export const SUBMIT_RESPONSES = {
-  ok: '{"jobId": "$context.requestId", "status": "queued"}',
-  failed: '{"error": "The job could not be queued; try again."}',
-} as const;
-
-/** What `$default` (any other action, or a frame that is not JSON) answers. */
-export const USAGE = JSON.stringify({
-  error: 'Unknown action. Send {"action": "submit", "type": "primes", "input": {"max": 1000000}}; the result arrives on this connection.',
 });
 
 /**

@@ -17,5 +17,5 @@ export {
   type TuningConfig,
 } from "./model";
 export { ConfigError } from "./errors";
-export { KNOWN_NAMESPACES, loadStackConfig, RENAMED_KEYS, stackConfigFrom, strayConfigKeys } from "./load";
+export { KNOWN_NAMESPACES, RENAMED_KEYS, stackConfigFrom, strayConfigKeys } from "./load";
 export { checkStackName, listStacks, policyConfigFor, readStackConfig } from "./stack-files";

@@ -1,7 +1,6 @@
 import { PROJECT } from "./project";
 import { ConfigError } from "./errors";
 import { parseStackConfig, type StackConfig } from "./model";
-import * as pulumi from "@pulumi/pulumi";
 
 /**
  * Pulumi hands every config value to the program as a string: structured values as JSON, and top-level
@@ -39,11 +38,6 @@ export function strayConfigKeys(keys: string[]): string[] {
       `${key} is in the unknown namespace "${namespace}": this project's keys are ${PROJECT}:<key> (did you mean ${PROJECT}:${key.slice(colon + 1)}?)`,
     ];
   });
-}
-
-/** Reads this project's keys from the stack's config and validates them. Call once, in index.ts. */
-export function loadStackConfig(): StackConfig {
-  return stackConfigFrom(pulumi.runtime.allConfig());
 }
 
 /** A stack's whole config (every namespace, values as the Pulumi CLI hands them over: strings), validated. */

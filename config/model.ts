@@ -1,15 +1,15 @@
 import { OWN_IMAGE_DEFAULTS, architecturesInUse, functionNames, invokeOrder, stackConfigSchema, tuning } from "./schema";
 import { ConfigError, describeIssue } from "./errors";
 import { z } from "zod";
-import { databaseSettings, networkSettings } from "../components/database";
-import { jobQueueSettings } from "../components/job-queue";
-import { type AlarmSettings } from "../components/observability";
-import { bucketSettings } from "../components/bucket";
+import { databaseSettings, networkSettings } from "../components/database-settings";
+import { jobQueueSettings } from "../components/job-queue-settings";
+import type { AlarmSettings } from "../components/observability/settings";
+import { bucketSettings } from "../components/bucket-settings";
 import { type Architecture } from "../components/settings-schema";
 import type { OwnImageFunctionConfig } from "../components/own-image-function";
 
 export type { OwnImageFunctionConfig };
-import { externalIssuerSettings } from "../components/user-pool";
+import { externalIssuerSettings } from "../components/token-issuer";
 import { AppFunctionName, appFunctions } from "../app/functions";
 
 /**

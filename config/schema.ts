@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { databaseSettings, networkSettings } from "../components/database";
-import { functionSettings, inProject, ownImageFunctionSettings, pinnedPlatform } from "../components/container-function";
-import { containerImageSettings, DOCKER_PLATFORMS } from "../components/container-image";
+import { databaseSettings, networkSettings } from "../components/database-settings";
+import { functionSettings, inProject, ownImageFunctionSettings, pinnedPlatform } from "../components/function-settings";
+import { containerImageSettings, DOCKER_PLATFORMS } from "../components/container-image-settings";
 import { existsSync } from "node:fs";
-import { jobQueueSettings } from "../components/job-queue";
-import { alarmSettings } from "../components/observability";
-import { bucketSettings } from "../components/bucket";
+import { jobQueueSettings } from "../components/job-queue-settings";
+import { alarmSettings } from "../components/observability/settings";
+import { bucketSettings } from "../components/bucket-settings";
 import {
   bucketName,
   presetsPolicyCharacters,
@@ -23,9 +23,9 @@ import {
   throttlingSettings,
   type Architecture,
 } from "../components/settings-schema";
-import { externalIssuerSettings } from "../components/user-pool";
-import { MAX_TUNED_ARNS } from "../components/power-tuning";
-import { accountLogRoleSetting } from "../components/websocket-api";
+import { externalIssuerSettings } from "../components/token-issuer";
+import { MAX_TUNED_ARNS } from "../components/power-tuning-policy";
+import { accountLogRoleSetting } from "../components/websocket-api-settings";
 import { AppFunction, AppFunctionName, appFunctions, JOB_SUBMIT_ROUTE } from "../app/functions";
 import {
   ENVIRONMENT_MAX_BYTES,

@@ -1,4 +1,4 @@
-import { BUILD_TAG_PREFIX } from "../components/container-image";
+import { BUILD_TAG_PREFIX } from "../components/container-image-settings";
 import { GravitonPolicy, propsOf, TYPES } from "./definition";
 import { statementsOf } from "./iam-document";
 

@@ -6,8 +6,8 @@
 // namespace, and is given to every config path that takes it (`prebuiltImages`,
 // `ownImageFunctions.<name>.prebuiltImages`).
 import { join } from "node:path";
-import { pinnedPlatform } from "../components/container-function";
-import { DOCKER_PLATFORMS } from "../components/container-image";
+import { pinnedPlatform } from "../components/function-settings";
+import { DOCKER_PLATFORMS } from "../components/container-image-settings";
 import { ARCHITECTURES, type Architecture } from "../components/settings-schema";
 import { stackConfigFrom, type OwnImageFunctionConfig, readStackConfig, listStacks } from "../config";
 import { runCommand } from "./run-command";

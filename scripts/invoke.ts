@@ -17,7 +17,7 @@ import { LocalLambda } from "../dev/lambda/local-lambda";
 import { metricsNamespace, telemetryEnvironment } from "../components/lambda-environment";
 import { PROJECT, stackConfigFrom, type OwnImageFunctionConfig, readStackConfig, checkStackName } from "../config";
 import { localHandlerOf } from "../dev/lambda/own-image-handler";
-import { inProject } from "../components/container-function";
+import { inProject } from "../components/function-settings";
 import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 import { COMMANDS, parseCommandLine } from "./command-line";

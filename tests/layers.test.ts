@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 
@@ -57,6 +58,27 @@ describe("the layout: no import runs from a lower layer to a higher one, no file
       .filter(({ lines }) => lines > 400)
       .map(({ file, lines }) => `${file}: ${lines} lines`);
     assert.deepEqual(long, []);
+  });
+
+  it("the config loads no Pulumi: a stack is read and checked (by the commands, npm run dev) without loading the engine", () => {
+    // In a process of its own, as a command loads it (scripts/typescript-loader.js): every module it loaded.
+    const loaded = (module: string): string[] =>
+      JSON.parse(
+        execFileSync(
+          process.execPath,
+          [
+            "-e",
+            `require("./scripts/typescript-loader").registerTypeScript(); require(${JSON.stringify(module)});
+             process.stdout.write(JSON.stringify(Object.keys(require.cache)));`,
+          ],
+          { cwd: ROOT, encoding: "utf8" },
+        ),
+      );
+    const pulumi = (module: string) => loaded(module).filter((file) => file.includes("/node_modules/@pulumi/"));
+    assert.deepEqual(pulumi("./config/index.ts"), [], "config/ (and the settings of components/ it reads) must not import Pulumi");
+    assert.deepEqual(pulumi("./scripts/invoke.ts"), []);
+    // The check can fail: the program itself loads it.
+    assert.ok(pulumi("./components/container-function.ts").length > 0);
   });
 
   it("reads every kind of relative import: import and export from, require, import()", () => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listStacks } from "../config";
 import { appFunctions } from "../app/functions";
-import { DOCKER_PLATFORMS } from "../components/container-image";
+import { DOCKER_PLATFORMS } from "../components/container-image-settings";
 import { Architecture, ConfigError, stackConfigFrom } from "../config";
 import { presetVariables } from "../components/permission-presets";
 import { runPolicies } from "../policy/run-offline";

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { SUBMIT_REQUEST_TEMPLATE, SUBMIT_RESPONSES, submitModel, USAGE } from "../../components/websocket-api";
+import { SUBMIT_REQUEST_TEMPLATE, SUBMIT_RESPONSES, submitModel, USAGE } from "../../components/websocket-routes";
 import type { InvokeOutcome } from "../sqs/event-source-mapping";
 import type { LocalQueue } from "../sqs/local-queue";
 import { parseSendMessage, renderMappingTemplate } from "./vtl";

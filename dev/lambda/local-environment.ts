@@ -1,6 +1,7 @@
 import { join } from "node:path";
-import { databaseEnvironment, poolIdleTimeoutMs } from "../../components/database";
-import { metricsNamespace, stackEnvironment, telemetryEnvironment } from "../../components/lambda-environment";
+import { databaseEnvironment, poolIdleTimeoutMs } from "../../components/database-settings";
+import { metricsNamespace, telemetryEnvironment } from "../../components/lambda-environment";
+import { stackEnvironment } from "../../components/stack-environment";
 import { presetEnvironment, type PresetTargets } from "../../components/permission-presets";
 import { PROJECT, type FunctionConfig, type OwnImageFunctionConfig, type StackConfig } from "../../config";
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { finalStage, inProject } from "../../components/container-function";
+import { finalStage, inProject } from "../../components/function-settings";
 import type { OwnImageFunctionConfig } from "../../config";
 
 /** The AWS Lambda Node.js base images (https://gallery.ecr.aws/lambda/nodejs), whose runtime the local one is. */

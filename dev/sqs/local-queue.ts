@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { JOB_MESSAGE_MAX_BYTES } from "../../components/job-queue";
+import { JOB_MESSAGE_MAX_BYTES } from "../../components/job-queue-settings";
 import { LOCAL_AWS } from "../iam/local-account";
 
 /**

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { AWS_LIMITS, type AwsLimit } from "../../components/aws-limits";
 import { lambdaDescription } from "../../components/container-function";
-import { MAX_TUNED_ARNS } from "../../components/power-tuning";
+import { MAX_TUNED_ARNS } from "../../components/power-tuning-policy";
 import { ConfigError, parseStackConfig } from "../../config";
 import { evaluateStack } from "../../scripts/mock-engine";
 import { checkStackName, listStacks } from "../../config";

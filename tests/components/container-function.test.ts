@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import { strict as assert } from "node:assert";
 import { ContainerFunction, ContainerFunctionArgs } from "../../components/container-function";
-import { ContainerImage, DOCKER_PLATFORMS } from "../../components/container-image";
+import { ContainerImage } from "../../components/container-image";
+import { DOCKER_PLATFORMS } from "../../components/container-image-settings";
 import { checkEnvironmentSize } from "../../components/lambda-environment";
 import { Architecture } from "../../config";
 import { evaluate, RegisteredResource } from "../../scripts/mock-engine";

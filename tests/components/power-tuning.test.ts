@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import { strict as assert } from "node:assert";
 import { iamPolicyCharacters, AWS_LIMITS } from "../../components/aws-limits";
-import { MAX_TUNED_ARNS, PowerTuning, TUNED_ARNS_PER_POLICY } from "../../components/power-tuning";
+import { PowerTuning } from "../../components/power-tuning";
+import { MAX_TUNED_ARNS, TUNED_ARNS_PER_POLICY } from "../../components/power-tuning-policy";
 import { powerTuningDefinition } from "../../components/power-tuning-definition";
 import { evaluate } from "../../scripts/mock-engine";
 import { Registered } from "../registered";

@@ -100,6 +100,9 @@ describe("the commands: one table (scripts/commands.json), --help everywhere, us
       ["concurrency", ["--stack", "nope"], /Unknown stack "nope"/],
       ["concurrency", ["--stack", "dev", "--chart", "peak.png"], /--chart must name an \.svg file/],
       ["bench", ["nope"], /"nope": name any of handlers, data, async/],
+      ["invoke", ["nope", "--local"], /there is no function "nope" to run locally; the functions are /],
+      ["invoke", ["primes", "--local", "--env", "1X=2"], /--env takes NAME=VALUE/],
+      ["invoke", ["primes", "--stack", "../etc"], /is not a stack name/],
     ];
     const cpu: string[] = [];
     for (const [name, argv, refusal] of cases) {
