@@ -10,6 +10,9 @@ export interface EventSourceMappingSettings {
   maximumConcurrency: number;
 }
 
+/** The longest a visible message waits for the mapping to look, whatever announced it or did not. */
+const POLL_INTERVAL_MS = 1000;
+
 /** An invocation's outcome: the handler's result, or its error (a thrown error, a timeout, a crash). */
 export type InvokeOutcome = { ok: true; result: unknown } | { ok: false; error: string };
 
@@ -118,12 +121,16 @@ export function startEventSourceMapping(
     }
   };
 
+  // Woken when a message becomes visible, and polling every second besides, as Lambda's pollers poll
+  // all the time: a missed wake-up can delay a message by a second, never strand it.
   queue.on("visible", poll);
+  const polling = setInterval(poll, POLL_INTERVAL_MS).unref();
   poll();
   return {
     async stop() {
       stopped = true;
       clearTimeout(windowTimer);
+      clearInterval(polling);
       queue.off("visible", poll);
       await Promise.all(inFlight);
     },

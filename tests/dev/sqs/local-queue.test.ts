@@ -236,6 +236,23 @@ describe("local event source mapping (Lambda's SQS poller)", () => {
     assert.deepEqual(batches, [2]);
     await mapping.stop();
   });
+
+  it("polls every second besides its wake-ups, as Lambda's pollers do: a message nobody announced is still received", async () => {
+    const { jobs } = queues(30);
+    const received: string[] = [];
+    const mapping = startEventSourceMapping(
+      jobs,
+      { batchSize: 10, batchingWindowSeconds: 0, maximumConcurrency: 1 },
+      async (event) => (received.push(...event.Records.map((record) => record.body)), { ok: true, result: null }),
+      () => undefined,
+    );
+    jobs.removeAllListeners("visible"); // every announcement from here on is lost
+    jobs.send("unannounced");
+    // Within the poll interval (1 s), with a margin for a loaded machine; it ends as soon as it is received.
+    for (let waited = 0; received.length === 0 && waited < 5000; waited += 20) await sleep(20);
+    await mapping.stop();
+    assert.deepEqual(received, ["unannounced"]);
+  });
 });
 
 describe("local SQS API (AWS JSON protocol) for redrive --local", () => {
