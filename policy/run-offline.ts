@@ -23,7 +23,7 @@ const DEFAULT_OPTIONS: PolicyResourceOptions = {
   additionalSecretOutputs: [],
 };
 
-/** A resource as the offline runner sees it (what scripts/mock-engine.ts records). */
+/** A resource as the offline runner sees it (what tests/mock-engine.ts records). */
 export interface ResourceUnderPolicy {
   type: string;
   name: string;

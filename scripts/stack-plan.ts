@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type PolicyConfig, type PolicyReport, runPolicies } from "../policy/run-offline";
 import { readStackConfig, stackFileOf } from "../config/stack-files";
-import { evaluateStack, type RegisteredResource } from "./mock-engine";
+import { evaluateStack, type RegisteredResource } from "../tests/mock-engine";
 
 export interface PlanNode {
   type: string;

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { RegisteredResource } from "../scripts/mock-engine";
+import { RegisteredResource } from "./mock-engine";
 
 /** Looks up what a program registered, by Pulumi type token (and logical name). */
 export class Registered {

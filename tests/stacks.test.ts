@@ -8,7 +8,7 @@ import { DOCKER_PLATFORMS } from "../components/container-image-settings";
 import { Architecture, ConfigError, stackConfigFrom } from "../config";
 import { presetVariables } from "../components/permission-presets";
 import { runPolicies } from "../policy/run-offline";
-import { evaluate, evaluateStack } from "../scripts/mock-engine";
+import { evaluate, evaluateStack } from "./mock-engine";
 import { readStackConfig } from "../config";
 import { Registered } from "./registered";
 import { ENVIRONMENT_MAX_BYTES, environmentBytes, STACK_ENVIRONMENT_NAMES } from "../components/lambda-environment";

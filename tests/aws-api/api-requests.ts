@@ -1,4 +1,4 @@
-import type { RegisteredResource } from "../../scripts/mock-engine";
+import type { RegisteredResource } from "../mock-engine";
 
 /**
  * What the AWS provider sends for each resource the program registers: the API operations that create

@@ -3,7 +3,7 @@ import { AWS_LIMITS, type AwsLimit } from "../../components/aws-limits";
 import { lambdaDescription } from "../../components/container-function";
 import { MAX_TUNED_ARNS } from "../../components/power-tuning-policy";
 import { ConfigError, parseStackConfig } from "../../config";
-import { evaluateStack } from "../../scripts/mock-engine";
+import { evaluateStack } from "../mock-engine";
 import { checkStackName, listStacks } from "../../config";
 import { checkConformance } from "./conformance";
 import { documentedRuleViolations } from "./documented-rules";

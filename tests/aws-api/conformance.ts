@@ -1,4 +1,4 @@
-import type { RegisteredResource } from "../../scripts/mock-engine";
+import type { RegisteredResource } from "../mock-engine";
 import { MAPPINGS, NOT_AWS_REQUESTS, type ApiRequest } from "./api-requests";
 import { documentedRuleViolations } from "./documented-rules";
 import { validateRequest } from "./validate-request";

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { Bucket } from "../../components/bucket";
-import { evaluate } from "../../scripts/mock-engine";
+import { evaluate } from "../mock-engine";
 import { Registered } from "../registered";
 
 describe("Bucket", () => {

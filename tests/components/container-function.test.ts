@@ -5,7 +5,7 @@ import { ContainerImage } from "../../components/container-image";
 import { DOCKER_PLATFORMS } from "../../components/container-image-settings";
 import { checkEnvironmentSize } from "../../components/lambda-environment";
 import { Architecture } from "../../config";
-import { evaluate, RegisteredResource } from "../../scripts/mock-engine";
+import { evaluate, RegisteredResource } from "../mock-engine";
 import { Registered } from "../registered";
 
 type FunctionSettings = Omit<ContainerFunctionArgs, "image" | "command">;

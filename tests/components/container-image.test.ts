@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { ContainerImage } from "../../components/container-image";
-import { evaluate } from "../../scripts/mock-engine";
+import { evaluate } from "../mock-engine";
 import { Registered } from "../registered";
 
 async function buildImage(architectures: ("arm64" | "x86_64")[]) {

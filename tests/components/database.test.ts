@@ -7,7 +7,7 @@ import { ContainerFunction } from "../../components/container-function";
 import { ContainerImage } from "../../components/container-image";
 import { Database, DatabaseArgs, migrationsHash } from "../../components/database";
 import { scramSha256Verifier } from "../../components/postgres-password";
-import { evaluate, MOCK_ACCOUNT, RegisteredResource } from "../../scripts/mock-engine";
+import { evaluate, MOCK_ACCOUNT, RegisteredResource } from "../mock-engine";
 import { Registered } from "../registered";
 
 const TYPES = {

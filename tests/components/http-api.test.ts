@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { HttpApi, routeSourcePath } from "../../components/http-api";
-import { evaluate } from "../../scripts/mock-engine";
+import { evaluate } from "../mock-engine";
 import { Registered } from "../registered";
 
 const functionArn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`;

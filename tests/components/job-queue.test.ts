@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import { strict as assert } from "node:assert";
 import { JobQueue, JobQueueArgs } from "../../components/job-queue";
-import { evaluate } from "../../scripts/mock-engine";
+import { evaluate } from "../mock-engine";
 import { Registered } from "../registered";
 
 /** A JobQueue consumed by a stand-in worker (its role and ARN are all the queue needs). */

@@ -12,7 +12,7 @@ import {
   type ObservabilityArgs,
 } from "../../components/observability";
 import { stackConfigFrom } from "../../config";
-import { evaluate, evaluateStack } from "../../scripts/mock-engine";
+import { evaluate, evaluateStack } from "../mock-engine";
 import { readStackConfig } from "../../config";
 import { Registered } from "../registered";
 

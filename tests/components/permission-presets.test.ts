@@ -9,7 +9,7 @@ import {
   type PermissionPreset,
 } from "../../components/permission-presets";
 import { parseStackConfig } from "../../config";
-import { evaluateStack } from "../../scripts/mock-engine";
+import { evaluateStack } from "../mock-engine";
 import { readStackConfig } from "../../config";
 import { Registered } from "../registered";
 

@@ -4,7 +4,7 @@ import { iamPolicyCharacters, AWS_LIMITS } from "../../components/aws-limits";
 import { PowerTuning } from "../../components/power-tuning";
 import { MAX_TUNED_ARNS, TUNED_ARNS_PER_POLICY } from "../../components/power-tuning-policy";
 import { powerTuningDefinition } from "../../components/power-tuning-definition";
-import { evaluate } from "../../scripts/mock-engine";
+import { evaluate } from "../mock-engine";
 import { Registered } from "../registered";
 
 // A CommonJS module whose export is the validator itself.

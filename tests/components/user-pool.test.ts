@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { UserPool } from "../../components/user-pool";
-import { evaluate, evaluateStack } from "../../scripts/mock-engine";
+import { evaluate, evaluateStack } from "../mock-engine";
 import { readStackConfig } from "../../config";
 import { Registered } from "../registered";
 

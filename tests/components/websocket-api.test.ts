@@ -4,7 +4,7 @@ import Ajv from "ajv";
 import { parseJob } from "../../app/core/job-types";
 import { ACCESS_LOG_FORMAT, WebSocketApi, WebSocketApiArgs } from "../../components/websocket-api";
 import { SUBMIT_REQUEST_TEMPLATE, submitModel } from "../../components/websocket-routes";
-import { evaluate } from "../../scripts/mock-engine";
+import { evaluate } from "../mock-engine";
 import { renderMappingTemplate } from "../../dev/apigateway/vtl";
 import { Registered } from "../registered";
 

@@ -20,7 +20,7 @@ import { parseReport } from "../../app/tuning/report-line";
 import { localEndpoints } from "../../dev/local-endpoints";
 import { LOCAL_DEFAULT_CONCURRENCY, startDevPlatform, type DevPlatform } from "../../dev/platform";
 import { LOCAL_ONLY_VARIABLES } from "../../dev/lambda/local-environment";
-import { evaluateStack } from "../../scripts/mock-engine";
+import { evaluateStack } from "../mock-engine";
 import { main as invoke } from "../../scripts/invoke";
 import { runRateStep } from "../../scripts/bench-async-path";
 import { main as job } from "../../scripts/job";

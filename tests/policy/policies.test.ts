@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { policies } from "../../policy/policies";
 import { PolicyConfig, ResourceUnderPolicy, runPolicies } from "../../policy/run-offline";
-import { evaluate, evaluateStack } from "../../scripts/mock-engine";
+import { evaluate, evaluateStack } from "../mock-engine";
 import { readStackConfig } from "../../config";
 
 const ACCOUNT = "123456789012";

@@ -140,7 +140,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
       case "aws:index/getRegion:getRegion":
         return { name: this.region, region: this.region };
       default:
-        throw new Error(`MockCloud has no answer for the invoke ${args.token}; add one to scripts/mock-engine.ts.`);
+        throw new Error(`MockCloud has no answer for the invoke ${args.token}; add one to tests/mock-engine.ts.`);
     }
   }
 
