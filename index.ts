@@ -10,6 +10,7 @@ import { ContainerImage } from "./components/container-image";
 import { Database } from "./components/database";
 import { HttpApi } from "./components/http-api";
 import { JobQueue } from "./components/job-queue";
+import { Network } from "./components/network";
 import { metricsNamespace, telemetryEnvironment } from "./components/lambda-environment";
 import { stackEnvironment } from "./components/stack-environment";
 import { Observability } from "./components/observability";
@@ -38,8 +39,10 @@ const appImage = new ContainerImage(
   inStack,
 );
 
-// PostgreSQL (Graviton) behind RDS Proxy, in its own VPC; functions connect with IAM auth and TLS.
-const postgres = new Database("db", { ...config.network, ...config.database, logRetentionDays }, inStack);
+// The VPC, and PostgreSQL (Graviton) behind RDS Proxy in it; functions connect with IAM auth and TLS.
+// (The network is named db: its VPC keeps the name it had inside the Database, so it is not replaced.)
+const network = new Network("db", config.network, inStack);
+const postgres = new Database("db", { network, ...config.database, logRetentionDays }, inStack);
 
 // Who may submit and read jobs: an external OIDC issuer from config, or the stack's own Cognito user pool.
 const users = config.auth ? undefined : new UserPool("users", { deletionProtection: config.database.deletionProtection }, inStack);
@@ -143,7 +146,7 @@ export const database = {
   proxyEndpoint: postgres.proxyEndpoint,
   name: postgres.databaseName,
   appUser: postgres.appUser,
-  vpcId: postgres.vpcId,
+  vpcId: network.vpcId,
 };
 export const tuningStateMachineArn = powerTuning.stateMachineArn;
 export const bucketNames = Object.fromEntries(Object.entries(buckets).map(([name, bucket]) => [name, bucket.bucketName]));

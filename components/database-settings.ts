@@ -1,4 +1,4 @@
-// The Database component's settings (`graviton-platform:network` and `:database`, with AWS's bounds),
+// The Database component's settings (`graviton-platform:database`, with AWS's bounds),
 // and what it hands a function it grants access: the grant and the environment it sets.
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -8,20 +8,6 @@ import { AWS_LIMITS } from "./aws-limits";
 
 /** PostgreSQL's port, the proxy's and the database's. */
 export const POSTGRES_PORT = 5432;
-
-export const NAT_GATEWAY_STRATEGIES = ["none", "single", "onePerAz"] as const;
-
-/** The VPC of the database and of the functions that use it: `graviton-platform:network`. */
-export const networkSettings = strictObject({
-  availabilityZones: wholeNumber(2, 6).default(2).meta({ description: "zones the VPC spans (RDS needs two)" }),
-  natGateways: z
-    .enum(NAT_GATEWAY_STRATEGIES, { error: `must be one of ${NAT_GATEWAY_STRATEGIES.join(", ")}` })
-    .default("single")
-    .meta({
-      description:
-        "NAT for functions in the VPC (they call AWS APIs through it); `none` puts them in isolated subnets that reach only the database, and is refused while the worker (which posts to API Gateway) is one of them; `onePerAz` survives a zone outage",
-    }),
-});
 
 /** Roles RDS creates, and the group role the migrations create (app/migrations/0001_jobs.sql). */
 const RESERVED_ROLES = new Set(["rdsadmin", "rds_superuser", "rds_iam", "rds_password", "app_rw", "public"]);
@@ -147,7 +133,18 @@ export const databaseEnvironment = <Host extends pulumi.Input<string>>(target: {
 export const poolIdleTimeoutMs = (idleClientTimeoutSeconds: number) => Math.floor(idleClientTimeoutSeconds * 900);
 
 /** Settings (`network` and `database` of the stack config) and the log retention; every field has its default. */
-export type DatabaseArgs = z.input<typeof networkSettings> & z.input<typeof databaseSettings> & { logRetentionDays?: number };
+/** Where the database runs: the stack's Network (network.ts). */
+export interface DatabaseNetwork {
+  vpcId: pulumi.Input<string>;
+  /** Subnets with no route out, for the database and the proxy. */
+  isolatedSubnetIds: pulumi.Input<string[]>;
+  /** Subnets the functions granted access run in. */
+  functionSubnetIds: pulumi.Input<string[]>;
+  /** Whether the functions' subnets route out through a NAT gateway (they then may call HTTPS out). */
+  routesOut: boolean;
+}
+
+export type DatabaseArgs = z.input<typeof databaseSettings> & { network: DatabaseNetwork; logRetentionDays?: number };
 
 /**
  * What a function needs to connect as one database user: handed to ContainerFunction when it is created,

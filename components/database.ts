@@ -1,5 +1,4 @@
 import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { createHash } from "node:crypto";
@@ -8,10 +7,10 @@ import { scramSha256Verifier } from "./postgres-password";
 import {
   databaseEnvironment,
   databaseSettings,
-  networkSettings,
   poolIdleTimeoutMs,
   POSTGRES_PORT,
   type DatabaseArgs,
+  type DatabaseNetwork,
   type DatabaseGrant,
 } from "./database-settings";
 import { z } from "zod";
@@ -30,12 +29,11 @@ export function migrationsHash(dir: string): string {
 }
 
 /**
- * PostgreSQL on RDS (Graviton) behind RDS Proxy in its own VPC. Clients authenticate to the proxy with
+ * PostgreSQL on RDS (Graviton) behind RDS Proxy, in the stack's Network. Clients authenticate to the proxy with
  * IAM and TLS only; the proxy logs in to the database with secrets only it can read. Only functions
  * given a grant can reach the proxy, and only the proxy can reach the database.
  */
 export class Database extends pulumi.ComponentResource {
-  readonly vpcId: pulumi.Output<string>;
   readonly proxyEndpoint: pulumi.Output<string>;
   readonly proxyArn: pulumi.Output<string>;
   /** What CloudWatch names the proxy and the instance by (ProxyName, DBInstanceIdentifier). */
@@ -52,7 +50,6 @@ export class Database extends pulumi.ComponentResource {
   readonly clientSubnetIds: pulumi.Output<string[]>;
   /** The underlying resources, for a fork to read or extend (see "Changing a component" in docs/extending.md). */
   readonly nodes: {
-    vpc: awsx.ec2.Vpc;
     instance: aws.rds.Instance;
     proxy: aws.rds.Proxy;
     key: aws.kms.Key;
@@ -65,15 +62,11 @@ export class Database extends pulumi.ComponentResource {
 
   constructor(
     private readonly name: string,
-    args: DatabaseArgs = {},
+    args: DatabaseArgs,
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("graviton:data:Database", name, {}, opts);
-    const {
-      proxy: proxySettings,
-      name: databaseName,
-      ...settings
-    } = { ...settingsFrom(networkSettings, args), ...settingsFrom(databaseSettings, args) };
+    const { proxy: proxySettings, name: databaseName, ...settings } = settingsFrom(databaseSettings, args);
     const logRetentionDays = logRetention.parse(args.logRetentionDays);
     const region = aws.getRegionOutput({}, { parent: this }).region;
     const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
@@ -85,14 +78,13 @@ export class Database extends pulumi.ComponentResource {
       { description: `${name}: PostgreSQL storage, Performance Insights and database secrets`, enableKeyRotation: true },
       { parent: this },
     );
-    const network = this.network(settings);
+    const network = this.network(args.network);
     const instance = this.instance({ ...settings, databaseName, logRetentionDays }, key, network);
     const appLogin = this.appLogin(settings.appUser, key);
     const proxy = this.proxy(proxySettings, { ...settings, region }, key, network, instance, appLogin.secret);
 
-    this.nodes = { vpc: network.vpc, instance, proxy: proxy.proxy, key, securityGroups: network.groups };
-    this.vpcId = network.vpc.vpcId;
-    this.clientSubnetIds = network.clientSubnetIds;
+    this.nodes = { instance, proxy: proxy.proxy, key, securityGroups: network.groups };
+    this.clientSubnetIds = pulumi.output(network.functionSubnetIds);
     this.clientSecurityGroupId = network.groups.clients.id;
     this.proxyEndpoint = proxy.proxy.endpoint;
     this.proxyArn = proxy.proxy.arn;
@@ -108,7 +100,6 @@ export class Database extends pulumi.ComponentResource {
     this.ready = [proxy.target, appLogin.secretVersion, ...network.rules];
     this.connectArnPrefix = pulumi.interpolate`arn:aws:rds-db:${region}:${account}:dbuser:${this.proxyResourceId}`;
     this.registerOutputs({
-      vpcId: this.vpcId,
       proxyEndpoint: this.proxyEndpoint,
       proxyArn: this.proxyArn,
       proxyResourceId: this.proxyResourceId,
@@ -119,28 +110,14 @@ export class Database extends pulumi.ComponentResource {
   }
 
   /**
-   * The database and the proxy in isolated subnets (no route out at all); the functions in private
-   * subnets, which reach AWS APIs through NAT, or isolated ones when there is no NAT. Security groups:
-   * functions -> proxy -> database on 5432, and HTTPS out of the functions only through a NAT.
+   * The security groups in the stack's network: functions -> proxy -> database on 5432, and HTTPS out of
+   * the functions only when their subnets route out (through a NAT).
    */
-  private network(settings: Pick<z.output<typeof networkSettings>, "availabilityZones" | "natGateways">) {
+  private network(network: DatabaseNetwork) {
     const { name } = this;
     const parent = { parent: this };
-    const withNat = settings.natGateways !== "none";
-    const vpc = new awsx.ec2.Vpc(
-      `${name}-vpc`,
-      {
-        numberOfAvailabilityZones: settings.availabilityZones,
-        natGateways: { strategy: ({ none: "None", single: "Single", onePerAz: "OnePerAz" } as const)[settings.natGateways] },
-        subnetStrategy: "Auto",
-        subnetSpecs: withNat ? [{ type: "Public" }, { type: "Private" }, { type: "Isolated" }] : [{ type: "Isolated" }],
-        enableDnsHostnames: true,
-      },
-      parent,
-    );
-
     const securityGroup = (role: string, description: string) =>
-      new aws.ec2.SecurityGroup(`${name}-${role}`, { vpcId: vpc.vpcId, description }, parent);
+      new aws.ec2.SecurityGroup(`${name}-${role}`, { vpcId: network.vpcId, description }, parent);
     const clients = securityGroup("clients", "Lambda functions granted access to the database proxy");
     const proxyGroup = securityGroup("proxy", "RDS Proxy: reachable from granted functions only");
     const databaseGroup = securityGroup("postgres", "PostgreSQL: reachable from the proxy only");
@@ -160,7 +137,7 @@ export class Database extends pulumi.ComponentResource {
       ...postgresFrom("clients-to-proxy", proxyGroup, clients),
       ...postgresFrom("proxy-to-postgres", databaseGroup, proxyGroup),
     ];
-    if (withNat) {
+    if (network.routesOut) {
       // AWS APIs (and whatever else the functions call) over HTTPS, through the NAT gateway.
       rules.push(
         new aws.vpc.SecurityGroupEgressRule(
@@ -171,12 +148,7 @@ export class Database extends pulumi.ComponentResource {
       );
     }
 
-    return {
-      vpc,
-      clientSubnetIds: withNat ? vpc.privateSubnetIds : vpc.isolatedSubnetIds,
-      groups: { clients, proxy: proxyGroup, postgres: databaseGroup },
-      rules,
-    };
+    return { ...network, groups: { clients, proxy: proxyGroup, postgres: databaseGroup }, rules };
   }
 
   /** RDS PostgreSQL: encrypted, private, IAM auth, TLS forced, backups, its log groups first, the admin password managed by RDS. */
@@ -187,9 +159,8 @@ export class Database extends pulumi.ComponentResource {
   ): aws.rds.Instance {
     const { name } = this;
     const parent = { parent: this };
-    const vpc = network.vpc;
     const databaseGroup = network.groups.postgres;
-    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: vpc.isolatedSubnetIds }, parent);
+    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: network.isolatedSubnetIds }, parent);
     const major = settings.engineVersion.split(".")[0];
     const parameters = new aws.rds.ParameterGroup(
       `${name}-params`,
@@ -297,7 +268,6 @@ export class Database extends pulumi.ComponentResource {
     const { name } = this;
     const parent = { parent: this };
     const { region } = settings;
-    const vpc = network.vpc;
     const proxyGroup = network.groups.proxy;
     const adminSecretArn = instance.masterUserSecrets.apply((secrets) => secrets[0].secretArn);
     const { role: proxyRole, policy: proxySecrets } = serviceRole(
@@ -330,7 +300,7 @@ export class Database extends pulumi.ComponentResource {
         requireTls: true,
         idleClientTimeout: proxySettings.idleClientTimeoutSeconds,
         roleArn: proxyRole.arn,
-        vpcSubnetIds: vpc.isolatedSubnetIds,
+        vpcSubnetIds: network.isolatedSubnetIds,
         vpcSecurityGroupIds: [proxyGroup.id],
         debugLogging: false,
         auths: [login(adminSecretArn, settings.adminUser), login(appSecret.arn, settings.appUser)],

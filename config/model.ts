@@ -1,7 +1,8 @@
 import { OWN_IMAGE_DEFAULTS, architecturesInUse, functionNames, invokeOrder, stackConfigSchema, tuning } from "./schema";
 import { ConfigError, describeIssue } from "./errors";
 import { z } from "zod";
-import { databaseSettings, networkSettings } from "../components/database-settings";
+import { databaseSettings } from "../components/database-settings";
+import { networkSettings } from "../components/network-settings";
 import { jobQueueSettings } from "../components/job-queue-settings";
 import type { AlarmSettings } from "../components/observability/settings";
 import { bucketSettings } from "../components/bucket-settings";

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { databaseSettings, networkSettings } from "../components/database-settings";
+import { databaseSettings } from "../components/database-settings";
+import { networkSettings } from "../components/network-settings";
 import { functionSettings, inProject, ownImageFunctionSettings, pinnedPlatform } from "../components/function-settings";
 import { containerImageSettings, DOCKER_PLATFORMS } from "../components/container-image-settings";
 import { existsSync } from "node:fs";

@@ -25,6 +25,8 @@ export interface RegisteredResource {
   dependencies: string[];
   /** The explicit provider it was registered with (`<urn>::<id>`); none for a default provider. */
   provider?: string;
+  /** Its aliases, as the program gave them: a full URN, or the parts that differ (a parent's URN, a name). */
+  aliases: { urn?: string; parentUrn?: string; name?: string }[];
 }
 
 /** How the Pulumi engine protocol marks a secret value: `{[SECRET_SIGNATURE]: SECRET_SENTINEL, value}`. */
@@ -70,7 +72,7 @@ const shortHash = (...parts: string[]) => createHash("sha256").update(parts.join
 export class MockCloud implements pulumi.runtime.Mocks {
   readonly resources: RegisteredResource[] = [];
   /** Set by the engine hook just before newResource: what only the raw registration request knows. */
-  private registration?: { urn: string; parent?: string; dependencies: string[] };
+  private registration?: { urn: string; parent?: string; dependencies: string[]; aliases: RegisteredResource["aliases"] };
   /**
    * @param region the region the program deploys to
    * @param inventOutputs give resources the cloud-assigned outputs (ARNs, URLs, digests) tests follow;
@@ -95,6 +97,11 @@ export class MockCloud implements pulumi.runtime.Mocks {
         urn: `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${type}::${request.getName()}`,
         parent: parent || undefined,
         dependencies: request.getDependenciesList(),
+        aliases: request.getAliasesList().map((alias: any) => {
+          const spec = alias.getSpec();
+          if (!spec) return { urn: alias.getUrn() };
+          return { ...(spec.getParenturn() && { parentUrn: spec.getParenturn() }), ...(spec.getName() && { name: spec.getName() }) };
+        }),
       };
       return register(request, callback);
     };
@@ -112,6 +119,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
     const registration = this.registration ?? {
       urn: `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${args.type}::${args.name}`,
       dependencies: [],
+      aliases: [],
     };
     this.registration = undefined;
     this.resources.push({

@@ -6,6 +6,9 @@ import { join } from "node:path";
 import { ContainerFunction } from "../../components/container-function";
 import { ContainerImage } from "../../components/container-image";
 import { Database, DatabaseArgs, migrationsHash } from "../../components/database";
+import { Network } from "../../components/network";
+import type { networkSettings } from "../../components/network-settings";
+import type { z } from "zod";
 import { scramSha256Verifier } from "../../components/postgres-password";
 import { evaluate, MOCK_ACCOUNT, RegisteredResource } from "../mock-engine";
 import { Registered } from "../registered";
@@ -21,11 +24,13 @@ const TYPES = {
   invocation: "aws:lambda/invocation:Invocation",
 };
 
-/** A Database with an app function (app user) and the migrate function (admin user) attached. */
-async function deploy(args: DatabaseArgs = {}, migrationsDir = "app/migrations") {
+/** A Network and a Database in it, with an app function (app user) and the migrate function (admin user) attached. */
+async function deploy(args: Omit<DatabaseArgs, "network"> & NetworkArgs = {}, migrationsDir = "app/migrations") {
   const deployment = await evaluate(() => {
     const image = new ContainerImage("app", { context: ".", dockerfile: "app/Dockerfile", architectures: ["arm64"] });
-    const database = new Database("db", args);
+    const { availabilityZones, natGateways, ...databaseArgs } = args;
+    const network = new Network("db", { availabilityZones, natGateways });
+    const database = new Database("db", { ...databaseArgs, network });
     new ContainerFunction("worker", {
       image,
       command: ["worker.handler"],
@@ -39,10 +44,12 @@ async function deploy(args: DatabaseArgs = {}, migrationsDir = "app/migrations")
       database: database.grantConnect(database.adminUser),
     });
     database.runMigrations(migrate, migrationsDir);
-    return { proxyEndpoint: database.proxyEndpoint, proxyResourceId: database.proxyResourceId, vpcId: database.vpcId };
+    return { proxyEndpoint: database.proxyEndpoint, proxyResourceId: database.proxyResourceId, vpcId: network.vpcId };
   });
   return { registered: new Registered(deployment.resources), outputs: deployment.outputs, resources: deployment.resources };
 }
+
+type NetworkArgs = z.input<typeof networkSettings>;
 
 const statements = (policy: RegisteredResource) => JSON.parse(policy.inputs.policy).Statement as any[];
 
@@ -182,7 +189,7 @@ describe("Database", () => {
     }
   });
 
-  it("builds the VPC with awsx from the network settings: NAT strategy, zones, and where functions run", async () => {
+  it("Network builds the VPC with awsx from the network settings: NAT strategy, zones, and where functions run", async () => {
     const vpc = dev.registered.one("awsx:ec2:Vpc", "db-vpc").inputs;
     assert.equal(vpc.numberOfAvailabilityZones, 2);
     assert.deepEqual(vpc.natGateways, { strategy: "Single" });
@@ -205,6 +212,14 @@ describe("Database", () => {
     assert.ok(!isolated.registered.all(TYPES.egress).some((r) => r.inputs.cidrIpv4), "no way out, so no rule for one");
     const prod = await deploy({ natGateways: "onePerAz" });
     assert.deepEqual(prod.registered.one("awsx:ec2:Vpc", "db-vpc").inputs.natGateways, { strategy: "OnePerAz" });
+  });
+
+  it("moves a deployed VPC into the Network unreplaced: same name, aliased to the Database that held it before", () => {
+    const vpc = dev.registered.one("awsx:ec2:Vpc", "db-vpc");
+    const database = dev.registered.one("graviton:data:Database", "db");
+    assert.match(vpc.parent!, /::graviton:network:Network::db$/);
+    // What the VPC's URN was when the Database held it; its subnets and gateways follow their parent's alias.
+    assert.deepEqual(vpc.aliases, [{ parentUrn: database.urn }]);
   });
 
   it("grantConnect: rds-db:connect on exactly this proxy's resource id and user, the VPC attachment and the settings", () => {
@@ -235,7 +250,7 @@ describe("Database", () => {
 
   it("grantConnect refuses a user the proxy has no secret for", async () => {
     await assert.rejects(
-      evaluate(() => void new Database("db").grantConnect("root")),
+      evaluate(() => void new Database("db", { network: new Network("db") }).grantConnect("root")),
       /grantConnect\("root"\): the proxy knows only "app_user" and "postgres"/,
     );
   });
