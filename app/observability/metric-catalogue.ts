@@ -21,32 +21,67 @@ interface MetricSpec {
   emittedBy: "every" | readonly string[];
   reasons?: readonly string[];
   description: string;
+  /** The graph it is charted in, on the row of each function that emits it (ColdStart: the invocations graph). */
+  panel?: string;
 }
 
 export const APP_METRICS = {
   ColdStart: { unit: "Count", emittedBy: "every", description: "an invocation that started a new execution environment" },
-  JobsCompleted: { unit: "Count", emittedBy: ["worker"], description: "jobs that succeeded" },
-  JobsFailed: { unit: "Count", emittedBy: ["worker"], reasons: JOB_FAILURE_REASONS, description: "jobs stored as failed, by reason" },
-  JobsRetried: { unit: "Count", emittedBy: ["worker"], description: "job messages left in the queue for another try" },
-  JobDuration: { unit: "Milliseconds", emittedBy: ["worker"], description: "from a job's submission to its stored result" },
-  NotificationsDelivered: { unit: "Count", emittedBy: ["worker"], description: "results pushed to the client's connection" },
-  NotificationsGone: { unit: "Count", emittedBy: ["worker"], description: "results whose client had disconnected (410)" },
+  JobsCompleted: { unit: "Count", emittedBy: ["worker"], description: "jobs that succeeded", panel: "jobs by outcome" },
+  JobsFailed: {
+    unit: "Count",
+    emittedBy: ["worker"],
+    reasons: JOB_FAILURE_REASONS,
+    description: "jobs stored as failed, by reason",
+    panel: "jobs by outcome",
+  },
+  JobsRetried: {
+    unit: "Count",
+    emittedBy: ["worker"],
+    description: "job messages left in the queue for another try",
+    panel: "jobs by outcome",
+  },
+  JobDuration: {
+    unit: "Milliseconds",
+    emittedBy: ["worker"],
+    description: "from a job's submission to its stored result",
+    panel: "job duration (submitted to stored), ms",
+  },
+  NotificationsDelivered: {
+    unit: "Count",
+    emittedBy: ["worker"],
+    description: "results pushed to the client's connection",
+    panel: "results pushed to clients",
+  },
+  NotificationsGone: {
+    unit: "Count",
+    emittedBy: ["worker"],
+    description: "results whose client had disconnected (410)",
+    panel: "results pushed to clients",
+  },
   NotificationsFailed: {
     unit: "Count",
     emittedBy: ["worker"],
     description: "results that could not be pushed (the record stays readable)",
+    panel: "results pushed to clients",
   },
   TokenRejections: {
     unit: "Count",
     emittedBy: ["ws-authorizer"],
     reasons: TOKEN_REJECTION_REASONS,
     description: "WebSocket connections refused, by reason",
+    panel: "connections refused, by reason",
   },
   // example:begin number-fact's upstream
-  UpstreamLatency: { unit: "Milliseconds", emittedBy: ["number-fact"], description: "the numbers API's response time" },
-  UpstreamFailures: { unit: "Count", emittedBy: ["number-fact"], description: "numbers API calls that failed or timed out" },
+  UpstreamLatency: { unit: "Milliseconds", emittedBy: ["number-fact"], description: "the numbers API's response time", panel: "upstream" },
+  UpstreamFailures: {
+    unit: "Count",
+    emittedBy: ["number-fact"],
+    description: "numbers API calls that failed or timed out",
+    panel: "upstream",
+  },
   // example:end
-  PowerTuningRuns: { unit: "Count", emittedBy: ["power-tuning"], description: "power-tuning executions started" },
+  PowerTuningRuns: { unit: "Count", emittedBy: ["power-tuning"], description: "power-tuning executions started", panel: "runs started" },
 } as const satisfies Record<string, MetricSpec>;
 
 export type AppMetricName = keyof typeof APP_METRICS;

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { JOB_FAILURE_REASONS, TOKEN_REJECTION_REASONS, type AppMetricName } from "../../app/observability/metric-catalogue";
-import type { AlarmSettings, ObservabilityArgs } from "./settings";
+import { APP_METRICS, type AppMetricName } from "../../app/observability/metric-catalogue";
+import type { AlarmSettings, ObservabilityArgs, ObservedFunction } from "./settings";
 import { awsMetric, type MetricRef } from "./metrics";
 
 /**
@@ -44,7 +44,29 @@ export const graph = (
 });
 export const heading = (markdown: string) => ({ type: "text", width: 24, height: 2, properties: { markdown } });
 
-/** The dashboard: a row per function, the async path, the APIs, the database and proxy, power tuning, and the alarms. */
+/**
+ * The graphs a function adds to its own row: one per panel of the app metrics it emits (the catalogue's
+ * `panel`), a line per reason, durations at p50 and p99. A metric added to the catalogue is charted on
+ * the row of every function that emits it, with no change here.
+ */
+function contributedPanels(fn: ObservedFunction, namespace: string, region: pulumi.Input<string>) {
+  const panels = new Map<string, unknown[][]>();
+  for (const [name, spec] of Object.entries(APP_METRICS) as [AppMetricName, (typeof APP_METRICS)[AppMetricName]][]) {
+    if (!("panel" in spec) || !(spec.emittedBy as readonly string[]).includes(fn.name)) continue;
+    const reasons: readonly (string | undefined)[] = "reasons" in spec ? spec.reasons : [undefined];
+    const lines = reasons.flatMap((reason) => {
+      const metric = appMetric(namespace, name, fn.name, reason);
+      const label = reason === undefined ? name : `${name}: ${reason}`;
+      return spec.unit === "Milliseconds"
+        ? ["p50", "p99"].map((stat) => line(metric, { stat, label: `${label} ${stat}` }))
+        : [line(metric, { label })];
+    });
+    panels.set(spec.panel, [...(panels.get(spec.panel) ?? []), ...lines]);
+  }
+  return [...panels].map(([panel, lines]) => graph(`${fn.name}: ${panel}`, lines, region));
+}
+
+/** The dashboard: a row per function (with what it adds), the async path, the APIs, the database and proxy, power tuning, and the alarms. */
 export function dashboardBody(
   args: ObservabilityArgs,
   settings: AlarmSettings,
@@ -52,12 +74,11 @@ export function dashboardBody(
   alarms: aws.cloudwatch.MetricAlarm[],
 ) {
   const ns = args.namespace;
-  const worker = "worker";
   const perWidget = DASHBOARD_LIMITS.alarmsPerWidget;
   const alarmPages = Math.ceil(alarms.length / perWidget);
   const widgets: object[] = [
     heading(
-      "# Functions\nInvocations, errors and throttles; duration p50/p99 against the timeout; concurrency against the limit (1-minute resolution: `npm run concurrency` has the 1-second peaks).",
+      "# Functions\nInvocations, errors and throttles; duration p50/p99 against the timeout; concurrency against the limit (1-minute resolution: `npm run concurrency` has the 1-second peaks); then the graphs of the metrics it emits.",
     ),
   ];
   for (const fn of args.functions) {
@@ -94,12 +115,15 @@ export function dashboardBody(
         region,
         { stat: "Maximum", ...(fn.concurrencyLimit !== undefined && { limit: { value: fn.concurrencyLimit, label: "limit" } }) },
       ),
+      ...contributedPanels(fn, ns, region),
     );
   }
   const queue = { QueueName: args.queue.name };
   const dlq = { QueueName: args.queue.deadLetterName };
   widgets.push(
-    heading("# Async path\nWebSocket or POST /jobs -> queue -> worker -> PostgreSQL -> result pushed back."),
+    heading(
+      "# Async path\nWebSocket or POST /jobs -> queue -> worker -> PostgreSQL -> result pushed back (the jobs' outcomes are on the worker's row).",
+    ),
     graph(
       "Queue: depth and DLQ",
       [
@@ -113,26 +137,6 @@ export function dashboardBody(
       stat: "Maximum",
       limit: { value: settings.queueOldestMessageSeconds, label: "alarm" },
     }),
-    graph(
-      "Jobs by outcome",
-      [
-        line(appMetric(ns, "JobsCompleted", worker), { label: "completed" }),
-        ...JOB_FAILURE_REASONS.map((reason) => line(appMetric(ns, "JobsFailed", worker, reason), { label: `failed: ${reason}` })),
-        line(appMetric(ns, "JobsRetried", worker), { label: "left for retry" }),
-      ],
-      region,
-    ),
-    graph(
-      "Job duration (submitted to stored), ms",
-      ["p50", "p99"].map((stat) => line(appMetric(ns, "JobDuration", worker), { stat, label: stat })),
-      region,
-      { stat: "p99" },
-    ),
-    graph(
-      "Results pushed to clients",
-      (["NotificationsDelivered", "NotificationsGone", "NotificationsFailed"] as const).map((name) => line(appMetric(ns, name, worker))),
-      region,
-    ),
     heading("# APIs"),
     graph(
       "HTTP API: requests and errors",
@@ -152,21 +156,6 @@ export function dashboardBody(
       ),
       region,
     ),
-    graph(
-      "Connections refused, by reason",
-      TOKEN_REJECTION_REASONS.map((reason) => line(appMetric(ns, "TokenRejections", "ws-authorizer", reason), { label: reason })),
-      region,
-    ),
-    // example:begin number-fact's upstream
-    graph(
-      "number-fact upstream",
-      [
-        line(appMetric(ns, "UpstreamLatency", "number-fact"), { stat: "p99", label: "latency p99, ms" }),
-        line(appMetric(ns, "UpstreamFailures", "number-fact"), { label: "failures" }),
-      ],
-      region,
-    ),
-    // example:end
     heading("# Database and RDS Proxy"),
     graph("Database: CPU %", [line(awsMetric("AWS/RDS", "CPUUtilization", { DBInstanceIdentifier: args.database.instanceId }))], region, {
       stat: "Average",
@@ -197,12 +186,9 @@ export function dashboardBody(
     heading("# Power tuning"),
     graph(
       "Executions",
-      [
-        ...(["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed"] as const).map((name) =>
-          line(awsMetric("AWS/States", name, { StateMachineArn: args.stateMachine.arn })),
-        ),
-        line(appMetric(ns, "PowerTuningRuns", "power-tuning"), { label: "runs started" }),
-      ],
+      (["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed"] as const).map((name) =>
+        line(awsMetric("AWS/States", name, { StateMachineArn: args.stateMachine.arn })),
+      ),
       region,
     ),
     heading("# Alarms"),
