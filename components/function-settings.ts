@@ -8,7 +8,7 @@ import { architecture, flag, strictObject, wholeNumber } from "./settings-schema
 import { environmentVariables } from "./lambda-environment";
 import { AWS_LIMITS } from "./aws-limits";
 import { containerImageSettings } from "./container-image-settings";
-import { permissionPreset } from "./permission-presets";
+import { permissionPreset, type PermissionPreset } from "./permission-presets";
 
 /**
  * What a stack may set per function (`graviton-platform:functions.<name>`); unset fields fall back to
@@ -108,6 +108,30 @@ export const ownImageFunctionSettings = functionSettings.safeExtend({
   }),
 });
 export type OwnImageFunctionSettings = z.output<typeof ownImageFunctionSettings>;
+
+/**
+ * What every function's settings resolve to, whatever its image: the stack's value, else the function's
+ * default, else the global one (the config's model applies them); expectedRps and expectedDurationMs
+ * together as its declared traffic.
+ */
+export type ResolvedFunctionSettings = Required<
+  Pick<z.output<typeof functionSettings>, "architecture" | "memory" | "timeout" | "environment" | "compareArchitectures">
+> &
+  Pick<z.output<typeof functionSettings>, "reservedConcurrency"> & {
+    /** Declared peak traffic, for the capacity policy (Little's law). */
+    expectedTraffic?: { rps: number; durationMs: number };
+  };
+
+/** A function with its own image, resolved: its build, and the same settings an app function has. */
+export type OwnImageFunctionConfig = ResolvedFunctionSettings &
+  Pick<OwnImageFunctionSettings, "context" | "command" | "entryPoint" | "route"> & {
+    name: string;
+    dockerfile: string;
+    /** The route requires a valid access token. */
+    authorized: boolean;
+    prebuilt?: OwnImageFunctionSettings["prebuiltImages"];
+    permissions: PermissionPreset[];
+  };
 
 /**
  * The final stage of a Dockerfile's text: the image it is built FROM, and the platform it pins

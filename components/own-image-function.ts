@@ -2,29 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainerFunction } from "./container-function";
 import { ContainerImage, type ContainerImageArgs } from "./container-image";
 import { presetEnvironment, presetStatements, type PresetTargets } from "./permission-presets";
-import { architecturesOf, type Architecture } from "./settings-schema";
-import type { PermissionPreset } from "./permission-presets";
-
-/** A function with its own image: its build, and the same settings an app function has. */
-export interface OwnImageFunctionConfig {
-  name: string;
-  context: string;
-  dockerfile: string;
-  command?: string[];
-  entryPoint?: string[];
-  route?: string;
-  /** The route requires a valid access token. */
-  authorized: boolean;
-  architecture: Architecture;
-  compareArchitectures: boolean;
-  memory: number;
-  timeout: number;
-  reservedConcurrency?: number;
-  environment: Record<string, string>;
-  expectedTraffic?: { rps: number; durationMs: number };
-  prebuilt?: Partial<Record<Architecture, string>>;
-  permissions: PermissionPreset[];
-}
+import { architecturesOf } from "./settings-schema";
+import type { OwnImageFunctionConfig } from "./function-settings";
 
 export interface OwnImageStack {
   /** The stack's repository settings (kept images, force delete); the function's prebuilt images win. */

@@ -1,17 +1,11 @@
-import { OWN_IMAGE_DEFAULTS, architecturesInUse, functionNames, invokeOrder, stackConfigSchema, tuning } from "./schema";
+import { OWN_IMAGE_DEFAULTS, architecturesInUse, functionNames, invokeOrder, stackConfigSchema } from "./schema";
 import { ConfigError, describeIssue } from "./errors";
 import { z } from "zod";
-import { databaseSettings } from "../components/database-settings";
-import { networkSettings } from "../components/network-settings";
-import { jobQueueSettings } from "../components/job-queue-settings";
-import type { AlarmSettings } from "../components/observability/settings";
-import { bucketSettings } from "../components/bucket-settings";
 import { type Architecture } from "../components/settings-schema";
-import type { OwnImageFunctionConfig } from "../components/own-image-function";
+import type { OwnImageFunctionConfig, ResolvedFunctionSettings } from "../components/function-settings";
 
 export type { OwnImageFunctionConfig };
-import { externalIssuerSettings } from "../components/token-issuer";
-import { AppFunctionName, appFunctions } from "../app/functions";
+import { type AppFunction, AppFunctionName, appFunctions } from "../app/functions";
 
 /**
  * The most executions of a function that run at once, by Lambda's rules, for every reader (the alarms and
@@ -26,61 +20,52 @@ export function concurrencyLimit(fn: FunctionConfig, jobs: JobsConfig): number |
   return fn.reservedConcurrency;
 }
 
-export type NetworkConfig = z.output<typeof networkSettings>;
-export type DatabaseConfig = z.output<typeof databaseSettings>;
-export type JobsConfig = z.output<typeof jobQueueSettings>;
-export type AuthConfig = z.output<typeof externalIssuerSettings>;
-export type TuningConfig = z.output<typeof tuning>;
+/** The stack's keys as the schema outputs them (defaults applied): the types below are its parts, never retyped. */
+type StackSettings = z.output<typeof stackConfigSchema>;
+export type NetworkConfig = StackSettings["network"];
+export type DatabaseConfig = StackSettings["database"];
+export type JobsConfig = StackSettings["jobs"];
+export type AuthConfig = NonNullable<StackSettings["auth"]>;
+export type TuningConfig = StackSettings["tuning"];
 
 /** A function of the stack, of either kind (`image`: the app's image, or its own), with its concurrency limit. */
 export type StackFunction = (({ image: "app" } & FunctionConfig) | ({ image: "own" } & OwnImageFunctionConfig)) & {
   concurrencyLimit?: number;
 };
 
-/** One function of the app, with the stack's overrides applied to the app's defaults. */
-export interface FunctionConfig {
-  name: AppFunctionName;
-  handler: string;
-  route?: string;
-  authorized: boolean;
-  database?: "app" | "admin";
-  verifiesTokens: boolean;
-  notifiesConnections: boolean;
-  description: string;
-  architecture: Architecture;
-  memory: number;
-  timeout: number;
-  reservedConcurrency?: number;
-  environment: Record<string, string>;
-  compareArchitectures: boolean;
-  /** Declared peak traffic, for the capacity policy (Little's law). */
-  expectedTraffic?: { rps: number; durationMs: number };
-}
+/** One function of the app: what app/functions.ts says it does, with the stack's settings applied to its defaults. */
+export type FunctionConfig = ResolvedFunctionSettings &
+  Required<Pick<AppFunction, "handler" | "description" | "authorized" | "verifiesTokens" | "notifiesConnections">> &
+  Pick<AppFunction, "route" | "database"> & { name: AppFunctionName };
 
 export interface StackConfig {
   /** The stack's AWS region (`aws:region`); unset = the AWS provider's own default (AWS_REGION). */
   region?: string;
   /** Default architecture of every function. */
-  architecture: Architecture;
+  architecture: StackSettings["architecture"];
   /** Every function of app/functions.ts, in its order, with the stack's settings applied. */
   functions: FunctionConfig[];
   /** The same, by name: a misspelt name does not compile. */
   functionNamed: Record<AppFunctionName, FunctionConfig>;
   /** Every architecture some function (or twin) runs on: exactly the images to build. */
   architecturesInUse: Architecture[];
-  logRetentionDays: number;
+  logRetentionDays: StackSettings["logRetentionDays"];
   /** Default route throttling of both APIs (HTTP and WebSocket), from httpApiBurstLimit and httpApiRateLimit. */
-  apiThrottling: { burstLimit: number; rateLimit: number };
-  ecr: { keepImages: number; forceDelete: boolean; prebuilt?: Partial<Record<Architecture, string>> };
+  apiThrottling: { burstLimit: StackSettings["httpApiBurstLimit"]; rateLimit: StackSettings["httpApiRateLimit"] };
+  ecr: {
+    keepImages: StackSettings["ecrKeepImages"];
+    forceDelete: StackSettings["ecrForceDelete"];
+    prebuilt?: StackSettings["prebuiltImages"];
+  };
   /** Set API Gateway's account-level CloudWatch role (needed for WebSocket execution logs). */
-  apiGatewayAccountLogRole: boolean;
+  apiGatewayAccountLogRole: StackSettings["apiGatewayAccountLogRole"];
   network: NetworkConfig;
   database: DatabaseConfig;
   jobs: JobsConfig;
   /** An external OIDC issuer and audience; undefined = a Cognito user pool. */
   auth?: AuthConfig;
   tuning: TuningConfig;
-  alarms: AlarmSettings;
+  alarms: StackSettings["alarms"];
   /** The functions that bring their own image, with the stack's defaults applied, each after the ones it invokes. */
   ownImageFunctions: OwnImageFunctionConfig[];
   /**
@@ -90,7 +75,7 @@ export interface StackConfig {
    */
   everyFunction: StackFunction[];
   /** The buckets presets may name: the stack's own, by short name, and external ones, by their name. */
-  buckets: Record<string, z.output<typeof bucketSettings>>;
+  buckets: StackSettings["buckets"];
 }
 
 /**
