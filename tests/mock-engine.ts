@@ -292,17 +292,28 @@ export async function evaluate(
  * Evaluates this project's index.ts with the config of `Pulumi.<stack>.yaml`, or with `config` when
  * given; as a preview (nothing invented) when `preview` is set.
  */
-export function evaluateStack(
+export async function evaluateStack(
   stack: string,
   config: Record<string, string> = readStackConfig(stack),
   preview = false,
 ): Promise<MockDeployment> {
-  const program = require.resolve(join(__dirname, "..", "index.ts"));
-  return evaluate(
-    () => {
-      delete require.cache[program]; // a program module runs once per require
-      return require(program);
-    },
-    { config, stack, preview },
-  );
+  // The program is a function of the stack's name and config (and files no test changes): each one is
+  // evaluated once per process, and every caller gets its own copy to read.
+  const key = JSON.stringify([stack, config, preview]);
+  let evaluation = evaluations.get(key);
+  if (!evaluation) {
+    const program = require.resolve(join(__dirname, "..", "index.ts"));
+    evaluation = evaluate(
+      () => {
+        delete require.cache[program]; // a program module runs once per require
+        return require(program);
+      },
+      { config, stack, preview },
+    );
+    evaluations.set(key, evaluation);
+    evaluation.catch(() => evaluations.delete(key));
+  }
+  return structuredClone(await evaluation);
 }
+
+const evaluations = new Map<string, Promise<MockDeployment>>();
