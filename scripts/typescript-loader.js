@@ -16,6 +16,9 @@ function registerTypeScript() {
       target: "node20",
       sourcefile: filename,
       sourcemap: "inline",
+      // import() of a module of the project becomes require(), as TypeScript compiles it for CommonJS: Node's
+      // own import() would look for the file as written, with no .ts (the commands load their work so).
+      supported: { "dynamic-import": false },
     });
     module._compile(code, filename);
   };

@@ -59,7 +59,8 @@ describe("npm run dev as a user runs it: the printed commands work, a change und
   /** npm run dev in its own process group, as a terminal runs it: Ctrl-C signals the whole group (PostgreSQL and the functions' processes too). */
   const start = async () => {
     output = "";
-    dev = spawn(process.execPath, ["-r", "ts-node/register", "scripts/dev.ts", "--port", String(port)], {
+    // As `npm run dev` starts it: package.json's script, the launcher.
+    dev = spawn(process.execPath, ["scripts/launch.js", "dev", "--port", String(port)], {
       cwd: ROOT,
       detached: true,
       env: { ...process.env, GRAVITON_DEV_STATE_DIR: stateDir, TS_NODE_TRANSPILE_ONLY: "true" },

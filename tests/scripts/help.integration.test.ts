@@ -81,6 +81,17 @@ describe("the commands: one table (scripts/commands.json), --help everywhere, us
     assert.doesNotMatch(stderr, /LOADED/);
   });
 
+  it("a command line that fits runs the work the command loads once its flags are checked", async function () {
+    this.timeout(180_000);
+    const plan = await npmRun("plan", ["--stack", "dev", "--json"]);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.equal(JSON.parse(plan.stdout).stack, "dev");
+    const chart = join(probeDir, "chart.svg");
+    const tune = await npmRun("tune", ["--from-output", "docs/examples/power-tuning-output.json", "--chart", chart]);
+    assert.equal(tune.code, 0, tune.stderr);
+    assert.match(readFileSync(chart, "utf8"), /^<svg/);
+  });
+
   it("a value a command refuses is answered (exit 2, what is wrong) before Pulumi, the platform or a chart renderer loads", async () => {
     // Each refused by the command's own rule, or the app's (the worker's, the state machine's) where it owns it.
     const cases: [string, string[], RegExp][] = [
