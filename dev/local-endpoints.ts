@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 
 /**
  * What a running `npm run dev` serves, recorded in `<stateDir>/endpoints.json` so that `npm run job`,
@@ -35,6 +35,29 @@ export const DEFAULT_STATE_DIR = process.env.GRAVITON_DEV_STATE_DIR || join(__di
 
 /** The state folder a shell without GRAVITON_DEV_STATE_DIR uses: the repository's `.dev`. */
 export const REPOSITORY_STATE_DIR = join(__dirname, "..", ".dev");
+
+/**
+ * Creates the state folder, its owner's only (every file in it is too): 0700. As root, PostgreSQL runs as
+ * the "postgres" user (it refuses root), which must pass through the folder to its data, so there it is
+ * 0711: others may enter it, not list it, and read nothing in it. Every folder above must let that user
+ * through too; one that does not is named, with what to do.
+ */
+export function prepareStateFolder(stateDir: string): void {
+  const root = process.getuid?.() === 0;
+  mkdirSync(dirname(resolve(stateDir)), { recursive: true }); // folders above it, as any other folder is made
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  chmodSync(stateDir, root ? 0o711 : 0o700);
+  if (!root) return;
+  for (let folder = dirname(resolve(stateDir)); ; folder = dirname(folder)) {
+    if ((statSync(folder).mode & 0o001) === 0) {
+      throw new Error(
+        `As root, the local PostgreSQL runs as the "postgres" user, which cannot enter ${folder} (others may not pass through it). ` +
+          "Run npm run dev as a normal user, or give it a state folder that user can reach: GRAVITON_DEV_STATE_DIR=/tmp/graviton-dev npm run dev.",
+      );
+    }
+    if (folder === dirname(folder)) return;
+  }
+}
 
 const fileIn = (stateDir: string) => join(stateDir, "endpoints.json");
 

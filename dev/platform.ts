@@ -23,7 +23,7 @@ import { lambdaEndpoint, localFunctionArn } from "./lambda/lambda-endpoint";
 import { localHandlerOf } from "./lambda/own-image-handler";
 import { type LocalFunctionSpec, type LocalInvocation } from "./lambda/local-lambda";
 import { LocalQueue } from "./sqs/local-queue";
-import { DEFAULT_STATE_DIR, localEndpoints, type LocalEndpoints } from "./local-endpoints";
+import { DEFAULT_STATE_DIR, localEndpoints, prepareStateFolder, type LocalEndpoints } from "./local-endpoints";
 import { sqsEndpoint } from "./sqs/sqs-endpoint";
 import { localTokenIssuer } from "./auth/token-issuer";
 import { LocalKeys } from "./iam/local-keys";
@@ -92,6 +92,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
   const running = localEndpoints.runningIn(stateDir);
   if (running)
     throw new Error(`npm run dev is already running (pid ${running.pid}, ${running.pageUrl}) with ${stateDir}. Use it, or stop it first.`);
+  prepareStateFolder(stateDir);
   const cleaned = await cleanUpCrashedPredecessor(stateDir, join(stateDir, "postgres", "data"));
   if (cleaned.length > 0) log(`The last start was not stopped cleanly: ${cleaned.join("; ")}.`);
   buildBundles();

@@ -52,7 +52,6 @@ describe("npm run dev as a user runs it: the printed commands work, a change und
   before(async () => {
     ROOT = repositoryCopy();
     stateDir = mkdtempSync(join(tmpdir(), "dev-command-"));
-    chmodSync(stateDir, 0o755); // as root, PostgreSQL runs as "postgres", which must reach its data
     port = await freePort();
     await start();
   });

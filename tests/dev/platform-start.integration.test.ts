@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { Agent, get as httpGet } from "node:http";
 import { createConnection, createServer } from "node:net";
@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { DEFAULT_POSTGRES_MAJOR, RDS_PROXY_POSTGRES_MAJORS } from "../../components/rds-names";
 import { freePort, installedPostgresMajor } from "../../dev/postgres/embedded-postgres";
 import { localEndpoints } from "../../dev/local-endpoints";
+import { prepareStateFolder } from "../../dev/local-endpoints";
 import { startLocalDatabase } from "../../dev/postgres/local-database";
 import { startDevPlatform } from "../../dev/platform";
 import { parseDevArguments } from "../../scripts/dev";
@@ -21,7 +22,6 @@ describe("npm run dev: what a newcomer gets when something is in the way", funct
   let stateDir: string;
   beforeEach(() => {
     stateDir = mkdtempSync(join(tmpdir(), "dev-start-"));
-    chmodSync(stateDir, 0o755);
   });
   afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
 
@@ -81,6 +81,7 @@ describe("npm run dev: what a newcomer gets when something is in the way", funct
         `The stack deploys PostgreSQL ${other} \\(database.engineVersion "${other}.4"\\), but the local database is PostgreSQL ${DEFAULT_POSTGRES_MAJOR}`,
       ),
     );
+    prepareStateFolder(stateDir); // as the platform does before it starts the database
     const database = await startLocalDatabase(join(stateDir, "postgres"), await freePort(), {
       name: "app",
       adminUser: "postgres",

@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:http";
 // example:end
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { strict as assert } from "node:assert";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { createConnection, type Socket } from "node:net";
 import pg from "pg";
@@ -93,7 +93,6 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
 
   before(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "dev-platform-"));
-    chmodSync(stateDir, 0o755); // as root, PostgreSQL runs as "postgres", which must reach its data
     platform = await startDevPlatform({
       port: 0,
       stateDir,
