@@ -7,7 +7,8 @@ export type CommandMain = (argv: string[], write: (text: string) => void) => Pro
  * Runs a command from the shell and exits with its code only once everything it wrote has been handed
  * to stdout. `process.exit` straight after writing cuts output through a pipe (at 64 KB) because pipe
  * writes are asynchronous. `--help` (or `-h`) prints the command's usage (scripts/commands.json) and
- * exits 0, whatever else is given; a command line that does not fit its options is a usage error, exit 2.
+ * exits 0, whatever else is given; a command line that does not fit its options is a usage error, exit 2;
+ * an error the command did not catch is printed after the command's name, exit 1.
  */
 export function runCommand(name: string, main: CommandMain): void {
   const argv = process.argv.slice(2);
@@ -18,7 +19,7 @@ export function runCommand(name: string, main: CommandMain): void {
         process.stderr.write(`${name}: ${error.message}\n${usage}\n`);
         return 2;
       }
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${name}: ${error.message}\n`);
       return 1;
     })
     .then((code) => {
