@@ -100,9 +100,9 @@ describe("the commands: one table (scripts/commands.json), --help everywhere, us
       ["plan", ["--stack", "nope"], /Unknown stack "nope"/],
       ["plan", ["--stack", "dev", "--policy-config", "no-such-file.json"], /--policy-config no-such-file\.json cannot be read/],
       ["plan", ["--stack", "dev", "--diagram", "no-such-folder/d.md"], /the folder .*no-such-folder does not exist/],
-      ["tune", ["--stack", "dev", "--function", "primes", "--num", "3"], /num must be at least 5/],
-      ["tune", ["--stack", "dev", "--function", "primes", "--power-values", "12"], /--power-values must be memory sizes/],
-      ["tune", ["--stack", "dev", "--function", "primes", "--strategy", "fast"], /strategy/],
+      ["tune", ["--stack", "dev", "--function", "worker", "--num", "3"], /num must be at least 5/],
+      ["tune", ["--stack", "dev", "--function", "worker", "--power-values", "12"], /--power-values must be memory sizes/],
+      ["tune", ["--stack", "dev", "--function", "worker", "--strategy", "fast"], /strategy/],
       ["job", ["--local", "--max", "many"], /--max must be a whole number/],
       ["job", ["--local", "--type", "nope"], /--type must be one of/],
       ["job", ["--local", "--timeout", "0"], /--timeout must be 1 to 900 seconds/],
@@ -112,8 +112,8 @@ describe("the commands: one table (scripts/commands.json), --help everywhere, us
       ["concurrency", ["--stack", "dev", "--chart", "peak.png"], /--chart must name an \.svg file/],
       ["bench", ["nope"], /"nope": name any of handlers, data, async/],
       ["invoke", ["nope", "--local"], /there is no function "nope" to run locally; the functions are /],
-      ["invoke", ["primes", "--local", "--env", "1X=2"], /--env takes NAME=VALUE/],
-      ["invoke", ["primes", "--stack", "../etc"], /is not a stack name/],
+      ["invoke", ["worker", "--local", "--env", "1X=2"], /--env takes NAME=VALUE/],
+      ["invoke", ["worker", "--stack", "../etc"], /is not a stack name/],
     ];
     const cpu: string[] = [];
     for (const [name, argv, refusal] of cases) {
