@@ -1,7 +1,6 @@
-// The commands' TypeScript, transpiled file by file as Node requires it, with esbuild (the app's bundler,
-// already installed): it starts in a fraction of the time the TypeScript compiler takes to load, so a
-// command answers at once. Like ts-node in transpile-only mode (which the tests use), it checks no types:
-// `npm run typecheck` does that.
+// The commands' and the tests' TypeScript, transpiled file by file as Node requires it, with esbuild (the
+// app's bundler, already installed): it starts in a fraction of the time the TypeScript compiler takes to
+// load, so a command answers at once and the tests start sooner. It checks no types: `npm run typecheck` does.
 "use strict";
 const { readFileSync } = require("node:fs");
 

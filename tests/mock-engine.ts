@@ -272,7 +272,7 @@ export async function evaluate(
   const config = options.config ?? {};
   // A preview invents nothing: outputs only the cloud assigns stay unknown.
   const cloud = new MockCloud(config["aws:region"] ?? "us-east-1", !options.preview);
-  // The SDK records a stack trace for every promise it makes (for its leak report), and under ts-node
+  // The SDK records a stack trace for every promise it makes (for its leak report), and with source maps on (the TypeScript loader)
   // each trace is source-mapped: most of an evaluation's time. No frames, no cost; messages are kept.
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
