@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 /**
@@ -36,14 +36,27 @@ export const DEFAULT_STATE_DIR = process.env.GRAVITON_DEV_STATE_DIR || join(__di
 /** The state folder a shell without GRAVITON_DEV_STATE_DIR uses: the repository's `.dev`. */
 export const REPOSITORY_STATE_DIR = join(__dirname, "..", ".dev");
 
+/** What the platform keeps in its state folder (platform.ts): the endpoints record, the issuer's key, the database, the queues and the buckets. */
+const STATE_ENTRIES = ["endpoints.json", "issuer-key.json", "postgres", "sqs", "s3"];
+
 /**
  * Creates the state folder, its owner's only (every file in it is too): 0700. As root, PostgreSQL runs as
  * the "postgres" user (it refuses root), which must pass through the folder to its data, so there it is
  * 0711: others may enter it, not list it, and read nothing in it. Every folder above must let that user
- * through too; one that does not is named, with what to do.
+ * through too; one that does not is named, with what to do. A folder that already holds anything else
+ * (GRAVITON_DEV_STATE_DIR=/tmp, say) is refused untouched: its permissions are not the platform's to change.
  */
 export function prepareStateFolder(stateDir: string): void {
   const root = process.getuid?.() === 0;
+  const foreign = existsSync(stateDir)
+    ? readdirSync(stateDir).filter((entry) => !STATE_ENTRIES.includes(entry) && !/^issuer-key\.json\.\d+$/.test(entry))
+    : [];
+  if (foreign.length > 0) {
+    throw new Error(
+      `${stateDir} holds files that are not npm run dev's (${foreign.slice(0, 5).join(", ")}${foreign.length > 5 ? ", ..." : ""}): ` +
+        "its state folder must be its own. Name a new or empty folder: GRAVITON_DEV_STATE_DIR=/tmp/graviton-dev npm run dev.",
+    );
+  }
   mkdirSync(dirname(resolve(stateDir)), { recursive: true }); // folders above it, as any other folder is made
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   chmodSync(stateDir, root ? 0o711 : 0o700);
