@@ -269,7 +269,9 @@ export class LocalQueue extends EventEmitter {
   private schedule(): void {
     clearTimeout(this.timer);
     const now = Date.now();
-    const next = Math.min(...this.messages.map((message) => message.visibleAt).filter((at) => at > now));
+    // A loop, not Math.min(...): spread arguments overflow the stack at a few hundred thousand messages.
+    let next = Number.POSITIVE_INFINITY;
+    for (const { visibleAt } of this.messages) if (visibleAt > now && visibleAt < next) next = visibleAt;
     if (!Number.isFinite(next)) return;
     this.timer = setTimeout(() => {
       if (Date.now() >= next) this.emit("visible");

@@ -62,6 +62,14 @@ describe("local SQS queue (what SQS documents)", () => {
     }
   });
 
+  it("holds more messages in flight than SQS's 120,000 without failing (no spread of every message into one call)", () => {
+    const { jobs } = queues(30);
+    for (let index = 0; index < 130_000; index++) jobs.send("m");
+    assert.equal(jobs.receive(130_000).length, 130_000);
+    assert.deepEqual(jobs.counts(), { visible: 0, inFlight: 130_000 });
+    jobs.close();
+  });
+
   it("moves a message to the DLQ when it would be received more than maxReceiveCount times", async () => {
     const { jobs, deadLetters } = queues(0.05, 2);
     jobs.send("poison", { jobId: "j" });
