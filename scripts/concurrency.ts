@@ -16,7 +16,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describeValue } from "../app/core/describe-value";
 import { AWS_LIMITS } from "../components/aws-limits";
 import { CONCURRENCY_PER_SECOND } from "../components/observability/queries";
-import type { StackConfig } from "../config";
+import { stackConfigFrom, type StackConfig } from "../config";
 import { readStackConfig, stackFileOf } from "../config/stack-files";
 import { runCommand } from "./run-command";
 import { readStackOutputs, type StackOutputs } from "./stack-outputs";
@@ -66,7 +66,7 @@ export function secondsOf(results: ResultField[][]): Second[] {
 
 export interface HuntDependencies {
   outputs(stack: string): StackOutputs;
-  /** @default the stack's file, read and checked as the program reads it (loaded once the flags are checked) */
+  /** @default the stack's file, read and checked as the program reads it */
   config?: (stack: string) => StackConfig;
   logs: CloudWatchLogsClient;
   lambda: LambdaClient;
@@ -134,7 +134,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     return 2;
   }
 
-  const config = deps.config ? deps.config(stack) : (await import("../config")).stackConfigFrom(readStackConfig(stack));
+  const config = (deps.config ?? ((name: string) => stackConfigFrom(readStackConfig(name))))(stack);
   const groups = logGroupsOf(deps.outputs(stack), config);
   if (groups.length === 0) {
     write(
