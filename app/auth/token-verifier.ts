@@ -57,9 +57,12 @@ const REJECTIONS: [new (...args: any[]) => Error, TokenRejectionReason][] = [
  * skew, `aud` (or `client_id` when there is no `aud`) among the audiences, and the scope. ID tokens carry
  * no scope and are refused. Returns the principal, the token's `sub`. Create it once per execution environment.
  */
-export function tokenVerifier(settings: TokenIssuerSettings): (token: string | undefined) => Promise<{ sub: string }> {
+export function tokenVerifier(
+  settings: TokenIssuerSettings,
+  jwksTimeoutMs: number = TOKEN_LIMITS.jwksTimeoutMs,
+): (token: string | undefined) => Promise<{ sub: string }> {
   const jwksUri = settings.jwksUri ?? `${settings.issuer.replace(/\/$/, "")}/.well-known/jwks.json`;
-  const keys = remoteKeySet(new URL(jwksUri), TOKEN_LIMITS.jwksTimeoutMs);
+  const keys = remoteKeySet(new URL(jwksUri), jwksTimeoutMs);
   return async (token) => {
     if (!token)
       throw new TokenRejected(

@@ -4,7 +4,8 @@ import { strict as assert } from "node:assert";
 
 type SigningKey = Parameters<SignJWT["sign"]>[0];
 import { createServer, Server } from "node:http";
-import { IssuerUnavailable, tokenVerifier } from "../../app/auth/token-verifier";
+import { IssuerUnavailable, TOKEN_LIMITS, tokenVerifier } from "../../app/auth/token-verifier";
+import { appFunctions } from "../../app/functions";
 import { capturedLogs } from "./captured-logs";
 import { lambdaContext } from "./lambda-context";
 
@@ -156,36 +157,59 @@ describe("WebSocket $connect authorizer (real JWTs, JWKS served on 127.0.0.1)", 
   it("refuses a token without a subject", async () => refused(await sign({}), /sub must be a string/, "claims"));
 
   describe("when the issuer's keys cannot be fetched: an outage (500, so clients retry), not a bad token (401)", () => {
-    const outage = (respond: (response: import("node:http").ServerResponse) => void) => async () => {
+    /** A key server answering with `respond` (or never), at its jwks URI, closed after `body`. */
+    const withFailingIssuer = async (
+      respond: (response: import("node:http").ServerResponse) => void,
+      body: (jwksUri: string) => Promise<void>,
+    ) => {
       const failing = createServer((_request, response) => respond(response));
       await new Promise<void>((done) => failing.listen(0, "127.0.0.1", () => done()));
-      const jwksUri = `http://127.0.0.1:${(failing.address() as { port: number }).port}/.well-known/jwks.json`;
       try {
-        const verify = tokenVerifier({ issuer, audience: [audience], scope, jwksUri });
-        const token = await sign({ sub: "alice" });
-        // The handler lets it through as a failure (API Gateway answers 500), never as "Unauthorized" (401).
-        // (Both at once: each waits out the key fetch's own timeout.)
-        process.env.JWKS_URI = jwksUri;
-        delete require.cache[require.resolve("../../app/handlers/ws-authorizer")];
-        const { handler: fresh } = require("../../app/handlers/ws-authorizer");
-        delete process.env.JWKS_URI;
-        const started = Date.now();
-        const [, { error }] = await Promise.all([
-          assert
-            .rejects(verify(token), IssuerUnavailable)
-            .then(() => assert.ok(Date.now() - started < 4000, "inside the authorizer's 5 s timeout")),
-          capturedLogs(() => fresh(connectEvent(token), lambdaContext("ws-authorizer"))),
-        ]);
-        assert.ok(error instanceof IssuerUnavailable && error.message !== "Unauthorized", String(error));
+        await body(`http://127.0.0.1:${(failing.address() as { port: number }).port}/.well-known/jwks.json`);
       } finally {
         failing.closeAllConnections();
         failing.close();
       }
     };
-    it(
-      "a key fetch that times out",
-      outage(() => undefined),
-    );
+    const outage = (respond: (response: import("node:http").ServerResponse) => void) => () =>
+      withFailingIssuer(respond, async (jwksUri) => {
+        const verify = tokenVerifier({ issuer, audience: [audience], scope, jwksUri });
+        const token = await sign({ sub: "alice" });
+        // The handler lets it through as a failure (API Gateway answers 500), never as "Unauthorized" (401).
+        process.env.JWKS_URI = jwksUri;
+        delete require.cache[require.resolve("../../app/handlers/ws-authorizer")];
+        const { handler: fresh } = require("../../app/handlers/ws-authorizer");
+        delete process.env.JWKS_URI;
+        const [, { error }] = await Promise.all([
+          assert.rejects(verify(token), IssuerUnavailable),
+          capturedLogs(() => fresh(connectEvent(token), lambdaContext("ws-authorizer"))),
+        ]);
+        assert.ok(error instanceof IssuerUnavailable && error.message !== "Unauthorized", String(error));
+      });
+    it("a key fetch that times out, bounded well inside the authorizer's own timeout", async () => {
+      // The deployed bound leaves the function time to answer: at least a second of its timeout after the fetch gives up.
+      const authorizerTimeoutMs = appFunctions["ws-authorizer"].timeout * 1000;
+      assert.ok(
+        TOKEN_LIMITS.jwksTimeoutMs + 1000 <= authorizerTimeoutMs,
+        `the key fetch's ${TOKEN_LIMITS.jwksTimeoutMs} ms must end a second before the authorizer's ${authorizerTimeoutMs} ms`,
+      );
+      // The bound itself, at a tenth of its size (the same code path; the test need not wait 3 s).
+      const timeoutMs = TOKEN_LIMITS.jwksTimeoutMs / 10;
+      await withFailingIssuer(
+        () => undefined,
+        async (jwksUri) => {
+          const verify = tokenVerifier({ issuer, audience: [audience], scope, jwksUri }, timeoutMs);
+          const started = Date.now();
+          await assert.rejects(verify(await sign({ sub: "alice" })), IssuerUnavailable);
+          const waited = Date.now() - started;
+          assert.ok(waited >= timeoutMs - 5, `gave up after ${waited} ms, before its ${timeoutMs} ms timeout`);
+          assert.ok(
+            waited < TOKEN_LIMITS.jwksTimeoutMs,
+            `still waiting after ${waited} ms: the ${timeoutMs} ms timeout did not end the fetch`,
+          );
+        },
+      );
+    });
     it(
       "a key fetch answered with 500",
       outage((response) => response.writeHead(500).end("oops")),

@@ -106,22 +106,22 @@ describe("local SQS queue (what SQS documents)", () => {
     const dir = mkdtempSync(join(tmpdir(), "queue-"));
     try {
       const file = join(dir, "sqs", "jobs.json");
-      const first = new LocalQueue("jobs", { visibilityTimeoutSeconds: 1, file });
+      const first = new LocalQueue("jobs", { visibilityTimeoutSeconds: 0.3, file });
       for (let index = 0; index < 200; index++) first.send(`job ${index}`, { jobId: `j${index}` });
       const inFlight = first.receive(10);
       first.delete(inFlight[0].receiptHandle);
       first.close(); // a clean stop writes what is queued
       assert.equal(statSync(file).mode & 0o077, 0, "the owner's only");
-      const second = new LocalQueue("jobs", { visibilityTimeoutSeconds: 1, file });
+      const second = new LocalQueue("jobs", { visibilityTimeoutSeconds: 0.3, file });
       assert.deepEqual(second.counts(), { visible: 190, inFlight: 9 });
-      await sleep(1100);
+      await sleep(350);
       assert.deepEqual(second.counts(), { visible: 199, inFlight: 0 }, "in flight at the stop: back after the visibility timeout");
       const again = second.receive(10).find((message) => message.body === inFlight[1].body);
       assert.equal(again?.receiveCount, 2, "its receive count kept");
       // A crash: nothing is closed; what changed before it is on disk within the save delay.
       second.send("sent before the crash");
       await sleep(200);
-      const third = new LocalQueue("jobs", { visibilityTimeoutSeconds: 1, file });
+      const third = new LocalQueue("jobs", { visibilityTimeoutSeconds: 0.3, file });
       assert.equal(third.counts().visible + third.counts().inFlight, 200);
       second.close();
       // Retention: a message older than the queue's retention period is gone, as in SQS.
@@ -139,9 +139,9 @@ describe("local SQS queue (what SQS documents)", () => {
       reopened.close();
       // A file that holds no queue (edited by hand, another program's) is named, with what to do, not a crash later.
       writeFileSync(file, "{not a queue");
-      assert.throws(() => new LocalQueue("jobs", { visibilityTimeoutSeconds: 1, file }), /jobs\.json holds no queue .*delete it/);
+      assert.throws(() => new LocalQueue("jobs", { visibilityTimeoutSeconds: 0.3, file }), /jobs\.json holds no queue .*delete it/);
       writeFileSync(file, "{}");
-      assert.throws(() => new LocalQueue("jobs", { visibilityTimeoutSeconds: 1, file }), /holds no queue \(not a list\)/);
+      assert.throws(() => new LocalQueue("jobs", { visibilityTimeoutSeconds: 0.3, file }), /holds no queue \(not a list\)/);
       third.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
