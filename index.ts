@@ -17,6 +17,7 @@ import { Observability } from "./components/observability";
 import { ownImageFunction } from "./components/own-image-function";
 import { presetTargetsOf } from "./components/permission-presets";
 import { PowerTuning } from "./components/power-tuning";
+import { Rollouts } from "./components/rollouts";
 import { UserPool } from "./components/user-pool";
 import { WebSocketApi } from "./components/websocket-api";
 import { stackConfigFrom } from "./config";
@@ -88,15 +89,16 @@ for (const fn of config.ownImageFunctions) {
 // Every function, as the API, the dashboard and the outputs see it.
 const allFunctions = config.everyFunction.map((fn) => ({ ...fn, timeoutSeconds: fn.timeout, variants: functions[fn.name].variants }));
 
-websocket.authorizeConnections(functions["ws-authorizer"]);
+// Callers invoke a serving function's live alias (ContainerFunction.caller), never $LATEST.
+websocket.authorizeConnections(functions["ws-authorizer"].caller);
 websocket.grantManageConnections(functions.worker, "worker-manage-connections");
-jobQueue.subscribe(functions.worker);
+jobQueue.subscribe({ arn: functions.worker.caller.arn, role: functions.worker.role });
 // Schema migrations run on deploy, whenever app/migrations changes.
 postgres.runMigrations(functions.migrate, "app/migrations");
 
 // HTTP API: synchronous requests -> functions; POST /jobs -> the queue, with no Lambda in front.
 const routes = allFunctions.flatMap(({ name, route, authorized }) =>
-  route ? [{ routeKey: route, authorized, function: { name: functions[name].functionName, arn: functions[name].arn } }] : [],
+  route ? [{ routeKey: route, authorized, function: functions[name].caller }] : [],
 );
 const api = new HttpApi(
   "api",
@@ -108,6 +110,27 @@ const api = new HttpApi(
   },
   inStack,
 );
+
+// Gradual rollouts: each serving function whose deployment config is not all at once moves its live
+// alias to each new version through CodeDeploy, rolled back on its own alarms; `pulumi up` waits for it.
+const gradual = config.everyFunction.filter((fn) => fn.live?.gradual);
+const rollouts =
+  gradual.length > 0
+    ? new Rollouts(
+        "rollouts",
+        {
+          functions: gradual.map((fn) => ({
+            ...fn,
+            function: functions[fn.name],
+            deploymentConfig: fn.live!.deploymentConfig,
+            timeoutSeconds: fn.timeout,
+          })),
+          deploymentConfigs: config.deploymentConfigs,
+          alarms: config.alarms,
+        },
+        inStack,
+      )
+    : undefined;
 
 // Power tuning: memory x architecture for the tunable functions and their twins.
 const tuner = functions["power-tuning"];
@@ -158,5 +181,9 @@ export const monitoring = {
 export const jobs = { queueUrl: jobQueue.queueUrl, deadLetterQueueUrl: jobQueue.deadLetterQueueUrl };
 export const auth = { issuer: tokenIssuer.issuer, audience: tokenIssuer.audience, userPoolId: users?.userPoolId };
 export const lambdaFunctions = Object.fromEntries(
-  allFunctions.map(({ name, route }) => [name, { ...functions[name].variants[0], route, twin: functions[name].twin }]),
+  allFunctions.map(({ name, route }) => [
+    name,
+    { ...functions[name].variants[0], route, twin: functions[name].twin, liveAlias: functions[name].live?.alias.arn },
+  ]),
 );
+export const deployments = rollouts && { application: rollouts.applicationName, groups: rollouts.groups };

@@ -20,6 +20,12 @@ export interface AppFunction {
   verifiesTokens?: boolean;
   /** Posts to WebSocket connections (gets WEBSOCKET_MANAGEMENT_ENDPOINT and execute-api:ManageConnections). */
   notifiesConnections?: boolean;
+  /**
+   * Who calls it besides an HTTP route: the WebSocket API's $connect authorizer, or the jobs queue's event
+   * source mapping. A function with a route or a caller serves traffic: it is called through its live
+   * alias, and each new version is rolled out to it by the stack's deployment config.
+   */
+  calledBy?: "websocket-connect" | "jobs-queue";
   /** Safe to invoke many times with a test payload: power tuning may tune it by default. */
   tunable?: boolean;
   description: string;
@@ -60,6 +66,7 @@ export const appFunctions = {
   "ws-authorizer": {
     handler: "ws-authorizer.handler",
     verifiesTokens: true,
+    calledBy: "websocket-connect",
     description: "WebSocket $connect authorizer: verifies the JWT in ?token= against the issuer's keys",
     memory: 256,
     timeout: 5,
@@ -67,6 +74,7 @@ export const appFunctions = {
   worker: {
     handler: "worker.handler",
     database: "app",
+    calledBy: "jobs-queue",
     notifiesConnections: true,
     description: "Runs queued jobs from SQS, stores results in PostgreSQL, posts them to the WebSocket connection",
     memory: 1024,

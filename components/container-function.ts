@@ -42,6 +42,26 @@ export interface ContainerFunctionArgs {
    * @default undefined
    */
   database?: DatabaseGrant;
+  /**
+   * Serves traffic: publish a version on every change and give callers the `live` alias. With `gradual`,
+   * CodeDeploy moves the alias (Rollouts): Pulumi creates it and then leaves its version and weights alone.
+   * @default undefined
+   */
+  live?: { gradual: boolean };
+  /** Execution environments kept initialized on the live alias (only with `live`). @default undefined */
+  provisionedConcurrency?: number;
+}
+
+/** The alias every caller of a serving function invokes. */
+export const LIVE_ALIAS = "live";
+
+/** What a caller invokes: the function's live alias when it serves traffic (`qualifier` set), else the function. */
+export interface InvokeTarget {
+  /** The function's name (a permission's `function`; with `qualifier` it applies to the alias only). */
+  name: pulumi.Input<string>;
+  /** The ARN to invoke: the alias's qualified ARN, or the function's. */
+  arn: pulumi.Input<string>;
+  qualifier?: string;
 }
 
 const DESCRIPTION_MAX = AWS_LIMITS.lambdaDescriptionCharacters.max;
@@ -89,6 +109,10 @@ export class ContainerFunction extends pulumi.ComponentResource {
   readonly variants: DeployedFunction[];
   /** The function's ARN, and its twin's when it has one. */
   readonly arns: pulumi.Output<string>[];
+  /** What its callers invoke: the live alias when it serves traffic, else the function itself. */
+  readonly caller: InvokeTarget;
+  /** The live alias and the version each `pulumi up` publishes, when it serves traffic. */
+  readonly live?: { alias: aws.lambda.Alias; version: pulumi.Output<string> };
   /** The underlying resources, for a fork to read or extend (see "Changing a component" in docs/extending.md). */
   readonly nodes: { functions: aws.lambda.Function[]; logGroups: aws.cloudwatch.LogGroup[]; role: aws.iam.Role };
 
@@ -146,6 +170,8 @@ export class ContainerFunction extends pulumi.ComponentResource {
         {
           packageType: "Image",
           imageUri,
+          // A serving function publishes a version on every change; its live alias moves to it (Rollouts).
+          publish: architecture === args.architecture && args.live !== undefined,
           architectures: [architecture],
           imageConfig: args.command || args.entryPoint ? { commands: args.command, entryPoints: args.entryPoint } : undefined,
           role: this.role.arn,
@@ -179,6 +205,10 @@ export class ContainerFunction extends pulumi.ComponentResource {
     });
 
     const [primary, twin] = deployed;
+    if (args.live) this.live = this.liveAlias(name, lambdas[0], args.live.gradual, args.provisionedConcurrency);
+    this.caller = this.live
+      ? { name: primary.name, arn: this.live.alias.arn, qualifier: LIVE_ALIAS }
+      : { name: primary.name, arn: primary.arn };
     this.variants = deployed;
     this.functionName = primary.name;
     this.arn = primary.arn;
@@ -194,6 +224,28 @@ export class ContainerFunction extends pulumi.ComponentResource {
       imageUri: this.imageUri,
       twin: this.twin,
     });
+  }
+
+  /**
+   * The `live` alias on the version just published, and its provisioned concurrency. A gradual alias is
+   * CodeDeploy's to move once created: Pulumi ignores its version and weights, so no `up` undoes a rollout
+   * (or a rollback) in progress. Weighted aliases need two published versions with the same role and
+   * dead-letter config (https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html): the
+   * function has one role and no DLQ of its own, whatever its architecture, so every pair qualifies.
+   */
+  private liveAlias(name: string, fn: aws.lambda.Function, gradual: boolean, provisionedConcurrency?: number) {
+    const alias = new aws.lambda.Alias(
+      `${name}-${LIVE_ALIAS}`,
+      { name: LIVE_ALIAS, functionName: fn.name, functionVersion: fn.version, description: "What every caller invokes" },
+      { parent: this, ignoreChanges: gradual ? ["functionVersion", "routingConfig"] : [] },
+    );
+    if (provisionedConcurrency !== undefined)
+      new aws.lambda.ProvisionedConcurrencyConfig(
+        `${name}-${LIVE_ALIAS}`,
+        { functionName: fn.name, qualifier: alias.name, provisionedConcurrentExecutions: provisionedConcurrency },
+        { parent: this },
+      );
+    return { alias, version: fn.version };
   }
 
   /** Lets the function (and its twin) do what `statements` allow: an inline policy `name` of its role. */

@@ -9,6 +9,7 @@ import { environmentVariables } from "./lambda-environment";
 import { AWS_LIMITS } from "./aws-limits";
 import { containerImageSettings } from "./container-image-settings";
 import { permissionPreset, type PermissionPreset } from "./permission-presets";
+import { functionRolloutSettings } from "./rollout-settings";
 
 /**
  * What a stack may set per function (`graviton-platform:functions.<name>`); unset fields fall back to
@@ -42,6 +43,7 @@ export const functionSettings = strictObject({
     .positive({ error: "must be above 0" })
     .optional()
     .meta({ description: "declared average duration of one request, ms; set together with `expectedRps`" }),
+  ...functionRolloutSettings,
 }).refine((settings) => (settings.expectedRps === undefined) === (settings.expectedDurationMs === undefined), {
   error: "must set expectedRps and expectedDurationMs together (concurrency = requests per second x duration)",
 });
@@ -117,9 +119,14 @@ export type OwnImageFunctionSettings = z.output<typeof ownImageFunctionSettings>
 export type ResolvedFunctionSettings = Required<
   Pick<z.output<typeof functionSettings>, "architecture" | "memory" | "timeout" | "environment" | "compareArchitectures">
 > &
-  Pick<z.output<typeof functionSettings>, "reservedConcurrency"> & {
+  Pick<z.output<typeof functionSettings>, "reservedConcurrency" | "provisionedConcurrency"> & {
     /** Declared peak traffic, for the capacity policy (Little's law). */
     expectedTraffic?: { rps: number; durationMs: number };
+    /**
+     * Serves traffic (an HTTP route, or a caller such as the WebSocket authorizer's or the queue's): it is
+     * called through its live alias, and `deploymentConfig` rolls each new version out. Undefined: it serves nothing.
+     */
+    live?: { deploymentConfig: string; gradual: boolean };
   };
 
 /** A function with its own image, resolved: its build, and the same settings an app function has. */

@@ -1,4 +1,5 @@
 import * as aws from "@pulumi/aws";
+import type { InvokeTarget } from "./container-function";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { serviceRole } from "./iam";
@@ -11,7 +12,7 @@ export interface HttpRoute {
   /** `METHOD /path`. @example "GET /jobs/{id}" */
   routeKey: string;
   /** The Lambda function behind the route (a Lambda proxy integration, payload 2.0); or: */
-  function?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  function?: InvokeTarget;
   /**
    * The queue the request goes to, with no Lambda in front (SQS-SendMessage): the body becomes the
    * message, with the attributes jobId (the request id, returned to the caller in `x-job-id`) and owner
@@ -181,13 +182,14 @@ export class HttpApi extends pulumi.ComponentResource {
     this.registerOutputs({ url: this.url, apiId: this.apiId, executionArn: this.executionArn });
   }
 
-  /** A Lambda proxy integration (payload 2.0) and the permission to invoke the function from this route only. */
+  /** A Lambda proxy integration (payload 2.0) and the permission to invoke the function (its alias, when qualified) from this route only. */
   private lambdaIntegration(resourceName: string, api: aws.apigatewayv2.Api, routeKey: string, fn: NonNullable<HttpRoute["function"]>) {
     new aws.lambda.Permission(
       resourceName,
       {
         action: "lambda:InvokeFunction",
         function: fn.name,
+        qualifier: fn.qualifier,
         principal: "apigateway.amazonaws.com",
         sourceArn: pulumi.interpolate`${api.executionArn}/*/${routeSourcePath(routeKey)}`,
       },

@@ -8,7 +8,8 @@ import { DLQ_RETENTION_SECONDS, JOB_MESSAGE_MAX_BYTES, jobQueueSettings, queueVi
 
 /** The Lambda function that consumes the queue. */
 export interface QueueWorker {
-  arn: pulumi.Output<string>;
+  /** What the mapping invokes: the worker's live alias (or the function). */
+  arn: pulumi.Input<string>;
   role: aws.iam.Role;
 }
 

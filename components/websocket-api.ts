@@ -1,4 +1,5 @@
 import * as aws from "@pulumi/aws";
+import type { InvokeTarget } from "./container-function";
 import * as pulumi from "@pulumi/pulumi";
 import { rolePolicy, serviceRole, trustedService } from "./iam";
 import { logRetention, throttlingSettings } from "./settings-schema";
@@ -103,7 +104,7 @@ export class WebSocketApi extends pulumi.ComponentResource {
    * `$connect` decided by `authorizer`, a REQUEST authorizer function that verifies the `token` query
    * string; the mock integration just accepts. Without it the API accepts no connection at all.
    */
-  authorizeConnections(authorizer: Pick<ConnectedFunction, "functionName" | "arn">): aws.apigatewayv2.Route {
+  authorizeConnections(authorizer: InvokeTarget): aws.apigatewayv2.Route {
     const { name } = this;
     const api = this.nodes.api;
     const parent = { parent: this };
@@ -121,7 +122,8 @@ export class WebSocketApi extends pulumi.ComponentResource {
       `${name}-token`,
       {
         action: "lambda:InvokeFunction",
-        function: authorizer.functionName,
+        function: authorizer.name,
+        qualifier: authorizer.qualifier,
         principal: "apigateway.amazonaws.com",
         sourceArn: pulumi.interpolate`${api.executionArn}/authorizers/${tokenAuthorizer.id}`,
       },

@@ -1,5 +1,7 @@
 import { OWN_IMAGE_DEFAULTS, architecturesInUse, functionNames, invokeOrder, stackConfigSchema } from "./schema";
 import { ConfigError, describeIssue } from "./errors";
+import { appFunctionServes } from "./rollout-rules";
+import { ALL_AT_ONCE } from "../components/rollout-settings";
 import { z } from "zod";
 import { type Architecture } from "../components/settings-schema";
 import type { OwnImageFunctionConfig, ResolvedFunctionSettings } from "../components/function-settings";
@@ -19,6 +21,9 @@ export function concurrencyLimit(fn: FunctionConfig, jobs: JobsConfig): number |
   if (fn.name === "worker") return Math.min(fn.reservedConcurrency ?? Number.POSITIVE_INFINITY, jobs.maximumConcurrency);
   return fn.reservedConcurrency;
 }
+
+/** A serving function's rollout: its deployment config, gradual (CodeDeploy's) unless all at once. */
+const liveOf = (deploymentConfig: string) => ({ deploymentConfig, gradual: deploymentConfig !== ALL_AT_ONCE });
 
 /** The stack's keys as the schema outputs them (defaults applied): the types below are its parts, never retyped. */
 type StackSettings = z.output<typeof stackConfigSchema>;
@@ -76,6 +81,8 @@ export interface StackConfig {
   everyFunction: StackFunction[];
   /** The buckets presets may name: the stack's own, by short name, and external ones, by their name. */
   buckets: StackSettings["buckets"];
+  /** The stack's own deployment configs, by name (each function's `live.deploymentConfig` names one of these or CodeDeploy's). */
+  deploymentConfigs: StackSettings["deploymentConfigs"];
 }
 
 /**
@@ -107,6 +114,8 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
       memory: settings.memory ?? defaults.memory,
       timeout: settings.timeout ?? defaults.timeout,
       reservedConcurrency: settings.reservedConcurrency,
+      provisionedConcurrency: settings.provisionedConcurrency,
+      live: appFunctionServes(name) ? liveOf(settings.deploymentConfig ?? config.deploymentConfig) : undefined,
       environment: settings.environment ?? {},
       compareArchitectures: settings.compareArchitectures ?? false,
       expectedTraffic:
@@ -130,6 +139,8 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
       memory: fn.memory ?? OWN_IMAGE_DEFAULTS.memory,
       timeout: fn.timeout ?? OWN_IMAGE_DEFAULTS.timeout,
       reservedConcurrency: fn.reservedConcurrency,
+      provisionedConcurrency: fn.provisionedConcurrency,
+      live: fn.route ? liveOf(fn.deploymentConfig ?? config.deploymentConfig) : undefined,
       environment: fn.environment ?? {},
       expectedTraffic:
         fn.expectedRps !== undefined && fn.expectedDurationMs !== undefined
@@ -159,5 +170,6 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     tuning: config.tuning,
     alarms: config.alarms,
     buckets: config.buckets,
+    deploymentConfigs: config.deploymentConfigs,
   };
 }

@@ -27,6 +27,8 @@ import {
 import { externalIssuerSettings } from "../components/token-issuer";
 import { MAX_TUNED_ARNS } from "../components/power-tuning-policy";
 import { accountLogRoleSetting } from "../components/websocket-api-settings";
+import { rolloutSettings } from "../components/rollout-settings";
+import { checkRollouts } from "./rollout-rules";
 import { AppFunction, AppFunctionName, appFunctions, JOB_SUBMIT_ROUTE } from "../app/functions";
 import {
   ENVIRONMENT_MAX_BYTES,
@@ -248,6 +250,7 @@ export const stackConfigSchema = strictObject({
       description:
         "S3 buckets for functions' data, keyed by name: the stack's own (encrypted, private, TLS only) and `external` ones presets may name",
     }),
+  ...rolloutSettings,
   tuning: tuning.prefault({}).meta({ description: "the power-tuning state machine" }),
   alarms: alarmSettings.prefault({}).meta({ description: "alarm thresholds and who is notified (the Observability component)" }),
 }).superRefine((config, context) => {
@@ -292,6 +295,7 @@ export const stackConfigSchema = strictObject({
       message: `name ${tunedArns} functions with their twins; power tuning's role can be granted at most ${MAX_TUNED_ARNS} (IAM's 10 managed policies per role): tune fewer, or tune the rest from another stack`,
     });
   checkOwnImageFunctions(config, context);
+  checkRollouts(config, context);
   if (config.prebuiltImages) {
     for (const architecture of architecturesInUse(config)) {
       if (!config.prebuiltImages[architecture])

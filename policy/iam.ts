@@ -108,7 +108,7 @@ export const iamPolicies: GravitonPolicy[] = [
   {
     name: "iam-lambda-management-scoped",
     description:
-      "Permissions that change, version or delete Lambda functions (power tuning needs them) name the functions, with no wildcard, and delete only versions (qualified ARNs), never a whole function.",
+      "Permissions that change, version or delete Lambda functions (power tuning and rollouts need them) name the functions (or one alias or version of each), with no wildcard, and delete only versions (qualified ARNs), never a whole function.",
     enforcementLevel: "mandatory",
     howToFix: "List the functions to tune in graviton-platform:tuning.functions; PowerTuning grants on exactly those.",
     validateResource: (args, report) => {
@@ -116,7 +116,7 @@ export const iamPolicies: GravitonPolicy[] = [
         for (const statement of statements) {
           const managing = statement.actions.filter((action) => LAMBDA_MANAGEMENT.has(action) || action === "lambda:*");
           const loose =
-            managing.length > 0 ? statement.resources.filter((resource) => !/:function:[A-Za-z0-9_-]+(:\*)?$/.test(resource)) : [];
+            managing.length > 0 ? statement.resources.filter((resource) => !/:function:[A-Za-z0-9_-]+(:(\*|[A-Za-z0-9_-]+))?$/.test(resource)) : [];
           if (loose.length > 0) report(`The ${label} allows ${managing.join(", ")} on ${loose.join(", ")}.`);
           if (statement.actions.includes("lambda:DeleteFunction")) {
             const whole = statement.resources.filter((resource) => /:function:[A-Za-z0-9_-]+$/.test(resource));

@@ -174,10 +174,21 @@ export class MockCloud implements pulumi.runtime.Mocks {
         return { arn: arn("logs", `log-group:${inputs.name ?? name}`) };
       case "aws:lambda/function:Function": {
         const functionArn = arn("lambda", `function:${name}`);
+        // A function that publishes has version 1 on its first deploy; one that does not, $LATEST (the provider's).
+        const version = inputs.publish ? "1" : "$LATEST";
         return {
           name,
           arn: functionArn,
+          version,
+          qualifiedArn: `${functionArn}:${version}`,
           invokeArn: `arn:aws:apigateway:${this.region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
+        };
+      }
+      case "aws:lambda/alias:Alias": {
+        const aliasArn = arn("lambda", `function:${inputs.functionName}:${inputs.name}`);
+        return {
+          arn: aliasArn,
+          invokeArn: `arn:aws:apigateway:${this.region}:lambda:path/2015-03-31/functions/${aliasArn}/invocations`,
         };
       }
       case "aws:apigatewayv2/api:Api":

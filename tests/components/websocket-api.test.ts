@@ -9,7 +9,7 @@ import { renderMappingTemplate } from "../../dev/apigateway/vtl";
 import { Registered } from "../registered";
 
 const queue = { name: "jobs-queue", arn: "arn:aws:sqs:us-east-1:123456789012:jobs-queue" };
-const authorizerFn = { functionName: "ws-authorizer", arn: "arn:aws:lambda:us-east-1:123456789012:function:ws-authorizer" };
+const authorizerFn = { name: "ws-authorizer", arn: "arn:aws:lambda:us-east-1:123456789012:function:ws-authorizer" };
 
 async function deploy(settings: Partial<WebSocketApiArgs> = {}) {
   const { resources, outputs } = await evaluate(() => {

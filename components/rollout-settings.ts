@@ -1,0 +1,85 @@
+// How a new version of a serving function reaches its traffic (the stack's `deploymentConfig`, a
+// function's own, and the stack's own deployment configs): no Pulumi here, so the config reads them
+// without loading the engine. Rollouts (rollout.ts) deploys what they hold.
+import { z } from "zod";
+import { strictObject, wholeNumber } from "./settings-schema";
+
+/**
+ * CodeDeploy's predefined deployment configs for Lambda, with how long each shifts traffic
+ * (https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html#deployment-configuration-lambda).
+ * Canary: the first share, then the rest after the interval; linear: 10% more every interval.
+ */
+export const PREDEFINED_DEPLOYMENT_CONFIGS = {
+  "CodeDeployDefault.LambdaAllAtOnce": { shiftMinutes: 0 },
+  "CodeDeployDefault.LambdaCanary10Percent5Minutes": { shiftMinutes: 5 },
+  "CodeDeployDefault.LambdaCanary10Percent10Minutes": { shiftMinutes: 10 },
+  "CodeDeployDefault.LambdaCanary10Percent15Minutes": { shiftMinutes: 15 },
+  "CodeDeployDefault.LambdaCanary10Percent30Minutes": { shiftMinutes: 30 },
+  "CodeDeployDefault.LambdaLinear10PercentEvery1Minute": { shiftMinutes: 10 },
+  "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes": { shiftMinutes: 20 },
+  "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes": { shiftMinutes: 30 },
+  "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes": { shiftMinutes: 100 },
+} as const;
+
+/** All at once: the alias moves in one step, so Pulumi moves it itself (no CodeDeploy deployment to wait for). */
+export const ALL_AT_ONCE = "CodeDeployDefault.LambdaAllAtOnce";
+
+/** The longest rollout one `pulumi up` waits for (two days); CodeDeploy's model bounds neither the percentage's steps nor the interval. */
+const MAX_SHIFT_MINUTES = 2880;
+
+/**
+ * How long a config of the stack's own moves all traffic, at most: canary one interval; linear one
+ * interval per step, ceil(100 / percentage) steps (the predefined linear configs' durations count the same way).
+ */
+export function shiftMinutesOf(config: { type: "canary" | "linear"; percentage: number; intervalMinutes: number }): number {
+  return config.type === "canary" ? config.intervalMinutes : Math.ceil(100 / config.percentage) * config.intervalMinutes;
+}
+
+/**
+ * A deployment config of the stack's own (`deploymentConfigs.<name>`), as CodeDeploy's TimeBasedCanary
+ * and TimeBasedLinear take it: a percentage (1 to 99) and an interval in minutes.
+ */
+export const customDeploymentConfig = strictObject({
+  type: z.enum(["canary", "linear"], { error: 'must be "canary" (two steps) or "linear" (equal steps)' }),
+  percentage: wholeNumber(1, 99, " (percent of traffic per step)").meta({
+    description: "canary: the share the new version gets first; linear: the share added each step",
+  }),
+  intervalMinutes: wholeNumber(1, MAX_SHIFT_MINUTES, " (minutes)").meta({
+    description: "minutes between steps (canary: before the rest moves)",
+  }),
+}).refine((config) => shiftMinutesOf(config) <= MAX_SHIFT_MINUTES, {
+  error: `must move all traffic within ${MAX_SHIFT_MINUTES} minutes (two days): linear's steps (100 / percentage) x intervalMinutes is over it`,
+});
+export type CustomDeploymentConfig = z.output<typeof customDeploymentConfig>;
+
+/** A custom config's name: CodeDeploy's DeploymentConfigName (1 to 100 characters); the CodeDeployDefault. prefix is AWS's. */
+export const customDeploymentConfigName = z.string().regex(/^(?!CodeDeployDefault\.)[A-Za-z0-9][\w.-]{0,99}$/, {
+  error: "must be a deployment config name: letters, digits, . _ -, at most 100, not starting with CodeDeployDefault. (AWS's own)",
+});
+
+/** A deployment config name: one of CodeDeploy's Lambda configs or one of the stack's `deploymentConfigs` (checked across keys). */
+export const deploymentConfigName = z
+  .string({ error: "must be a deployment config name" })
+  .max(100, { error: "must be at most 100 characters (CodeDeploy's DeploymentConfigName)" });
+
+/** The stack-wide keys: the default config of every serving function, and the stack's own configs. */
+export const rolloutSettings = {
+  deploymentConfig: deploymentConfigName.default(ALL_AT_ONCE).meta({
+    description: `how a new version of each serving function reaches its traffic: a CodeDeploy Lambda config (${Object.keys(PREDEFINED_DEPLOYMENT_CONFIGS).join(", ")}) or one of \`deploymentConfigs\`; anything but ${ALL_AT_ONCE} is a gradual rollout that rolls back on the function's alarms`,
+  }),
+  deploymentConfigs: z
+    .record(customDeploymentConfigName, customDeploymentConfig, { error: "must be a map of deployment config names to their steps" })
+    .default({})
+    .meta({ description: "the stack's own deployment configs (canary or linear), keyed by name; each a CodeDeploy deployment config" }),
+};
+
+/** Per serving function (`functions.<name>` and `ownImageFunctions.<name>`). */
+export const functionRolloutSettings = {
+  deploymentConfig: deploymentConfigName.optional().meta({
+    description: "this function's deployment config, over the stack's `deploymentConfig`; only on a function that serves traffic",
+  }),
+  provisionedConcurrency: wholeNumber(1, 10000).optional().meta({
+    description:
+      "execution environments kept initialized on the function's live alias (billed while configured); at most its reservedConcurrency",
+  }),
+};
