@@ -111,27 +111,6 @@ const api = new HttpApi(
   inStack,
 );
 
-// Gradual rollouts: each serving function whose deployment config is not all at once moves its live
-// alias to each new version through CodeDeploy, rolled back on its own alarms; `pulumi up` waits for it.
-const gradual = config.everyFunction.filter((fn) => fn.live?.gradual);
-const rollouts =
-  gradual.length > 0
-    ? new Rollouts(
-        "rollouts",
-        {
-          functions: gradual.map((fn) => ({
-            ...fn,
-            function: functions[fn.name],
-            deploymentConfig: fn.live!.deploymentConfig,
-            timeoutSeconds: fn.timeout,
-          })),
-          deploymentConfigs: config.deploymentConfigs,
-          alarms: config.alarms,
-        },
-        inStack,
-      )
-    : undefined;
-
 // Power tuning: memory x architecture for the tunable functions and their twins.
 const tuner = functions["power-tuning"];
 const powerTuning = new PowerTuning(
@@ -159,6 +138,28 @@ const observability = new Observability(
   },
   inStack,
 );
+
+// Gradual rollouts: each serving function whose deployment config is not all at once moves its live
+// alias to each new version through CodeDeploy, rolled back on its own alarms; `pulumi up` waits for it.
+const gradual = config.everyFunction.filter((fn) => fn.live?.gradual);
+const rollouts =
+  gradual.length > 0
+    ? new Rollouts(
+        "rollouts",
+        {
+          functions: gradual.map((fn) => ({
+            ...fn,
+            function: functions[fn.name],
+            deploymentConfig: fn.live!.deploymentConfig,
+            timeoutSeconds: fn.timeout,
+          })),
+          deploymentConfigs: config.deploymentConfigs,
+          alarms: config.alarms,
+          alarmTopicArn: observability.alarmTopicArn,
+        },
+        inStack,
+      )
+    : undefined;
 
 export const apiUrl = api.url;
 export const websocketUrl = websocket.url;

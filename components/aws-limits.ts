@@ -129,6 +129,33 @@ export const AWS_LIMITS = {
     source:
       "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue.html (maximum receives: 1 to 1,000)",
   },
+  /** From a Lambda deployment's first traffic shift to its last (a deployment runs 50 hours at most: this and an hour per hook). */
+  codedeployLambdaShiftMinutes: {
+    max: 2880,
+    source:
+      "https://docs.aws.amazon.com/codedeploy/latest/userguide/limits.html (AWS Lambda deployment run in hours: 48 hours between the first and last traffic shift)",
+  },
+  /** A lifecycle hook must report its status within an hour, or the deployment fails. */
+  codedeployHookSeconds: {
+    max: 3600,
+    source: "https://docs.aws.amazon.com/codedeploy/latest/userguide/limits.html (seconds until a deployment lifecycle event fails)",
+  },
+  codedeployDeploymentDescriptionCharacters: {
+    max: 100,
+    source: "https://docs.aws.amazon.com/codedeploy/latest/userguide/limits.html (characters in a deployment description)",
+  },
+  codedeployDeploymentConfigName: {
+    min: 1,
+    max: 100,
+    model: "codedeploy DeploymentConfigName",
+    source: "CodeDeploy API model, DeploymentConfigName: 1 to 100",
+  },
+  /** Alarms a deployment group watches (the API's; the quota page's 50 is per group across the account's settings). */
+  codedeployAlarmsPerDeploymentGroup: {
+    max: 10,
+    model: "codedeploy AlarmConfiguration.alarms",
+    source: "CodeDeploy API model, AlarmConfiguration alarms: a maximum of 10",
+  },
 } satisfies Record<string, AwsLimit>;
 
 /** The limit's range as words, for an error message: "from 0 to 300", "at most 4096", "at least 10". */

@@ -79,6 +79,13 @@ export function appSpec(request: Pick<RolloutRequest, "functionName" | "alias" |
   });
 }
 
+/**
+ * What the deployment says it is, in CodeDeploy's console and `aws deploy get-deployment`: within CodeDeploy's
+ * 100 characters whatever the function's name (the AppSpec names the function; its group is the function's own).
+ */
+export const rolloutDescription = (request: Pick<RolloutRequest, "alias" | "targetVersion">, fromVersion: string) =>
+  `pulumi up: ${request.alias} from version ${fromVersion} to ${request.targetVersion}`;
+
 async function all<T>(page: (marker?: string) => Promise<{ items?: T[]; next?: string }>): Promise<T[]> {
   const items: T[] = [];
   let marker: string | undefined;
@@ -203,7 +210,7 @@ export async function rollOut(
     ({ deploymentId } = await codedeploy.send(
       new CreateDeploymentCommand({
         ...group,
-        description: `pulumi up: ${request.functionName}:${request.alias} from version ${fromVersion} to ${request.targetVersion}`,
+        description: rolloutDescription(request, fromVersion),
         revision: { revisionType: "AppSpecContent", appSpecContent: { content: appSpec(request, fromVersion) } },
       }),
     ));

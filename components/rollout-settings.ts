@@ -3,6 +3,7 @@
 // without loading the engine. Rollouts (rollout.ts) deploys what they hold.
 import { z } from "zod";
 import { strictObject, wholeNumber } from "./settings-schema";
+import { AWS_LIMITS } from "./aws-limits";
 
 /**
  * CodeDeploy's predefined deployment configs for Lambda, with how long each shifts traffic
@@ -24,8 +25,8 @@ export const PREDEFINED_DEPLOYMENT_CONFIGS = {
 /** All at once: the alias moves in one step, so Pulumi moves it itself (no CodeDeploy deployment to wait for). */
 export const ALL_AT_ONCE = "CodeDeployDefault.LambdaAllAtOnce";
 
-/** The longest rollout one `pulumi up` waits for (two days); CodeDeploy's model bounds neither the percentage's steps nor the interval. */
-const MAX_SHIFT_MINUTES = 2880;
+/** The longest traffic shift CodeDeploy runs for Lambda (two days); its model bounds neither the percentage's steps nor the interval. */
+const MAX_SHIFT_MINUTES = AWS_LIMITS.codedeployLambdaShiftMinutes.max;
 
 /**
  * How long a config of the stack's own moves all traffic, at most: canary one interval; linear one
@@ -40,7 +41,9 @@ export function shiftMinutesOf(config: { type: "canary" | "linear"; percentage: 
  * and TimeBasedLinear take it: a percentage (1 to 99) and an interval in minutes.
  */
 export const customDeploymentConfig = strictObject({
-  type: z.enum(["canary", "linear"], { error: 'must be "canary" (two steps) or "linear" (equal steps)' }),
+  type: z
+    .enum(["canary", "linear"], { error: 'must be "canary" (two steps) or "linear" (equal steps)' })
+    .meta({ description: "canary: a share first, the rest after one interval; linear: equal shares, one per interval" }),
   percentage: wholeNumber(1, 99, " (percent of traffic per step)").meta({
     description: "canary: the share the new version gets first; linear: the share added each step",
   }),
@@ -60,12 +63,15 @@ export const customDeploymentConfigName = z.string().regex(/^(?!CodeDeployDefaul
 /** A deployment config name: one of CodeDeploy's Lambda configs or one of the stack's `deploymentConfigs` (checked across keys). */
 export const deploymentConfigName = z
   .string({ error: "must be a deployment config name" })
-  .max(100, { error: "must be at most 100 characters (CodeDeploy's DeploymentConfigName)" });
+  .max(AWS_LIMITS.codedeployDeploymentConfigName.max, {
+    error: `must be at most ${AWS_LIMITS.codedeployDeploymentConfigName.max} characters (CodeDeploy's DeploymentConfigName)`,
+  });
 
 /** The stack-wide keys: the default config of every serving function, and the stack's own configs. */
 export const rolloutSettings = {
   deploymentConfig: deploymentConfigName.default(ALL_AT_ONCE).meta({
-    description: `how a new version of each serving function reaches its traffic: a CodeDeploy Lambda config (${Object.keys(PREDEFINED_DEPLOYMENT_CONFIGS).join(", ")}) or one of \`deploymentConfigs\`; anything but ${ALL_AT_ONCE} is a gradual rollout that rolls back on the function's alarms`,
+    description:
+      "how each new version of a serving function reaches its traffic: one of CodeDeploy's Lambda deployment configs (docs/rollouts.md) or of `deploymentConfigs`; anything but the default shifts gradually and rolls back on the function's alarms",
   }),
   deploymentConfigs: z
     .record(customDeploymentConfigName, customDeploymentConfig, { error: "must be a map of deployment config names to their steps" })

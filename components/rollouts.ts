@@ -21,6 +21,8 @@ export interface RolloutsArgs {
   deploymentConfigs: Record<string, CustomDeploymentConfig>;
   /** The thresholds of the functions' alarms (the Observability settings), applied to each alias per minute. */
   alarms: { functionErrors: number; functionThrottles: number; durationNearTimeoutPercent: number };
+  /** Who hears of a rollback alarm (Observability's topic). */
+  alarmTopicArn: pulumi.Input<string>;
 }
 
 /** How long `up` waits past a deployment's traffic shift (its alarms' last minute, CodeDeploy's own steps) before stopping it. */
@@ -96,7 +98,7 @@ export class Rollouts extends pulumi.ComponentResource {
     for (const fn of args.functions) {
       const live = fn.function.live;
       if (!live) throw new Error(`Rollouts ${name}: ${fn.name} serves no traffic (it has no live alias) and cannot be rolled out.`);
-      const alarms = this.aliasAlarms(name, fn, args.alarms);
+      const alarms = this.aliasAlarms(name, fn, args);
       const alarmNames = alarms.map((alarm) => alarm.name);
       const group = new aws.codedeploy.DeploymentGroup(
         `${name}-${fn.name}`,
@@ -141,7 +143,8 @@ export class Rollouts extends pulumi.ComponentResource {
    * (its `Resource` dimension, both versions while traffic is split), per minute so a canary is judged
    * within its first minutes. Duration fires at twice the declared duration, else near the timeout.
    */
-  private aliasAlarms(name: string, fn: GradualFunction, thresholds: RolloutsArgs["alarms"]): aws.cloudwatch.MetricAlarm[] {
+  private aliasAlarms(name: string, fn: GradualFunction, args: RolloutsArgs): aws.cloudwatch.MetricAlarm[] {
+    const thresholds = args.alarms;
     const dimensions = { FunctionName: fn.function.functionName, Resource: pulumi.interpolate`${fn.function.functionName}:${LIVE_ALIAS}` };
     const durationMs = fn.expectedTraffic
       ? fn.expectedTraffic.durationMs * 2
@@ -156,7 +159,7 @@ export class Rollouts extends pulumi.ComponentResource {
         new aws.cloudwatch.MetricAlarm(
           `${name}-${fn.name}-${spec.id}`,
           {
-            alarmDescription: `${fn.name}'s live alias: ${spec.metric} ${spec.id === "duration" ? `p99 at ${spec.threshold} ms or more` : `${spec.threshold}+`} in a minute. Rolls back a rollout in progress (CodeDeploy); the function's own alarms page.`,
+            alarmDescription: `${fn.name}'s live alias: ${spec.metric} ${spec.id === "duration" ? `p99 at ${spec.threshold} ms or more` : `${spec.threshold}+`} in a minute. Rolls back a rollout in progress (CodeDeploy moves the traffic back; pulumi up fails and says so).`,
             namespace: "AWS/Lambda",
             metricName: spec.metric,
             dimensions,
@@ -166,6 +169,8 @@ export class Rollouts extends pulumi.ComponentResource {
             threshold: spec.threshold,
             comparisonOperator: "GreaterThanOrEqualToThreshold",
             treatMissingData: "notBreaching",
+            alarmActions: [args.alarmTopicArn],
+            okActions: [args.alarmTopicArn],
           },
           { parent: this },
         ),

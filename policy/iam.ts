@@ -116,7 +116,9 @@ export const iamPolicies: GravitonPolicy[] = [
         for (const statement of statements) {
           const managing = statement.actions.filter((action) => LAMBDA_MANAGEMENT.has(action) || action === "lambda:*");
           const loose =
-            managing.length > 0 ? statement.resources.filter((resource) => !/:function:[A-Za-z0-9_-]+(:(\*|[A-Za-z0-9_-]+))?$/.test(resource)) : [];
+            managing.length > 0
+              ? statement.resources.filter((resource) => !/:function:[A-Za-z0-9_-]+(:(\*|[A-Za-z0-9_-]+))?$/.test(resource))
+              : [];
           if (loose.length > 0) report(`The ${label} allows ${managing.join(", ")} on ${loose.join(", ")}.`);
           if (statement.actions.includes("lambda:DeleteFunction")) {
             const whole = statement.resources.filter((resource) => /:function:[A-Za-z0-9_-]+$/.test(resource));

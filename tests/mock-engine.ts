@@ -60,6 +60,8 @@ const AUTONAMED = new Set([
   "aws:rds/proxy:Proxy",
   "aws:secretsmanager/secret:Secret",
   "aws:sqs/queue:Queue",
+  "aws:cloudwatch/metricAlarm:MetricAlarm",
+  "aws:codedeploy/application:Application",
 ]);
 
 const shortHash = (...parts: string[]) => createHash("sha256").update(parts.join("\0")).digest("hex");
@@ -250,6 +252,10 @@ export class MockCloud implements pulumi.runtime.Mocks {
         return { name, arn: arn("sqs", name), url: `https://sqs.${this.region}.amazonaws.com/${MOCK_ACCOUNT}/${name}` };
       case "aws:lambda/invocation:Invocation":
         return { result: "{}" };
+      case "aws:cloudwatch/metricAlarm:MetricAlarm":
+        return { name: inputs.name ?? name, arn: arn("cloudwatch", `alarm:${inputs.name ?? name}`) };
+      case "aws:codedeploy/application:Application":
+        return { name: inputs.name ?? name, arn: arn("codedeploy", `application:${inputs.name ?? name}`) };
       default:
         return { arn: inputs.arn ?? arn("mock", `${type}/${name}`) };
     }

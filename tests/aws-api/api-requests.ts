@@ -1,3 +1,4 @@
+import { appSpec, rolloutDescription, type RolloutRequest } from "../../components/rollout-deployment";
 import type { RegisteredResource } from "../mock-engine";
 
 /**
@@ -72,6 +73,57 @@ export const MAPPINGS: Record<string, Mapping> = {
   },
   "aws:lambda/eventSourceMapping:EventSourceMapping": {
     requests: (inputs) => one("lambda", "CreateEventSourceMapping", inputs),
+  },
+  "aws:lambda/alias:Alias": {
+    requests: (inputs) =>
+      one("lambda", "CreateAlias", { ...without(inputs, "functionName", "name"), FunctionName: inputs.functionName, Name: inputs.name }),
+  },
+  "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig": {
+    requests: (inputs) => one("lambda", "PutProvisionedConcurrencyConfig", without(inputs, "skipDestroy")),
+    notSent: ["skipDestroy"],
+  },
+  "aws:codedeploy/application:Application": {
+    requests: (inputs, resource) =>
+      one("codedeploy", "CreateApplication", { ...without(inputs, "name"), applicationName: autoName(resource) }),
+  },
+  "aws:codedeploy/deploymentConfig:DeploymentConfig": {
+    // Pulumi names the canary's and the linear's fields alike; the API prefixes them.
+    requests: (inputs) => {
+      const routing = inputs.trafficRoutingConfig;
+      const steps = (kind: "canary" | "linear", block?: { percentage: number; interval: number }) =>
+        block && { [`${kind}Percentage`]: block.percentage, [`${kind}Interval`]: block.interval };
+      return one("codedeploy", "CreateDeploymentConfig", {
+        ...without(inputs, "trafficRoutingConfig"),
+        trafficRoutingConfig: routing && {
+          type: routing.type,
+          timeBasedCanary: steps("canary", routing.timeBasedCanary),
+          timeBasedLinear: steps("linear", routing.timeBasedLinear),
+        },
+      });
+    },
+  },
+  "aws:codedeploy/deploymentGroup:DeploymentGroup": {
+    requests: (inputs) =>
+      one("codedeploy", "CreateDeploymentGroup", {
+        ...without(inputs, "appName", "alarmConfiguration"),
+        applicationName: inputs.appName,
+        alarmConfiguration: inputs.alarmConfiguration && {
+          ...inputs.alarmConfiguration,
+          alarms: inputs.alarmConfiguration.alarms?.map((name: string) => ({ name })),
+        },
+      }),
+  },
+  "pulumi-nodejs:dynamic/graviton:Rollout:Resource": {
+    // The rollout's own calls (components/rollout-deployment.ts), as it makes them on pulumi up.
+    requests: (inputs) => [
+      ...one("lambda", "GetAlias", { FunctionName: inputs.functionName, Name: inputs.alias }),
+      ...one("codedeploy", "CreateDeployment", {
+        applicationName: inputs.application,
+        deploymentGroupName: inputs.deploymentGroup,
+        description: rolloutDescription(inputs as RolloutRequest, String(Number(inputs.targetVersion) - 1)),
+        revision: { revisionType: "AppSpecContent", appSpecContent: { content: appSpec(inputs as RolloutRequest, "1") } },
+      }),
+    ],
   },
   "aws:lambda/invocation:Invocation": {
     requests: (inputs) => one("lambda", "Invoke", { ...without(inputs, "input", "triggers"), Payload: inputs.input }),

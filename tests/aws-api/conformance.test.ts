@@ -46,7 +46,7 @@ describe("AWS API conformance: what the program registers is what AWS's API mode
       assert.match(violations("lambda", "CreateFunction", { ...base, MemorySize: "lots" }), /must be a number/);
     });
 
-    it("documented rules: the storage ceiling, the borrow timeout, a role's inline policies, route keys, the master user", () => {
+    it("documented rules: the storage ceiling, the borrow timeout, a role's inline policies, route keys, the master user, CodeDeploy's description and shift time", () => {
       const rules = (
         requests: { service: string; operation: string; request: Record<string, unknown> }[],
         protocols = new Map<string, string>(),
@@ -83,6 +83,18 @@ describe("AWS API conformance: what the program registers is what AWS's API mode
       for (const bad of ["GET /{proxy+}/tail", "GET /a//b", "GET /a{b}c", "get /a", "GET a"])
         assert.match(rules([route(bad)]), /is not one API Gateway takes/, bad);
       assert.equal(rules([route("submit")], new Map([["api-id", "WEBSOCKET"]])), "");
+      const deployment = (description: string) => ({ service: "codedeploy", operation: "CreateDeployment", request: { description } });
+      assert.equal(rules([deployment("d".repeat(100))]), "");
+      assert.match(rules([deployment("d".repeat(101))]), /description is 101 characters; at most 100/);
+      const linear = (linearPercentage: number, linearInterval: number) => ({
+        service: "codedeploy",
+        operation: "CreateDeploymentConfig",
+        request: { trafficRoutingConfig: { type: "TimeBasedLinear", timeBasedLinear: { linearPercentage, linearInterval } } },
+      });
+      assert.equal(rules([linear(10, 288)]), "", "10 steps of 288 minutes: 2,880");
+      assert.equal(rules([linear(9, 240)]), "", "12 steps (ceil(100 / 9)) of 240 minutes: 2,880");
+      assert.match(rules([linear(9, 241)]), /shifts traffic over 2892 minutes/);
+      assert.match(rules([linear(10, 289)]), /shifts traffic over 2890 minutes; at most 2880/);
     });
   });
 

@@ -36,6 +36,12 @@ const FIELD_RULES: { service: string; operation: string; path: string; limit: Aw
       limit: AWS_LIMITS.apiGatewayJwtIssuerCharacters,
     },
     { service: "lambda", operation: "CreateFunction", path: "Timeout", limit: AWS_LIMITS.lambdaTimeoutSeconds },
+    {
+      service: "codedeploy",
+      operation: "CreateDeployment",
+      path: "description",
+      limit: AWS_LIMITS.codedeployDeploymentDescriptionCharacters,
+    },
     { service: "lambda", operation: "CreateFunction", path: "MemorySize", limit: AWS_LIMITS.lambdaMemoryMB },
     { service: "sqs", operation: "CreateQueue", path: "Attributes.VisibilityTimeout", limit: AWS_LIMITS.sqsVisibilityTimeoutSeconds },
     { service: "sqs", operation: "CreateQueue", path: "Attributes.MessageRetentionPeriod", limit: AWS_LIMITS.sqsMessageRetentionSeconds },
@@ -168,6 +174,18 @@ export function documentedRuleViolations(requests: (ApiRequest & { resource: str
       const problem = filterSyntaxProblem(pattern, "pattern");
       if (problem) problems.push(`${resource}: ${problem} (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html)`);
     }
+  }
+
+  // CodeDeploy: a Lambda deployment shifts all traffic within 48 hours; a linear config takes ceil(100 / percentage) steps.
+  for (const { request, resource } of of("codedeploy", "CreateDeploymentConfig")) {
+    const routing = valueAt(request, "trafficRoutingConfig") as Record<string, any> | undefined;
+    const canary = routing?.timeBasedCanary;
+    const linear = routing?.timeBasedLinear;
+    const minutes = canary ? canary.canaryInterval : linear ? Math.ceil(100 / linear.linearPercentage) * linear.linearInterval : 0;
+    if (minutes > AWS_LIMITS.codedeployLambdaShiftMinutes.max)
+      problems.push(
+        `${resource}: shifts traffic over ${minutes} minutes; at most ${AWS_LIMITS.codedeployLambdaShiftMinutes.max} (${AWS_LIMITS.codedeployLambdaShiftMinutes.source})`,
+      );
   }
 
   // API Gateway: route keys as each protocol takes them.

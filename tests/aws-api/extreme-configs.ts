@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { appFunctions } from "../../app/functions";
+import { type AppFunctionName, appFunctions } from "../../app/functions";
+import { appFunctionServes } from "../../config/rollout-rules";
 import { PROJECT, stackConfigSchema } from "../../config";
 
 /**
@@ -61,12 +62,29 @@ function boundedNumbers(): { path: string[]; minimum: number; maximum: number }[
   return found;
 }
 
-/** Every bounded number set to its extreme in `values`; a record's entries (`*`) get it in each entry `values` has. */
+/**
+ * Keys a cross-key rule refuses outright where they are, so no value of theirs is accepted there: a
+ * rollout key of a function that serves no traffic has no live alias to apply to (config/rollout-rules.ts).
+ */
+function refusedWhere(path: string[], values: Values): boolean {
+  const [group, name, key] = path;
+  if (key !== "provisionedConcurrency") return false;
+  if (group === "functions") return !appFunctionServes(name as AppFunctionName);
+  return group === "ownImageFunctions" && values.ownImageFunctions?.[name]?.route === undefined;
+}
+
+/**
+ * Every bounded number set to its extreme in `values`; a record's entries (`*`) get it in each entry `values` has.
+ * At the least, provisioned concurrency goes first: it fits only a reservation at least as large, so the
+ * reservation's least is then 1 where something is provisioned (0 elsewhere), and both are at their least.
+ */
 function numbersAtExtreme(values: Values, most: boolean): { values: Values; bound: string[]; unreached: string[] } {
   let current = values;
   const bound: string[] = [];
   const unreached: string[] = [];
-  for (const { path, minimum, maximum } of boundedNumbers()) {
+  const provisionedFirst = (path: string[]) => (!most && path.at(-1) === "provisionedConcurrency" ? 0 : 1);
+  const numbers = boundedNumbers().sort((a, b) => provisionedFirst(a.path) - provisionedFirst(b.path));
+  for (const { path, minimum, maximum } of numbers) {
     const star = path.indexOf("*");
     const entries =
       star < 0
@@ -75,6 +93,7 @@ function numbersAtExtreme(values: Values, most: boolean): { values: Values; boun
             path.map((part, index) => (index === star ? key : part)),
           );
     for (const concrete of entries) {
+      if (refusedWhere(concrete, current)) continue;
       const value = bisect(minimum, maximum, (candidate) => accepted(setAt(current, concrete, candidate)), most);
       if (value === undefined) {
         unreached.push(concrete.join("."));
@@ -90,6 +109,7 @@ function numbersAtExtreme(values: Values, most: boolean): { values: Values; boun
 const LONGEST_NAME = `f${"x".repeat(39)}`; // a function name: 40 characters, the most the config takes
 const LONGEST_BUCKET = "b".repeat(55); // S3's 63 less the stack's `-<7 characters>`
 const FIXTURE = "tests/fixtures/own-image";
+const LONGEST_DEPLOYMENT_CONFIG = `d${"c".repeat(99)}`; // CodeDeploy's DeploymentConfigName: at most 100
 /** The app's functions power tuning may tune (all but itself). */
 const APP_FUNCTIONS = Object.keys(appFunctions).filter((name) => name !== "power-tuning");
 
@@ -143,6 +163,9 @@ export function largestConfig(): ExtremeConfig {
     },
     functions: Object.fromEntries(Object.keys(appFunctions).map((name) => [name, { compareArchitectures: true }])),
     alarms: { email: `${"e".repeat(60)}@${"d".repeat(60)}.example` },
+    // Every serving function rolled out by the stack's own config, at CodeDeploy's longest config name.
+    deploymentConfig: LONGEST_DEPLOYMENT_CONFIG,
+    deploymentConfigs: { [LONGEST_DEPLOYMENT_CONFIG]: { type: "linear", percentage: 1, intervalMinutes: 1 } },
   };
   values.tuning = { functions: [...APP_FUNCTIONS, LONGEST_NAME] };
   assertAccepted(values, "the largest config's strings and lists");

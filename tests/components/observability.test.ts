@@ -307,7 +307,8 @@ describe("Observability: alarms, the dashboard and the saved queries", () => {
       const functionNames = stackResources.all("aws:lambda/function:Function").map((fn) => fn.state.name);
       const errorAlarms = stackResources
         .all(ALARM)
-        .filter((alarm) => alarm.inputs.metricName === "Errors")
+        // The function's own (its FunctionName alone); an alias's rollback alarms (Resource too) are Rollouts'.
+        .filter((alarm) => alarm.inputs.metricName === "Errors" && alarm.inputs.dimensions.Resource === undefined)
         .map((alarm) => alarm.inputs.dimensions.FunctionName);
       assert.deepEqual(errorAlarms.sort(), functionNames.sort(), stack);
       // CloudWatch refuses an AlarmDescription over 1,024 characters and a dashboard body over 1 MB.

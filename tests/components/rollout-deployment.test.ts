@@ -5,7 +5,13 @@ import {
   ListDeploymentsCommand,
   StopDeploymentCommand,
 } from "@aws-sdk/client-codedeploy";
-import { DeleteFunctionCommand, GetAliasCommand, LambdaClient, ListAliasesCommand, ListVersionsByFunctionCommand } from "@aws-sdk/client-lambda";
+import {
+  DeleteFunctionCommand,
+  GetAliasCommand,
+  LambdaClient,
+  ListAliasesCommand,
+  ListVersionsByFunctionCommand,
+} from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import Module from "node:module";
 import { join } from "node:path";
@@ -53,7 +59,8 @@ class DeploymentWorld {
     this.codedeploy.on(GetDeploymentCommand).callsFake(async ({ deploymentId }) => {
       const deployment = this.deployments.get(deploymentId)!;
       const status = deployment.steps.length > 1 ? deployment.steps.shift()! : deployment.steps[0];
-      if (status === "InProgress") this.alias = { ...this.alias, RoutingConfig: { AdditionalVersionWeights: { [deployment.target]: 0.1 } } };
+      if (status === "InProgress")
+        this.alias = { ...this.alias, RoutingConfig: { AdditionalVersionWeights: { [deployment.target]: 0.1 } } };
       if (status === "Succeeded") this.alias = { FunctionVersion: deployment.target };
       if (status === "Stopped") this.alias = { FunctionVersion: deployment.current };
       return {
@@ -104,7 +111,10 @@ const request = (targetVersion: string): RolloutRequest => ({
 function fakeClock() {
   let now = 0;
   const logs: string[] = [];
-  return { logs, options: { now: () => now, sleep: async (ms: number) => void (now += Math.max(ms, 1000)), log: (line: string) => void logs.push(line) } };
+  return {
+    logs,
+    options: { now: () => now, sleep: async (ms: number) => void (now += Math.max(ms, 1000)), log: (line: string) => void logs.push(line) },
+  };
 }
 
 describe("a rollout (CodeDeploy deployment of the live alias), against CodeDeploy's and Lambda's APIs (aws-sdk-client-mock)", () => {
@@ -129,7 +139,12 @@ describe("a rollout (CodeDeploy deployment of the live alias), against CodeDeplo
       world.versions.map((v) => v.Version),
       ["$LATEST", "4", "6", target],
     );
-    assert.deepEqual(clock.logs.slice(0, 4), [`primes-a1b2c3d:live 4 -> ${target}: d-1`, "d-1: Created", "d-1: InProgress", "d-1: Succeeded"]);
+    assert.deepEqual(clock.logs.slice(0, 4), [
+      `primes-a1b2c3d:live 4 -> ${target}: d-1`,
+      "d-1: Created",
+      "d-1: InProgress",
+      "d-1: Succeeded",
+    ]);
   });
 
   it("fails on a rollback, leaving the alias on the version it served; the next up (the fix, a newer version) deploys cleanly from there", async () => {
