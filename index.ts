@@ -1,6 +1,6 @@
 // graviton-platform: stack config -> app image -> database -> identity -> job queue and WebSocket API ->
 // functions (the app's, and those with their own image) -> their wiring (authorizer, worker, migrations)
-// -> HTTP API -> power tuning -> observability -> outputs.
+// -> HTTP API -> power tuning -> observability -> rollouts -> outputs.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { JOB_SUBMIT_ROUTE } from "./app/functions";
@@ -139,27 +139,20 @@ const observability = new Observability(
   inStack,
 );
 
-// Gradual rollouts: each serving function whose deployment config is not all at once moves its live
-// alias to each new version through CodeDeploy, rolled back on its own alarms; `pulumi up` waits for it.
-const gradual = config.everyFunction.filter((fn) => fn.live?.gradual);
-const rollouts =
-  gradual.length > 0
-    ? new Rollouts(
-        "rollouts",
-        {
-          functions: gradual.map((fn) => ({
-            ...fn,
-            function: functions[fn.name],
-            deploymentConfig: fn.live!.deploymentConfig,
-            timeoutSeconds: fn.timeout,
-          })),
-          deploymentConfigs: config.deploymentConfigs,
-          alarms: config.alarms,
-          alarmTopicArn: observability.alarmTopicArn,
-        },
-        inStack,
-      )
-    : undefined;
+// Rollouts: each serving function's new version reaches its live alias through CodeDeploy (a gradual config
+// rolled back on its own alarms, or a before-traffic check), `pulumi up` waiting for it; or all at once.
+const rollouts = new Rollouts(
+  "rollouts",
+  {
+    functions: allFunctions.flatMap((fn) => (fn.live ? [{ ...fn, live: fn.live, function: functions[fn.name] }] : [])),
+    checks: functions,
+    deploymentConfigs: config.deploymentConfigs,
+    alarms: config.alarms,
+    alarmTopicArn: observability.alarmTopicArn,
+    hooks: { image: appImage, environment: (name) => telemetryEnvironment(name, namespace), logRetentionDays },
+  },
+  inStack,
+);
 
 export const apiUrl = api.url;
 export const websocketUrl = websocket.url;
@@ -187,4 +180,4 @@ export const lambdaFunctions = Object.fromEntries(
     { ...functions[name].variants[0], route, twin: functions[name].twin, liveAlias: functions[name].live?.alias.arn },
   ]),
 );
-export const deployments = rollouts && { application: rollouts.applicationName, groups: rollouts.groups };
+export const deployments = { application: rollouts.applicationName, groups: rollouts.groups };

@@ -97,5 +97,24 @@ export const appFunctions = {
 
 export type AppFunctionName = keyof typeof appFunctions;
 
+/**
+ * The alias every caller of a serving function invokes (routes, the WebSocket authorizer, the queue's
+ * event source mapping). Rollouts move it; power tuning never touches it (its own aliases only).
+ */
+export const LIVE_ALIAS = "live";
+
+/**
+ * Handlers of the app image the stack deploys once for each function that asks for one, scoped to that
+ * function: `pre-traffic` is the before-traffic check of a function's rollouts (`preTraffic: true`), which
+ * invokes the new version with the function's sample event before any traffic moves to it.
+ */
+export const appHooks = {
+  "pre-traffic": {
+    handler: "pre-traffic.handler",
+    description: "Before-traffic check of a rollout: the new version answers its function's sample event",
+    memory: 256,
+  },
+} as const;
+
 /** The HTTP API route that sends a job to the queue with no Lambda in front (the WebSocket API's `submit` over HTTP). */
 export const JOB_SUBMIT_ROUTE = "POST /jobs";

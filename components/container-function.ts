@@ -2,10 +2,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Architecture, logRetention, otherArchitecture } from "./settings-schema";
 import type { DatabaseGrant } from "./database";
+import type { LiveSettings } from "./function-settings";
 import { checkEnvironmentSize } from "./lambda-environment";
 import { rolePolicy, trustedService } from "./iam";
 import { AWS_LIMITS } from "./aws-limits";
 import { stackScopedName } from "./stack-name";
+import { LIVE_ALIAS } from "../app/functions";
 
 export interface ImageSource {
   imageUri(architecture: Architecture): pulumi.Output<string>;
@@ -43,17 +45,17 @@ export interface ContainerFunctionArgs {
    */
   database?: DatabaseGrant;
   /**
-   * Serves traffic: publish a version on every change and give callers the `live` alias. With `gradual`,
+   * Serves traffic: publish a version on every change and give callers the `live` alias. With `codeDeploy`,
    * CodeDeploy moves the alias (Rollouts): Pulumi creates it and then leaves its version and weights alone.
    * @default undefined
    */
-  live?: { gradual: boolean };
+  live?: Pick<LiveSettings, "codeDeploy">;
   /** Execution environments kept initialized on the live alias (only with `live`). @default undefined */
   provisionedConcurrency?: number;
 }
 
-/** The alias every caller of a serving function invokes. */
-export const LIVE_ALIAS = "live";
+/** The alias every caller of a serving function invokes (app/functions.ts). */
+export { LIVE_ALIAS };
 
 /** What a caller invokes: the function's live alias when it serves traffic (`qualifier` set), else the function. */
 export interface InvokeTarget {
@@ -205,7 +207,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
     });
 
     const [primary, twin] = deployed;
-    if (args.live) this.live = this.liveAlias(name, lambdas[0], args.live.gradual, args.provisionedConcurrency);
+    if (args.live) this.live = this.liveAlias(name, lambdas[0], args.live.codeDeploy, args.provisionedConcurrency);
     this.caller = this.live
       ? { name: primary.name, arn: this.live.alias.arn, qualifier: LIVE_ALIAS }
       : { name: primary.name, arn: primary.arn };
@@ -227,17 +229,17 @@ export class ContainerFunction extends pulumi.ComponentResource {
   }
 
   /**
-   * The `live` alias on the version just published, and its provisioned concurrency. A gradual alias is
-   * CodeDeploy's to move once created: Pulumi ignores its version and weights, so no `up` undoes a rollout
+   * The `live` alias on the version just published, and its provisioned concurrency. An alias CodeDeploy
+   * moves is CodeDeploy's once created: Pulumi ignores its version and weights, so no `up` undoes a rollout
    * (or a rollback) in progress. Weighted aliases need two published versions with the same role and
    * dead-letter config (https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html): the
    * function has one role and no DLQ of its own, whatever its architecture, so every pair qualifies.
    */
-  private liveAlias(name: string, fn: aws.lambda.Function, gradual: boolean, provisionedConcurrency?: number) {
+  private liveAlias(name: string, fn: aws.lambda.Function, codeDeploy: boolean, provisionedConcurrency?: number) {
     const alias = new aws.lambda.Alias(
       `${name}-${LIVE_ALIAS}`,
       { name: LIVE_ALIAS, functionName: fn.name, functionVersion: fn.version, description: "What every caller invokes" },
-      { parent: this, ignoreChanges: gradual ? ["functionVersion", "routingConfig"] : [] },
+      { parent: this, ignoreChanges: codeDeploy ? ["functionVersion", "routingConfig"] : [] },
     );
     if (provisionedConcurrency !== undefined)
       new aws.lambda.ProvisionedConcurrencyConfig(

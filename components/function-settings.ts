@@ -62,6 +62,13 @@ const imageArguments = (what: string) =>
 export const inProject = (path: string) => join(__dirname, "..", path);
 
 /**
+ * A function's sample event (what npm run invoke sends by default, and the platform's before-traffic check):
+ * app/events/<name>.json for the app's functions, event.json in its build context for one with its own image.
+ */
+export const sampleEventPath = (fn: { name: string; context?: string }) =>
+  inProject(fn.context === undefined ? `app/events/${fn.name}.json` : `${fn.context}/event.json`);
+
+/**
  * An HTTP API route key as API Gateway takes it ("Working with routes for HTTP APIs"): a method, then a
  * path of non-empty segments, each literal or a whole path variable (`{id}`); a greedy variable
  * (`{proxy+}`) only as the last segment. So `GET /a//b`, `GET /a{b}c` and `GET /{proxy+}/tail` are refused.
@@ -126,8 +133,22 @@ export type ResolvedFunctionSettings = Required<
      * Serves traffic (an HTTP route, or a caller such as the WebSocket authorizer's or the queue's): it is
      * called through its live alias, and `deploymentConfig` rolls each new version out. Undefined: it serves nothing.
      */
-    live?: { deploymentConfig: string; gradual: boolean };
+    live?: LiveSettings;
   };
+
+/** How a serving function's new versions reach its live alias. */
+export interface LiveSettings {
+  deploymentConfig: string;
+  /** Traffic moves in steps (any config but all at once), rolled back on the function's alarms. */
+  gradual: boolean;
+  /** CodeDeploy moves the alias (a gradual config, or a before-traffic check); otherwise Pulumi does, all at once. */
+  codeDeploy: boolean;
+  /**
+   * The check before traffic moves: the platform's (deployed as `hookName`, sending `sampleEvent`, compact
+   * JSON), or a function with its own image, by name.
+   */
+  preTraffic?: { sampleEvent: string; hookName: string } | { function: string };
+}
 
 /** A function with its own image, resolved: its build, and the same settings an app function has. */
 export type OwnImageFunctionConfig = ResolvedFunctionSettings &

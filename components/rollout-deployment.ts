@@ -12,6 +12,7 @@ import {
 import {
   DeleteFunctionCommand,
   GetAliasCommand,
+  GetFunctionConfigurationCommand,
   LambdaClient,
   ListAliasesCommand,
   ListVersionsByFunctionCommand,
@@ -25,8 +26,11 @@ export interface RolloutRequest {
   alias: string;
   /** The version `pulumi up` just published. */
   targetVersion: string;
-  application: string;
-  deploymentGroup: string;
+  /** The CodeDeploy application and deployment group that move the alias; without them, Pulumi moved it already. */
+  application?: string;
+  deploymentGroup?: string;
+  /** The function CodeDeploy runs before any traffic moves (BeforeAllowTraffic); a Failed from it rolls back. */
+  beforeAllowTraffic?: string;
   /** Longest wait for the deployment (its config's shift time and a margin); past it, the deployment is stopped and rolled back. */
   waitSeconds: number;
   /** Seconds between two looks at the deployment. */
@@ -38,6 +42,8 @@ export interface RolloutOutcome {
   deploymentId?: string;
   fromVersion: string;
   version: string;
+  /** The architecture of the version the alias serves now, as Lambda reports it. */
+  architecture?: string;
   deletedVersions: string[];
 }
 
@@ -59,10 +65,18 @@ const TUNING_VERSION_MARK = "power tuning ";
 const TERMINAL = ["Succeeded", "Failed", "Stopped"];
 const ACTIVE = ["Created", "Queued", "InProgress", "Baking", "Ready"] as const;
 
-/** CodeDeploy's AppSpec for a Lambda deployment (https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-resources.html). */
-export function appSpec(request: Pick<RolloutRequest, "functionName" | "alias" | "targetVersion">, currentVersion: string): string {
+/**
+ * CodeDeploy's AppSpec for a Lambda deployment, with its before-traffic hook if any
+ * (https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-resources.html,
+ * .../reference-appspec-file-structure-hooks.html).
+ */
+export function appSpec(
+  request: Pick<RolloutRequest, "functionName" | "alias" | "targetVersion" | "beforeAllowTraffic">,
+  currentVersion: string,
+): string {
   return JSON.stringify({
     version: 0.0,
+    ...(request.beforeAllowTraffic && { Hooks: [{ BeforeAllowTraffic: request.beforeAllowTraffic }] }),
     Resources: [
       {
         [request.functionName]: {
@@ -177,13 +191,16 @@ export async function removeUnusedVersions(
  * Rolls the alias out to the target version through the function's deployment group. First waits for a
  * deployment of the group that is still running (an interrupted `up`'s); then, if the alias is not at the
  * target yet, creates a deployment from the alias's version to it and waits for it. A rollback (alarms,
- * a failed hook, a stop) throws RolloutFailed: the alias is back on the version it served, and the next
- * `pulumi up` (with the fix, which publishes a newer version) rolls out again from there.
+ * a failed check, a stop) throws RolloutFailed: the alias is back on the version it served, and the next
+ * `pulumi up` (with the fix, which publishes a newer version) rolls out again from there. Without a
+ * deployment group Pulumi has moved the alias itself; `previousVersion` is where it was.
+ * Then the versions nothing uses go, and the architecture of the version now live is reported.
  */
 export async function rollOut(
   clients: { codedeploy: CodeDeployClient; lambda: LambdaClient },
   request: RolloutRequest,
   options: RolloutOptions = {},
+  previousVersion?: string,
 ): Promise<RolloutOutcome> {
   const settings: Required<RolloutOptions> = {
     log: () => undefined,
@@ -193,6 +210,33 @@ export async function rollOut(
   };
   const { codedeploy, lambda } = clients;
   const deadline = settings.now() + request.waitSeconds * 1000;
+  const { application, deploymentGroup } = request;
+  const { fromVersion, deploymentId } =
+    application && deploymentGroup
+      ? await deploy(codedeploy, lambda, { ...request, application, deploymentGroup }, deadline, settings)
+      : { fromVersion: previousVersion ?? request.targetVersion, deploymentId: undefined };
+  const deletedVersions = await removeUnusedVersions(lambda, request.functionName, fromVersion, settings.log);
+  const live = await lambda.send(
+    new GetFunctionConfigurationCommand({ FunctionName: request.functionName, Qualifier: request.targetVersion }),
+  );
+  const architecture = live.Architectures?.[0];
+  settings.log(
+    `${request.functionName}:${request.alias} serves version ${request.targetVersion}${architecture ? ` on ${architecture}` : ""}`,
+  );
+  return { deploymentId, fromVersion, version: request.targetVersion, architecture, deletedVersions };
+}
+
+/**
+ * The CodeDeploy part of a rollout: waits out a deployment of the group still running, then deploys from
+ * the alias's version to the target unless the alias is there already; throws RolloutFailed on a rollback.
+ */
+async function deploy(
+  codedeploy: CodeDeployClient,
+  lambda: LambdaClient,
+  request: RolloutRequest & { application: string; deploymentGroup: string },
+  deadline: number,
+  settings: Required<RolloutOptions>,
+): Promise<{ fromVersion: string; deploymentId?: string }> {
   const group = { applicationName: request.application, deploymentGroupName: request.deploymentGroup };
   const running = await all<string>((nextToken) =>
     codedeploy
@@ -205,26 +249,23 @@ export async function rollOut(
   }
   const alias = await lambda.send(new GetAliasCommand({ FunctionName: request.functionName, Name: request.alias }));
   const fromVersion = alias.FunctionVersion!;
-  let deploymentId: string | undefined;
-  if (fromVersion !== request.targetVersion) {
-    ({ deploymentId } = await codedeploy.send(
-      new CreateDeploymentCommand({
-        ...group,
-        description: rolloutDescription(request, fromVersion),
-        revision: { revisionType: "AppSpecContent", appSpecContent: { content: appSpec(request, fromVersion) } },
-      }),
-    ));
-    settings.log(`${request.functionName}:${request.alias} ${fromVersion} -> ${request.targetVersion}: ${deploymentId}`);
-    const info = await waitFor(codedeploy, deploymentId!, deadline, request.pollSeconds, settings);
-    if (info.status !== "Succeeded") {
-      const now = await lambda.send(new GetAliasCommand({ FunctionName: request.functionName, Name: request.alias }));
-      const why = [info.errorInformation?.message, info.rollbackInfo?.rollbackMessage].filter(Boolean).join("; ");
-      throw new RolloutFailed(
-        `${request.functionName}: version ${request.targetVersion} did not go live (${deploymentId} ${info.status}${why ? `: ${why}` : ""}). ` +
-          `The ${request.alias} alias serves version ${versionsOf(now).join(" and ")}. Fix the cause (its alarms and logs say what), then run pulumi up again.`,
-      );
-    }
+  if (fromVersion === request.targetVersion) return { fromVersion };
+  const { deploymentId } = await codedeploy.send(
+    new CreateDeploymentCommand({
+      ...group,
+      description: rolloutDescription(request, fromVersion),
+      revision: { revisionType: "AppSpecContent", appSpecContent: { content: appSpec(request, fromVersion) } },
+    }),
+  );
+  settings.log(`${request.functionName}:${request.alias} ${fromVersion} -> ${request.targetVersion}: ${deploymentId}`);
+  const info = await waitFor(codedeploy, deploymentId!, deadline, request.pollSeconds, settings);
+  if (info.status !== "Succeeded") {
+    const now = await lambda.send(new GetAliasCommand({ FunctionName: request.functionName, Name: request.alias }));
+    const why = [info.errorInformation?.message, info.rollbackInfo?.rollbackMessage].filter(Boolean).join("; ");
+    throw new RolloutFailed(
+      `${request.functionName}: version ${request.targetVersion} did not go live (${deploymentId} ${info.status}${why ? `: ${why}` : ""}). ` +
+        `The ${request.alias} alias serves version ${versionsOf(now).join(" and ")}. Fix the cause (its alarms, its check's and its own logs say what), then run pulumi up again.`,
+    );
   }
-  const deletedVersions = await removeUnusedVersions(lambda, request.functionName, fromVersion, settings.log);
-  return { deploymentId, fromVersion, version: request.targetVersion, deletedVersions };
+  return { fromVersion, deploymentId };
 }

@@ -18,19 +18,19 @@ export type RolloutInputs = RolloutRequest & { region: string };
 export const CALL_LIMITS = { connectionTimeoutMs: 5_000, requestTimeoutMs: 20_000, maxAttempts: 3 } as const;
 
 /** Runs one rollout with clients for the function's region, reporting progress on the engine's log. */
-export async function runRollout(inputs: RolloutInputs, log: (message: string) => void): Promise<RolloutOutcome> {
+export async function runRollout(inputs: RolloutInputs, log: (message: string) => void, previousVersion?: string): Promise<RolloutOutcome> {
   const settings = {
     region: inputs.region,
     maxAttempts: CALL_LIMITS.maxAttempts,
     requestHandler: { connectionTimeout: CALL_LIMITS.connectionTimeoutMs, requestTimeout: CALL_LIMITS.requestTimeoutMs },
   };
-  return rollOut({ codedeploy: new CodeDeployClient(settings), lambda: new LambdaClient(settings) }, inputs, { log });
+  return rollOut({ codedeploy: new CodeDeployClient(settings), lambda: new LambdaClient(settings) }, inputs, { log }, previousVersion);
 }
 
 const progress = (message: string) => console.log(message);
 
-/** Inputs whose change starts a rollout: a new version, or a different alias or group to roll through. */
-const ROLLOUT_KEYS = ["targetVersion", "functionName", "alias", "application", "deploymentGroup"] as const;
+/** Inputs whose change starts a rollout: a new version, or a different alias, group or check to roll through. */
+const ROLLOUT_KEYS = ["targetVersion", "functionName", "alias", "application", "deploymentGroup", "beforeAllowTraffic"] as const;
 
 export const rolloutProvider: pulumi.dynamic.ResourceProvider<RolloutInputs, RolloutInputs & RolloutOutcome> = {
   async create(inputs) {
@@ -43,9 +43,9 @@ export const rolloutProvider: pulumi.dynamic.ResourceProvider<RolloutInputs, Rol
     return { changes: changed.length + settings.length > 0, replaces: [] };
   },
   async update(_id, olds, news) {
-    // Only a new version (or another alias or group) is a rollout; a changed wait, poll or region is recorded.
+    // Only a new version (or another alias, group or check) is a rollout; a changed wait, poll or region is recorded.
     if (ROLLOUT_KEYS.every((key) => olds[key] === news[key])) return { outs: { ...olds, ...news } };
-    const outcome = await runRollout(news, progress);
+    const outcome = await runRollout(news, progress, olds.version);
     return { outs: { ...news, ...outcome } };
   },
   // Nothing to undo: the alias and the versions go with the function.
@@ -60,13 +60,14 @@ export const rolloutProvider: pulumi.dynamic.ResourceProvider<RolloutInputs, Rol
 export class Rollout extends pulumi.dynamic.Resource {
   declare readonly deploymentId: pulumi.Output<string | undefined>;
   declare readonly version: pulumi.Output<string>;
+  declare readonly architecture: pulumi.Output<string | undefined>;
   declare readonly deletedVersions: pulumi.Output<string[]>;
 
   constructor(name: string, args: { [K in keyof RolloutInputs]: pulumi.Input<RolloutInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
     super(
       rolloutProvider,
       name,
-      { deploymentId: undefined, fromVersion: undefined, deletedVersions: undefined, ...args },
+      { deploymentId: undefined, fromVersion: undefined, architecture: undefined, deletedVersions: undefined, ...args },
       opts,
       "graviton:Rollout",
     );

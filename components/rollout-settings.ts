@@ -1,6 +1,6 @@
 // How a new version of a serving function reaches its traffic (the stack's `deploymentConfig`, a
 // function's own, and the stack's own deployment configs): no Pulumi here, so the config reads them
-// without loading the engine. Rollouts (rollout.ts) deploys what they hold.
+// without loading the engine. Rollouts (rollouts.ts) deploys what they hold.
 import { z } from "zod";
 import { strictObject, wholeNumber } from "./settings-schema";
 import { AWS_LIMITS } from "./aws-limits";
@@ -56,9 +56,10 @@ export const customDeploymentConfig = strictObject({
 export type CustomDeploymentConfig = z.output<typeof customDeploymentConfig>;
 
 /** A custom config's name: CodeDeploy's DeploymentConfigName (1 to 100 characters); the CodeDeployDefault. prefix is AWS's. */
-export const customDeploymentConfigName = z.string().regex(/^(?!CodeDeployDefault\.)[A-Za-z0-9][\w.-]{0,99}$/, {
-  error: "must be a deployment config name: letters, digits, . _ -, at most 100, not starting with CodeDeployDefault. (AWS's own)",
-});
+const CUSTOM_NAME_RULE = "letters, digits, . _ -, at most 100, not starting with CodeDeployDefault. (AWS's own)";
+export const customDeploymentConfigName = z
+  .string()
+  .regex(/^(?!CodeDeployDefault\.)[A-Za-z0-9][\w.-]{0,99}$/, { error: `must be a deployment config name: ${CUSTOM_NAME_RULE}` });
 
 /** A deployment config name: one of CodeDeploy's Lambda configs or one of the stack's `deploymentConfigs` (checked across keys). */
 export const deploymentConfigName = z
@@ -74,13 +75,30 @@ export const rolloutSettings = {
       "how each new version of a serving function reaches its traffic: one of CodeDeploy's Lambda deployment configs (docs/rollouts.md) or of `deploymentConfigs`; anything but the default shifts gradually and rolls back on the function's alarms",
   }),
   deploymentConfigs: z
-    .record(customDeploymentConfigName, customDeploymentConfig, { error: "must be a map of deployment config names to their steps" })
+    .record(customDeploymentConfigName, customDeploymentConfig, {
+      error: (issue) =>
+        issue.code === "invalid_key"
+          ? `is not a deployment config name of the stack's own: ${CUSTOM_NAME_RULE}`
+          : "must be a map of deployment config names to their steps",
+    })
     .default({})
     .meta({ description: "the stack's own deployment configs (canary or linear), keyed by name; each a CodeDeploy deployment config" }),
 };
 
+/** The most bytes of a sample event the platform's before-traffic check carries in its environment (Lambda's 4 KB, with room for the rest). */
+export const PRE_TRAFFIC_EVENT_MAX_BYTES = 2048;
+
 /** Per serving function (`functions.<name>` and `ownImageFunctions.<name>`). */
 export const functionRolloutSettings = {
+  preTraffic: z
+    .union([z.literal(true), z.string().regex(/^[a-z][a-z0-9-]{0,39}$/)], {
+      error: "must be true (the platform's check) or the name of a function with its own image (your check)",
+    })
+    .optional()
+    .meta({
+      description:
+        "a check before any traffic moves to a new version (CodeDeploy's BeforeAllowTraffic hook): `true` for the platform's (the new version answers the function's sample event without an error or a 5xx), or a function of `ownImageFunctions` that checks it; a failed check rolls the version back",
+    }),
   deploymentConfig: deploymentConfigName.optional().meta({
     description: "this function's deployment config, over the stack's `deploymentConfig`; only on a function that serves traffic",
   }),

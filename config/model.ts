@@ -1,10 +1,16 @@
 import { OWN_IMAGE_DEFAULTS, architecturesInUse, functionNames, invokeOrder, stackConfigSchema } from "./schema";
 import { ConfigError, describeIssue } from "./errors";
-import { appFunctionServes } from "./rollout-rules";
+import { appFunctionServes, hookFunctionName } from "./rollout-rules";
+import { readFileSync } from "node:fs";
 import { ALL_AT_ONCE } from "../components/rollout-settings";
 import { z } from "zod";
 import { type Architecture } from "../components/settings-schema";
-import type { OwnImageFunctionConfig, ResolvedFunctionSettings } from "../components/function-settings";
+import {
+  sampleEventPath,
+  type LiveSettings,
+  type OwnImageFunctionConfig,
+  type ResolvedFunctionSettings,
+} from "../components/function-settings";
 
 export type { OwnImageFunctionConfig };
 import { type AppFunction, AppFunctionName, appFunctions } from "../app/functions";
@@ -22,8 +28,17 @@ export function concurrencyLimit(fn: FunctionConfig, jobs: JobsConfig): number |
   return fn.reservedConcurrency;
 }
 
-/** A serving function's rollout: its deployment config, gradual (CodeDeploy's) unless all at once. */
-const liveOf = (deploymentConfig: string) => ({ deploymentConfig, gradual: deploymentConfig !== ALL_AT_ONCE });
+/** A serving function's rollout: its deployment config (gradual unless all at once) and its before-traffic check, if any. */
+function liveOf(deploymentConfig: string, preTraffic: true | string | undefined, fn: { name: string; context?: string }): LiveSettings {
+  const check: LiveSettings["preTraffic"] =
+    preTraffic === undefined
+      ? undefined
+      : preTraffic === true
+        ? { sampleEvent: JSON.stringify(JSON.parse(readFileSync(sampleEventPath(fn), "utf8"))), hookName: hookFunctionName(fn.name) }
+        : { function: preTraffic };
+  const gradual = deploymentConfig !== ALL_AT_ONCE;
+  return { deploymentConfig, gradual, codeDeploy: gradual || check !== undefined, ...(check && { preTraffic: check }) };
+}
 
 /** The stack's keys as the schema outputs them (defaults applied): the types below are its parts, never retyped. */
 type StackSettings = z.output<typeof stackConfigSchema>;
@@ -115,7 +130,9 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
       timeout: settings.timeout ?? defaults.timeout,
       reservedConcurrency: settings.reservedConcurrency,
       provisionedConcurrency: settings.provisionedConcurrency,
-      live: appFunctionServes(name) ? liveOf(settings.deploymentConfig ?? config.deploymentConfig) : undefined,
+      live: appFunctionServes(name)
+        ? liveOf(settings.deploymentConfig ?? config.deploymentConfig, settings.preTraffic, { name })
+        : undefined,
       environment: settings.environment ?? {},
       compareArchitectures: settings.compareArchitectures ?? false,
       expectedTraffic:
@@ -140,7 +157,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
       timeout: fn.timeout ?? OWN_IMAGE_DEFAULTS.timeout,
       reservedConcurrency: fn.reservedConcurrency,
       provisionedConcurrency: fn.provisionedConcurrency,
-      live: fn.route ? liveOf(fn.deploymentConfig ?? config.deploymentConfig) : undefined,
+      live: fn.route ? liveOf(fn.deploymentConfig ?? config.deploymentConfig, fn.preTraffic, { name, context: fn.context }) : undefined,
       environment: fn.environment ?? {},
       expectedTraffic:
         fn.expectedRps !== undefined && fn.expectedDurationMs !== undefined

@@ -29,7 +29,7 @@ import { lambdaContext } from "../tests/app/lambda-context";
 import { startPostgres } from "../tests/embedded-postgres";
 import { benchAsyncPath, type RateStep } from "./bench-async-path";
 import { percentile } from "./percentile";
-import { sampleEventFile } from "./invoke";
+import { sampleEventPath } from "../components/function-settings";
 import { asksForHelp, COMMANDS, parseCommandLine } from "./command-line";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -144,7 +144,7 @@ async function benchHandlers(): Promise<void> {
   // Warm timings for the self-contained handlers; the others need a database or an issuer: import cost only.
   const handlers = Object.entries(appFunctions).map(([name, fn]: [string, AppFunction]) => ({
     name: fn.handler.split(".")[0],
-    event: fn.tunable ? JSON.parse(readFileSync(sampleEventFile(name), "utf8")) : undefined,
+    event: fn.tunable ? JSON.parse(readFileSync(sampleEventPath({ name }), "utf8")) : undefined,
   }));
 
   // Bare starts and imports alternate, so both see the same machine load. An empty ES module is what

@@ -11,6 +11,7 @@ import { parseCommandLine } from "./command-line";
 
 interface Node {
   type?: string;
+  const?: unknown;
   enum?: (string | number)[];
   minimum?: number;
   maximum?: number;
@@ -36,6 +37,8 @@ const code = (value: unknown) => `\`${typeof value === "string" && Number.isNaN(
 
 /** A field's type as a person reads it: `arm64` | `x86_64`, integer 1-1000, boolean, map, list. */
 export function typeOf(node: Node): string {
+  if (node.const !== undefined) return code(node.const);
+  if (node.anyOf) return node.anyOf.map(typeOf).join(" \\| ");
   if (node.enum) return node.type === "string" ? node.enum.map(code).join(" \\| ") : `integer: ${node.enum.join(", ")}`;
   if (node.type === "integer")
     return node.minimum !== undefined && node.maximum !== undefined ? `integer ${node.minimum}-${node.maximum}` : "integer";

@@ -1,5 +1,5 @@
 // npm run invoke -- <function> [--payload JSON | --event FILE] [--local [--env NAME=VALUE ...] | --stack NAME]
-// Invokes one function with an event (by default its sample, dev/events/<function>.json) and prints the
+// Invokes one function with an event (by default its sample, app/events/<function>.json) and prints the
 // response, its logs and the REPORT line (init, duration, billed duration, memory):
 //   --local   the function's bundle (or, for a function with its own Node.js image, its handler's module)
 //             in a Lambda-like environment on this machine (dev/lambda/local-lambda.ts), like `sam local invoke`;
@@ -17,7 +17,7 @@ import { LocalLambda } from "../dev/lambda/local-lambda";
 import { metricsNamespace, telemetryEnvironment } from "../components/lambda-environment";
 import { PROJECT, stackConfigFrom, type OwnImageFunctionConfig, readStackConfig, checkStackName } from "../config";
 import { localHandlerOf } from "../dev/lambda/own-image-handler";
-import { inProject } from "../components/function-settings";
+import { sampleEventPath } from "../components/function-settings";
 import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 import { COMMANDS, parseCommandLine } from "./command-line";
@@ -34,9 +34,6 @@ export interface InvokeDependencies {
   /** A stack's functions with their own image, from its stack file. @default Pulumi.<stack>.yaml */
   ownFunctions?: (stack: string) => OwnImageFunctionConfig[];
 }
-
-/** The sample event of a function: dev/events/<function>.json (the tests invoke every one of them). */
-export const sampleEventFile = (name: string) => join(__dirname, "..", "dev", "events", `${name}.json`);
 
 export async function main(argv: string[], write: (text: string) => void, deps: InvokeDependencies): Promise<number> {
   let options;
@@ -64,10 +61,12 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
       );
     handler = options.local && own ? localHandlerOf(own) : undefined;
     if (handler && "runsOnAStackOnly" in handler) throw new Error(`${name} runs on a stack only: ${handler.runsOnAStackOnly}`);
-    const ownSample = own && inProject(`${own.context}/event.json`);
-    const sample = isApp ? sampleEventFile(base) : ownSample && existsSync(ownSample) ? ownSample : undefined;
+    const sampleFile = isApp || own ? sampleEventPath({ name: base, context: own?.context }) : undefined;
+    const sample = sampleFile && existsSync(sampleFile) ? sampleFile : undefined;
     if (!sample && options.payload === undefined && options.event === undefined)
-      throw new Error(`${name} has no sample event (dev/events, or event.json in its build context): give --payload JSON or --event FILE`);
+      throw new Error(
+        `${name} has no sample event (app/events/<function>.json, or event.json in its build context): give --payload JSON or --event FILE`,
+      );
     if (options.local && base !== name)
       throw new Error("a twin exists on a stack only; --local runs the function's bundle, which is the same for both architectures");
     if (options.payload !== undefined && options.event !== undefined) throw new Error("give --payload or --event, not both");

@@ -24,8 +24,8 @@ export const EXAMPLE_PATHS = [
   "app/handlers/number-fact.ts",
   "app/handlers/primes.ts",
   "app/core/number-fact.ts",
-  "dev/events/number-fact.json",
-  "dev/events/primes.json",
+  "app/events/number-fact.json",
+  "app/events/primes.json",
   "tests/app/number-fact-handler.test.ts",
   "tests/app/primes-handler.test.ts",
 ];

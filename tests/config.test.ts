@@ -297,6 +297,107 @@ describe("stack config", () => {
       ));
   });
 
+  describe("rollouts: refused by name at config time, with the fix", () => {
+    const own = (settings: object = {}) => ({ context: "tests/fixtures/own-image", ...settings });
+    it("a deployment config that is neither CodeDeploy's nor the stack's own", () => {
+      rejects(
+        { deploymentConfig: "CodeDeployDefault.LambdaCanary50Percent1Minute" },
+        "graviton-platform:deploymentConfig names CodeDeployDefault.LambdaCanary50Percent1Minute, which is neither one of CodeDeploy's Lambda deployment configs nor one of deploymentConfigs",
+        "define it under deploymentConfigs",
+      );
+      rejects({ functions: { primes: { deploymentConfig: "fast" } } }, "functions.primes.deploymentConfig names fast");
+      assert.equal(
+        parseStackConfig({
+          deploymentConfigs: { fast: { type: "canary", percentage: 20, intervalMinutes: 2 } },
+          functions: { primes: { deploymentConfig: "fast" } },
+        }).functionNamed.primes.live?.gradual,
+        true,
+      );
+    });
+    it("a custom config that shifts traffic over CodeDeploy's 48 hours, or takes AWS's prefix", () => {
+      rejects(
+        { deploymentConfigs: { slow: { type: "linear", percentage: 1, intervalMinutes: 29 } } },
+        "deploymentConfigs.slow must move all traffic within 2880 minutes",
+      );
+      assert.doesNotThrow(() =>
+        parseStackConfig({ deploymentConfigs: { slow: { type: "linear", percentage: 10, intervalMinutes: 288 } } }),
+      );
+      rejects(
+        { deploymentConfigs: { "CodeDeployDefault.Mine": { type: "canary", percentage: 10, intervalMinutes: 5 } } },
+        "not starting with CodeDeployDefault.",
+      );
+    });
+    it("provisioned concurrency above the function's reservation, or the account's unreserved minimum without one", () => {
+      rejects(
+        { functions: { "get-job": { reservedConcurrency: 5, provisionedConcurrency: 6 } } },
+        "functions.get-job.provisionedConcurrency is 6, over the function's reservedConcurrency (5)",
+      );
+      assert.doesNotThrow(() => parseStackConfig({ functions: { "get-job": { reservedConcurrency: 5, provisionedConcurrency: 5 } } }));
+      rejects(
+        { functions: { "get-job": { provisionedConcurrency: 901 } } },
+        "Lambda keeps 100 free: at most 900 with the default quota of 1000",
+      );
+      assert.doesNotThrow(() => parseStackConfig({ functions: { "get-job": { provisionedConcurrency: 900 } } }));
+    });
+    it("a rollout key on a function that serves nothing (no route, no caller)", () => {
+      for (const key of [{ deploymentConfig: "CodeDeployDefault.LambdaAllAtOnce" }, { provisionedConcurrency: 1 }, { preTraffic: true }])
+        rejects({ functions: { migrate: key } }, `functions.migrate.${Object.keys(key)[0]} is set on a function that serves no traffic`);
+      rejects(
+        { ownImageFunctions: { f: own({ provisionedConcurrency: 1 }) } },
+        "ownImageFunctions.f.provisionedConcurrency is set on a function that serves no traffic",
+      );
+    });
+    it("a check that is no function, the function itself, a function that serves a route, or one that already checks another", () => {
+      rejects(
+        { functions: { primes: { preTraffic: "smoke" } } },
+        "functions.primes.preTraffic names smoke, which is not a function with its own image (ownImageFunctions: none)",
+      );
+      const route = { route: "GET /f" };
+      rejects({ ownImageFunctions: { f: own({ ...route, preTraffic: "f" }) } }, "ownImageFunctions.f.preTraffic names the function itself");
+      rejects(
+        { ownImageFunctions: { f: own(route), g: own({ route: "GET /g" }) }, functions: { primes: { preTraffic: "g" } } },
+        "functions.primes.preTraffic names g, which serves a route",
+      );
+      rejects(
+        { ownImageFunctions: { check: own() }, functions: { primes: { preTraffic: "check" }, "get-job": { preTraffic: "check" } } },
+        "names check, which already checks primes: a check may act on one deployment group only",
+      );
+      const checked = parseStackConfig({ ownImageFunctions: { check: own() }, functions: { primes: { preTraffic: "check" } } });
+      assert.deepEqual(checked.functionNamed.primes.live, {
+        deploymentConfig: "CodeDeployDefault.LambdaAllAtOnce",
+        gradual: false,
+        codeDeploy: true,
+        preTraffic: { function: "check" },
+      });
+    });
+    it("the platform's check without a sample event to send, or with one too large for its environment", () => {
+      const dir = mkdtempSync(join("tests", "fixtures", "no-event-"));
+      try {
+        writeFileSync(join(dir, "Dockerfile"), "FROM public.ecr.aws/lambda/nodejs:22\n");
+        const context = dir.replace(/\\/g, "/");
+        rejects(
+          { ownImageFunctions: { f: { context, route: "GET /f", preTraffic: true } } },
+          `ownImageFunctions.f.preTraffic is true, but f has no sample event (${context}/event.json)`,
+        );
+        writeFileSync(join(dir, "event.json"), JSON.stringify({ padding: "x".repeat(2100) }));
+        rejects(
+          { ownImageFunctions: { f: { context, route: "GET /f", preTraffic: true } } },
+          /is 2\d{3} bytes as compact JSON; the check carries it in its environment, at most 2048/,
+        );
+        writeFileSync(join(dir, "event.json"), JSON.stringify({ padding: "x".repeat(2000) }, null, 2));
+        const { live } = parseStackConfig({ ownImageFunctions: { f: { context, route: "GET /f", preTraffic: true } } })
+          .ownImageFunctions[0];
+        assert.deepEqual(live?.preTraffic, { sampleEvent: JSON.stringify({ padding: "x".repeat(2000) }), hookName: "f-hook" });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      rejects(
+        { ownImageFunctions: { "primes-hook": own() }, functions: { primes: { preTraffic: true } } },
+        "the check is deployed as primes-hook, which is already a function's name",
+      );
+    });
+  });
+
   describe("stack files", () => {
     it("reports keys in no namespace or a misspelt one, with the key they meant", () => {
       assert.deepEqual(

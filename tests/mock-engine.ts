@@ -27,6 +27,8 @@ export interface RegisteredResource {
   provider?: string;
   /** Its aliases, as the program gave them: a full URN, or the parts that differ (a parent's URN, a name). */
   aliases: { urn?: string; parentUrn?: string; name?: string }[];
+  /** The inputs the engine leaves alone on updates (its ignoreChanges option). */
+  ignoreChanges: string[];
 }
 
 /** How the Pulumi engine protocol marks a secret value: `{[SECRET_SIGNATURE]: SECRET_SENTINEL, value}`. */
@@ -74,7 +76,7 @@ const shortHash = (...parts: string[]) => createHash("sha256").update(parts.join
 export class MockCloud implements pulumi.runtime.Mocks {
   readonly resources: RegisteredResource[] = [];
   /** Set by the engine hook just before newResource: what only the raw registration request knows. */
-  private registration?: { urn: string; parent?: string; dependencies: string[]; aliases: RegisteredResource["aliases"] };
+  private registration?: Pick<RegisteredResource, "urn" | "parent" | "dependencies" | "aliases" | "ignoreChanges">;
   /**
    * @param region the region the program deploys to
    * @param inventOutputs give resources the cloud-assigned outputs (ARNs, URLs, digests) tests follow;
@@ -104,6 +106,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
           if (!spec) return { urn: alias.getUrn() };
           return { ...(spec.getParenturn() && { parentUrn: spec.getParenturn() }), ...(spec.getName() && { name: spec.getName() }) };
         }),
+        ignoreChanges: request.getIgnorechangesList(),
       };
       return register(request, callback);
     };
@@ -122,6 +125,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
       urn: `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${args.type}::${args.name}`,
       dependencies: [],
       aliases: [],
+      ignoreChanges: [],
     };
     this.registration = undefined;
     this.resources.push({

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { appFunctions } from "../../app/functions";
+import { appFunctions, appHooks } from "../../app/functions";
 import { LAMBDA_ENVIRONMENT } from "./lambda-environment";
 import { APP_METRICS, type AppMetricName } from "../../app/observability/metric-catalogue";
 import { LocalLambda, type LocalInvocation } from "../../dev/lambda/local-lambda";
@@ -26,13 +26,13 @@ describe("app bundles (what the image's final stage copies)", function () {
   });
   after(() => rmSync(dist, { recursive: true, force: true }));
 
-  it("has a handler file for every function in app/functions.ts, and a function for every handler", () => {
+  it("has a handler file for every function and hook in app/functions.ts, and a function or hook for every handler", () => {
     const handlers = readdirSync("app/handlers").map((file) => file.replace(/\.ts$/, ""));
-    const declared = Object.values(appFunctions).map((fn) => fn.handler.split(".")[0]);
+    const declared = [...Object.values(appFunctions), ...Object.values(appHooks)].map((fn) => fn.handler.split(".")[0]);
     assert.deepEqual(declared.sort(), handlers.sort());
   });
 
-  for (const [name, fn] of Object.entries(appFunctions)) {
+  for (const [name, fn] of [...Object.entries(appFunctions), ...Object.entries(appHooks)]) {
     const [file, exported] = fn.handler.split(".");
     it(`${name}: ${file}.mjs is a minified ES module with a source map, exporting ${exported}`, () => {
       const bundle = join(dist, `${file}.mjs`);

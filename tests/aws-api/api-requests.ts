@@ -114,16 +114,30 @@ export const MAPPINGS: Record<string, Mapping> = {
       }),
   },
   "pulumi-nodejs:dynamic/graviton:Rollout:Resource": {
-    // The rollout's own calls (components/rollout-deployment.ts), as it makes them on pulumi up.
-    requests: (inputs) => [
-      ...one("lambda", "GetAlias", { FunctionName: inputs.functionName, Name: inputs.alias }),
-      ...one("codedeploy", "CreateDeployment", {
-        applicationName: inputs.application,
-        deploymentGroupName: inputs.deploymentGroup,
-        description: rolloutDescription(inputs as RolloutRequest, String(Number(inputs.targetVersion) - 1)),
-        revision: { revisionType: "AppSpecContent", appSpecContent: { content: appSpec(inputs as RolloutRequest, "1") } },
-      }),
-    ],
+    // The rollout's own calls (components/rollout-deployment.ts), as it makes them on pulumi up: through
+    // CodeDeploy when it has a deployment group, then the version clean-up and the report of what is live.
+    requests: (inputs) => {
+      const request = inputs as RolloutRequest;
+      const function_ = { FunctionName: request.functionName };
+      const group = { applicationName: request.application, deploymentGroupName: request.deploymentGroup };
+      return [
+        ...(request.deploymentGroup
+          ? [
+              ...one("codedeploy", "ListDeployments", { ...group, includeOnlyStatuses: ["Created", "InProgress"] }),
+              ...one("lambda", "GetAlias", { ...function_, Name: request.alias }),
+              ...one("codedeploy", "CreateDeployment", {
+                ...group,
+                description: rolloutDescription(request, String(Number(request.targetVersion) - 1)),
+                revision: { revisionType: "AppSpecContent", appSpecContent: { content: appSpec(request, "1") } },
+              }),
+            ]
+          : []),
+        ...one("lambda", "ListVersionsByFunction", function_),
+        ...one("lambda", "ListAliases", function_),
+        ...one("lambda", "DeleteFunction", { ...function_, Qualifier: "1" }),
+        ...one("lambda", "GetFunctionConfiguration", { ...function_, Qualifier: request.targetVersion }),
+      ];
+    },
   },
   "aws:lambda/invocation:Invocation": {
     requests: (inputs) => one("lambda", "Invoke", { ...without(inputs, "input", "triggers"), Payload: inputs.input }),

@@ -159,9 +159,16 @@ export function largestConfig(): ExtremeConfig {
         ],
         expectedRps: 1000,
         expectedDurationMs: 900_000,
+        preTraffic: true,
       },
     },
-    functions: Object.fromEntries(Object.keys(appFunctions).map((name) => [name, { compareArchitectures: true }])),
+    // Every function on both architectures; every serving one checked before traffic by the platform's check.
+    functions: Object.fromEntries(
+      Object.keys(appFunctions).map((name) => [
+        name,
+        { compareArchitectures: true, ...(appFunctionServes(name as AppFunctionName) && { preTraffic: true }) },
+      ]),
+    ),
     alarms: { email: `${"e".repeat(60)}@${"d".repeat(60)}.example` },
     // Every serving function rolled out by the stack's own config, at CodeDeploy's longest config name.
     deploymentConfig: LONGEST_DEPLOYMENT_CONFIG,

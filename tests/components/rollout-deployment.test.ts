@@ -3,11 +3,14 @@ import {
   CreateDeploymentCommand,
   GetDeploymentCommand,
   ListDeploymentsCommand,
+  PutLifecycleEventHookExecutionStatusCommand,
   StopDeploymentCommand,
 } from "@aws-sdk/client-codedeploy";
 import {
   DeleteFunctionCommand,
   GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
   LambdaClient,
   ListAliasesCommand,
   ListVersionsByFunctionCommand,
@@ -20,8 +23,18 @@ import { RolloutFailed, rollOut, type RolloutRequest } from "../../components/ro
 import { CALL_LIMITS, runRollout } from "../../components/rollout-resource";
 import { WAIT_MARGIN_MINUTES } from "../../components/rollouts";
 import { evaluateStack } from "../mock-engine";
+import { lambdaContext } from "../app/lambda-context";
 
-type Outcome = "succeed" | "alarm";
+/** What a version does: serves well, fires its alarms once it has traffic, throws, or answers HTTP 502. */
+type Outcome = "succeed" | "alarm" | "crash" | "5xx";
+
+/** The platform's before-traffic check (app/handlers/pre-traffic.ts), loaded as Lambda loads it: its sample event in its environment. */
+function loadCheck(sampleEvent: object): (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<{ status: string }> {
+  process.env.PRE_TRAFFIC_EVENT = JSON.stringify(sampleEvent);
+  const module = require.resolve("../../app/handlers/pre-traffic");
+  delete require.cache[module];
+  return require(module).handler;
+}
 
 /**
  * CodeDeploy and Lambda as a Lambda deployment drives them: a deployment goes Created -> InProgress (the
@@ -35,9 +48,20 @@ class DeploymentWorld {
   versions: { Version: string; Description?: string }[] = ["$LATEST", "1", "2", "3", "4"].map((Version) => ({ Version }));
   /** What happens to each target version. */
   outcomes: Record<string, Outcome> = {};
-  deployments = new Map<string, { current: string; target: string; steps: string[]; appSpec: any }>();
+  deployments = new Map<string, { current: string; target: string; steps: string[]; appSpec: any; content?: string }>();
+  hookCalls = 0;
+  private checking = false;
   deleted: string[] = [];
   stopped: { deploymentId?: string; autoRollbackEnabled?: boolean }[] = [];
+  /** Each version's architecture (Lambda's GetFunctionConfiguration), arm64 unless set. */
+  architectures: Record<string, string> = {};
+  /** The before-traffic check CodeDeploy runs for an AppSpec that names one, and what it reported. */
+  check?: (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
+  hookReports: { deploymentId?: string; status?: string }[] = [];
+  /** Versions invoked (by the check), and the alias's versions each time the check ran. */
+  invoked: string[] = [];
+  /** The alias as it stood at every InProgress step, and which versions were gone by then. */
+  duringShift: { alias: string[]; deleted: string[] }[] = [];
 
   constructor() {
     this.codedeploy.on(ListDeploymentsCommand).callsFake(async () => ({
@@ -51,29 +75,67 @@ class DeploymentWorld {
       this.deployments.set(id, {
         current: properties.CurrentVersion,
         target: properties.TargetVersion,
-        steps: ["Created", "InProgress", outcome === "succeed" ? "Succeeded" : "Stopped"],
+        // BeforeAllowTraffic runs before any shift; a version that fails once it has traffic is stopped by its alarms.
+        steps: ["Created", ...(appSpec.Hooks ? ["BeforeAllowTraffic"] : []), "InProgress", outcome === "alarm" ? "Stopped" : "Succeeded"],
         appSpec,
+        content: input.revision.appSpecContent.content,
       });
       return { deploymentId: id };
     });
     this.codedeploy.on(GetDeploymentCommand).callsFake(async ({ deploymentId }) => {
       const deployment = this.deployments.get(deploymentId)!;
-      const status = deployment.steps.length > 1 ? deployment.steps.shift()! : deployment.steps[0];
-      if (status === "InProgress")
+      const revision = { revisionType: "AppSpecContent" as const, appSpecContent: { content: deployment.content } };
+      // The check reads the deployment while it runs: that is no step of the rollout's own watching.
+      if (this.checking) return { deploymentInfo: { deploymentId, status: "InProgress", revision } };
+      let status = deployment.steps.length > 1 ? deployment.steps.shift()! : deployment.steps[0];
+      if (status === "BeforeAllowTraffic") {
+        // CodeDeploy invokes the hook with the deployment and execution ids; a Failed report fails the deployment, no traffic moved.
+        this.hookCalls++;
+        this.checking = true;
+        await this.check!(
+          { DeploymentId: deploymentId, LifecycleEventHookExecutionId: `hook-${deploymentId}` },
+          lambdaContext("primes-hook", 30_000),
+        ).finally(() => (this.checking = false));
+        const report = this.hookReports.find((entry) => entry.deploymentId === deploymentId);
+        if (report?.status !== "Succeeded") deployment.steps = ["Failed"];
+        status = "InProgress";
+      }
+      if (status === "InProgress" && deployment.steps[0] !== "Failed") {
         this.alias = { ...this.alias, RoutingConfig: { AdditionalVersionWeights: { [deployment.target]: 0.1 } } };
+        this.duringShift.push({ alias: [this.alias.FunctionVersion, deployment.target], deleted: [...this.deleted] });
+      }
       if (status === "Succeeded") this.alias = { FunctionVersion: deployment.target };
-      if (status === "Stopped") this.alias = { FunctionVersion: deployment.current };
+      if (status === "Stopped" || status === "Failed") this.alias = { FunctionVersion: deployment.current };
       return {
         deploymentInfo: {
           deploymentId,
           status,
+          // GetDeployment returns the revision: the AppSpec the check reads its target from.
+          revision,
           ...(status === "Stopped" && {
             errorInformation: { code: "ALARM_ACTIVE", message: "One or more alarms have been activated: rollouts-primes-errors" },
             rollbackInfo: { rollbackMessage: "Rolled back: the alarms fired" },
           }),
+          ...(status === "Failed" && {
+            errorInformation: { code: "HOOK_EXECUTION_FAILURE", message: "The BeforeAllowTraffic hook reported Failed" },
+            rollbackInfo: { rollbackMessage: "Rolled back: the deployment failed" },
+          }),
         },
       };
     });
+    this.codedeploy
+      .on(PutLifecycleEventHookExecutionStatusCommand)
+      .callsFake(async (input) => (this.hookReports.push(input), { lifecycleEventHookExecutionId: input.lifecycleEventHookExecutionId }));
+    this.lambda.on(InvokeCommand).callsFake(async ({ Qualifier }) => {
+      this.invoked.push(Qualifier);
+      const outcome = this.outcomes[Qualifier] ?? "succeed";
+      if (outcome === "crash")
+        return { StatusCode: 200, FunctionError: "Unhandled", Payload: Buffer.from('{"errorType":"TypeError","errorMessage":"boom"}') };
+      return { StatusCode: 200, Payload: Buffer.from(JSON.stringify({ statusCode: outcome === "5xx" ? 502 : 200, body: "{}" })) };
+    });
+    this.lambda
+      .on(GetFunctionConfigurationCommand)
+      .callsFake(async ({ Qualifier }) => ({ Version: Qualifier, Architectures: [this.architectures[Qualifier] ?? "arm64"] }));
     this.codedeploy.on(StopDeploymentCommand).callsFake(async (input) => (this.stopped.push(input), { status: "Pending" }));
     this.lambda.on(GetAliasCommand).callsFake(async () => ({ Name: "live", ...this.alias }));
     this.lambda.on(ListAliasesCommand).callsFake(async () => ({ Aliases: [{ Name: "live", ...this.alias }] }));
@@ -133,7 +195,13 @@ describe("a rollout (CodeDeploy deployment of the live alias), against CodeDeplo
       Type: "AWS::Lambda::Function",
       Properties: { Name: "primes-a1b2c3d", Alias: "live", CurrentVersion: "4", TargetVersion: target },
     });
-    assert.deepEqual(outcome, { deploymentId: "d-1", fromVersion: "4", version: target, deletedVersions: ["1", "2", "3", "5"] });
+    assert.deepEqual(outcome, {
+      deploymentId: "d-1",
+      fromVersion: "4",
+      version: target,
+      architecture: "arm64",
+      deletedVersions: ["1", "2", "3", "5"],
+    });
     // The previous version stays (one update-alias from serving again), and power tuning's own is its to remove.
     assert.deepEqual(
       world.versions.map((v) => v.Version),
@@ -195,6 +263,70 @@ describe("a rollout (CodeDeploy deployment of the live alias), against CodeDeplo
     const outcome = await rollOut(clients(), request("4"), fakeClock().options);
     assert.equal(world.codedeploy.commandCalls(CreateDeploymentCommand).length, 0);
     assert.equal(outcome.deploymentId, undefined);
+  });
+
+  it("with a before-traffic check: a version that fails its sample event gets no traffic and is rolled back; the next up deploys the fix", async () => {
+    world.check = loadCheck({ rawPath: "/primes", queryStringParameters: { max: "100" } });
+    const broken = world.publish(); // 5
+    world.outcomes[broken] = "crash";
+    const checked = { ...request(broken), beforeAllowTraffic: "primes-hook-a1b2c3d" };
+    const failed: Error = await rollOut(clients(), checked, fakeClock().options).then(
+      () => assert.fail("a failed check must fail the up"),
+      (error) => error,
+    );
+    assert.ok(failed instanceof RolloutFailed);
+    assert.match(failed.message, /version 5 did not go live \(d-1 Failed: The BeforeAllowTraffic hook reported Failed/);
+    assert.deepEqual(world.deployments.get("d-1")!.appSpec.Hooks, [{ BeforeAllowTraffic: "primes-hook-a1b2c3d" }]);
+    assert.deepEqual(world.invoked, [broken], "the check tried the new version itself, by its number");
+    assert.deepEqual(world.hookReports, [{ deploymentId: "d-1", lifecycleEventHookExecutionId: "hook-d-1", status: "Failed" }]);
+    assert.deepEqual(world.duringShift, [], "no traffic ever moved to it");
+    assert.deepEqual(world.alias, { FunctionVersion: "4" });
+
+    // A 5xx answer fails the check too; the fixed version (a 4xx to a sample it refuses is its job) goes live.
+    const erroring = world.publish(); // 6
+    world.outcomes[erroring] = "5xx";
+    await assert.rejects(rollOut(clients(), { ...checked, targetVersion: erroring }, fakeClock().options), RolloutFailed);
+    assert.equal(world.hookReports.at(-1)!.status, "Failed");
+    const fixed = world.publish(); // 7
+    const outcome = await rollOut(clients(), { ...checked, targetVersion: fixed }, fakeClock().options);
+    assert.equal(world.hookReports.at(-1)!.status, "Succeeded");
+    assert.equal(world.deployments.get("d-3")!.current, "4", "each attempt starts from the version still live");
+    assert.deepEqual([outcome.version, world.alias.FunctionVersion], [fixed, fixed]);
+    assert.equal(world.hookCalls, 3);
+  });
+
+  it("all at once (no deployment group): Pulumi moved the alias, so no CodeDeploy call; the versions nothing uses go, the previous one stays", async () => {
+    const next = world.publish(); // 5
+    world.alias = { FunctionVersion: next }; // Pulumi's alias update, before the Rollout's
+    const { application: _, deploymentGroup: __, ...allAtOnce } = request(next);
+    const outcome = await rollOut(clients(), allAtOnce, fakeClock().options, "4");
+    assert.equal(world.codedeploy.calls().length, 0);
+    assert.deepEqual(outcome, {
+      deploymentId: undefined,
+      fromVersion: "4",
+      version: next,
+      architecture: "arm64",
+      deletedVersions: ["1", "2", "3"],
+    });
+    // The stack's first up: nothing was live before, nothing to keep but the alias's.
+    world.alias = { FunctionVersion: world.publish() }; // 6
+    assert.deepEqual((await rollOut(clients(), { ...allAtOnce, targetVersion: "6" }, fakeClock().options)).deletedVersions, ["4", "5"]);
+  });
+
+  it("switches architecture as a canary: the arm64 version takes 10% first, the x86_64 one stays until the shift ends, and the rollout reports arm64 live", async () => {
+    world.architectures["4"] = "x86_64";
+    const arm = world.publish(); // 5: the same function, its architectures and image switched, published
+    world.architectures[arm] = "arm64";
+    const clock = fakeClock();
+    const outcome = await rollOut(clients(), request(arm), clock.options);
+    assert.deepEqual(world.duringShift, [{ alias: ["4", arm], deleted: [] }], "both versions serve while traffic is split, none deleted");
+    assert.equal(outcome.architecture, "arm64");
+    assert.equal(clock.logs.at(-1), `primes-a1b2c3d:live serves version ${arm} on arm64`);
+    assert.deepEqual(
+      world.versions.map((version) => version.Version),
+      ["$LATEST", "4", arm],
+      "the x86_64 version is the one rollback target left",
+    );
   });
 
   it("bounds every CodeDeploy and Lambda call well inside the rollout's own wait", () => {

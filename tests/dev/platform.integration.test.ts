@@ -1,4 +1,5 @@
 // example:begin the examples: map-reduce on the local S3, number-fact's stand-in numbers API
+import { LIVE_ALIAS } from "../../components/container-function";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -135,7 +136,8 @@ describe("npm run dev: the platform on 127.0.0.1", function () {
       const fn = deployed.find((resource) => resource.name === name)!;
       assert.ok(fn, `${name} is deployed`);
       // Lambda's concurrency: the reservation caps every caller; an event source mapping's maximum caps its invocations.
-      const mapping = mappings.find((resource) => resource.inputs.functionName === fn.state.arn);
+      // The mapping invokes the function itself or, when it serves traffic, its live alias (the function's ARN and `:live`).
+      const mapping = mappings.find((resource) => [fn.state.arn, `${fn.state.arn}:${LIVE_ALIAS}`].includes(resource.inputs.functionName));
       const limit = Math.min(
         fn.inputs.reservedConcurrentExecutions ?? Number.POSITIVE_INFINITY,
         mapping?.inputs.scalingConfig?.maximumConcurrency ?? Number.POSITIVE_INFINITY,

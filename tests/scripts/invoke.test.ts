@@ -8,7 +8,8 @@ import { createServer, type Server } from "node:http";
 import { appFunctions } from "../../app/functions";
 import { stackConfigFrom } from "../../config";
 import { parseReport } from "../../app/tuning/report-line";
-import { main, sampleEventFile } from "../../scripts/invoke";
+import { main } from "../../scripts/invoke";
+import { sampleEventPath } from "../../components/function-settings";
 import { buildBundles } from "../../dev/lambda/bundles";
 
 describe("npm run invoke", function () {
@@ -48,7 +49,7 @@ describe("npm run invoke", function () {
   after(() => lambda.restore());
 
   it("has a sample event for every function, as JSON", () => {
-    for (const name of Object.keys(appFunctions)) assert.ok(JSON.parse(readFileSync(sampleEventFile(name), "utf8")), name);
+    for (const name of Object.keys(appFunctions)) assert.ok(JSON.parse(readFileSync(sampleEventPath({ name }), "utf8")), name);
   });
 
   it("--local runs a bundle on its sample event and prints the response and a REPORT line", async () => {
@@ -147,7 +148,7 @@ describe("npm run invoke", function () {
     assert.equal(await run("someone-elses", "--stack", "dev"), 2);
     assert.match(
       printed,
-      /someone-elses has no sample event \(dev\/events, or event.json in its build context\): give --payload JSON or --event FILE/,
+      /someone-elses has no sample event \(app\/events\/<function>.json, or event.json in its build context\): give --payload JSON or --event FILE/,
     );
   });
 
