@@ -1,4 +1,4 @@
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 
 /** A CrossGuard policy of this pack, plus the fix the offline plan prints beside each violation. */
 export type GravitonPolicy = (ResourceValidationPolicy | StackValidationPolicy) & {
@@ -36,4 +36,26 @@ export const TYPES = {
   securityGroup: "aws:ec2/securityGroup:SecurityGroup",
   securityGroupRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
   securityGroupIngressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  provisionedConcurrency: "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
+  deploymentGroup: "aws:codedeploy/deploymentGroup:DeploymentGroup",
+  /** The platform's rollout of a function's new version (components/rollout-resource.ts), a dynamic resource. */
+  rollout: "pulumi-nodejs:dynamic/graviton:Rollout:Resource",
 } as const;
+
+/**
+ * A function reference as Lambda takes it (a name, `name:qualifier`, a function ARN, or one with a
+ * version or alias) split into the function (its name or unqualified ARN) and the qualifier, if any.
+ */
+export function splitQualifier(reference: string): { function: string; qualifier?: string } {
+  const parts = reference.split(":");
+  if (reference.startsWith("arn:")) return { function: parts.slice(0, 7).join(":"), qualifier: parts[7] };
+  return { function: parts[0], qualifier: parts[1] };
+}
+
+/** The function resource a reference (name or ARN, qualified or not) names, if the stack has it. */
+export function functionNamed(resources: PolicyResource[], reference: string): PolicyResource | undefined {
+  const { function: unqualified } = splitQualifier(reference);
+  return resources.find(
+    (resource) => resource.type === TYPES.lambdaFunction && [resource.props.arn, resource.props.name].includes(unqualified),
+  );
+}

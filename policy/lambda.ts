@@ -1,5 +1,5 @@
 import { FUNCTION_TAGS } from "../components/container-function";
-import { GravitonPolicy, propsOf, TYPES } from "./definition";
+import { GravitonPolicy, propsOf, splitQualifier, TYPES } from "./definition";
 
 /** Names that suggest a secret; secrets belong in Secrets Manager or SSM, fetched at INIT. */
 const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY|TOKEN|CREDENTIAL)/i;
@@ -129,6 +129,34 @@ export const lambdaPolicies: GravitonPolicy[] = [
       else if (String(props.principal).endsWith(".amazonaws.com") && !props.sourceArn) {
         report(`Principal ${props.principal} may invoke the function from any source: no sourceArn.`);
       }
+    },
+  },
+  {
+    name: "lambda-invoked-through-alias",
+    description:
+      "Services invoke a function through an alias (a permission's qualifier, an event source mapping's qualified function), never $LATEST: a new version then reaches its callers only when the alias moves, as a rollout moves it.",
+    enforcementLevel: "advisory",
+    howToFix:
+      "Give the function a live alias (ContainerFunction does for a function that serves traffic) and grant or map its caller to the alias: the permission's qualifier, the mapping's functionName with :<alias>.",
+    validateResource: (args, report) => {
+      const permission = propsOf(args, TYPES.lambdaPermission);
+      if (permission && String(permission.principal).endsWith(".amazonaws.com") && !permission.qualifier)
+        report(`${permission.principal} may invoke ${permission.function} unqualified, so it runs $LATEST: grant its alias (qualifier).`);
+      const mapping = propsOf(args, TYPES.eventSourceMapping);
+      if (mapping && typeof mapping.functionName === "string" && !splitQualifier(mapping.functionName).qualifier)
+        report(`Event source mapping ${args.name} invokes ${mapping.functionName} unqualified, so it runs $LATEST: map it to the alias.`);
+    },
+  },
+  {
+    name: "lambda-provisioned-concurrency-on-alias",
+    description:
+      "Provisioned concurrency is configured on the alias callers invoke, not on a version: on a version it stays behind (billed, unused) when the alias moves, and the new version starts cold.",
+    enforcementLevel: "mandatory",
+    howToFix: "Set functions.<name>.provisionedConcurrency: the platform puts it on the function's live alias.",
+    validateResource: (args, report) => {
+      const props = propsOf(args, TYPES.provisionedConcurrency);
+      if (props && /^\d+$/.test(String(props.qualifier)))
+        report(`Provisioned concurrency of ${props.functionName} is on version ${props.qualifier}, not on an alias.`);
     },
   },
 ];

@@ -1,6 +1,7 @@
 import { apigatewayPolicies } from "./apigateway";
 import { capacityPolicies } from "./capacity";
 import { cloudwatchPolicies } from "./cloudwatch";
+import { codedeployPolicies } from "./codedeploy";
 import { GravitonPolicy } from "./definition";
 import { ec2Policies } from "./ec2";
 import { ecrPolicies } from "./ecr";
@@ -14,6 +15,7 @@ import { sqsPolicies } from "./sqs";
 /** Every policy of the pack, one file per service. */
 export const policies: GravitonPolicy[] = [
   ...lambdaPolicies,
+  ...codedeployPolicies,
   ...cloudwatchPolicies,
   ...ecrPolicies,
   ...iamPolicies,

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { policies } from "../../policy/policies";
 import { PolicyConfig, ResourceUnderPolicy, runPolicies } from "../../policy/run-offline";
 import { evaluate, evaluateStack } from "../mock-engine";
-import { readStackConfig } from "../../config";
+import { readStackConfig, stackConfigFrom } from "../../config";
 
 const ACCOUNT = "123456789012";
 let counter = 0;
@@ -84,13 +84,41 @@ const mapping = (overrides: Record<string, any> = {}) =>
     "aws:lambda/eventSourceMapping:EventSourceMapping",
     {
       eventSourceArn: QUEUE_ARN,
-      functionName: "arn:aws:lambda:us-east-1:123456789012:function:worker",
+      // The worker's live alias, as the platform maps it: the queue policies find the function behind it.
+      functionName: "arn:aws:lambda:us-east-1:123456789012:function:worker:live",
       functionResponseTypes: ["ReportBatchItemFailures"],
       scalingConfig: { maximumConcurrency: 5 },
       ...overrides,
     },
     "jobs-worker",
   );
+/** A function by its deployed name, and what the rollout policies read beside it. */
+const namedFunction = (name: string, overrides: Record<string, any> = {}) =>
+  goodFunction({ name, arn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${name}`, ...overrides });
+const provisioned = (functionName: string, executions: number, qualifier = "live") =>
+  resource("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", {
+    functionName,
+    qualifier,
+    provisionedConcurrentExecutions: executions,
+  });
+const aliasPermission = (functionName: string) =>
+  resource("aws:lambda/permission:Permission", {
+    principal: "apigateway.amazonaws.com",
+    function: functionName,
+    qualifier: "live",
+    sourceArn: "a",
+  });
+const rollout = (functionName: string, deploymentGroup?: string) =>
+  resource("pulumi-nodejs:dynamic/graviton:Rollout:Resource", { functionName, alias: "live", application: "rollouts", deploymentGroup });
+const group = (name: string, overrides: Record<string, any> = {}) =>
+  resource("aws:codedeploy/deploymentGroup:DeploymentGroup", {
+    appName: "rollouts",
+    deploymentGroupName: name,
+    deploymentConfigName: "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+    autoRollbackConfiguration: { enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] },
+    alarmConfiguration: { enabled: true, alarms: [`${name}-errors`] },
+    ...overrides,
+  });
 const route = (routeKey: string, authorizationType?: string) => resource("aws:apigatewayv2/route:Route", { routeKey, authorizationType });
 const document = (statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 const lambdaTrust = document([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]);
@@ -242,7 +270,66 @@ const cases: Record<
   "capacity-unreserved-headroom": {
     compliant: [goodFunction({ reservedConcurrentExecutions: 450 }), goodFunction({ reservedConcurrentExecutions: 450 })],
     violating: [goodFunction({ reservedConcurrentExecutions: 450 }), goodFunction({ reservedConcurrentExecutions: 451 })],
-    message: /reserve 901 of 1000, leaving 99 unreserved; Lambda needs at least 100/,
+    message: /reserve or provision 901 of 1000, leaving 99 unreserved; Lambda needs at least 100/,
+  },
+  "capacity-provisioned-within-reserved": {
+    compliant: [namedFunction("api", { reservedConcurrentExecutions: 5 }), provisioned("api", 5)],
+    violating: [namedFunction("api", { reservedConcurrentExecutions: 5 }), provisioned("api", 6)],
+    message: /api provisions 6 but reserves only 5/,
+  },
+  "capacity-provisioned-expected-traffic": {
+    compliant: [
+      namedFunction("api", { tags: { "graviton:expected-rps": "10", "graviton:expected-duration-ms": "200" } }),
+      provisioned("api", 2),
+    ],
+    violating: [
+      namedFunction("api", { tags: { "graviton:expected-rps": "10", "graviton:expected-duration-ms": "200" } }),
+      provisioned("api", 3),
+    ],
+    message: /api provisions 3; 10 requests\/s x 200 ms needs 2/,
+  },
+  "lambda-invoked-through-alias": {
+    compliant: [
+      resource("aws:lambda/permission:Permission", {
+        principal: "apigateway.amazonaws.com",
+        function: "api",
+        qualifier: "live",
+        sourceArn: "a",
+      }),
+      mapping(),
+    ],
+    violating: [mapping({ functionName: "arn:aws:lambda:us-east-1:123456789012:function:worker" })],
+    message: /invokes arn:aws:lambda:us-east-1:123456789012:function:worker unqualified, so it runs \$LATEST/,
+  },
+  "lambda-provisioned-concurrency-on-alias": {
+    compliant: [provisioned("api", 2)],
+    violating: [provisioned("api", 2, "7")],
+    message: /Provisioned concurrency of api is on version 7, not on an alias/,
+  },
+  "codedeploy-gradual-rollout": {
+    compliant: [namedFunction("api"), aliasPermission("api"), rollout("api", "api"), group("api")],
+    violating: [
+      namedFunction("api"),
+      aliasPermission("api"),
+      rollout("api", "api"),
+      group("api", { deploymentConfigName: "CodeDeployDefault.LambdaAllAtOnce" }),
+    ],
+    message: /api:live's deployment group api shifts all traffic at once/,
+  },
+  "codedeploy-rollback-alarms-own-function": {
+    compliant: [
+      namedFunction("api"),
+      rollout("api", "api"),
+      group("api"),
+      alarm("AWS/Lambda", "Errors", { FunctionName: "api" }, { name: "api-errors" }),
+    ],
+    violating: [
+      namedFunction("api"),
+      rollout("api", "api"),
+      group("api"),
+      alarm("AWS/Lambda", "Errors", { FunctionName: "other" }, { name: "api-errors" }),
+    ],
+    message: /rolls back on api-errors, which watches other, not api/,
   },
   "capacity-expected-traffic": {
     compliant: [
@@ -690,6 +777,17 @@ describe("policy pack", () => {
       (v) => v.enforcementLevel === "mandatory",
     );
     assert.ok(dev.some((violation) => violation.policy === "rds-deletion-protection"));
+    // dev moves its aliases all at once: a production stack must roll out gradually, rolled back on alarms.
+    assert.deepEqual(
+      dev
+        .filter((violation) => violation.policy === "codedeploy-gradual-rollout")
+        .map((violation) => violation.message)
+        .sort(),
+      stackConfigFrom(readStackConfig("dev"))
+        .everyFunction.filter((fn) => fn.live)
+        .map((fn) => `${fn.name}:live moves all at once: no CodeDeploy deployment group rolls it out.`)
+        .sort(),
+    );
   });
 
   for (const stack of listStacks()) {
