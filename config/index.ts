@@ -18,4 +18,4 @@ export {
 } from "./model";
 export { ConfigError } from "./errors";
 export { KNOWN_NAMESPACES, RENAMED_KEYS, stackConfigFrom, strayConfigKeys } from "./load";
-export { checkStackName, listStacks, policyConfigFor, readStackConfig } from "./stack-files";
+export { checkStackName, listStacks, policyConfigFor, readStackConfig, stackConfigOfText, stackFileOf } from "./stack-files";

@@ -46,10 +46,15 @@ export function stackFileOf(stack: string, projectDir = "."): string {
 /** Reads `Pulumi.<stack>.yaml` and returns its config the way the Pulumi CLI hands it to a program. */
 export function readStackConfig(stack: string, projectDir = "."): Record<string, string> {
   const file = stackFileOf(stack, projectDir);
+  return stackConfigOfText(readFileSync(file, "utf8"), file);
+}
+
+/** A stack file's text (`file` names it in errors) as the config the Pulumi CLI hands a program: every value a string, structured ones JSON. */
+export function stackConfigOfText(text: string, file: string): Record<string, string> {
   let document: any;
   try {
     // Pulumi reads stack files with YAML 1.1 merge keys (`<<: *defaults`); so does this.
-    document = parseYaml(readFileSync(file, "utf8"), { merge: true });
+    document = parseYaml(text, { merge: true });
   } catch (error) {
     throw new Error(`${file} is not valid YAML: ${(error as Error).message}`);
   }

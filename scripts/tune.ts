@@ -1,12 +1,14 @@
 // npm run tune -- --stack dev --function <name> [--compare-architectures] [--num 20] [--payload JSON]
 //                [--strategy cost|speed|balanced] [--power-values 128,512,1024] [--chart FILE]
-// npm run tune -- --from-output FILE [--chart FILE]
+// npm run tune -- --from-output FILE [--chart FILE] [--stack <name> --function <name> [--apply]]
 // Starts the stack's power-tuning state machine on a function (and its twin, to compare architectures),
 // shows progress, then prints a table (memory x architecture), the recommendation and the links, and
 // writes an SVG chart. --from-output renders an existing execution output (ours, or AWS Lambda Power
-// Tuning's) without AWS.
+// Tuning's) without AWS. With a stack and a function it prints the recommendation as the change to the
+// stack file, and --apply writes it (comments and layout kept), for the next pulumi up to roll out.
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describeValue } from "../app/core/describe-value";
 import { parseTuningInput } from "../app/tuning/input";
@@ -14,6 +16,9 @@ import { runCommand } from "./run-command";
 import { readStackOutputs, requiredOutput, StackOutputs } from "./stack-outputs";
 import { chartSvg, pointsOfOutput, recommendationOf, tableOf } from "./tuning-report";
 import { COMMANDS, parseCommandLine } from "./command-line";
+import { PROJECT, stackConfigFrom, stackConfigOfText, stackFileOf } from "../config";
+import { ALL_AT_ONCE } from "../components/rollout-settings";
+import { editFunctionSettings } from "./stack-file-edit";
 
 const USAGE = COMMANDS["tune"].usage;
 
@@ -24,6 +29,8 @@ export interface TuneDependencies {
   pollIntervalMs?: number;
   /** Progress checks before giving up watching. @default 720 (an hour at 5 s) */
   maxPolls?: number;
+  /** Where the stack files are. @default the project */
+  projectDir?: string;
 }
 
 export async function main(argv: string[], write: (text: string) => void, deps: TuneDependencies): Promise<number> {
@@ -32,6 +39,9 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     options = parseCommandLine("tune", argv).values;
     if (!options["from-output"] && (!options.stack || !options.function))
       throw new Error("--stack and --function are required (or --from-output FILE)");
+    if ((options.apply || options["from-output"]) && Boolean(options.stack) !== Boolean(options.function))
+      throw new Error("--stack and --function go together: the stack file to change and the function whose settings change");
+    if (options.apply && !options.stack) throw new Error("--apply needs --stack and --function: the stack file to write, and the function");
     if (!/^\d{1,4}$/.test(options.num!)) throw new Error(`--num must be a whole number of invocations, got ${describeValue(options.num)}`);
     if (options["power-values"] !== undefined && !/^(ALL|\d{3,5}(,\d{3,5})*)$/.test(options["power-values"])) {
       throw new Error(
@@ -87,6 +97,8 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     const recommended = { memoryMb: output.power, series: typeof output.architecture === "string" ? output.architecture : undefined };
     writeFileSync(chart, await chartSvg(points, `Power tuning: ${tuned ?? name}`, recommended));
     write(`Chart written to ${chart}\n`);
+    if (options.stack && options.function)
+      write(stackFileChange(output, options.stack, options.function, Boolean(options.apply), deps.projectDir ?? join(__dirname, "..")));
     return 0;
   } catch (error) {
     write(`tune: ${(error as Error).message}\n`);
@@ -94,7 +106,48 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   }
 }
 
-/** The execution input for a function of the stack (and its twin), from the stack's outputs. */
+/**
+ * The recommendation (memory, and the architecture when both were measured) as the change to the function's
+ * settings in the stack file: printed, and written with `apply`. Settings already at the recommendation
+ * are left as they are; the edited file must still be a valid stack config, or nothing is written.
+ */
+function stackFileChange(
+  output: { power: number; architecture?: unknown },
+  stack: string,
+  name: string,
+  apply: boolean,
+  projectDir: string,
+): string {
+  const file = stackFileOf(stack, projectDir);
+  const text = readFileSync(file, "utf8");
+  const fn = stackConfigFrom(stackConfigOfText(text, file)).everyFunction.find((candidate) => candidate.name === name);
+  if (!fn)
+    throw new Error(
+      `${file} has no function ${name} to change (a twin takes its settings from its function: use --function ${name.replace(/-(arm64|x86_64)$/, "")})`,
+    );
+  const settings: Record<string, string | number> = {};
+  if (output.power !== fn.memory) settings.memory = output.power;
+  if ((output.architecture === "arm64" || output.architecture === "x86_64") && output.architecture !== fn.architecture)
+    settings.architecture = output.architecture;
+  const shown = file.replace(`${projectDir}/`, "");
+  if (Object.keys(settings).length === 0) return `\n${shown} already sets what the tuning recommends for ${name}: nothing to change.\n`;
+  const group = `${PROJECT}:${fn.image === "app" ? "functions" : "ownImageFunctions"}`;
+  const edited = editFunctionSettings(text, { group, name, settings });
+  stackConfigFrom(stackConfigOfText(edited.text, file)); // still a stack the program accepts, or this throws naming the key
+  const current: Record<string, unknown> = { memory: fn.memory, architecture: fn.architecture };
+  const lines = Object.entries(settings).map(([key, value]) => `  ${group}.${name}.${key}: ${current[key]} -> ${value}`);
+  const rollout = fn.live
+    ? fn.live.deploymentConfig === ALL_AT_ONCE
+      ? "all at once"
+      : `through ${fn.live.deploymentConfig}`
+    : "on its next invocation";
+  const next = apply
+    ? `Written to ${shown} (comments and layout kept). pulumi up --stack ${stack} rolls it out ${rollout}.`
+    : `Not written: add --apply to write it to ${shown}, then pulumi up --stack ${stack} rolls it out ${rollout}.`;
+  if (apply) writeFileSync(file, edited.text);
+  return `\nThe stack-file change (${shown}):\n${lines.join("\n")}\n${next}\n`;
+}
+
 /** A function ARN of the shape the stack's outputs hold, for checking the flags before they are read. */
 const FLAG_CHECK_ARN = "arn:aws:lambda:us-east-1:123456789012:function:flag-check";
 
@@ -115,6 +168,7 @@ function tuningSettings(options: Record<string, any>) {
   };
 }
 
+/** The execution input for a function of the stack (and its twin), from the stack's outputs. */
 function executionInput(options: Record<string, any>, outputs: StackOutputs, stack: string) {
   const fn = Object.hasOwn(outputs.lambdaFunctions ?? {}, options.function) ? outputs.lambdaFunctions[options.function] : undefined;
   if (!fn)

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import type { LambdaArchitecture } from "../core/architecture";
 import { describeValue } from "../core/describe-value";
+import { LIVE_ALIAS } from "../functions";
 import { generatePayloads } from "./analysis";
 
 const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/;
@@ -96,7 +97,12 @@ const schema = z
     ),
     autoOptimize: flag,
     autoOptimizeAlias: z.optional(
-      z.string().check(z.regex(ALIAS_NAME, { error: "must be a Lambda alias name (letters, digits, - and _, not only digits)" })),
+      z.string().check(
+        z.regex(ALIAS_NAME, { error: "must be a Lambda alias name (letters, digits, - and _, not only digits)" }),
+        z.refine((alias) => alias !== LIVE_ALIAS, {
+          error: `must not be "${LIVE_ALIAS}": the alias every caller invokes moves only by a rollout (set the recommended memory in the stack file, npm run tune -- --apply, and pulumi up)`,
+        }),
+      ),
     ),
     dryRun: flag,
     // Unset, it is 0.2, or 0 with onlyColdStarts (every invocation is a cold start: nothing to trim), as in the original.

@@ -149,6 +149,33 @@ describe("power tuning, end to end (state machine definition run locally, Lambda
     assert.equal(fn.versions.get(fn.aliases.get("tuned")!)?.memory, 1769);
   });
 
+  it("never touches the live alias or the versions callers use: only its own aliases and versions, and the memory put back", async () => {
+    // A serving function as a stack leaves it: version 3 published and live, version 2 kept for a rollback.
+    const fn = lambda.functions.get(ARM)!;
+    for (const version of ["1", "2", "3"]) fn.versions.set(version, { memory: 1024, description: `deployed ${version}` });
+    fn.aliases.set("live", "3");
+    const before = [...fn.versions];
+    for (const [input, memoryAfter] of [
+      [{ lambdaARN: ARM, powerValues: [512, 1769], num: 5 }, 1024],
+      [{ lambdaARN: ARM, powerValues: [512], num: 5, onlyColdStarts: true }, 1024],
+      [{ lambdaARN: ARM, powerValues: [512, 1769], num: 5, strategy: "speed", autoOptimize: true, autoOptimizeAlias: "tuned" }, 1769],
+    ] as const) {
+      const outcome = await run(input);
+      assert.equal(outcome.status, "SUCCEEDED", JSON.stringify(outcome));
+      assert.equal(fn.aliases.get("live"), "3", "the live alias still serves version 3");
+      for (const [version, settings] of before) assert.deepEqual(fn.versions.get(version), settings, `version ${version} untouched`);
+      assert.equal(fn.memory, memoryAfter, "$LATEST's memory put back (with autoOptimize, the recommendation)");
+    }
+    // Its own alias to a version of its own is the one thing a run with autoOptimizeAlias leaves.
+    assert.deepEqual([...fn.aliases.keys()].sort(), ["live", "tuned"]);
+    // Asked to move the live alias itself, it refuses before touching anything.
+    const calls = lambda.calls.length;
+    const refused = await run({ lambdaARN: ARM, num: 5, autoOptimize: true, autoOptimizeAlias: "live" });
+    assert.deepEqual([refused.status, (refused as any).error], ["FAILED", "InitializeFailed"]);
+    assert.match((refused as any).cause, /autoOptimizeAlias must not be "live": the alias every caller invokes moves only by a rollout/);
+    assert.deepEqual(lambda.calls.slice(calls), [], "not one Lambda call");
+  });
+
   it("fails with a clear cause on invalid input, naming the field and the rule, and touches nothing", async () => {
     const outcome = await run({ lambdaARN: ARM, num: 3 });
     assert.deepEqual([outcome.status, (outcome as any).error], ["FAILED", "InitializeFailed"]);

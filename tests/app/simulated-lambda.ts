@@ -40,6 +40,7 @@ interface FunctionState {
   description: string;
   versions: Map<string, { memory: number; description: string }>;
   aliases: Map<string, string>;
+  deletedVersions: number[];
   invocations: { qualifier: string; memory: number }[];
 }
 
@@ -85,7 +86,8 @@ export class SimulatedLambda {
     this.mock.on(PublishVersionCommand).callsFake(
       handle("PublishVersion", (input) => {
         const fn = this.fn(input.FunctionName);
-        const version = String(fn.versions.size + 1);
+        // As Lambda numbers them: one more than any version the function ever had, never reused.
+        const version = String(Math.max(0, ...[...fn.versions.keys()].map(Number), ...fn.deletedVersions) + 1);
         fn.versions.set(version, { memory: fn.memory, description: fn.description });
         return { Version: version };
       }),
@@ -125,6 +127,7 @@ export class SimulatedLambda {
         const [arn, qualifier] = parts.length === 8 ? [parts.slice(0, 7).join(":"), parts[7]] : [input.FunctionName, input.Qualifier];
         if (!qualifier) throw new Error("the tuner must never delete a whole function");
         this.fn(arn).versions.delete(qualifier);
+        this.fn(arn).deletedVersions.push(Number(qualifier));
         return {};
       }),
     );
@@ -138,6 +141,7 @@ export class SimulatedLambda {
       description,
       versions: new Map(),
       aliases: new Map([["live", "$LATEST"]]),
+      deletedVersions: [],
       invocations: [],
     });
     return this;

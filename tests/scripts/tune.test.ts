@@ -9,6 +9,7 @@ import { parseTuningInput } from "../../app/tuning/input";
 import { tuningResult } from "../../app/tuning/result";
 import { visualizationUrl } from "../../app/tuning/visualization";
 import { main } from "../../scripts/tune";
+import { readStackConfig, stackConfigFrom } from "../../config";
 
 const ARM = "arn:aws:lambda:us-east-1:123456789012:function:primes";
 const X86 = "arn:aws:lambda:us-east-1:123456789012:function:primes-x86_64";
@@ -206,6 +207,83 @@ describe("npm run tune", function () {
     assert.match(svg, /arm64/);
     // Titled by the function the output is of, not by the file's name.
     assert.match(svg, new RegExp(`Power tuning: ${ARM.split(":")[6]}`));
+  });
+
+  it("prints the recommendation as the stack-file change, and --apply writes it (comments kept) for pulumi up to roll out", async () => {
+    const file = join(dir, "ours.json");
+    writeFileSync(file, JSON.stringify(ourOutput())); // 512 MB on arm64
+    // A copy of prod on x86_64: the tuning moves get-job to 512 MB and to arm64, which prod rolls out as a canary.
+    const prod = readFileSync("Pulumi.prod.yaml", "utf8").replace(
+      "graviton-platform:architecture: arm64",
+      "graviton-platform:architecture: x86_64",
+    );
+    writeFileSync(join(dir, "Pulumi.x86.yaml"), prod);
+    const tune = (...argv: string[]) =>
+      main(argv, (text) => void (printed += text), {
+        outputs: () => outputs,
+        sfn: new SFNClient({ region: "us-east-1" }),
+        projectDir: dir,
+      });
+    const common = ["--from-output", file, "--chart", join(dir, "ours.svg"), "--stack", "x86", "--function", "get-job"];
+    assert.equal(await tune(...common), 0, printed);
+    assert.match(
+      printed,
+      /The stack-file change \(Pulumi\.x86\.yaml\):\n  graviton-platform:functions\.get-job\.memory: 256 -> 512\n  graviton-platform:functions\.get-job\.architecture: x86_64 -> arm64\n/,
+    );
+    assert.match(
+      printed,
+      /Not written: add --apply to write it to Pulumi\.x86\.yaml, then pulumi up --stack x86 rolls it out through CodeDeployDefault\.LambdaCanary10Percent5Minutes\./,
+    );
+    assert.equal(readFileSync(join(dir, "Pulumi.x86.yaml"), "utf8"), prod, "nothing written without --apply");
+
+    printed = "";
+    assert.equal(await tune(...common, "--apply"), 0, printed);
+    assert.match(printed, /Written to Pulumi\.x86\.yaml \(comments and layout kept\)\. pulumi up --stack x86 rolls it out through/);
+    const written = readFileSync(join(dir, "Pulumi.x86.yaml"), "utf8");
+    const getJobBlock = "    get-job:\n      reservedConcurrency: 20\n";
+    assert.ok(prod.includes(getJobBlock));
+    assert.equal(
+      written,
+      prod.replace(getJobBlock, `${getJobBlock}      memory: 512\n      architecture: arm64\n`),
+      "two lines added, nothing else",
+    );
+    const getJob = stackConfigFrom(readStackConfig("x86", dir)).functionNamed["get-job"];
+    assert.deepEqual([getJob.memory, getJob.architecture, getJob.reservedConcurrency], [512, "arm64", 20]);
+    printed = "";
+    assert.equal(await tune(...common, "--apply"), 0);
+    assert.match(printed, /already sets what the tuning recommends for get-job: nothing to change/);
+    assert.equal(readFileSync(join(dir, "Pulumi.x86.yaml"), "utf8"), written);
+  });
+
+  it("--apply refuses, leaving the file as it was, a stack file it cannot edit safely or an edit the stack would refuse", async () => {
+    const file = join(dir, "ours.json");
+    writeFileSync(file, JSON.stringify({ ...ourOutput(), power: 20000 }));
+    const anchored = "config:\n  graviton-platform:functions:\n    get-job: &sized\n      memory: 256\n    primes: *sized\n";
+    writeFileSync(join(dir, "Pulumi.anchored.yaml"), anchored);
+    writeFileSync(join(dir, "Pulumi.plain.yaml"), "config:\n  aws:region: us-east-1\n");
+    const tune = (...argv: string[]) =>
+      main(argv, (text) => void (printed += text), {
+        outputs: () => outputs,
+        sfn: new SFNClient({ region: "us-east-1" }),
+        projectDir: dir,
+      });
+    for (const [stack, expected] of [
+      ["anchored", /get-job carries an anchor \(&sized\) that other keys may alias: edit it by hand/],
+      ["plain", /functions\.get-job\.memory must be a whole number from 128 to 10240 \(MB\), got 20000/],
+    ] as const) {
+      printed = "";
+      const before = readFileSync(join(dir, `Pulumi.${stack}.yaml`), "utf8");
+      assert.equal(
+        await tune("--from-output", file, "--chart", join(dir, "c.svg"), "--stack", stack, "--function", "get-job", "--apply"),
+        1,
+        stack,
+      );
+      assert.match(printed, expected);
+      assert.equal(readFileSync(join(dir, `Pulumi.${stack}.yaml`), "utf8"), before);
+    }
+    printed = "";
+    assert.equal(await tune("--from-output", file, "--apply"), 2);
+    assert.match(printed, /--apply needs --stack and --function/);
   });
 
   it("starts the stack's state machine on a function and its twin, follows it, and reports", async () => {
