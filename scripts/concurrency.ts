@@ -2,7 +2,9 @@
 // The concurrency hunt (seed 002): CloudWatch's Lambda metrics have 1-minute resolution, so a spike that
 // lasts seconds hides in them. This runs the 1-second query (Little's law per second: invocations x
 // p99.5 duration) over every function's log group, and prints each function's peak with its second, the
-// rate and duration behind it, its limit and headroom, then the stack's total against the account's.
+// rate and duration behind it, its limit and headroom (and each version's, while a rollout splits its
+// alias), then the stack's total against the account's, and each live alias's concurrency and
+// provisioned concurrency utilisation from CloudWatch's per-alias metrics.
 import {
   CloudWatchLogsClient,
   GetQueryResultsCommand,
@@ -11,11 +13,13 @@ import {
   type ResultField,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { GetAccountSettingsCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
+import { LIVE_ALIAS } from "../app/functions";
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describeValue } from "../app/core/describe-value";
 import { AWS_LIMITS } from "../components/aws-limits";
-import { CONCURRENCY_PER_SECOND } from "../components/observability/queries";
+import { CONCURRENCY_PER_SECOND_BY_VERSION } from "../components/observability/queries";
 import { stackConfigFrom, type StackConfig } from "../config";
 import { readStackConfig, stackFileOf } from "../config/stack-files";
 import { runCommand } from "./run-command";
@@ -29,12 +33,14 @@ export const MAX_WINDOW_SECONDS = 10_000;
 /** Each AWS call gives up well within the command's own polling budget. */
 const CALL_TIMEOUT_MS = 10_000;
 
-/** One second of one function: how many invocations, their p99.5 duration, and the concurrency they imply. */
+/** One second of one function (of one version of it): how many invocations, their p99.5 duration, and the concurrency they imply. */
 export interface Second {
   at: Date;
   invocations: number;
   p995DurationMs: number;
   concurrency: number;
+  /** The version that ran them (`7`, `$LATEST`), from the log stream's name. */
+  version?: string;
 }
 
 /** `30m`, `1h`, `90s` -> seconds, within 1 minute and MAX_WINDOW_SECONDS. */
@@ -59,7 +65,8 @@ export function secondsOf(results: ResultField[][]): Second[] {
     const [invocations, p995DurationMs, concurrency] = ["invocations", "p995DurationMs", "concurrency"].map((name) => Number(field(name)));
     if (Number.isNaN(at.getTime()) || ![invocations, p995DurationMs, concurrency].every((value) => Number.isFinite(value) && value >= 0))
       continue;
-    seconds.push({ at, invocations, p995DurationMs, concurrency });
+    const version = field("version");
+    seconds.push({ at, invocations, p995DurationMs, concurrency, ...(version && { version }) });
   }
   return seconds.sort((a, b) => a.at.getTime() - b.at.getTime());
 }
@@ -70,6 +77,7 @@ export interface HuntDependencies {
   config?: (stack: string) => StackConfig;
   logs: CloudWatchLogsClient;
   lambda: LambdaClient;
+  cloudwatch: CloudWatchClient;
   now?: () => Date;
   /** Between result checks. @default 1000 */
   pollIntervalMs?: number;
@@ -101,7 +109,7 @@ async function queryLogGroup(logGroupName: string, window: { start: Date; end: D
       logGroupName,
       startTime: Math.floor(window.start.getTime() / 1000),
       endTime: Math.ceil(window.end.getTime() / 1000),
-      queryString: `${CONCURRENCY_PER_SECOND}\n| sort second asc\n| limit ${MAX_WINDOW_SECONDS}`,
+      queryString: `${CONCURRENCY_PER_SECOND_BY_VERSION}\n| sort second asc\n| limit ${MAX_WINDOW_SECONDS}`,
     }),
     { abortSignal: signal() },
   );
@@ -118,6 +126,105 @@ async function queryLogGroup(logGroupName: string, window: { start: Date; end: D
 }
 
 const time = (date: Date) => date.toISOString().replace(".000Z", "Z");
+
+/** One series of a function's versions as the function's own: each second's invocations and concurrency summed. */
+function sumByTime(seconds: Second[]): Second[] {
+  const byTime = new Map<number, Second>();
+  for (const { version: _, ...second } of seconds) {
+    const same = byTime.get(second.at.getTime());
+    byTime.set(
+      second.at.getTime(),
+      same
+        ? {
+            ...same,
+            invocations: same.invocations + second.invocations,
+            concurrency: same.concurrency + second.concurrency,
+            p995DurationMs: Math.max(same.p995DurationMs, second.p995DurationMs),
+          }
+        : second,
+    );
+  }
+  return [...byTime.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/**
+ * Each live alias's concurrency over the window from CloudWatch's per-alias metrics (the `Resource`
+ * dimension, 1-minute maxima), and for an alias with provisioned concurrency how much of it was used
+ * and how many invocations spilled over to on-demand environments (cold starts).
+ */
+async function aliasReport(outputs: StackOutputs, config: StackConfig, window: { start: Date; end: Date }, deps: HuntDependencies) {
+  const deployed = (outputs.lambdaFunctions ?? {}) as Record<string, { name?: string; liveAlias?: string }>;
+  const aliases = config.everyFunction.flatMap((fn) => {
+    const name = deployed[fn.name]?.name;
+    return fn.live && deployed[fn.name]?.liveAlias && name
+      ? [{ fn: fn.name, resource: `${name}:${LIVE_ALIAS}`, name, provisioned: fn.provisionedConcurrency }]
+      : [];
+  });
+  if (aliases.length === 0) return "";
+  const metric = (id: string, metricName: string, stat: string, alias: (typeof aliases)[number]): MetricDataQuery => ({
+    Id: id,
+    MetricStat: {
+      Metric: {
+        Namespace: "AWS/Lambda",
+        MetricName: metricName,
+        Dimensions: [
+          { Name: "FunctionName", Value: alias.name },
+          { Name: "Resource", Value: alias.resource },
+        ],
+      },
+      Period: 60,
+      Stat: stat,
+    },
+  });
+  const queries = aliases.flatMap((alias, index) => [
+    metric(`c${index}`, "ConcurrentExecutions", "Maximum", alias),
+    ...(alias.provisioned
+      ? [
+          metric(`u${index}`, "ProvisionedConcurrencyUtilization", "Maximum", alias),
+          metric(`s${index}`, "ProvisionedConcurrencySpilloverInvocations", "Sum", alias),
+        ]
+      : []),
+  ]);
+  try {
+    const values = new Map<string, number[]>();
+    // GetMetricData takes at most 500 queries a call; each page's results are collected.
+    for (let start = 0; start < queries.length; start += 500) {
+      let NextToken: string | undefined;
+      for (let page = 0; page < 100; page++) {
+        const response = await deps.cloudwatch.send(
+          new GetMetricDataCommand({
+            MetricDataQueries: queries.slice(start, start + 500),
+            StartTime: window.start,
+            EndTime: window.end,
+            NextToken,
+          }),
+          { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
+        );
+        for (const result of response.MetricDataResults ?? [])
+          values.set(result.Id!, [...(values.get(result.Id!) ?? []), ...(result.Values ?? [])]);
+        if (!(NextToken = response.NextToken)) break;
+      }
+    }
+    const peak = (id: string) => (values.get(id)?.length ? Math.max(...values.get(id)!) : undefined);
+    const total = (id: string) => (values.get(id) ?? []).reduce((sum, value) => sum + value, 0);
+    const rows = aliases.map((alias, index) => {
+      const utilisation = peak(`u${index}`);
+      const provisioned = alias.provisioned
+        ? `${alias.provisioned} | ${utilisation === undefined ? "no data" : `${Math.round(utilisation * 100)}%`} | ${total(`s${index}`)}`
+        : "- | - | -";
+      return `| ${alias.fn}:${LIVE_ALIAS} | ${peak(`c${index}`) ?? "no data"} | ${provisioned} |`;
+    });
+    return [
+      "\nPer live alias (CloudWatch, 1-minute maxima):",
+      "| alias | peak concurrency | provisioned | peak utilisation | spillover invocations |",
+      "|---|---:|---:|---:|---:|",
+      ...rows,
+      "",
+    ].join("\n");
+  } catch (error) {
+    return `\n(The aliases' metrics could not be read: ${(error as Error).message})\n`;
+  }
+}
 
 export async function main(argv: string[], write: (text: string) => void, deps: HuntDependencies): Promise<number> {
   let stack: string, windowSeconds: number, chart: string | undefined;
@@ -147,10 +254,17 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   write(`Concurrency at 1-second resolution, ${time(window.start)} to ${time(window.end)}, stack ${stack}\n\n`);
 
   const series: { label: string; limit?: number; seconds: Second[] }[] = [];
+  const versionRows: typeof series = [];
   let failed = 0;
   for (const group of groups) {
     try {
-      series.push({ label: group.label, limit: group.limit, seconds: await queryLogGroup(group.logGroupName, window, deps) });
+      const seconds = await queryLogGroup(group.logGroupName, window, deps);
+      const versions = [...new Set(seconds.flatMap((second) => second.version ?? []))];
+      series.push({ label: group.label, limit: group.limit, seconds: versions.length > 1 ? sumByTime(seconds) : seconds });
+      // While a rollout splits the alias, each version's share beside the function's whole.
+      if (versions.length > 1)
+        for (const version of versions)
+          versionRows.push({ label: `${group.label} version ${version}`, seconds: seconds.filter((second) => second.version === version) });
     } catch (error) {
       failed++; // one function's failed query costs the others nothing
       write(`  ${group.label}: ${(error as Error).message} (${group.logGroupName})\n`);
@@ -159,7 +273,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
 
   write("| function | peak concurrency | at (UTC) | invocations that second | p99.5 duration | limit | headroom |\n");
   write("|---|---:|---|---:|---:|---:|---:|\n");
-  for (const { label, limit, seconds } of series) {
+  for (const { label, limit, seconds } of [...series, ...versionRows].sort((a, b) => a.label.localeCompare(b.label))) {
     const peak = seconds.reduce<Second | undefined>(
       (best, second) => (!best || second.concurrency > best.concurrency ? second : best),
       undefined,
@@ -201,6 +315,8 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
       `The stack alone reached ${Math.round((peakTotal / accountLimit) * 100)}% of the account's limit: ask for a higher quota (Service Quotas) before the next peak.\n`,
     );
 
+  write(await aliasReport(deps.outputs(stack), config, window, deps));
+
   if (chart) {
     const values = series.flatMap(({ label, seconds }) =>
       seconds.map((second) => ({ function: label, at: second.at.toISOString(), concurrency: second.concurrency })),
@@ -229,5 +345,6 @@ if (require.main === module)
       outputs: readStackOutputs,
       logs: new CloudWatchLogsClient({}),
       lambda: new LambdaClient({}),
+      cloudwatch: new CloudWatchClient({}),
     }),
   );

@@ -1,15 +1,17 @@
-// npm run invoke -- <function> [--payload JSON | --event FILE] [--local [--env NAME=VALUE ...] | --stack NAME]
+// npm run invoke -- <function> [--payload JSON | --event FILE] [--local [--env NAME=VALUE ...] | --stack NAME [--qualifier Q]]
 // Invokes one function with an event (by default its sample, app/events/<function>.json) and prints the
 // response, its logs and the REPORT line (init, duration, billed duration, memory):
 //   --local   the function's bundle (or, for a function with its own Node.js image, its handler's module)
 //             in a Lambda-like environment on this machine (dev/lambda/local-lambda.ts), like `sam local invoke`;
 //             with `npm run dev` running, in the environment it gives that function there (its database,
 //             issuer, WebSocket API, S3 buckets and the functions it may invoke), plus any --env;
-//   --stack   the deployed function (Invoke with LogType: Tail), like seed 003's aws_actions.py.
+//   --stack   the deployed function (Invoke with LogType: Tail), like seed 003's aws_actions.py: through its
+//             live alias, as its callers invoke it, unless --qualifier names another alias or a version
+//             (during a rollout the alias answers from either version: the output says which ran).
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AppFunctionName, appFunctions } from "../app/functions";
+import { AppFunctionName, appFunctions, LIVE_ALIAS } from "../app/functions";
 import { parseReport } from "../app/tuning/report-line";
 import { buildBundles, bundleOf } from "../dev/lambda/bundles";
 import { DEFAULT_STATE_DIR, localEndpoints } from "../dev/local-endpoints";
@@ -70,6 +72,13 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     if (options.local && base !== name)
       throw new Error("a twin exists on a stack only; --local runs the function's bundle, which is the same for both architectures");
     if (options.payload !== undefined && options.event !== undefined) throw new Error("give --payload or --event, not both");
+    if (options.qualifier !== undefined) {
+      if (options.local) throw new Error("--qualifier is for a stack (--stack): locally there is one version, the bundle");
+      if (!/^(\$LATEST|[A-Za-z0-9_-]{1,128})$/.test(options.qualifier))
+        throw new Error(
+          `--qualifier must be an alias or a version number (or $LATEST), got ${JSON.stringify(options.qualifier.slice(0, 80))}`,
+        );
+    }
     const text = options.payload ?? readFileSync(options.event ?? sample!, "utf8");
     try {
       event = JSON.parse(text);
@@ -126,9 +135,12 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
           ? exported.twin.name
           : undefined;
     const functionName = physical ?? requiredOutput(outputs, `lambdaFunctions.${name}.name`, options.stack!);
+    // As its callers invoke it: through the live alias, when the function serves traffic (a twin has none).
+    const qualifier = options.qualifier ?? (base === name && exported?.liveAlias ? LIVE_ALIAS : undefined);
     const response = await deps.lambda.send(
-      new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)), LogType: "Tail" }),
+      new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, Payload: Buffer.from(JSON.stringify(event)), LogType: "Tail" }),
     );
+    write(`${functionName}${qualifier ? `:${qualifier}` : ""} ran version ${response.ExecutedVersion ?? "(unknown)"}\n`);
     const logTail = Buffer.from(response.LogResult ?? "", "base64").toString("utf8");
     const report = parseReport(logTail);
     write(`${Buffer.from(response.Payload ?? new Uint8Array()).toString("utf8")}\n\n${logTail}\n`);

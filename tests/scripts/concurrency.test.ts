@@ -6,6 +6,7 @@ import {
   type ResultField,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { GetAccountSettingsCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { mockClient } from "aws-sdk-client-mock";
 import { strict as assert } from "node:assert";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -15,8 +16,9 @@ import { stackConfigFrom } from "../../config";
 import { main, parseWindow, secondsOf, type HuntDependencies } from "../../scripts/concurrency";
 
 /** A row as GetQueryResults returns it: every value a string, the bin as "YYYY-MM-DD HH:MM:SS.mmm" in UTC. */
-const row = (second: string, invocations: number, p995: number): ResultField[] => [
+const row = (second: string, invocations: number, p995: number, version?: string): ResultField[] => [
   { field: "second", value: `2026-11-23 ${second}.000` },
+  ...(version ? [{ field: "version", value: version }] : []),
   { field: "invocations", value: String(invocations) },
   { field: "p995DurationMs", value: String(p995) },
   { field: "concurrency", value: String((invocations * p995) / 1000) },
@@ -36,9 +38,14 @@ const OUTPUTS = {
 
 describe("npm run concurrency: the 1-second concurrency hunt", () => {
   // The clients the command is given, each mocked by itself: no other test's clients are touched.
-  const clients = { logs: new CloudWatchLogsClient({ region: "us-east-1" }), lambda: new LambdaClient({ region: "us-east-1" }) };
+  const clients = {
+    logs: new CloudWatchLogsClient({ region: "us-east-1" }),
+    lambda: new LambdaClient({ region: "us-east-1" }),
+    cloudwatch: new CloudWatchClient({ region: "us-east-1" }),
+  };
   const logs = mockClient(clients.logs);
   const lambda = mockClient(clients.lambda);
+  const cloudwatch = mockClient(clients.cloudwatch);
   const results: Record<string, ResultField[][] | "Failed" | "Running"> = {};
   let output = "";
   const deps = (overrides: Partial<HuntDependencies> = {}): HuntDependencies => ({
@@ -56,6 +63,7 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
     output = "";
     logs.reset();
     lambda.reset();
+    cloudwatch.reset();
     for (const key of Object.keys(results)) delete results[key];
     logs.on(StartQueryCommand).callsFake((input) => ({ queryId: `q:${input.logGroupName}` }));
     let polls = 0;
@@ -71,6 +79,7 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
   after(() => {
     logs.restore();
     lambda.restore();
+    cloudwatch.restore();
   });
 
   it("refuses hostile or malformed flags by name", async () => {
@@ -138,7 +147,66 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
       [starts[0].startTime, starts[0].endTime],
       [Date.parse("2026-11-23T08:00:00Z") / 1000, Date.parse("2026-11-23T09:00:00Z") / 1000],
     );
-    assert.match(starts[0].queryString!, /by bin\(1s\) as second\n\| sort second asc\n\| limit 10000$/);
+    assert.match(starts[0].queryString!, /parse @logStream "\[\*\]" as version\n/);
+    assert.match(starts[0].queryString!, /by bin\(1s\) as second, version\n\| sort second asc\n\| limit 10000$/);
+  });
+
+  it("while a rollout splits an alias: each version's share beside the function's whole, and each live alias's provisioned concurrency in use", async () => {
+    // A canary: version 7 keeps most of get-job's traffic, version 8 takes its first share.
+    results["/aws/lambda/get-job"] = [row("08:10:00", 90, 100, "7"), row("08:10:00", 10, 300, "8"), row("08:10:01", 40, 100, "7")];
+    const stack = stackConfigFrom({
+      ...STACK,
+      "graviton-platform:functions": JSON.stringify({ "get-job": { provisionedConcurrency: 5 } }),
+    });
+    const outputs = {
+      lambdaFunctions: {
+        "get-job": {
+          name: "get-job-a1b2c3d",
+          logGroupName: "/aws/lambda/get-job",
+          liveAlias: "arn:aws:lambda:us-east-1:1:function:get-job-a1b2c3d:live",
+        },
+        worker: {
+          name: "worker-a1b2c3d",
+          logGroupName: "/aws/lambda/worker",
+          liveAlias: "arn:aws:lambda:us-east-1:1:function:worker-a1b2c3d:live",
+        },
+      },
+    };
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: "c0", Values: [3, 6, 4] },
+        { Id: "u0", Values: [0.4, 1] },
+        { Id: "s0", Values: [0, 12, 3] },
+        { Id: "c1", Values: [] },
+      ],
+    });
+    assert.equal(await run(["--stack", "dev"], { outputs: () => outputs, config: () => stack }), 0, output);
+    // The whole: 9 + 3 concurrent at 08:10:00 (Little's law per version, summed).
+    assert.match(output, /\| get-job \| 12\.0 \| 2026-11-23T08:10:00Z \| 100 \| 300 ms \| unreserved \| - \|/);
+    assert.match(output, /\| get-job version 7 \| 9\.0 \| 2026-11-23T08:10:00Z \| 90 \| 100 ms \|/);
+    assert.match(output, /\| get-job version 8 \| 3\.0 \| 2026-11-23T08:10:00Z \| 10 \| 300 ms \|/);
+    assert.match(output, /Stack total: 12\.0 concurrent executions at peak/, "versions count once, in their function");
+    assert.match(output, /\| get-job:live \| 6 \| 5 \| 100% \| 15 \|/);
+    assert.match(output, /\| worker:live \| no data \| - \| - \| - \|/);
+    const [query] = cloudwatch.commandCalls(GetMetricDataCommand).map((call) => call.args[0].input.MetricDataQueries!);
+    assert.deepEqual(
+      query.map((entry) => [
+        entry.Id,
+        entry.MetricStat!.Metric!.MetricName,
+        entry.MetricStat!.Metric!.Dimensions!.find((d) => d.Name === "Resource")!.Value,
+      ]),
+      [
+        ["c0", "ConcurrentExecutions", "get-job-a1b2c3d:live"],
+        ["u0", "ProvisionedConcurrencyUtilization", "get-job-a1b2c3d:live"],
+        ["s0", "ProvisionedConcurrencySpilloverInvocations", "get-job-a1b2c3d:live"],
+        ["c1", "ConcurrentExecutions", "worker-a1b2c3d:live"],
+      ],
+    );
+    // Without the metrics, the rest of the report stands.
+    output = "";
+    cloudwatch.on(GetMetricDataCommand).rejects(new Error("not authorized to perform cloudwatch:GetMetricData"));
+    assert.equal(await run(["--stack", "dev"], { outputs: () => outputs, config: () => stack }), 0);
+    assert.match(output, /The aliases' metrics could not be read: not authorized/);
   });
 
   it("says when a function is at its limit, and when the stack nears the account's", async () => {

@@ -20,7 +20,11 @@ describe("npm run invoke", function () {
   let printed = "";
   const outputs = {
     lambdaFunctions: {
-      "get-job": { name: "graviton-platform-dev-get-job-abc", twin: { name: "get-job-x86_64-def", architecture: "x86_64" } },
+      "get-job": {
+        name: "graviton-platform-dev-get-job-abc",
+        liveAlias: "arn:aws:lambda:us-east-1:123456789012:function:graviton-platform-dev-get-job-abc:live",
+        twin: { name: "get-job-x86_64-def", architecture: "x86_64" },
+      },
       "my-function": { name: "graviton-platform-dev-my-function-abc" },
     },
   };
@@ -134,6 +138,26 @@ describe("npm run invoke", function () {
       ["get-job-x86_64-def", "Tail", { queryStringParameters: { max: "10" } }],
     );
     assert.match(printed, /Duration 12\.5 ms, billed 13 ms, 70 of 1024 MB, init 150\.2 ms \(cold\)/);
+  });
+
+  it("--stack invokes a serving function through its live alias, as its callers do, or through --qualifier; and says which version ran", async () => {
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Buffer.from("{}") as never, ExecutedVersion: "8" });
+    const qualifiers = () => lambda.commandCalls(InvokeCommand).map((call) => call.args[0].input.Qualifier);
+    assert.equal(await run("get-job", "--stack", "dev"), 0, printed);
+    assert.match(printed, /^graviton-platform-dev-get-job-abc:live ran version 8\n/);
+    assert.equal(await run("get-job", "--stack", "dev", "--qualifier", "7"), 0);
+    assert.equal(await run("get-job", "--stack", "dev", "--qualifier", "$LATEST"), 0);
+    // A function that serves nothing (no alias), and a twin, run as they are: $LATEST.
+    assert.equal(await run("my-function", "--stack", "dev"), 0);
+    assert.deepEqual(qualifiers(), ["live", "7", "$LATEST", undefined]);
+    for (const [argv, expected] of [
+      [["get-job", "--local", "--qualifier", "live"], /--qualifier is for a stack \(--stack\): locally there is one version/],
+      [["get-job", "--stack", "dev", "--qualifier", "live:7"], /--qualifier must be an alias or a version number/],
+    ] as const) {
+      printed = "";
+      assert.equal(await run(...argv), 2, argv.join(" "));
+      assert.match(printed, expected);
+    }
   });
 
   it("--stack invokes a function with its own image (ownImageFunctions) with the event given, or its build context's event.json", async () => {
