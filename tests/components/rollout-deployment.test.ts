@@ -24,6 +24,7 @@ import { CALL_LIMITS, runRollout } from "../../components/rollout-resource";
 import { WAIT_MARGIN_MINUTES } from "../../components/rollouts";
 import { evaluateStack } from "../mock-engine";
 import { lambdaContext } from "../app/lambda-context";
+import { capturedLogs } from "../app/captured-logs";
 
 /** What a version does: serves well, fires its alarms once it has traffic, throws, or answers HTTP 502. */
 type Outcome = "succeed" | "alarm" | "crash" | "5xx";
@@ -50,6 +51,8 @@ class DeploymentWorld {
   outcomes: Record<string, Outcome> = {};
   deployments = new Map<string, { current: string; target: string; steps: string[]; appSpec: any; content?: string }>();
   hookCalls = 0;
+  /** What the check logged (its verdict and why). */
+  checkLogs: string[] = [];
   private checking = false;
   deleted: string[] = [];
   stopped: { deploymentId?: string; autoRollbackEnabled?: boolean }[] = [];
@@ -92,10 +95,13 @@ class DeploymentWorld {
         // CodeDeploy invokes the hook with the deployment and execution ids; a Failed report fails the deployment, no traffic moved.
         this.hookCalls++;
         this.checking = true;
-        await this.check!(
-          { DeploymentId: deploymentId, LifecycleEventHookExecutionId: `hook-${deploymentId}` },
-          lambdaContext("primes-hook", 30_000),
+        const { lines } = await capturedLogs(() =>
+          this.check!(
+            { DeploymentId: deploymentId, LifecycleEventHookExecutionId: `hook-${deploymentId}` },
+            lambdaContext("primes-hook", 30_000),
+          ),
         ).finally(() => (this.checking = false));
+        this.checkLogs.push(...lines.map((line) => line.message ?? line.text));
         const report = this.hookReports.find((entry) => entry.deploymentId === deploymentId);
         if (report?.status !== "Succeeded") deployment.steps = ["Failed"];
         status = "InProgress";
@@ -280,6 +286,9 @@ describe("a rollout (CodeDeploy deployment of the live alias), against CodeDeplo
     assert.deepEqual(world.invoked, [broken], "the check tried the new version itself, by its number");
     assert.deepEqual(world.hookReports, [{ deploymentId: "d-1", lifecycleEventHookExecutionId: "hook-d-1", status: "Failed" }]);
     assert.deepEqual(world.duringShift, [], "no traffic ever moved to it");
+    assert.deepEqual(world.checkLogs, [
+      `primes-a1b2c3d version ${broken} may not have traffic: it failed (Unhandled): {"errorType":"TypeError","errorMessage":"boom"}`,
+    ]);
     assert.deepEqual(world.alias, { FunctionVersion: "4" });
 
     // A 5xx answer fails the check too; the fixed version (a 4xx to a sample it refuses is its job) goes live.
@@ -338,8 +347,8 @@ describe("a rollout (CodeDeploy deployment of the live alias), against CodeDeplo
   it("runs as Pulumi ships it: the provider serialized into the stack's state, loaded fresh, creates the rollout", async function () {
     this.timeout(60_000);
     const { resources } = await evaluateStack("prod");
-    const rollout = resources.find((resource) => resource.type.startsWith("pulumi-nodejs:dynamic") && resource.name === "rollouts-primes");
-    assert.ok(rollout, "prod registers a Rollout for primes");
+    const rollout = resources.find((resource) => resource.type.startsWith("pulumi-nodejs:dynamic") && resource.name === "rollouts-get-job");
+    assert.ok(rollout, "prod registers a Rollout for get-job");
     // The serialized text is a module of its own; it resolves its requires from the project, as the engine runs it.
     const file = join(__dirname, "..", "..", "serialized-rollout-provider.js");
     const loaded = new Module(file);
@@ -348,7 +357,10 @@ describe("a rollout (CodeDeploy deployment of the live alias), against CodeDeplo
     (loaded as any)._compile(rollout.inputs.__provider, file);
     const provider = loaded.exports.handler();
     const target = world.publish();
-    const created = await provider.create({ ...request(target), region: "us-east-1", waitSeconds: 1 });
+    // Its progress goes to the engine's log (stdout): kept out of the test's output.
+    const { result: created } = (await capturedLogs(() =>
+      provider.create({ ...request(target), region: "us-east-1", waitSeconds: 1 }),
+    )) as any;
     assert.equal(created.id, "primes-a1b2c3d:live");
     assert.equal(created.outs.version, target);
     assert.equal(world.alias.FunctionVersion, target);
@@ -356,7 +368,7 @@ describe("a rollout (CodeDeploy deployment of the live alias), against CodeDeplo
     const olds = created.outs;
     assert.deepEqual(await provider.diff(created.id, olds, { ...olds }), { changes: false, replaces: [] });
     const next = world.publish();
-    const updated = await provider.update(created.id, olds, { ...olds, targetVersion: next });
+    const { result: updated } = (await capturedLogs(() => provider.update(created.id, olds, { ...olds, targetVersion: next }))) as any;
     assert.equal(updated.outs.fromVersion, target);
     assert.equal(world.alias.FunctionVersion, next);
   });
