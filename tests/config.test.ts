@@ -305,12 +305,12 @@ describe("stack config", () => {
         "graviton-platform:deploymentConfig names CodeDeployDefault.LambdaCanary50Percent1Minute, which is neither one of CodeDeploy's Lambda deployment configs nor one of deploymentConfigs",
         "define it under deploymentConfigs",
       );
-      rejects({ functions: { primes: { deploymentConfig: "fast" } } }, "functions.primes.deploymentConfig names fast");
+      rejects({ functions: { "get-job": { deploymentConfig: "fast" } } }, "functions.get-job.deploymentConfig names fast");
       assert.equal(
         parseStackConfig({
           deploymentConfigs: { fast: { type: "canary", percentage: 20, intervalMinutes: 2 } },
-          functions: { primes: { deploymentConfig: "fast" } },
-        }).functionNamed.primes.live?.gradual,
+          functions: { "get-job": { deploymentConfig: "fast" } },
+        }).functionNamed["get-job"].live?.gradual,
         true,
       );
     });
@@ -349,21 +349,24 @@ describe("stack config", () => {
     });
     it("a check that is no function, the function itself, a function that serves a route, or one that already checks another", () => {
       rejects(
-        { functions: { primes: { preTraffic: "smoke" } } },
-        "functions.primes.preTraffic names smoke, which is not a function with its own image (ownImageFunctions: none)",
+        { functions: { "get-job": { preTraffic: "smoke" } } },
+        "functions.get-job.preTraffic names smoke, which is not a function with its own image (ownImageFunctions: none)",
       );
       const route = { route: "GET /f" };
       rejects({ ownImageFunctions: { f: own({ ...route, preTraffic: "f" }) } }, "ownImageFunctions.f.preTraffic names the function itself");
       rejects(
-        { ownImageFunctions: { f: own(route), g: own({ route: "GET /g" }) }, functions: { primes: { preTraffic: "g" } } },
-        "functions.primes.preTraffic names g, which serves a route",
+        { ownImageFunctions: { f: own(route), g: own({ route: "GET /g" }) }, functions: { "get-job": { preTraffic: "g" } } },
+        "functions.get-job.preTraffic names g, which serves a route",
       );
       rejects(
-        { ownImageFunctions: { check: own() }, functions: { primes: { preTraffic: "check" }, "get-job": { preTraffic: "check" } } },
-        "names check, which already checks primes: a check may act on one deployment group only",
+        {
+          ownImageFunctions: { check: own() },
+          functions: { "get-job": { preTraffic: "check" }, "ws-authorizer": { preTraffic: "check" } },
+        },
+        "names check, which already checks get-job: a check may act on one deployment group only",
       );
-      const checked = parseStackConfig({ ownImageFunctions: { check: own() }, functions: { primes: { preTraffic: "check" } } });
-      assert.deepEqual(checked.functionNamed.primes.live, {
+      const checked = parseStackConfig({ ownImageFunctions: { check: own() }, functions: { "get-job": { preTraffic: "check" } } });
+      assert.deepEqual(checked.functionNamed["get-job"].live, {
         deploymentConfig: "CodeDeployDefault.LambdaAllAtOnce",
         gradual: false,
         codeDeploy: true,
@@ -392,8 +395,8 @@ describe("stack config", () => {
         rmSync(dir, { recursive: true, force: true });
       }
       rejects(
-        { ownImageFunctions: { "primes-hook": own() }, functions: { primes: { preTraffic: true } } },
-        "the check is deployed as primes-hook, which is already a function's name",
+        { ownImageFunctions: { "get-job-hook": own() }, functions: { "get-job": { preTraffic: true } } },
+        "the check is deployed as get-job-hook, which is already a function's name",
       );
     });
   });

@@ -1,5 +1,4 @@
 // example:begin the examples: map-reduce on the local S3, number-fact's stand-in numbers API
-import { LIVE_ALIAS } from "../../components/container-function";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -16,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import WebSocket from "ws";
-import { appFunctions } from "../../app/functions";
+import { appFunctions, LIVE_ALIAS } from "../../app/functions";
 import { parseReport } from "../../app/tuning/report-line";
 import { localEndpoints } from "../../dev/local-endpoints";
 import { LOCAL_DEFAULT_CONCURRENCY, startDevPlatform, type DevPlatform } from "../../dev/platform";
