@@ -170,6 +170,7 @@ export const bucketNames = Object.fromEntries(Object.entries(buckets).map(([name
 export const monitoring = {
   alarmTopicArn: observability.alarmTopicArn,
   dashboardName: observability.dashboardName,
+  dashboardNames: observability.dashboardNames,
   metricsNamespace: namespace,
 };
 export const jobs = { queueUrl: jobQueue.queueUrl, deadLetterQueueUrl: jobQueue.deadLetterQueueUrl };

@@ -129,6 +129,21 @@ export const AWS_LIMITS = {
     source:
       "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue.html (maximum receives: 1 to 1,000)",
   },
+  /** A function's resource-based policy (every AddPermission statement of the function, or of one of its aliases or versions). */
+  lambdaResourcePolicyBytes: {
+    max: 20480,
+    source: "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html (function resource-based policy: 20 KB)",
+  },
+  /** Routes one HTTP API takes: the default quota (adjustable; the platform refuses more at config time). */
+  apiGatewayRoutesPerApi: {
+    max: 300,
+    source: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html ("Routes per API": 300, can be increased)',
+  },
+  /** The account's own CodeDeploy deployment configs (not adjustable). */
+  codedeployCustomDeploymentConfigs: {
+    max: 50,
+    source: "https://docs.aws.amazon.com/codedeploy/latest/userguide/limits.html (custom deployment configurations per account: 50)",
+  },
   /** From a Lambda deployment's first traffic shift to its last (a deployment runs 50 hours at most: this and an hour per hook). */
   codedeployLambdaShiftMinutes: {
     max: 2880,

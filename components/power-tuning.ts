@@ -6,9 +6,7 @@ import { MAX_TUNED_ARNS, TUNED_ARNS_PER_POLICY, tunePolicyDocument } from "./pow
 import { serviceRole } from "./iam";
 import { logRetention } from "./settings-schema";
 import { stackScopedName } from "./stack-name";
-
-const chunked = <T>(items: T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, index) => items.slice(index * size, (index + 1) * size));
+import { chunked } from "./chunked";
 
 export interface PowerTuningArgs {
   /**

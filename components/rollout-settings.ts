@@ -81,6 +81,9 @@ export const rolloutSettings = {
           ? `is not a deployment config name of the stack's own: ${CUSTOM_NAME_RULE}`
           : "must be a map of deployment config names to their steps",
     })
+    .refine((configs) => Object.keys(configs).length <= AWS_LIMITS.codedeployCustomDeploymentConfigs.max, {
+      error: `must be at most ${AWS_LIMITS.codedeployCustomDeploymentConfigs.max}: CodeDeploy keeps that many custom deployment configs per account`,
+    })
     .default({})
     .meta({ description: "the stack's own deployment configs (canary or linear), keyed by name; each a CodeDeploy deployment config" }),
 };

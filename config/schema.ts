@@ -1,3 +1,4 @@
+import { AWS_LIMITS } from "../components/aws-limits";
 import { z } from "zod";
 import { databaseSettings } from "../components/database-settings";
 import { networkSettings } from "../components/network-settings";
@@ -197,6 +198,13 @@ function checkOwnImageFunctions(config: ParsedConfig, context: z.RefinementCtx):
         `with what the stack adds (${Object.keys(STACK_ENVIRONMENT.telemetry).join(", ")}) can reach ${largest} bytes; Lambda allows ${ENVIRONMENT_MAX_BYTES} in all`,
       );
   }
+  const routesPerApi = AWS_LIMITS.apiGatewayRoutesPerApi.max;
+  if (routes.size > routesPerApi)
+    context.addIssue({
+      code: "custom",
+      path: ["ownImageFunctions"],
+      message: `serve ${routes.size - APP_ROUTES.length} routes, ${routes.size} with the app's: API Gateway's quota "Routes per API" is ${routesPerApi} by default. Split the stack (docs/scaling.md), or have the quota raised (Service Quotas) and AWS_LIMITS.apiGatewayRoutesPerApi with it`,
+    });
 }
 
 /**

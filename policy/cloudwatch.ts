@@ -2,16 +2,19 @@ import type { PolicyResource } from "@pulumi/policy";
 import { GravitonPolicy, propsOf, TYPES } from "./definition";
 import { queueSubscriptions } from "./sqs";
 
-/** The stack's alarms on `namespace`/`metric` whose dimension `dimension` is `value`. */
-const alarmsOn = (resources: PolicyResource[], namespace: string, metric: string, dimension: string, value: unknown) =>
-  resources.filter(
-    (resource) =>
-      resource.type === TYPES.metricAlarm &&
-      resource.props.namespace === namespace &&
-      resource.props.metricName === metric &&
-      value !== undefined &&
-      resource.props.dimensions?.[dimension] === value,
-  );
+/** The stack's alarms by what they watch, indexed once: `alarmsOn(namespace, metric, dimension, value)` stays linear over a stack. */
+function alarmIndex(resources: PolicyResource[]) {
+  const index = new Map<string, PolicyResource[]>();
+  const key = (namespace: unknown, metric: unknown, dimension: string, value: unknown) =>
+    JSON.stringify([namespace, metric, dimension, value]);
+  for (const alarm of resources.filter((resource) => resource.type === TYPES.metricAlarm))
+    for (const [dimension, value] of Object.entries(alarm.props.dimensions ?? {})) {
+      const entry = key(alarm.props.namespace, alarm.props.metricName, dimension, value);
+      index.set(entry, [...(index.get(entry) ?? []), alarm]);
+    }
+  return (namespace: string, metric: string, dimension: string, value: unknown) =>
+    value === undefined ? [] : (index.get(key(namespace, metric, dimension, value)) ?? []);
+}
 
 /** Log groups keep logs for a limited time (AWS Security Hub CloudWatch.16), not forever. */
 export const cloudwatchPolicies: GravitonPolicy[] = [
@@ -33,8 +36,9 @@ export const cloudwatchPolicies: GravitonPolicy[] = [
     enforcementLevel: "mandatory",
     howToFix: "Pass the function to the Observability component (index.ts does for every function of app/functions.ts).",
     validateStack: (args, report) => {
+      const alarmsOn = alarmIndex(args.resources);
       for (const fn of args.resources.filter((resource) => resource.type === TYPES.lambdaFunction)) {
-        if (alarmsOn(args.resources, "AWS/Lambda", "Errors", "FunctionName", fn.props.name).length === 0)
+        if (alarmsOn("AWS/Lambda", "Errors", "FunctionName", fn.props.name).length === 0)
           report(`Function ${fn.props.name ?? fn.name} has no Errors alarm.`, fn.urn);
       }
     },
@@ -56,8 +60,9 @@ export const cloudwatchPolicies: GravitonPolicy[] = [
     enforcementLevel: "mandatory",
     howToFix: "Pass the queue to the Observability component (alarms.queueOldestMessageSeconds sets the threshold).",
     validateStack: (args, report) => {
+      const alarmsOn = alarmIndex(args.resources);
       for (const { queue } of queueSubscriptions(args.resources)) {
-        if (queue && alarmsOn(args.resources, "AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queue.props.name).length === 0)
+        if (queue && alarmsOn("AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queue.props.name).length === 0)
           report(`Queue ${queue.props.name ?? queue.name} is consumed by a function but has no oldest-message age alarm.`, queue.urn);
       }
     },

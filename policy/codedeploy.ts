@@ -1,5 +1,5 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { functionNamed, GravitonPolicy, splitQualifier, TYPES } from "./definition";
+import { functionFinder, GravitonPolicy, splitQualifier, TYPES } from "./definition";
 
 const ALL_AT_ONCE = "CodeDeployDefault.LambdaAllAtOnce";
 
@@ -15,28 +15,28 @@ function aliasInvocations(resources: PolicyResource[]): { fn: PolicyResource; al
     return [];
   });
   const seen = new Set<string>();
+  const functionNamed = functionFinder(resources);
   return references.flatMap(({ reference, alias }) => {
-    const fn = functionNamed(resources, reference);
+    const fn = functionNamed(reference);
     if (!fn || seen.has(`${fn.urn}:${alias}`)) return [];
     seen.add(`${fn.urn}:${alias}`);
     return [{ fn, alias }];
   });
 }
 
-/** The platform's rollout of a function's alias, and the deployment group it rolls out through, if any. */
-function rolloutOf(resources: PolicyResource[], fn: PolicyResource, alias: string) {
-  const rollout = resources.find(
-    (resource) => resource.type === TYPES.rollout && resource.props.functionName === fn.props.name && resource.props.alias === alias,
+/** The platform's rollouts of the stack, by function and alias, each with the deployment group it rolls out through, if any. */
+function rolloutIndex(resources: PolicyResource[]) {
+  const groups = new Map(
+    resources
+      .filter((resource) => resource.type === TYPES.deploymentGroup)
+      .map((group) => [`${group.props.appName}/${group.props.deploymentGroupName}`, group]),
   );
-  const group = rollout?.props.deploymentGroup
-    ? resources.find(
-        (resource) =>
-          resource.type === TYPES.deploymentGroup &&
-          resource.props.deploymentGroupName === rollout.props.deploymentGroup &&
-          resource.props.appName === rollout.props.application,
-      )
-    : undefined;
-  return { rollout, group };
+  const rollouts = new Map<string, { rollout: PolicyResource; group?: PolicyResource }>();
+  for (const rollout of resources.filter((resource) => resource.type === TYPES.rollout)) {
+    const group = rollout.props.deploymentGroup ? groups.get(`${rollout.props.application}/${rollout.props.deploymentGroup}`) : undefined;
+    rollouts.set(`${rollout.props.functionName}:${rollout.props.alias}`, { rollout, group });
+  }
+  return (fn: PolicyResource, alias: string) => rollouts.get(`${fn.props.name}:${alias}`) ?? { rollout: undefined, group: undefined };
 }
 
 export const codedeployPolicies: GravitonPolicy[] = [
@@ -48,8 +48,9 @@ export const codedeployPolicies: GravitonPolicy[] = [
     howToFix:
       "Set graviton-platform:deploymentConfig (or functions.<name>.deploymentConfig) to a canary or linear config, e.g. CodeDeployDefault.LambdaCanary10Percent5Minutes.",
     validateStack: (args, report) => {
+      const rolloutOf = rolloutIndex(args.resources);
       for (const { fn, alias } of aliasInvocations(args.resources)) {
-        const { rollout, group } = rolloutOf(args.resources, fn, alias);
+        const { rollout, group } = rolloutOf(fn, alias);
         const name = `${fn.props.name ?? fn.name}:${alias}`;
         if (!rollout || !group) {
           report(`${name} moves all at once: no CodeDeploy deployment group rolls it out.`, fn.urn);
@@ -74,12 +75,16 @@ export const codedeployPolicies: GravitonPolicy[] = [
     enforcementLevel: "mandatory",
     howToFix: "Roll back on the function's own alarms (Rollouts creates errors, throttles and duration alarms on its live alias).",
     validateStack: (args, report) => {
-      const alarms = args.resources.filter((resource) => resource.type === TYPES.metricAlarm);
+      const alarms = new Map(
+        args.resources.filter((resource) => resource.type === TYPES.metricAlarm).map((alarm) => [alarm.props.name, alarm]),
+      );
+      const rolloutOf = rolloutIndex(args.resources);
+      const functionNamed = functionFinder(args.resources);
       for (const rollout of args.resources.filter((resource) => resource.type === TYPES.rollout && resource.props.deploymentGroup)) {
-        const fn = functionNamed(args.resources, String(rollout.props.functionName));
-        const { group } = fn ? rolloutOf(args.resources, fn, rollout.props.alias) : { group: undefined };
+        const fn = functionNamed(String(rollout.props.functionName));
+        const { group } = fn ? rolloutOf(fn, rollout.props.alias) : { group: undefined };
         for (const alarmName of group?.props.alarmConfiguration?.alarms ?? []) {
-          const alarm = alarms.find((candidate) => candidate.props.name === alarmName);
+          const alarm = alarms.get(alarmName);
           if (!alarm)
             report(
               `Deployment group ${group!.props.deploymentGroupName} rolls back on ${alarmName}, which the stack does not have.`,

@@ -52,10 +52,15 @@ export function splitQualifier(reference: string): { function: string; qualifier
   return { function: parts[0], qualifier: parts[1] };
 }
 
-/** The function resource a reference (name or ARN, qualified or not) names, if the stack has it. */
-export function functionNamed(resources: PolicyResource[], reference: string): PolicyResource | undefined {
-  const { function: unqualified } = splitQualifier(reference);
-  return resources.find(
-    (resource) => resource.type === TYPES.lambdaFunction && [resource.props.arn, resource.props.name].includes(unqualified),
-  );
+/**
+ * Finds the function resource a reference (name or ARN, qualified or not) names, if the stack has it:
+ * an index of the stack's functions built once, so a policy over every permission or mapping stays linear.
+ */
+export function functionFinder(resources: PolicyResource[]): (reference: string) => PolicyResource | undefined {
+  const byReference = new Map<unknown, PolicyResource>();
+  for (const resource of resources)
+    if (resource.type === TYPES.lambdaFunction)
+      for (const key of [resource.props.arn, resource.props.name])
+        if (key !== undefined && !byReference.has(key)) byReference.set(key, resource);
+  return (reference) => byReference.get(splitQualifier(reference).function);
 }

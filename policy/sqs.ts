@@ -1,19 +1,20 @@
 import { ONE_VCPU_MB, SLOWEST_JOB_MS_AT_ONE_VCPU } from "../app/core/job-types";
 import type { PolicyResource } from "@pulumi/policy";
-import { functionNamed, GravitonPolicy, propsOf, TYPES } from "./definition";
+import { functionFinder, GravitonPolicy, propsOf, TYPES } from "./definition";
 
 const isSqs = (arn: unknown) => typeof arn === "string" && arn.startsWith("arn:aws:sqs:");
 
 /** Each SQS event source mapping of the stack, with the queue and the function it connects (when the stack has them). */
 export function queueSubscriptions(resources: PolicyResource[]) {
   const queues = resources.filter((resource) => resource.type === TYPES.sqsQueue);
+  const functionNamed = functionFinder(resources);
   return resources
     .filter((resource) => resource.type === TYPES.eventSourceMapping && isSqs(resource.props.eventSourceArn))
     .map((mapping) => ({
       mapping,
       queue: queues.find((queue) => queue.props.arn === mapping.props.eventSourceArn),
       // The function itself, whether the mapping invokes it or its alias.
-      fn: typeof mapping.props.functionName === "string" ? functionNamed(resources, mapping.props.functionName) : undefined,
+      fn: typeof mapping.props.functionName === "string" ? functionNamed(mapping.props.functionName) : undefined,
     }));
 }
 

@@ -14,16 +14,23 @@ if (!command) {
 } else if (asksForHelp(argv)) {
   process.stdout.write(`${command.usage}\n`);
 } else {
-  let fits = true;
+  let values;
   try {
-    parseCommandLine(name, argv);
+    ({ values } = parseCommandLine(name, argv));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`${name}: ${error.message}\n${command.usage}\n`);
     process.exitCode = 2;
-    fits = false;
   }
-  if (fits) {
+  const heapSet = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].some((flag) => flag.includes("max-old-space-size"));
+  if (values && command.heapBudget && values.stack && !heapSet) {
+    // A command that evaluates a whole stack runs with a heap sized to the stack (scripts/heap-budget.js).
+    const flags = require("./heap-budget").heapFlags(values.stack);
+    const child = require("node:child_process").spawnSync(process.execPath, [...flags, __filename, name, ...argv], {
+      stdio: "inherit",
+    });
+    process.exitCode = child.status ?? 1;
+  } else if (values) {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
     require("./typescript-loader").registerTypeScript();
     process.argv = [process.argv[0], join(__dirname, "..", command.script), ...argv];

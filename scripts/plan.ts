@@ -98,7 +98,7 @@ export async function main(argv: string[], write: (text: string) => void = (text
     if (deferred.length > 0)
       write(
         `[checked at deploy] ${deferred.length} checks need values only AWS assigns (ARNs, image digests, policies naming ARNs):\n` +
-          wrapped(deferred, 100, "    ") +
+          wrapped(deferred, 108, "    ") +
           "    (resources per check; pulumi preview --policy-pack policy runs them; npm run plan -- --json lists each)\n",
       );
     write(`\nPolicies: ${stackPlan.summary.mandatory} mandatory, ${stackPlan.summary.advisory} advisory violation(s).\n`);

@@ -66,58 +66,79 @@ function contributedPanels(fn: ObservedFunction, namespace: string, region: pulu
   return [...panels].map(([panel, lines]) => graph(`${fn.name}: ${panel}`, lines, region));
 }
 
-/** The dashboard: a row per function (with what it adds), the async path, the APIs, the database and proxy, power tuning, and the alarms. */
-export function dashboardBody(
+const FUNCTIONS_HEADING =
+  "Invocations, errors and throttles; duration p50/p99 against the timeout; concurrency against the limit (1-minute resolution: `npm run concurrency` has the 1-second peaks); then the graphs of the metrics it emits.";
+
+/**
+ * The stack's dashboards: the first holds the async path, the APIs, the database and proxy, power tuning
+ * and every alarm, then a row per function (with what it adds) while it has room; the rows that do not fit
+ * go on further dashboards, each within CloudWatch's 500 widgets, a row never split.
+ */
+export function dashboardBodies(
+  args: ObservabilityArgs,
+  settings: AlarmSettings,
+  region: pulumi.Input<string>,
+  alarms: aws.cloudwatch.MetricAlarm[],
+): { widgets: object[] }[] {
+  const stack = stackWidgets(args, settings, region, alarms);
+  const rows = args.functions.map((fn) => functionRow(fn, args.namespace, region));
+  const pages: object[][] = [[...stack, heading(`# Functions\n${FUNCTIONS_HEADING}`)]];
+  for (const row of rows) {
+    if (pages.at(-1)!.length + row.length > DASHBOARD_LIMITS.widgets) pages.push([heading(`# Functions, continued\n${FUNCTIONS_HEADING}`)]);
+    pages.at(-1)!.push(...row);
+  }
+  return pages.map((widgets) => ({ widgets }));
+}
+
+/** A function's row: invocations, duration and concurrency of it and its twin, then the panels of the metrics it emits. */
+function functionRow(fn: ObservedFunction, ns: string, region: pulumi.Input<string>): object[] {
+  const variants = fn.variants.map((variant, index) => ({
+    dimensions: { FunctionName: variant.name },
+    suffix: index === 0 ? "" : " (twin)",
+  }));
+  return [
+    graph(
+      `${fn.name}: invocations, errors, throttles, cold starts`,
+      [
+        ...variants.flatMap(({ dimensions, suffix }) =>
+          (["Invocations", "Errors", "Throttles"] as const).map((name) =>
+            line(awsMetric("AWS/Lambda", name, dimensions), { label: `${name}${suffix}` }),
+          ),
+        ),
+        line(appMetric(ns, "ColdStart", fn.name), { label: "ColdStart" }),
+      ],
+      region,
+    ),
+    graph(
+      `${fn.name}: duration`,
+      variants.flatMap(({ dimensions, suffix }) =>
+        ["p50", "p99"].map((stat) => line(awsMetric("AWS/Lambda", "Duration", dimensions), { stat, label: `${stat}${suffix}` })),
+      ),
+      region,
+      { stat: "p99", limit: { value: fn.timeoutSeconds * 1000, label: "timeout" } },
+    ),
+    graph(
+      `${fn.name}: concurrent executions`,
+      variants.map(({ dimensions, suffix }) =>
+        line(awsMetric("AWS/Lambda", "ConcurrentExecutions", dimensions), { label: `concurrency${suffix}` }),
+      ),
+      region,
+      { stat: "Maximum", ...(fn.concurrencyLimit !== undefined && { limit: { value: fn.concurrencyLimit, label: "limit" } }) },
+    ),
+    ...contributedPanels(fn, ns, region),
+  ];
+}
+
+/** What the stack has besides its functions: the async path, the APIs, the database and proxy, power tuning, every alarm. */
+function stackWidgets(
   args: ObservabilityArgs,
   settings: AlarmSettings,
   region: pulumi.Input<string>,
   alarms: aws.cloudwatch.MetricAlarm[],
 ) {
-  const ns = args.namespace;
   const perWidget = DASHBOARD_LIMITS.alarmsPerWidget;
   const alarmPages = Math.ceil(alarms.length / perWidget);
-  const widgets: object[] = [
-    heading(
-      "# Functions\nInvocations, errors and throttles; duration p50/p99 against the timeout; concurrency against the limit (1-minute resolution: `npm run concurrency` has the 1-second peaks); then the graphs of the metrics it emits.",
-    ),
-  ];
-  for (const fn of args.functions) {
-    const variants = fn.variants.map((variant, index) => ({
-      dimensions: { FunctionName: variant.name },
-      suffix: index === 0 ? "" : " (twin)",
-    }));
-    widgets.push(
-      graph(
-        `${fn.name}: invocations, errors, throttles, cold starts`,
-        [
-          ...variants.flatMap(({ dimensions, suffix }) =>
-            (["Invocations", "Errors", "Throttles"] as const).map((name) =>
-              line(awsMetric("AWS/Lambda", name, dimensions), { label: `${name}${suffix}` }),
-            ),
-          ),
-          line(appMetric(ns, "ColdStart", fn.name), { label: "ColdStart" }),
-        ],
-        region,
-      ),
-      graph(
-        `${fn.name}: duration`,
-        variants.flatMap(({ dimensions, suffix }) =>
-          ["p50", "p99"].map((stat) => line(awsMetric("AWS/Lambda", "Duration", dimensions), { stat, label: `${stat}${suffix}` })),
-        ),
-        region,
-        { stat: "p99", limit: { value: fn.timeoutSeconds * 1000, label: "timeout" } },
-      ),
-      graph(
-        `${fn.name}: concurrent executions`,
-        variants.map(({ dimensions, suffix }) =>
-          line(awsMetric("AWS/Lambda", "ConcurrentExecutions", dimensions), { label: `concurrency${suffix}` }),
-        ),
-        region,
-        { stat: "Maximum", ...(fn.concurrencyLimit !== undefined && { limit: { value: fn.concurrencyLimit, label: "limit" } }) },
-      ),
-      ...contributedPanels(fn, ns, region),
-    );
-  }
+  const widgets: object[] = [];
   const queue = { QueueName: args.queue.name };
   const dlq = { QueueName: args.queue.deadLetterName };
   widgets.push(
@@ -203,5 +224,5 @@ export function dashboardBody(
       },
     })),
   );
-  return { widgets };
+  return widgets;
 }

@@ -95,6 +95,24 @@ describe("AWS API conformance: what the program registers is what AWS's API mode
       assert.equal(rules([linear(9, 240)]), "", "12 steps (ceil(100 / 9)) of 240 minutes: 2,880");
       assert.match(rules([linear(9, 241)]), /shifts traffic over 2892 minutes/);
       assert.match(rules([linear(10, 289)]), /shifts traffic over 2890 minutes; at most 2880/);
+      // A function's permissions share one 20 KB resource-based policy: 39 of these (518 bytes each) fit, 40 do not.
+      const permission = (index: number) => ({
+        service: "lambda",
+        operation: "AddPermission",
+        request: {
+          FunctionName: "f".repeat(64),
+          qualifier: "live",
+          StatementId: `route-${index}`.padEnd(100, "x"),
+          principal: "apigateway.amazonaws.com",
+          action: "lambda:InvokeFunction",
+          sourceArn: `arn:aws:execute-api:ap-southeast-5:123456789012:abcdefghij/*/GET/${"r".repeat(60)}/{id}`,
+        },
+      });
+      assert.equal(rules(Array.from({ length: 39 }, (_, index) => permission(index))), "");
+      assert.match(
+        rules(Array.from({ length: 40 }, (_, index) => permission(index))),
+        /resource-based policy of f{64}:live is 207\d\d bytes; at most 20480/,
+      );
     });
   });
 

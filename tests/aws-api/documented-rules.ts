@@ -176,6 +176,28 @@ export function documentedRuleViolations(requests: (ApiRequest & { resource: str
     }
   }
 
+  // Lambda: every permission of one function (or of one alias or version of it) is a statement of one policy of 20 KB,
+  // written as Lambda writes it (AddPermission's Principal, Action, Resource and SourceArn condition).
+  const policies = new Map<string, number>();
+  for (const { request } of of("lambda", "AddPermission")) {
+    const [name, qualifier, sourceArn] = ["FunctionName", "Qualifier", "SourceArn"].map((member) => valueAt(request, member));
+    const statement = {
+      Sid: valueAt(request, "StatementId"),
+      Effect: "Allow",
+      Principal: { Service: valueAt(request, "Principal") },
+      Action: valueAt(request, "Action"),
+      Resource: `arn:aws:lambda:us-east-1:123456789012:function:${name}${qualifier ? `:${qualifier}` : ""}`,
+      ...(sourceArn ? { Condition: { ArnLike: { "AWS:SourceArn": sourceArn } } } : {}),
+    };
+    const policy = `${name}${qualifier ? `:${qualifier}` : ""}`;
+    policies.set(policy, (policies.get(policy) ?? 0) + Buffer.byteLength(JSON.stringify(statement)) + 1);
+  }
+  for (const [policy, bytes] of policies)
+    if (bytes + 50 > AWS_LIMITS.lambdaResourcePolicyBytes.max)
+      problems.push(
+        `the resource-based policy of ${policy} is ${bytes + 50} bytes; at most ${AWS_LIMITS.lambdaResourcePolicyBytes.max} (${AWS_LIMITS.lambdaResourcePolicyBytes.source})`,
+      );
+
   // CodeDeploy: a Lambda deployment shifts all traffic within 48 hours; a linear config takes ceil(100 / percentage) steps.
   for (const { request, resource } of of("codedeploy", "CreateDeploymentConfig")) {
     const routing = valueAt(request, "trafficRoutingConfig") as Record<string, any> | undefined;
