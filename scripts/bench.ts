@@ -6,7 +6,8 @@
 // steady rate and at the highest rate the local worker sustains with the stack's maximumConcurrency.
 // Everything runs locally. The warm timings are of the functions app/functions.ts marks `tunable` (safe to
 // invoke with a test payload), with their sample events.
-// `npm run bench -- [handlers] [data] [async]` runs only the parts named.
+// Then what `npm run plan` costs as the stack grows (50, 200, 500 functions against dev).
+// `npm run bench -- [handlers] [data] [async] [plan]` runs only the parts named.
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +29,7 @@ import { LAMBDA_ENVIRONMENT } from "../tests/app/lambda-environment";
 import { lambdaContext } from "../tests/app/lambda-context";
 import { startPostgres } from "../tests/embedded-postgres";
 import { benchAsyncPath, type RateStep } from "./bench-async-path";
+import { benchPlan, planTable } from "./bench-plan";
 import { percentile } from "./percentile";
 import { sampleEventPath } from "../components/function-settings";
 import { asksForHelp, COMMANDS, parseCommandLine } from "./command-line";
@@ -109,6 +111,15 @@ async function main(): Promise<void> {
   if (runs("handlers")) await benchHandlers();
   if (runs("data")) await benchDataLayer();
   if (runs("async")) await benchAsync();
+  if (runs("plan")) benchPlanGrowth();
+}
+
+/** What npm run plan costs as the stack grows: dev, then 50, 200 and 500 functions with their own image. */
+function benchPlanGrowth(): void {
+  console.log(
+    "\nnpm run plan as the stack grows (scripts/bench-plan.ts: dev, and dev with N functions of their own image, a tenth with routes, 50 twins, 100 tuned):\n",
+  );
+  console.log(planTable(benchPlan([50, 200, 500])));
 }
 
 /** A bundle's bytes by npm package (or app/ file), largest first, from esbuild's metafile. */

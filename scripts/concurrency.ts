@@ -1,10 +1,11 @@
 // npm run concurrency -- --stack dev [--since 1h] [--chart FILE]
 // The concurrency hunt (seed 002): CloudWatch's Lambda metrics have 1-minute resolution, so a spike that
 // lasts seconds hides in them. This runs the 1-second query (Little's law per second: invocations x
-// p99.5 duration) over every function's log group, and prints each function's peak with its second, the
-// rate and duration behind it, its limit and headroom (and each version's, while a rollout splits its
-// alias), then the stack's total against the account's, and each live alias's concurrency and
-// provisioned concurrency utilisation from CloudWatch's per-alias metrics.
+// p99.5 duration) over every log group of the stack at once (Logs Insights' SOURCE by the groups' common
+// prefix: up to 10,000 log groups, however many functions), and prints each function's peak with its
+// second, the rate and duration behind it, its limit and headroom (and each version's, while a rollout
+// splits its alias), then the stack's total per second against the account's limit, and each live alias's
+// concurrency and provisioned concurrency utilisation from CloudWatch's per-alias metrics.
 import {
   CloudWatchLogsClient,
   GetQueryResultsCommand,
@@ -19,7 +20,7 @@ import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describeValue } from "../app/core/describe-value";
 import { AWS_LIMITS } from "../components/aws-limits";
-import { CONCURRENCY_PER_SECOND_BY_VERSION } from "../components/observability/queries";
+import { CONCURRENCY_PER_SECOND } from "../components/observability/queries";
 import { stackConfigFrom, type StackConfig } from "../config";
 import { readStackConfig, stackFileOf } from "../config/stack-files";
 import { runCommand } from "./run-command";
@@ -28,8 +29,12 @@ import { svgOf } from "./vega-chart";
 import { COMMANDS, parseCommandLine } from "./command-line";
 
 const USAGE = COMMANDS["concurrency"].usage;
-/** Logs Insights returns at most 10,000 rows: one per second, so a window of at most 10,000 s. */
+/** The stack's total has a row per second, and Logs Insights returns at most 10,000 rows by default: a window of at most 10,000 s. */
 export const MAX_WINDOW_SECONDS = 10_000;
+/** The most rows one query returns (StartQuery's limit, at most 100,000): the chart's series, a row per second per function. */
+const MAX_ROWS = 100_000;
+/** The functions whose seconds the chart draws beside the stack's total: those with the highest peaks. */
+const CHARTED_FUNCTIONS = 5;
 /** Each AWS call gives up well within the command's own polling budget. */
 const CALL_TIMEOUT_MS = 10_000;
 
@@ -39,6 +44,8 @@ export interface Second {
   invocations: number;
   p995DurationMs: number;
   concurrency: number;
+  /** The function's log group (`@log` without the account), when the query groups by it. */
+  logGroup?: string;
   /** The version that ran them (`7`, `$LATEST`), from the log stream's name. */
   version?: string;
 }
@@ -62,11 +69,16 @@ export function secondsOf(results: ResultField[][]): Second[] {
     const field = (name: string) => row.find((cell) => cell?.field === name)?.value;
     // Logs Insights prints bins as "2026-11-23 08:00:01.000", in UTC.
     const at = new Date(`${String(field("second")).replace(" ", "T")}Z`);
-    const [invocations, p995DurationMs, concurrency] = ["invocations", "p995DurationMs", "concurrency"].map((name) => Number(field(name)));
+    const [invocations, p995DurationMs, concurrency] = ["invocations", "p995DurationMs", "concurrency"].map((name) =>
+      // The stack's total carries only the concurrency.
+      name !== "concurrency" && field(name) === undefined ? 0 : Number(field(name)),
+    );
     if (Number.isNaN(at.getTime()) || ![invocations, p995DurationMs, concurrency].every((value) => Number.isFinite(value) && value >= 0))
       continue;
     const version = field("version");
-    seconds.push({ at, invocations, p995DurationMs, concurrency, ...(version && { version }) });
+    // @log is `<account>:<log group>`.
+    const logGroup = field("logGroup")?.replace(/^\d{12}:/, "");
+    seconds.push({ at, invocations, p995DurationMs, concurrency, ...(logGroup && { logGroup }), ...(version && { version }) });
   }
   return seconds.sort((a, b) => a.at.getTime() - b.at.getTime());
 }
@@ -101,15 +113,45 @@ function logGroupsOf(outputs: StackOutputs, config: StackConfig) {
   });
 }
 
-/** Runs the 1-second query on one log group, polling a bounded number of times; stops the query if it runs out. */
-async function queryLogGroup(logGroupName: string, window: { start: Date; end: Date }, deps: HuntDependencies): Promise<Second[]> {
+/**
+ * The hunt's queries over every log group whose name starts with `prefix` (SOURCE, API and CLI only:
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-Source.html): each function's
+ * peak second, each version's, and the stack's total per second (a second stats over the first's rows).
+ * `dedup` keeps the first row of each function in the sort order: its peak.
+ */
+export function huntQueries(prefix: string) {
+  const source = `SOURCE logGroups(namePrefix: [${JSON.stringify(prefix)}])\n`;
+  const [filter, stats] = CONCURRENCY_PER_SECOND.split("\n");
+  const version = '| parse @logStream "[*]" as version\n';
+  return {
+    functionPeaks: `${source}${filter}\n${stats}, @log as logGroup\n| sort concurrency desc\n| dedup logGroup\n| limit ${MAX_WINDOW_SECONDS}`,
+    versionPeaks: `${source}${filter}\n${version}${stats}, @log as logGroup, version\n| sort concurrency desc\n| dedup logGroup, version\n| limit ${MAX_WINDOW_SECONDS}`,
+    total: `${source}${filter}\n${stats}, @log\n| stats sum(concurrency) as concurrency by second\n| sort second asc\n| limit ${MAX_WINDOW_SECONDS}`,
+  };
+}
+
+/** The longest prefix the names share, to the last `/` when they differ after it (the stack's own log groups). */
+export function commonPrefix(names: string[]): string {
+  let prefix = names[0] ?? "";
+  for (const name of names) while (!name.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return names.every((name) => name === prefix) ? prefix : prefix.slice(0, prefix.lastIndexOf("/") + 1);
+}
+
+/** Runs one query (by SOURCE in its text, or on the named log groups), polling a bounded number of times; stops it if it runs out. */
+async function runQuery(
+  query: string,
+  window: { start: Date; end: Date },
+  deps: HuntDependencies,
+  logGroupNames?: string[],
+): Promise<Second[]> {
   const signal = () => AbortSignal.timeout(CALL_TIMEOUT_MS);
   const { queryId } = await deps.logs.send(
     new StartQueryCommand({
-      logGroupName,
+      ...(logGroupNames && { logGroupNames }),
       startTime: Math.floor(window.start.getTime() / 1000),
       endTime: Math.ceil(window.end.getTime() / 1000),
-      queryString: `${CONCURRENCY_PER_SECOND_BY_VERSION}\n| sort second asc\n| limit ${MAX_WINDOW_SECONDS}`,
+      queryString: query,
+      limit: MAX_ROWS,
     }),
     { abortSignal: signal() },
   );
@@ -126,26 +168,6 @@ async function queryLogGroup(logGroupName: string, window: { start: Date; end: D
 }
 
 const time = (date: Date) => date.toISOString().replace(".000Z", "Z");
-
-/** One series of a function's versions as the function's own: each second's invocations and concurrency summed. */
-function sumByTime(seconds: Second[]): Second[] {
-  const byTime = new Map<number, Second>();
-  for (const { version: _, ...second } of seconds) {
-    const same = byTime.get(second.at.getTime());
-    byTime.set(
-      second.at.getTime(),
-      same
-        ? {
-            ...same,
-            invocations: same.invocations + second.invocations,
-            concurrency: same.concurrency + second.concurrency,
-            p995DurationMs: Math.max(same.p995DurationMs, second.p995DurationMs),
-          }
-        : second,
-    );
-  }
-  return [...byTime.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
-}
 
 /**
  * Each live alias's concurrency over the window from CloudWatch's per-alias metrics (the `Resource`
@@ -253,31 +275,35 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   const window = { start: new Date(end.getTime() - windowSeconds * 1000), end };
   write(`Concurrency at 1-second resolution, ${time(window.start)} to ${time(window.end)}, stack ${stack}\n\n`);
 
-  const series: { label: string; limit?: number; seconds: Second[] }[] = [];
-  const versionRows: typeof series = [];
-  let failed = 0;
+  const prefix = commonPrefix(groups.map((group) => group.logGroupName));
+  const queries = huntQueries(prefix);
+  let peaks: Second[], versionPeaks: Second[], total: Second[];
+  try {
+    [peaks, versionPeaks, total] = await Promise.all([
+      runQuery(queries.functionPeaks, window, deps),
+      runQuery(queries.versionPeaks, window, deps),
+      runQuery(queries.total, window, deps),
+    ]);
+  } catch (error) {
+    write(`The 1-second queries over ${prefix}* failed: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const labelOf = new Map(groups.map((group) => [group.logGroupName, group.label]));
+  const rows = groups.map((group) => ({
+    label: group.label,
+    limit: group.limit,
+    peak: peaks.find((second) => second.logGroup === group.logGroupName),
+  }));
+  // While a rollout splits an alias, each version's share beside the function's whole.
   for (const group of groups) {
-    try {
-      const seconds = await queryLogGroup(group.logGroupName, window, deps);
-      const versions = [...new Set(seconds.flatMap((second) => second.version ?? []))];
-      series.push({ label: group.label, limit: group.limit, seconds: versions.length > 1 ? sumByTime(seconds) : seconds });
-      // While a rollout splits the alias, each version's share beside the function's whole.
-      if (versions.length > 1)
-        for (const version of versions)
-          versionRows.push({ label: `${group.label} version ${version}`, seconds: seconds.filter((second) => second.version === version) });
-    } catch (error) {
-      failed++; // one function's failed query costs the others nothing
-      write(`  ${group.label}: ${(error as Error).message} (${group.logGroupName})\n`);
-    }
+    const versions = versionPeaks.filter((second) => second.logGroup === group.logGroupName);
+    if (versions.length > 1)
+      for (const peak of versions) rows.push({ label: `${group.label} version ${peak.version}`, limit: undefined, peak });
   }
 
   write("| function | peak concurrency | at (UTC) | invocations that second | p99.5 duration | limit | headroom |\n");
   write("|---|---:|---|---:|---:|---:|---:|\n");
-  for (const { label, limit, seconds } of [...series, ...versionRows].sort((a, b) => a.label.localeCompare(b.label))) {
-    const peak = seconds.reduce<Second | undefined>(
-      (best, second) => (!best || second.concurrency > best.concurrency ? second : best),
-      undefined,
-    );
+  for (const { label, limit, peak } of rows.sort((a, b) => a.label.localeCompare(b.label))) {
     if (!peak) {
       write(`| ${label} | 0 | (no invocations) | 0 | - | ${limit ?? "unreserved"} | - |\n`);
       continue;
@@ -290,12 +316,15 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
       `| ${label} | ${peak.concurrency.toFixed(1)} | ${time(peak.at)} | ${peak.invocations} | ${peak.p995DurationMs.toFixed(0)} ms | ${limit ?? "unreserved"} | ${headroom} |\n`,
     );
   }
+  const strangers = [...new Set(peaks.flatMap((second) => (second.logGroup && !labelOf.has(second.logGroup) ? [second.logGroup] : [])))];
+  if (strangers.length > 0) write(`(Also under ${prefix}, not in the stack's outputs: ${strangers.join(", ")})\n`);
 
   // The stack's total per second, against what the account allows (as the capacity policy counts it).
-  const total = new Map<number, number>();
-  for (const { seconds } of series)
-    for (const second of seconds) total.set(second.at.getTime(), (total.get(second.at.getTime()) ?? 0) + second.concurrency);
-  const [peakAt, peakTotal] = [...total].reduce((best, entry) => (entry[1] > best[1] ? entry : best), [0, 0]);
+  const busiest = total.reduce<Second | undefined>(
+    (best, second) => (!best || second.concurrency > best.concurrency ? second : best),
+    undefined,
+  );
+  const [peakAt, peakTotal] = busiest ? [busiest.at.getTime(), busiest.concurrency] : [0, 0];
   // Without the account's limit the rest of the report still stands.
   const accountLimit = await deps.lambda
     .send(new GetAccountSettingsCommand({}), { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) })
@@ -318,9 +347,27 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   write(await aliasReport(deps.outputs(stack), config, window, deps));
 
   if (chart) {
-    const values = series.flatMap(({ label, seconds }) =>
-      seconds.map((second) => ({ function: label, at: second.at.toISOString(), concurrency: second.concurrency })),
-    );
+    // The stack's total, and the seconds of the functions with the highest peaks (a query on just their log groups).
+    const top = rows
+      .filter((row) => row.peak && row.peak.logGroup)
+      .sort((a, b) => b.peak!.concurrency - a.peak!.concurrency)
+      .slice(0, CHARTED_FUNCTIONS);
+    const seconds = top.length
+      ? await runQuery(
+          `${CONCURRENCY_PER_SECOND}, @log as logGroup\n| sort second asc\n| limit ${MAX_ROWS}`,
+          window,
+          deps,
+          top.map((row) => row.peak!.logGroup!),
+        )
+      : [];
+    const values = [
+      ...total.map((second) => ({ function: "stack total", at: second.at.toISOString(), concurrency: second.concurrency })),
+      ...seconds.map((second) => ({
+        function: labelOf.get(second.logGroup ?? "") ?? second.logGroup,
+        at: second.at.toISOString(),
+        concurrency: second.concurrency,
+      })),
+    ];
     const spec = {
       title: `Concurrency per second, stack ${stack}`,
       width: 720,
@@ -334,9 +381,9 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
       },
     };
     writeFileSync(chart, await svgOf(spec));
-    write(`Chart: ${chart}\n`);
+    write(`Chart: ${chart} (the stack's total and the ${top.length} busiest functions)\n`);
   }
-  return failed ? 1 : 0;
+  return 0;
 }
 
 if (require.main === module)

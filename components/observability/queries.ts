@@ -6,15 +6,6 @@ export const CONCURRENCY_PER_SECOND =
   'filter type = "platform.report"\n' +
   "| stats count(*) as invocations, pct(record.metrics.durationMs, 99.5) as p995DurationMs, count(*) * pct(record.metrics.durationMs, 99.5) / 1000 as concurrency by bin(1s) as second";
 
-/**
- * The same per version: Lambda names each log stream after the version that wrote it (`2026/11/23/[7]...`,
- * `[$LATEST]`), so while a rollout splits an alias's traffic both versions show, each with its share.
- */
-export const CONCURRENCY_PER_SECOND_BY_VERSION = CONCURRENCY_PER_SECOND.replace(
-  "\n| stats",
-  '\n| parse @logStream "[*]" as version\n| stats',
-).replace("by bin(1s) as second", "by bin(1s) as second, version");
-
 /** Saved CloudWatch Logs Insights queries over the functions' JSON logs (Lambda's `platform.report` and the handlers' lines). */
 export const LOG_QUERIES = {
   "concurrency-1s": `${CONCURRENCY_PER_SECOND}\n| sort concurrency desc\n| limit 50`,

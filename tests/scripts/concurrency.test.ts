@@ -4,6 +4,7 @@ import {
   StartQueryCommand,
   StopQueryCommand,
   type ResultField,
+  type StartQueryCommandInput,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { GetAccountSettingsCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
@@ -13,15 +14,24 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stackConfigFrom } from "../../config";
-import { main, parseWindow, secondsOf, type HuntDependencies } from "../../scripts/concurrency";
+import { commonPrefix, huntQueries, main, parseWindow, secondsOf, type HuntDependencies } from "../../scripts/concurrency";
 
-/** A row as GetQueryResults returns it: every value a string, the bin as "YYYY-MM-DD HH:MM:SS.mmm" in UTC. */
-const row = (second: string, invocations: number, p995: number, version?: string): ResultField[] => [
+const ACCOUNT = "123456789012";
+const PREFIX = "/aws/lambda/graviton-platform-dev/";
+
+/** A row as GetQueryResults returns it: every value a string, the bin as "YYYY-MM-DD HH:MM:SS.mmm" in UTC, @log with the account. */
+const row = (second: string, invocations: number, p995: number, where: { logGroup?: string; version?: string } = {}): ResultField[] => [
   { field: "second", value: `2026-11-23 ${second}.000` },
-  ...(version ? [{ field: "version", value: version }] : []),
+  ...(where.logGroup ? [{ field: "logGroup", value: `${ACCOUNT}:${PREFIX}${where.logGroup}` }] : []),
+  ...(where.version ? [{ field: "version", value: where.version }] : []),
   { field: "invocations", value: String(invocations) },
   { field: "p995DurationMs", value: String(p995) },
   { field: "concurrency", value: String((invocations * p995) / 1000) },
+];
+/** A row of the stack's total: a second and its concurrency. */
+const totalRow = (second: string, concurrency: number): ResultField[] => [
+  { field: "second", value: `2026-11-23 ${second}.000` },
+  { field: "concurrency", value: String(concurrency) },
 ];
 
 /** The stack the hunt reads: the worker capped at 2 concurrent batches, as on dev; get-job with an x86_64 twin. */
@@ -31,12 +41,14 @@ const STACK = {
 };
 const OUTPUTS = {
   lambdaFunctions: {
-    "get-job": { logGroupName: "/aws/lambda/get-job", twin: { logGroupName: "/aws/lambda/get-job-x86_64" } },
-    worker: { logGroupName: "/aws/lambda/worker" },
+    "get-job": { logGroupName: `${PREFIX}get-job`, twin: { logGroupName: `${PREFIX}get-job-x86_64` } },
+    worker: { logGroupName: `${PREFIX}worker` },
   },
 };
 
-describe("npm run concurrency: the 1-second concurrency hunt", () => {
+type Kind = "functionPeaks" | "versionPeaks" | "total" | "chart";
+
+describe("npm run concurrency: the 1-second concurrency hunt, one run over every log group of the stack", () => {
   // The clients the command is given, each mocked by itself: no other test's clients are touched.
   const clients = {
     logs: new CloudWatchLogsClient({ region: "us-east-1" }),
@@ -46,7 +58,7 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
   const logs = mockClient(clients.logs);
   const lambda = mockClient(clients.lambda);
   const cloudwatch = mockClient(clients.cloudwatch);
-  const results: Record<string, ResultField[][] | "Failed" | "Running"> = {};
+  let results: Partial<Record<Kind, ResultField[][] | "Failed" | "Running">> = {};
   let output = "";
   const deps = (overrides: Partial<HuntDependencies> = {}): HuntDependencies => ({
     outputs: () => OUTPUTS,
@@ -58,23 +70,35 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
     ...overrides,
   });
   const run = (argv: string[], overrides?: Partial<HuntDependencies>) => main(argv, (text) => void (output += text), deps(overrides));
+  /** Which of the hunt's queries a StartQuery is. */
+  const kindOf = (input: StartQueryCommandInput): Kind =>
+    input.logGroupNames
+      ? "chart"
+      : input.queryString!.includes("stats sum(concurrency)")
+        ? "total"
+        : input.queryString!.includes("dedup logGroup, version")
+          ? "versionPeaks"
+          : "functionPeaks";
+  const starts = () => logs.commandCalls(StartQueryCommand).map((call) => call.args[0].input);
 
   beforeEach(() => {
     output = "";
     logs.reset();
     lambda.reset();
     cloudwatch.reset();
-    for (const key of Object.keys(results)) delete results[key];
-    logs.on(StartQueryCommand).callsFake((input) => ({ queryId: `q:${input.logGroupName}` }));
-    let polls = 0;
+    results = {};
+    logs.on(StartQueryCommand).callsFake((input) => ({ queryId: kindOf(input) }));
+    const polls = new Map<string, number>();
     logs.on(GetQueryResultsCommand).callsFake(({ queryId }) => {
-      const found = results[String(queryId).slice(2)] ?? [];
+      const found = results[queryId as Kind] ?? [];
       if (found === "Failed") return { status: "Failed" };
-      if (found === "Running" || polls++ % 2 === 0) return { status: "Running" }; // each query runs once before it completes
+      polls.set(queryId, (polls.get(queryId) ?? 0) + 1);
+      if (found === "Running" || polls.get(queryId) === 1) return { status: "Running" }; // each query runs once before it completes
       return { status: "Complete", results: found };
     });
     logs.on(StopQueryCommand).resolves({ success: true });
     lambda.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: 1000 } });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
   });
   after(() => {
     logs.restore();
@@ -98,33 +122,64 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
       assert.equal(await run(argv), 2, argv.join(" "));
       assert.match(output, /^concurrency: .+\nusage: npm run concurrency/, argv.join(" "));
     }
-    assert.equal(parseWindow("90s"), 90);
+    assert.equal(parseWindow("30m"), 1800);
     assert.equal(parseWindow("2h"), 7200);
-    assert.throws(() => parseWindow("59s"), /from 1m to 10000 s/);
+    assert.equal(logs.commandCalls(StartQueryCommand).length, 0, "no query was started for a bad command line");
   });
 
-  it("reads Logs Insights rows, leaving out the ones it cannot read, in time order", () => {
-    const seconds = secondsOf([
-      row("08:00:02", 4, 250),
-      row("08:00:01", 10, 120),
-      [{ field: "second", value: "not a time" }, ...row("08:00:03", 1, 1).slice(1)],
-      row("08:00:04", Number.NaN, 1),
-      [{ field: "second", value: "2026-11-23 08:00:05.000" }],
-      [null as unknown as ResultField],
+  it("reads Logs Insights rows, leaving out the ones it cannot read, in time order; @log without its account", () => {
+    const rows = secondsOf([
+      row("08:00:02", 4, 250, { logGroup: "worker" }),
+      [{ field: "second", value: "not a time" }],
+      row("08:00:01", 2, 100, { logGroup: "get-job", version: "7" }),
+      [
+        { field: "second", value: "2026-11-23 08:00:03.000" },
+        { field: "invocations", value: "-1" },
+      ],
     ]);
     assert.deepEqual(
-      seconds.map((second) => [second.at.toISOString(), second.invocations, second.p995DurationMs, second.concurrency]),
+      rows.map((second) => [second.at.toISOString(), second.invocations, second.concurrency, second.logGroup, second.version]),
       [
-        ["2026-11-23T08:00:01.000Z", 10, 120, 1.2],
-        ["2026-11-23T08:00:02.000Z", 4, 250, 1],
+        ["2026-11-23T08:00:01.000Z", 2, 0.2, `${PREFIX}get-job`, "7"],
+        ["2026-11-23T08:00:02.000Z", 4, 1, `${PREFIX}worker`, undefined],
       ],
     );
   });
 
+  it("runs three queries whatever the number of functions: SOURCE by the stack's common log-group prefix, never a list of 50", async () => {
+    assert.equal(commonPrefix([`${PREFIX}get-job`, `${PREFIX}get-job-x86_64`, `${PREFIX}worker`]), PREFIX);
+    assert.equal(commonPrefix([`${PREFIX}worker`]), `${PREFIX}worker`);
+    // 300 functions (and their log groups): still three queries, one prefix.
+    const many = Object.fromEntries(Array.from({ length: 300 }, (_, index) => [`fn-${index}`, { logGroupName: `${PREFIX}fn-${index}` }]));
+    const config = stackConfigFrom({
+      "graviton-platform:ownImageFunctions": JSON.stringify(
+        Object.fromEntries(Object.keys(many).map((name) => [name, { context: "tests/fixtures/own-image" }])),
+      ),
+    });
+    assert.equal(await run(["--stack", "dev"], { outputs: () => ({ lambdaFunctions: many }), config: () => config }), 0, output);
+    assert.deepEqual(starts().map(kindOf).sort(), ["functionPeaks", "total", "versionPeaks"]);
+    for (const input of starts()) {
+      assert.equal(input.logGroupNames, undefined);
+      assert.ok(input.queryString!.startsWith(`SOURCE logGroups(namePrefix: ["${PREFIX}"])\n`), input.queryString);
+      assert.deepEqual(
+        [input.startTime, input.endTime],
+        [Date.parse("2026-11-23T08:00:00Z") / 1000, Date.parse("2026-11-23T09:00:00Z") / 1000],
+      );
+    }
+    assert.equal(
+      output.split("\n").filter((line) => / \| \(no invocations\) \| /.test(line)).length,
+      300,
+      "a row for each function, however many",
+    );
+    const { functionPeaks, versionPeaks, total } = huntQueries(PREFIX);
+    assert.match(functionPeaks, /by bin\(1s\) as second, @log as logGroup\n\| sort concurrency desc\n\| dedup logGroup\n\| limit 10000$/);
+    assert.match(versionPeaks, /parse @logStream "\[\*\]" as version\n.*by bin\(1s\) as second, @log as logGroup, version\n/);
+    assert.match(total, /by bin\(1s\) as second, @log\n\| stats sum\(concurrency\) as concurrency by second\n\| sort second asc/);
+  });
+
   it("prints each function's peak second with the rate and duration behind it, its limit and headroom, and the stack's total", async () => {
-    results["/aws/lambda/get-job"] = [row("08:10:00", 40, 120), row("08:10:01", 200, 150), row("08:10:02", 10, 100)];
-    results["/aws/lambda/worker"] = [row("08:10:01", 8, 200), row("08:10:05", 12, 160)];
-    results["/aws/lambda/get-job-x86_64"] = [];
+    results.functionPeaks = [row("08:10:01", 200, 150, { logGroup: "get-job" }), row("08:10:05", 12, 160, { logGroup: "worker" })];
+    results.total = [totalRow("08:10:00", 4.8), totalRow("08:10:01", 31.6), totalRow("08:10:05", 1.92)];
     const code = await run(["--stack", "dev", "--since", "1h"]);
     assert.equal(code, 0, output);
     assert.match(output, /2026-11-23T08:00:00Z to 2026-11-23T09:00:00Z, stack dev/);
@@ -132,28 +187,22 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
     assert.match(output, /\| get-job \(twin\) \| 0 \| \(no invocations\) \|/);
     // dev: the worker's limit is jobs.maximumConcurrency (2); 12 x 0.16 s = 1.92 leaves 0.1.
     assert.match(output, /\| worker \| 1\.9 \| 2026-11-23T08:10:05Z \| 12 \| 160 ms \| 2 \| 0\.1 \|/);
-    // The total is per second across functions: 30 + 1.6 at 08:10:01, not the sum of the peaks (31.92).
+    // The total is per second across functions (the query's second stats), not the sum of the peaks.
     assert.match(
       output,
       /Stack total: 31\.6 concurrent executions at peak \(2026-11-23T08:10:01Z\); the stack reserves 0; the account allows 1000, 1000 unreserved/,
     );
-    const starts = logs.commandCalls(StartQueryCommand).map((call) => call.args[0].input);
-    assert.deepEqual(starts.map((input) => input.logGroupName).sort(), [
-      "/aws/lambda/get-job",
-      "/aws/lambda/get-job-x86_64",
-      "/aws/lambda/worker",
-    ]);
-    assert.deepEqual(
-      [starts[0].startTime, starts[0].endTime],
-      [Date.parse("2026-11-23T08:00:00Z") / 1000, Date.parse("2026-11-23T09:00:00Z") / 1000],
-    );
-    assert.match(starts[0].queryString!, /parse @logStream "\[\*\]" as version\n/);
-    assert.match(starts[0].queryString!, /by bin\(1s\) as second, version\n\| sort second asc\n\| limit 10000$/);
   });
 
   it("while a rollout splits an alias: each version's share beside the function's whole, and each live alias's provisioned concurrency in use", async () => {
     // A canary: version 7 keeps most of get-job's traffic, version 8 takes its first share.
-    results["/aws/lambda/get-job"] = [row("08:10:00", 90, 100, "7"), row("08:10:00", 10, 300, "8"), row("08:10:01", 40, 100, "7")];
+    results.functionPeaks = [row("08:10:00", 100, 300, { logGroup: "get-job" })];
+    results.versionPeaks = [
+      row("08:10:00", 90, 100, { logGroup: "get-job", version: "7" }),
+      row("08:10:00", 10, 300, { logGroup: "get-job", version: "8" }),
+      row("08:11:00", 5, 50, { logGroup: "worker", version: "3" }),
+    ];
+    results.total = [totalRow("08:10:00", 30)];
     const stack = stackConfigFrom({
       ...STACK,
       "graviton-platform:functions": JSON.stringify({ "get-job": { provisionedConcurrency: 5 } }),
@@ -162,12 +211,12 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
       lambdaFunctions: {
         "get-job": {
           name: "get-job-a1b2c3d",
-          logGroupName: "/aws/lambda/get-job",
+          logGroupName: `${PREFIX}get-job`,
           liveAlias: "arn:aws:lambda:us-east-1:1:function:get-job-a1b2c3d:live",
         },
         worker: {
           name: "worker-a1b2c3d",
-          logGroupName: "/aws/lambda/worker",
+          logGroupName: `${PREFIX}worker`,
           liveAlias: "arn:aws:lambda:us-east-1:1:function:worker-a1b2c3d:live",
         },
       },
@@ -181,11 +230,10 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
       ],
     });
     assert.equal(await run(["--stack", "dev"], { outputs: () => outputs, config: () => stack }), 0, output);
-    // The whole: 9 + 3 concurrent at 08:10:00 (Little's law per version, summed).
-    assert.match(output, /\| get-job \| 12\.0 \| 2026-11-23T08:10:00Z \| 100 \| 300 ms \| unreserved \| - \|/);
+    assert.match(output, /\| get-job \| 30\.0 \| 2026-11-23T08:10:00Z \| 100 \| 300 ms \| unreserved \| - \|/);
     assert.match(output, /\| get-job version 7 \| 9\.0 \| 2026-11-23T08:10:00Z \| 90 \| 100 ms \|/);
     assert.match(output, /\| get-job version 8 \| 3\.0 \| 2026-11-23T08:10:00Z \| 10 \| 300 ms \|/);
-    assert.match(output, /Stack total: 12\.0 concurrent executions at peak/, "versions count once, in their function");
+    assert.doesNotMatch(output, /worker version/, "one version: no rows of its own");
     assert.match(output, /\| get-job:live \| 6 \| 5 \| 100% \| 15 \|/);
     assert.match(output, /\| worker:live \| no data \| - \| - \| - \|/);
     const [query] = cloudwatch.commandCalls(GetMetricDataCommand).map((call) => call.args[0].input.MetricDataQueries!);
@@ -210,27 +258,27 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
   });
 
   it("says when a function is at its limit, and when the stack nears the account's", async () => {
-    results["/aws/lambda/worker"] = [row("08:30:00", 20, 100)];
-    results["/aws/lambda/get-job"] = [row("08:30:00", 8000, 100)];
-    lambda.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: 1000 } });
+    results.functionPeaks = [row("08:30:00", 20, 100, { logGroup: "worker" }), row("08:30:00", 8000, 100, { logGroup: "get-job" })];
+    results.total = [totalRow("08:30:00", 802)];
     assert.equal(await run(["--stack", "dev"]), 0);
     assert.match(output, /\| worker \| 2\.0 .* \| 2 \| 0 \(at the limit: throttled\) \|/);
     assert.match(output, /The stack alone reached 80% of the account's limit/);
   });
 
-  it("one function's failed or endless query costs the others nothing: reported, stopped, exit 1", async () => {
-    results["/aws/lambda/get-job"] = "Failed";
-    results["/aws/lambda/worker"] = "Running";
-    results["/aws/lambda/get-job-x86_64"] = [row("08:00:00", 3, 50)];
+  it("a failed or endless query is reported, stopped, and the command exits 1", async () => {
+    results.total = "Failed";
+    results.versionPeaks = "Running";
     assert.equal(await run(["--stack", "dev"]), 1);
-    assert.match(output, /get-job: the query ended "Failed"/);
-    assert.match(output, /worker: no result after 3 checks; the query was stopped/);
-    assert.match(output, /\| get-job \(twin\) \| 0\.1 \|/);
-    assert.equal(logs.commandCalls(StopQueryCommand).length, 1);
+    assert.match(
+      output,
+      /The 1-second queries over \/aws\/lambda\/graviton-platform-dev\/\* failed: (the query ended "Failed"|no result after 3 checks; the query was stopped)/,
+    );
   });
 
-  it("writes an SVG chart of concurrency over time, per function", async () => {
-    results["/aws/lambda/get-job"] = [row("08:10:00", 40, 120), row("08:10:01", 200, 150)];
+  it("writes an SVG chart of the stack's total and its busiest functions over time", async () => {
+    results.functionPeaks = [row("08:10:01", 200, 150, { logGroup: "get-job" })];
+    results.total = [totalRow("08:10:00", 4.8), totalRow("08:10:01", 30)];
+    results.chart = [row("08:10:00", 40, 120, { logGroup: "get-job" }), row("08:10:01", 200, 150, { logGroup: "get-job" })];
     const dir = mkdtempSync(join(tmpdir(), "concurrency-"));
     try {
       const file = join(dir, "concurrency.svg");
@@ -238,13 +286,16 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
       const svg = readFileSync(file, "utf8");
       assert.match(svg, /^<svg/);
       assert.match(svg, /Concurrency per second, stack dev/);
+      assert.match(svg, /stack total/);
+      assert.deepEqual(starts().find((input) => kindOf(input) === "chart")!.logGroupNames, [`${PREFIX}get-job`]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it("hunts the functions with their own image too, counts their reservations, and still reports when the account's limit cannot be read", async () => {
-    results["/aws/lambda/my-function"] = [row("08:20:00", 50, 2000)];
+    results.functionPeaks = [row("08:20:00", 50, 2000, { logGroup: "my-function" })];
+    results.total = [totalRow("08:20:00", 100)];
     lambda.on(GetAccountSettingsCommand).rejects(new Error("not authorized to perform lambda:GetAccountSettings"));
     const config = stackConfigFrom({
       ...STACK,
@@ -252,7 +303,7 @@ describe("npm run concurrency: the 1-second concurrency hunt", () => {
         "my-function": { context: "tests/fixtures/own-image", reservedConcurrency: 150 },
       }),
     });
-    const outputs = { lambdaFunctions: { ...OUTPUTS.lambdaFunctions, "my-function": { logGroupName: "/aws/lambda/my-function" } } };
+    const outputs = { lambdaFunctions: { ...OUTPUTS.lambdaFunctions, "my-function": { logGroupName: `${PREFIX}my-function` } } };
     assert.equal(await run(["--stack", "dev"], { outputs: () => outputs, config: () => config }), 0, output);
     assert.match(output, /\| my-function \| 100\.0 \| 2026-11-23T08:20:00Z \| 50 \| 2000 ms \| 150 \| 50 \|/);
     assert.match(output, /The account's concurrency limit could not be read: not authorized/);
