@@ -182,3 +182,10 @@ export const lambdaFunctions = Object.fromEntries(
   ]),
 );
 export const deployments = { application: rollouts.applicationName, groups: rollouts.groups };
+// What another stack of the same product (an area of it) takes by stack reference, to run its own functions
+// on this stack's database (as the app user, through RDS Proxy, in its VPC), queue and alarm topic: docs/scaling.md.
+export const shared = {
+  database: postgres.grantConnect(config.database.appUser),
+  jobs: { queueArn: jobQueue.queueArn, queueUrl: jobQueue.queueUrl },
+  alarmTopicArn: observability.alarmTopicArn,
+};

@@ -401,6 +401,31 @@ describe("stack config", () => {
     });
   });
 
+  describe("quotas a growing stack meets, refused by name where they bind", () => {
+    const own = (count: number, settings: (index: number) => object = () => ({})) =>
+      Object.fromEntries(
+        Array.from({ length: count }, (_, index) => [`fn-${index}`, { context: "tests/fixtures/own-image", ...settings(index) }]),
+      );
+    it("API Gateway's 300 routes per HTTP API: the app's and the functions' together", () => {
+      const appRoutes = parseStackConfig({}).functions.filter((fn) => fn.route).length + 1; // and POST /jobs
+      const routed = (count: number) => ({ ownImageFunctions: own(count, (index) => ({ route: `GET /r/${index}` })) });
+      assert.equal(parseStackConfig(routed(300 - appRoutes)).ownImageFunctions.length, 300 - appRoutes);
+      rejects(
+        routed(301 - appRoutes),
+        `ownImageFunctions serve ${301 - appRoutes} routes, 301 with the app's: API Gateway's quota "Routes per API" is 300`,
+      );
+    });
+    it("CodeDeploy's 50 custom deployment configs per account", () => {
+      const configs = (count: number) => ({
+        deploymentConfigs: Object.fromEntries(
+          Array.from({ length: count }, (_, index) => [`c${index}`, { type: "canary", percentage: 10, intervalMinutes: 5 }]),
+        ),
+      });
+      assert.doesNotThrow(() => parseStackConfig(configs(50)));
+      rejects(configs(51), "deploymentConfigs must be at most 50: CodeDeploy keeps that many custom deployment configs per account");
+    });
+  });
+
   describe("stack files", () => {
     it("reports keys in no namespace or a misspelt one, with the key they meant", () => {
       assert.deepEqual(

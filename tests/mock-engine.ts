@@ -86,6 +86,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
   constructor(
     readonly region: string = "us-east-1",
     readonly inventOutputs = true,
+    /** The outputs of the stacks a program references (pulumi.StackReference), by fully qualified name. */
+    readonly stackReferences: Record<string, Record<string, unknown>> = {},
   ) {}
 
   /**
@@ -113,6 +115,11 @@ export class MockCloud implements pulumi.runtime.Mocks {
   }
 
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+    if (args.type === "pulumi:pulumi:StackReference") {
+      const outputs = this.stackReferences[args.inputs.name];
+      if (!outputs) throw new Error(`MockCloud has no stack ${args.inputs.name} to reference; pass its outputs in stackReferences.`);
+      return { id: args.inputs.name, state: { name: args.inputs.name, outputs, secretOutputNames: [] } };
+    }
     const id = `${args.name}-id`;
     const inputs = unwrapSecrets(args.inputs);
     const outputs = this.inventOutputs
@@ -288,18 +295,25 @@ export function resolveOutputs<T>(value: T): Promise<pulumi.Unwrap<T>> {
  */
 export async function evaluate(
   program: () => Record<string, unknown> | void,
-  options: { config?: Record<string, string>; stack?: string; preview?: boolean } = {},
+  options: {
+    config?: Record<string, string>;
+    stack?: string;
+    preview?: boolean;
+    /** Another Pulumi project than this one (a second stack's program). @default "graviton-platform" */
+    project?: string;
+    stackReferences?: Record<string, Record<string, unknown>>;
+  } = {},
 ): Promise<MockDeployment> {
   const config = options.config ?? {};
   // A preview invents nothing: outputs only the cloud assigns stay unknown.
-  const cloud = new MockCloud(config["aws:region"] ?? "us-east-1", !options.preview);
+  const cloud = new MockCloud(config["aws:region"] ?? "us-east-1", !options.preview, options.stackReferences);
   // The SDK records a stack trace for every promise it makes (for its leak report), and with source maps on (the TypeScript loader)
   // each trace is source-mapped: most of an evaluation's time. No frames, no cost; messages are kept.
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
     pulumi.runtime.setAllConfig(config);
-    await pulumi.runtime.setMocks(cloud, "graviton-platform", options.stack ?? "test", options.preview ?? false);
+    await pulumi.runtime.setMocks(cloud, options.project ?? "graviton-platform", options.stack ?? "test", options.preview ?? false);
     cloud.attach(getMonitor());
     const outputs = await resolveOutputs({ ...(program() ?? {}) });
     await pulumi.runtime.disconnect();
