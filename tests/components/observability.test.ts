@@ -1,49 +1,12 @@
 import { listStacks } from "../../config";
 import { strict as assert } from "node:assert";
 import { APP_METRICS, type AppMetricName } from "../../app/observability/metric-catalogue";
-import {
-  alarmSettings,
-  alarmSpecs,
-  AWS_METRICS,
-  DASHBOARD_LIMITS,
-  LOG_QUERIES,
-  Observability,
-  type ObservabilityArgs,
-} from "../../components/observability";
+import { alarmSettings, alarmSpecs, AWS_METRICS, LOG_QUERIES } from "../../components/observability";
 import { stackConfigFrom } from "../../config";
-import { evaluate, evaluateStack } from "../mock-engine";
+import { evaluateStack } from "../mock-engine";
 import { readStackConfig } from "../../config";
 import { Registered } from "../registered";
-
-const NAMESPACE = "graviton-platform/test";
-const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
-const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";
-const QUERY = "aws:cloudwatch/queryDefinition:QueryDefinition";
-
-const ARGS: ObservabilityArgs = {
-  namespace: NAMESPACE,
-  functions: [
-    {
-      name: "primes",
-      variants: [
-        { name: "primes-arm64", logGroupName: "/aws/lambda/primes-arm64" },
-        { name: "primes-x86_64", logGroupName: "/aws/lambda/primes-x86_64" },
-      ],
-      timeoutSeconds: 10,
-    },
-    { name: "worker", variants: [{ name: "worker-fn", logGroupName: "/aws/lambda/worker-fn" }], timeoutSeconds: 60, concurrencyLimit: 10 },
-  ],
-  httpApi: { apiId: "http-id" },
-  websocketApi: { apiId: "ws-id", stage: "live" },
-  queue: { name: "jobs-q", deadLetterName: "jobs-dlq-q" },
-  database: { instanceId: "db-instance", proxyName: "db-proxy", allocatedStorageGiB: 20 },
-  stateMachine: { arn: "arn:aws:states:us-east-1:123456789012:stateMachine:tuning" },
-};
-
-async function deploy(overrides: Partial<ObservabilityArgs> = {}) {
-  const { resources } = await evaluate(() => void new Observability("observe", { ...ARGS, ...overrides }));
-  return new Registered(resources);
-}
+import { ALARM, ARGS, DASHBOARD, deploy, NAMESPACE, QUERY } from "./observability-fixture";
 
 /** Each alarm as [namespace, metric, dimensions, statistic, threshold]. */
 const alarmsOf = (registered: Registered) =>
@@ -130,34 +93,6 @@ describe("Observability: alarms, the dashboard and the saved queries", () => {
     });
     for (const alarm of registered.all(ALARM))
       assert.ok(alarm.inputs.alarmDescription.length <= 1024, `${alarm.name}: ${alarm.inputs.alarmDescription.length}`);
-  });
-
-  it("at 200 functions with the longest names, keeps every dashboard within CloudWatch's limits and shows every alarm once", async () => {
-    const longest = (index: number) => `${String(index).padStart(3, "0")}${"f".repeat(37)}`;
-    const functions = Array.from({ length: 200 }, (_, index) => ({
-      name: longest(index),
-      variants: [{ name: `${longest(index)}-abcdefg`, logGroupName: `/aws/lambda/${longest(index)}-abcdefg` }],
-      timeoutSeconds: 900,
-      concurrencyLimit: 10000,
-    }));
-    const largest = await deploy({ functions });
-    const alarms = largest.all(ALARM).length;
-    assert.ok(alarms > DASHBOARD_LIMITS.alarmsPerWidget, `${alarms} alarms: more than one alarm widget holds`);
-    const widgets = largest.all(DASHBOARD).flatMap((dashboard) => {
-      const body = dashboard.inputs.dashboardBody;
-      assert.ok(Buffer.byteLength(body) <= DASHBOARD_LIMITS.bodyBytes, `${Buffer.byteLength(body)} bytes`);
-      const { widgets: own } = JSON.parse(body);
-      assert.ok(own.length <= DASHBOARD_LIMITS.widgets, `${own.length} widgets`);
-      return own;
-    });
-    assert.ok(largest.all(DASHBOARD).length > 1, "200 functions' rows need more than one dashboard");
-    const alarmWidgets = widgets.filter((widget: any) => widget.type === "alarm");
-    for (const widget of alarmWidgets) assert.ok(widget.properties.alarms.length >= 1 && widget.properties.alarms.length <= 100);
-    assert.equal(alarmWidgets.flatMap((widget: any) => widget.properties.alarms).length, alarms, "every alarm is on the dashboards once");
-    const rows = widgets.filter(
-      (widget: any) => widget.type === "metric" && / invocations, errors, throttles/.test(widget.properties.title),
-    );
-    assert.equal(rows.length, 200, "every function's row, on one dashboard or the next");
   });
 
   it("subscribes an email address only when alarms.email is set, and refuses one that is not an address", async () => {
@@ -289,71 +224,6 @@ describe("Observability: alarms, the dashboard and the saved queries", () => {
     assert.match(concurrency, /filter type = "platform\.report"/);
     assert.match(concurrency, /count\(\*\) \* pct\(record\.metrics\.durationMs, 99\.5\) \/ 1000 as concurrency by bin\(1s\)/);
     assert.match(LOG_QUERIES["slowest-jobs"], /filter message = "job finished"/, "the worker's line per finished job");
-  });
-
-  /** `count` functions, each with an x86_64 twin: two log groups and two variants each. */
-  const functions = (count: number) =>
-    Array.from({ length: count }, (_, index) => ({
-      name: `fn-${index}`,
-      variants: [
-        { name: `fn-${index}`, logGroupName: `/aws/lambda/fn-${index}` },
-        { name: `fn-${index}-x86_64`, logGroupName: `/aws/lambda/fn-${index}-x86_64` },
-      ],
-      timeoutSeconds: 3,
-    }));
-
-  it("splits each saved query at the console's 50 log groups: 50 make one, 52 make two, every group in exactly one", async () => {
-    const partsOf = (registered: Registered, query: string) =>
-      registered
-        .all(QUERY)
-        .filter((definition) => String(definition.inputs.name).startsWith(`${NAMESPACE}/${query}`))
-        .map((definition) => [definition.inputs.name, definition.inputs.logGroupNames.length])
-        .sort();
-    assert.deepEqual(partsOf(await deploy({ functions: functions(25) }), "concurrency-1s"), [[`${NAMESPACE}/concurrency-1s`, 50]]);
-    const split = await deploy({ functions: functions(26) });
-    assert.deepEqual(partsOf(split, "concurrency-1s"), [
-      [`${NAMESPACE}/concurrency-1s (1 of 2)`, 50],
-      [`${NAMESPACE}/concurrency-1s (2 of 2)`, 2],
-    ]);
-    const searched = split
-      .all(QUERY)
-      .filter((definition) => definition.inputs.name.includes("/cold-starts"))
-      .flatMap((definition) => definition.inputs.logGroupNames);
-    assert.deepEqual(
-      searched.sort(),
-      functions(26)
-        .flatMap((fn) => fn.variants.map((variant) => variant.logGroupName))
-        .sort(),
-    );
-    // The first part keeps the logical name a stack deployed before the split has.
-    assert.ok(split.one(QUERY, "observe-concurrency-1s") && split.one(QUERY, "observe-concurrency-1s-2"));
-  });
-
-  it("puts functions' rows on further dashboards past CloudWatch's 500 widgets, a row never split, each body under 1 MB", async () => {
-    const sized = async (count: number) => {
-      const registered = await deploy({ functions: functions(count) });
-      return registered.all(DASHBOARD).map((dashboard) => {
-        const body = JSON.parse(dashboard.inputs.dashboardBody);
-        assert.ok(
-          dashboard.inputs.dashboardBody.length <= DASHBOARD_LIMITS.bodyBytes,
-          `${dashboard.name}: ${dashboard.inputs.dashboardBody.length} bytes`,
-        );
-        for (const widget of body.widgets) if (widget.type === "metric") assert.ok(widget.properties.metrics.length <= 500);
-        return [dashboard.inputs.dashboardName, body.widgets.length];
-      });
-    };
-    // Each of these functions' rows is 3 widgets, and each adds alarms (so alarm widgets): from an estimate, the
-    // most functions one dashboard holds, then one more.
-    const one = await sized(100);
-    assert.equal(one.length, 1);
-    let fitting = 100 + Math.floor((DASHBOARD_LIMITS.widgets - (one[0][1] as number)) / 3);
-    while ((await sized(fitting)).length > 1) fitting--;
-    const past = (await sized(fitting + 1)).sort();
-    assert.deepEqual(
-      past.map(([name]) => name),
-      ["graviton-platform-test", "graviton-platform-test-2"],
-    );
-    assert.deepEqual(past[1][1], 1 + 3, "a heading and the one row that did not fit");
   });
 
   it("under each stack: the component with an Errors alarm for every function and twin, the dashboard and the queries", async () => {
