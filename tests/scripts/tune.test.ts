@@ -61,6 +61,7 @@ describe("npm run tune", function () {
     tuningStateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:tuning",
     lambdaFunctions: {
       primes: { arn: ARM, architecture: "arm64", twin: { arn: X86, architecture: "x86_64" } },
+      worker: { arn: ARM, architecture: "arm64", twin: { arn: X86, architecture: "x86_64" } },
       "get-job": { arn: `${ARM}-nf`, architecture: "arm64" },
     },
   };
@@ -258,7 +259,7 @@ describe("npm run tune", function () {
   it("--apply refuses, leaving the file as it was, a stack file it cannot edit safely or an edit the stack would refuse", async () => {
     const file = join(dir, "ours.json");
     writeFileSync(file, JSON.stringify({ ...ourOutput(), power: 20000 }));
-    const anchored = "config:\n  graviton-platform:functions:\n    get-job: &sized\n      memory: 256\n    primes: *sized\n";
+    const anchored = "config:\n  graviton-platform:functions:\n    get-job: &sized\n      memory: 256\n    worker: *sized\n";
     writeFileSync(join(dir, "Pulumi.anchored.yaml"), anchored);
     writeFileSync(join(dir, "Pulumi.plain.yaml"), "config:\n  aws:region: us-east-1\n");
     const tune = (...argv: string[]) =>
@@ -293,21 +294,28 @@ describe("npm run tune", function () {
       .resolvesOnce({ status: "RUNNING" })
       .resolves({ status: "SUCCEEDED", output: JSON.stringify(ourOutput()) });
     const chart = join(dir, "run.svg");
+    // The stack file the change is printed for: the project's own would tie the test to its examples.
+    writeFileSync(join(dir, "Pulumi.dev.yaml"), "config:\n  graviton-platform:functions:\n    worker:\n      memory: 1024\n");
     assert.equal(
-      await run(
-        "--stack",
-        "dev",
-        "--function",
-        "primes",
-        "--compare-architectures",
-        "--num",
-        "10",
-        "--payload",
-        '{"queryStringParameters":{"max":"1000000"}}',
-        "--chart",
-        chart,
+      await main(
+        [
+          "--stack",
+          "dev",
+          "--function",
+          "worker",
+          "--compare-architectures",
+          "--num",
+          "10",
+          "--payload",
+          '{"queryStringParameters":{"max":"1000000"}}',
+          "--chart",
+          chart,
+        ],
+        (text) => void (printed += text),
+        { outputs: () => outputs, sfn: new SFNClient({ region: "us-east-1" }), pollIntervalMs: 1, maxPolls: 5, projectDir: dir },
       ),
       0,
+      printed,
     );
     const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0].args[0].input.input!);
     assert.deepEqual(input, {
@@ -320,6 +328,7 @@ describe("npm run tune", function () {
     assert.match(printed, /running, \d+ s\n/);
     assert.match(printed, /Recommended: 512 MB on arm64/);
     assert.match(printed, /Chart written to .*run\.svg/);
+    assert.match(printed, /graviton-platform:functions\.worker\.memory: 1024 -> 512\nNot written: add --apply/);
   });
 
   it("says what to do when the function has no twin to compare with, and reports a failed execution", async () => {
