@@ -31,9 +31,18 @@ export function policyConfigFor(stack: string): string | undefined {
   return /(^|[-_.])prod($|[-_.])/.test(stack) ? "policy/strict.json" : undefined;
 }
 
-/** The stack's file, `Pulumi.<stack>.yaml` in `projectDir`; for a stack without one, an error that lists the stacks there. */
-export function stackFileOf(stack: string, projectDir = "."): string {
-  const file = join(projectDir, `Pulumi.${checkStackName(stack)}.yaml`);
+/**
+ * The stack's file, `Pulumi.<stack>.yaml` in `projectDir`; for a stack without one, an error that lists the
+ * stacks there. A `configFile` (as `pulumi up --config-file` takes it) is read instead: a stack file kept
+ * elsewhere, such as one a test or a benchmark generates, which then never joins the project's stacks.
+ */
+export function stackFileOf(stack: string, projectDir = ".", configFile?: string): string {
+  checkStackName(stack);
+  if (configFile !== undefined) {
+    if (!existsSync(configFile)) throw new Error(`--config-file ${configFile}: there is no such file`);
+    return configFile;
+  }
+  const file = join(projectDir, `Pulumi.${stack}.yaml`);
   if (!existsSync(file)) {
     throw new Error(
       `Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Stacks here: ${listStacks(projectDir).join(", ")}. ` +
@@ -43,9 +52,9 @@ export function stackFileOf(stack: string, projectDir = "."): string {
   return file;
 }
 
-/** Reads `Pulumi.<stack>.yaml` and returns its config the way the Pulumi CLI hands it to a program. */
-export function readStackConfig(stack: string, projectDir = "."): Record<string, string> {
-  const file = stackFileOf(stack, projectDir);
+/** Reads `Pulumi.<stack>.yaml` (or `configFile`) and returns its config the way the Pulumi CLI hands it to a program. */
+export function readStackConfig(stack: string, projectDir = ".", configFile?: string): Record<string, string> {
+  const file = stackFileOf(stack, projectDir, configFile);
   return stackConfigOfText(readFileSync(file, "utf8"), file);
 }
 

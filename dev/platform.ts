@@ -3,7 +3,15 @@ import { readFileSync } from "node:fs";
 import { type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
-import { readStackConfig, stackConfigFrom, PROJECT, type FunctionConfig, type OwnImageFunctionConfig, type StackConfig } from "../config";
+import {
+  readStackConfig,
+  stackConfigFrom,
+  stackFileOf,
+  PROJECT,
+  type FunctionConfig,
+  type OwnImageFunctionConfig,
+  type StackConfig,
+} from "../config";
 import { DLQ_RETENTION_SECONDS, queueVisibilityTimeout } from "../components/job-queue-settings";
 import { inProject } from "../components/function-settings";
 import { presetStatements, presetTargetsOf } from "../components/permission-presets";
@@ -41,6 +49,8 @@ export interface DevPlatformOptions {
   port?: number;
   /** The stack whose config the platform runs with (Pulumi.<stack>.yaml). @default "dev" */
   stack?: string;
+  /** The stack file to read instead of Pulumi.<stack>.yaml, as `pulumi up --config-file` takes one. */
+  configFile?: string;
   /** Where the database's data, its certificate and the endpoints record are kept. @default .dev in the repository */
   stateDir?: string;
   /** The queue's visibility timeout; by default the stack's (six times the worker's timeout, plus the batching window). */
@@ -55,6 +65,8 @@ export const LOCAL_DEFAULT_CONCURRENCY = 10;
 const STAGE = "live";
 export interface DevPlatform {
   endpoints: LocalEndpoints;
+  /** The stack file the config was read from. */
+  stackFile: string;
   config: StackConfig;
   database: LocalDatabase;
   queues: { jobs: LocalQueue; deadLetters: LocalQueue };
@@ -88,7 +100,8 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
   const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const stack = options.stack ?? "dev";
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
-  const config = stackConfigFrom(readStackConfig(stack, join(__dirname, "..")));
+  const stackFile = stackFileOf(stack, join(__dirname, ".."), options.configFile);
+  const config = stackConfigFrom(readStackConfig(stack, join(__dirname, ".."), options.configFile));
   const running = localEndpoints.runningIn(stateDir);
   if (running)
     throw new Error(`npm run dev is already running (pid ${running.pid}, ${running.pageUrl}) with ${stateDir}. Use it, or stop it first.`);
@@ -344,6 +357,7 @@ export async function startDevPlatform(options: DevPlatformOptions = {}): Promis
     server.ready(serveWhenReady, upgradeWhenReady);
     return {
       endpoints,
+      stackFile,
       config,
       database,
       queues: { jobs, deadLetters },

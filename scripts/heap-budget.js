@@ -12,9 +12,8 @@ const MINIMUM_MB = 512;
 /** The app's functions (app/functions.ts), which every stack has: a count, not the list, so no TypeScript loads here. */
 const APP_FUNCTIONS = 10;
 
-/** The heap, in MB, for evaluating `Pulumi.<stack>.yaml` in `projectDir`: its functions (twins counted) at PER_FUNCTION_MB over BASE_MB, at least MINIMUM_MB. */
-function heapBudgetMb(stack, projectDir = ".") {
-  const file = `${projectDir}/Pulumi.${stack}.yaml`;
+/** The heap, in MB, for evaluating the stack file `file`: its functions (twins counted) at PER_FUNCTION_MB over BASE_MB, at least MINIMUM_MB. */
+function heapBudgetMb(file) {
   let own = {};
   try {
     own = (existsSync(file) && require("yaml").parse(readFileSync(file, "utf8"))?.config?.["graviton-platform:ownImageFunctions"]) || {};
@@ -32,6 +31,6 @@ function heapBudgetMb(stack, projectDir = ".") {
  * Node's flags for that heap, and a young generation of 32 MB (Node's default is 16): most of what a plan
  * allocates dies young, and a larger nursery cut a 200-function plan's time by a tenth here.
  */
-const heapFlags = (stack, projectDir) => [`--max-old-space-size=${heapBudgetMb(stack, projectDir)}`, "--max-semi-space-size=32"];
+const heapFlags = (file) => [`--max-old-space-size=${heapBudgetMb(file)}`, "--max-semi-space-size=32"];
 
 module.exports = { heapBudgetMb, heapFlags };

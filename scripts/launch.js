@@ -25,7 +25,7 @@ if (!command) {
   const heapSet = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].some((flag) => flag.includes("max-old-space-size"));
   if (values && command.heapBudget && values.stack && !heapSet) {
     // A command that evaluates a whole stack runs with a heap sized to the stack (scripts/heap-budget.js).
-    const flags = require("./heap-budget").heapFlags(values.stack);
+    const flags = require("./heap-budget").heapFlags(values["config-file"] ?? `Pulumi.${values.stack}.yaml`);
     const child = require("node:child_process").spawnSync(process.execPath, [...flags, __filename, name, ...argv], {
       stdio: "inherit",
     });

@@ -1,4 +1,4 @@
-// npm run plan -- --stack dev [--json] [--diagram FILE] [--policy-config FILE]
+// npm run plan -- --stack dev [--config-file FILE] [--json] [--diagram FILE] [--policy-config FILE]
 // Evaluates index.ts with Pulumi.<stack>.yaml under Pulumi's mock engine (no credentials, no CLI, no
 // network), prints the resource tree with the settings a reviewer checks, runs the policy pack over it,
 // and exits 1 on a mandatory violation (2 on a usage or config error).
@@ -55,7 +55,7 @@ export async function main(argv: string[], write: (text: string) => void = (text
   }
   let policyFile: unknown;
   try {
-    stackFileOf(options.stack);
+    stackFileOf(options.stack, ".", options["config-file"]);
     if (options.diagram && !existsSync(dirname(resolve(options.diagram)))) {
       throw new Error(
         `--diagram ${options.diagram}: the folder ${dirname(resolve(options.diagram))} does not exist; create it or write the diagram elsewhere`,
@@ -72,7 +72,7 @@ export async function main(argv: string[], write: (text: string) => void = (text
   ]);
   let result;
   try {
-    result = await plan(options.stack, policyFile === undefined ? {} : validatePolicyConfig(policyFile));
+    result = await plan(options.stack, policyFile === undefined ? {} : validatePolicyConfig(policyFile), ".", options["config-file"]);
     if (options.diagram) writeFileSync(options.diagram, mermaidDiagram(result.resources));
   } catch (error) {
     write(`plan: ${(error as Error).message}\n`);

@@ -3,7 +3,7 @@
 // checks, and the policy pack's report over it.
 import * as pulumi from "@pulumi/pulumi";
 import { type PolicyConfig, type PolicyReport, runPolicies } from "../policy/run-offline";
-import { readStackConfig, stackFileOf } from "../config/stack-files";
+import { readStackConfig } from "../config/stack-files";
 import { evaluateStack, type RegisteredResource } from "../tests/mock-engine";
 
 export interface PlanNode {
@@ -140,9 +140,9 @@ export async function plan(
   stack: string,
   policyConfig: PolicyConfig = {},
   projectDir = ".",
+  configFile?: string,
 ): Promise<{ plan: Plan; resources: RegisteredResource[] }> {
-  stackFileOf(stack, projectDir);
-  const { resources } = await evaluateStack(stack, readStackConfig(stack, projectDir), true);
+  const { resources } = await evaluateStack(stack, readStackConfig(stack, projectDir, configFile), true);
   const report = await runPolicies(resources, policyConfig);
   const count = (level: string) => report.violations.filter((violation) => violation.enforcementLevel === level).length;
   return {

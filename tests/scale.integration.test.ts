@@ -19,7 +19,7 @@ const REGION = "ap-southeast-5";
 describe(`Scale: ${FUNCTIONS} functions with their own image on one stack`, function () {
   this.timeout(600_000);
 
-  it("plans with exit 0 and no mandatory violation, in at most 4x the dev plan's time (measured in the same run) and 1 GB", () => {
+  it("plans with exit 0 and no mandatory violation, in at most 4x the dev plan's time (dev planned before and after it, in the same run) and 1 GB", () => {
     const costs = benchPlan([FUNCTIONS]);
     console.log(`${planTable(costs)}\n`); // CI's log keeps the figures
     const [dev, scaled] = costs;

@@ -31,12 +31,12 @@ function treeRssMb(pid: number): number {
   return total(pid) / 1024;
 }
 
-/** npm run dev on `stack`, as package.json starts it, until it prints that it serves: the process, and how long that took. */
-async function started(stack: string): Promise<{ dev: ChildProcess; seconds: number; stateDir: string; port: number }> {
+/** npm run dev with `argv`, as package.json starts it, until it prints that it serves: the process, and how long that took. */
+async function started(...argv: string[]): Promise<{ dev: ChildProcess; seconds: number; stateDir: string; port: number }> {
   const stateDir = mkdtempSync(join(tmpdir(), "dev-scale-"));
   const port = await freePort();
   const began = process.hrtime.bigint();
-  const dev = spawn(process.execPath, ["scripts/launch.js", "dev", "--stack", stack, "--port", String(port)], {
+  const dev = spawn(process.execPath, ["scripts/launch.js", "dev", ...argv, "--port", String(port)], {
     cwd: ROOT,
     detached: true,
     env: { ...process.env, GRAVITON_DEV_STATE_DIR: stateDir },
@@ -47,10 +47,10 @@ async function started(stack: string): Promise<{ dev: ChildProcess; seconds: num
   dev.stderr!.on("data", (chunk) => (output += chunk));
   // Bounded: a first start initializes PostgreSQL, a minute at the most here even loaded.
   for (let look = 0; look < 1200 && !output.includes(READY); look++) {
-    if (dev.exitCode !== null) throw new Error(`npm run dev --stack ${stack} exited ${dev.exitCode}:\n${output}`);
+    if (dev.exitCode !== null) throw new Error(`npm run dev ${argv.join(" ")} exited ${dev.exitCode}:\n${output}`);
     await sleep(100);
   }
-  if (!output.includes(READY)) throw new Error(`npm run dev --stack ${stack} printed no "${READY}" in 120 s:\n${output}`);
+  if (!output.includes(READY)) throw new Error(`npm run dev ${argv.join(" ")} printed no "${READY}" in 120 s:\n${output}`);
   return { dev, seconds: Number(process.hrtime.bigint() - began) / 1e9, stateDir, port };
 }
 
@@ -63,21 +63,26 @@ async function stopped(run: { dev: ChildProcess; stateDir: string }): Promise<vo
 }
 
 /**
- * npm run dev with a product of 200 Node.js functions with their own image (a stack file generated here,
- * removed afterwards): each function's execution environment starts on its first invocation, so the
+ * npm run dev with a product of 200 Node.js functions with their own image (a stack file generated in a
+ * folder of its own, given with --config-file, so a stopped run leaves no stack in the project): each function's execution environment starts on its first invocation, so the
  * platform starts about as fast as dev's and idles small.
  */
 describe(`npm run dev at scale: ${FUNCTIONS} functions with their own image`, function () {
   this.timeout(300_000);
-  const file = join(ROOT, `Pulumi.${STACK}.yaml`);
-  before(() => writeFileSync(file, scaledStackText(FUNCTIONS, "us-east-1")));
-  after(() => rmSync(file, { force: true }));
+  let folder: string;
+  let file: string;
+  before(() => {
+    folder = mkdtempSync(join(tmpdir(), "dev-scale-stack-"));
+    file = join(folder, `Pulumi.${STACK}.yaml`);
+    writeFileSync(file, scaledStackText(FUNCTIONS, "us-east-1"));
+  });
+  after(() => rmSync(folder, { recursive: true, force: true }));
 
   it("starts in at most twice dev's time (measured in the same run), holds one environment per function called, idles under 1 GB", async () => {
-    const dev = await started("dev");
+    const dev = await started("--stack", "dev");
     const devMb = treeRssMb(dev.dev.pid!);
     await stopped(dev);
-    const scaled = await started(STACK);
+    const scaled = await started("--stack", STACK, "--config-file", file);
     try {
       const idleMb = treeRssMb(scaled.dev.pid!);
       // Called through its route: its own environment starts, a process of its own; nothing else does.

@@ -1,10 +1,10 @@
 import { strict as assert } from "node:assert";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { Agent, get as httpGet } from "node:http";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { DEFAULT_POSTGRES_MAJOR, RDS_PROXY_POSTGRES_MAJORS } from "../../components/rds-names";
 import { freePort, installedPostgresMajor } from "../../dev/postgres/embedded-postgres";
 import { localEndpoints } from "../../dev/local-endpoints";
@@ -33,6 +33,18 @@ describe("npm run dev: what a newcomer gets when something is in the way", funct
     }
     for (const stack of ["../etc", "a b", "x".repeat(200)]) assert.throws(() => parseDevArguments(["--stack", stack]), /stack/i, stack);
     assert.throws(() => parseDevArguments(["--prot", "1"]), /Unknown option '--prot'/);
+    // A stack file kept elsewhere, as pulumi up --config-file takes one: read from where the shell is.
+    const file = join(stateDir, "Pulumi.candidate.yaml");
+    writeFileSync(file, "config: {}\n");
+    assert.deepEqual(parseDevArguments(["--stack", "candidate", "--config-file", relative(process.cwd(), file)]), {
+      port: 3000,
+      stack: "candidate",
+      configFile: file,
+    });
+    assert.throws(
+      () => parseDevArguments(["--config-file", join(stateDir, "none.yaml")]),
+      /--config-file .*none\.yaml: there is no such file/,
+    );
   });
 
   it("answers every request while it starts: 503 with Retry-After until ready (HTTP and WebSocket), never a hang", async () => {

@@ -97,6 +97,22 @@ describe("npm run plan", () => {
     assert.match(missing.output, /--stack is required/);
   });
 
+  it("--config-file plans a stack file kept elsewhere, as pulumi up --config-file reads one; a missing one is exit 2", async () => {
+    const file = join(scratch, "candidate.yaml");
+    writeFileSync(
+      file,
+      readFileSync("Pulumi.dev.yaml", "utf8").replace(/graviton-platform:architecture: \S+/, "graviton-platform:architecture: x86_64"),
+    );
+    const candidate = await run("--stack", "candidate", "--config-file", file);
+    assert.equal(candidate.code, 0, candidate.output);
+    assert.match(candidate.output, /Function get-job {2}architecture=x86_64 /);
+    assert.match(candidate.output, /LogGroup get-job {2}name=\/aws\/lambda\/graviton-platform-candidate\/get-job /);
+    assert.ok(!listStacks().includes("candidate"), "the file joins no stack of the project");
+    const missing = await run("--stack", "dev", "--config-file", join(scratch, "none.yaml"));
+    assert.equal(missing.code, 2);
+    assert.match(missing.output, /--config-file .*none\.yaml: there is no such file/);
+  });
+
   it("refuses a stack name Pulumi would refuse, or one that names a file elsewhere", async () => {
     for (const stack of ["../../etc/x", "a/b", ".hidden", "x".repeat(101), "dev prod", "dev\u0000"]) {
       const { code, output } = await run("--stack", stack);
