@@ -153,7 +153,7 @@ const versionsOf = (alias: AliasConfiguration) => [
  * version runs an image ECR's lifecycle may have expired (`ecrKeepImages`): keeping none of those means
  * every version left can still run. Never `$LATEST`. A version that fails to go is reported, not fatal.
  */
-export async function removeUnusedVersions(
+async function removeUnusedVersions(
   lambda: LambdaClient,
   functionName: string,
   previous: string,

@@ -32,7 +32,7 @@ const progress = (message: string) => console.log(message);
 /** Inputs whose change starts a rollout: a new version, or a different alias, group or check to roll through. */
 const ROLLOUT_KEYS = ["targetVersion", "functionName", "alias", "application", "deploymentGroup", "beforeAllowTraffic"] as const;
 
-export const rolloutProvider: pulumi.dynamic.ResourceProvider<RolloutInputs, RolloutInputs & RolloutOutcome> = {
+const rolloutProvider: pulumi.dynamic.ResourceProvider<RolloutInputs, RolloutInputs & RolloutOutcome> = {
   async create(inputs) {
     const outcome = await runRollout(inputs, progress);
     return { id: `${inputs.functionName}:${inputs.alias}`, outs: { ...inputs, ...outcome } };

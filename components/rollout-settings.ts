@@ -40,7 +40,7 @@ export function shiftMinutesOf(config: { type: "canary" | "linear"; percentage: 
  * A deployment config of the stack's own (`deploymentConfigs.<name>`), as CodeDeploy's TimeBasedCanary
  * and TimeBasedLinear take it: a percentage (1 to 99) and an interval in minutes.
  */
-export const customDeploymentConfig = strictObject({
+const customDeploymentConfig = strictObject({
   type: z
     .enum(["canary", "linear"], { error: 'must be "canary" (two steps) or "linear" (equal steps)' })
     .meta({ description: "canary: a share first, the rest after one interval; linear: equal shares, one per interval" }),
@@ -57,7 +57,7 @@ export type CustomDeploymentConfig = z.output<typeof customDeploymentConfig>;
 
 /** A custom config's name: CodeDeploy's DeploymentConfigName (1 to 100 characters); the CodeDeployDefault. prefix is AWS's. */
 const CUSTOM_NAME_RULE = "letters, digits, . _ -, at most 100, not starting with CodeDeployDefault. (AWS's own)";
-export const customDeploymentConfigName = z
+const customDeploymentConfigName = z
   .string()
   .regex(/^(?!CodeDeployDefault\.)[A-Za-z0-9][\w.-]{0,99}$/, { error: `must be a deployment config name: ${CUSTOM_NAME_RULE}` });
 

@@ -36,7 +36,7 @@ export const hookFunctionName = (name: string) => `${name}-hook`;
  * stack's total against the account's real quota (its accountConcurrencyLimit).
  */
 const DEFAULT_ACCOUNT_CONCURRENCY = 1000;
-export const MAX_UNRESERVED_PROVISIONED = DEFAULT_ACCOUNT_CONCURRENCY - AWS_LIMITS.lambdaUnreservedConcurrency.min;
+const MAX_UNRESERVED_PROVISIONED = DEFAULT_ACCOUNT_CONCURRENCY - AWS_LIMITS.lambdaUnreservedConcurrency.min;
 
 /**
  * The rollout keys' rules that span keys: every deployment config named exists (CodeDeploy's or the

@@ -30,7 +30,7 @@ import { COMMANDS, parseCommandLine } from "./command-line";
 
 const USAGE = COMMANDS["concurrency"].usage;
 /** The stack's total has a row per second, and Logs Insights returns at most 10,000 rows by default: a window of at most 10,000 s. */
-export const MAX_WINDOW_SECONDS = 10_000;
+const MAX_WINDOW_SECONDS = 10_000;
 /** The most rows one query returns (StartQuery's limit, at most 100,000): the chart's series, a row per second per function. */
 const MAX_ROWS = 100_000;
 /** The functions whose seconds the chart draws beside the stack's total: those with the highest peaks. */

@@ -18,7 +18,7 @@ export const line = (metric: MetricRef, options: { stat?: string; label?: string
   ...Object.entries(metric.dimensions).flat(),
   ...(Object.keys(options).length ? [options] : []),
 ];
-export const appMetric = (namespace: string, name: AppMetricName, service: string, reason?: string): MetricRef => ({
+const appMetric = (namespace: string, name: AppMetricName, service: string, reason?: string): MetricRef => ({
   namespace,
   name,
   dimensions: reason === undefined ? { service } : { service, reason },
