@@ -161,9 +161,25 @@ export async function runPolicies(
     policyResources[index].parent = resource.parent ? byUrn.get(resource.parent) : undefined;
   }
 
+  // What every policy is handed, built once: over thousands of resources, building it per policy and
+  // resource cost more than the checks. getConfig answers with the settings of the policy that runs.
+  let settings: Record<string, unknown> = {};
+  const common = {
+    stackTags: new Map<string, string>(),
+    getConfig: <T extends object>() => settings as T,
+    notApplicable: (reason?: string): never => {
+      throw new NotApplicableError(reason);
+    },
+  };
+  const argsOf = policyResources.map(
+    (resource) => ({ ...common, ...resource, isType: () => false, asType: () => undefined }) as ResourceValidationArgs,
+  );
+
   for (const policy of policies) {
-    const { level, settings } = settingsFor(policy, config);
-    if (level === "disabled") continue;
+    const resolved = settingsFor(policy, config);
+    if (resolved.level === "disabled") continue;
+    const level = resolved.level;
+    settings = resolved.settings;
     const record = (urn?: string) => (message: string, reportedUrn?: string) =>
       report.violations.push({
         policy: policy.name,
@@ -173,13 +189,6 @@ export async function runPolicies(
         howToFix: policy.howToFix,
         urn: reportedUrn ?? urn,
       });
-    const common = {
-      stackTags: new Map<string, string>(),
-      getConfig: <T extends object>() => settings as T,
-      notApplicable: (reason?: string): never => {
-        throw new NotApplicableError(reason);
-      },
-    };
     const failed = (urn: string, error: unknown) => {
       if (error instanceof NotApplicableError) return;
       if (!(error instanceof UnknownValueError)) throw error;
@@ -202,10 +211,9 @@ export async function runPolicies(
       continue;
     }
     const validations = [(policy as ResourceValidationPolicy).validateResource ?? []].flat();
-    for (const resource of policyResources) {
+    for (const args of argsOf) {
       for (const validate of validations) {
-        const args = { ...common, ...resource, isType: () => false, asType: () => undefined } as ResourceValidationArgs;
-        const pending = attempt(resource.urn, () => validate(args, record(resource.urn)));
+        const pending = attempt(args.urn, () => validate(args, record(args.urn)));
         if (pending) await pending;
       }
     }

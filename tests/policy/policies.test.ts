@@ -673,6 +673,17 @@ describe("policy pack", () => {
         [],
       );
     });
+    it("gives each policy its own settings when several run over the same resources", async () => {
+      const functions = [
+        goodFunction({ architectures: ["x86_64"], reservedConcurrentExecutions: 450 }),
+        goodFunction({ reservedConcurrentExecutions: 451 }),
+      ];
+      const both = [...named("lambda-arm64"), ...named("capacity-unreserved-headroom")];
+      const policiesOf = async (config: PolicyConfig) => (await runPolicies(functions, config, both)).violations.map((v) => v.policy);
+      assert.deepEqual(await policiesOf({}), ["lambda-arm64", "capacity-unreserved-headroom"]);
+      assert.deepEqual(await policiesOf({ "lambda-arm64": { allowX86: ["primes"] } }), ["capacity-unreserved-headroom"]);
+      assert.deepEqual(await policiesOf({ "capacity-unreserved-headroom": { accountConcurrencyLimit: 2000 } }), ["lambda-arm64"]);
+    });
   });
 
   it("iam-lambda-management-scoped refuses deleting a whole function", async () => {
