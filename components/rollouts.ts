@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { appHooks } from "../app/functions";
-import { ContainerFunction, LIVE_ALIAS, type ImageSource } from "./container-function";
+import { appHooks, LIVE_ALIAS } from "../app/functions";
+import { ContainerFunction, type ImageSource } from "./container-function";
 import type { LiveSettings } from "./function-settings";
 import { serviceRole } from "./iam";
 import { Rollout } from "./rollout-resource";
@@ -40,8 +40,11 @@ export const WAIT_MARGIN_MINUTES = 10;
 const ONE_MINUTE = 60;
 /** How often `up` looks at a deployment: CodeDeploy moves Lambda traffic in steps of a minute at the finest. */
 const POLL_SECONDS = 15;
-/** The check's own work besides trying the new version (reading the deployment, reporting), seconds. */
-const HOOK_OVERHEAD_SECONDS = 30;
+/**
+ * The check's own work besides trying the new version, seconds: reading the deployment and reporting, each
+ * at most CHECK_CALL_WORST_MS (app/core/pre-traffic.ts), with room to spare.
+ */
+export const HOOK_OVERHEAD_SECONDS = 30;
 /** Lambda's longest timeout. */
 const MAX_TIMEOUT_SECONDS = 900;
 

@@ -24,13 +24,29 @@ export function hookTargetOf(appSpecContent: string | undefined): HookTarget {
       `the deployment's AppSpec is not JSON (${describeValue(appSpecContent?.slice(0, 80))}): this check reads the platform's own rollouts only`,
     );
   }
-  const resources = Array.isArray(appSpec?.Resources) ? appSpec.Resources.flatMap((entry: object) => Object.values(entry)) : [];
+  const entries: unknown[] = Array.isArray(appSpec?.Resources) ? appSpec.Resources : [];
+  const resources = entries.flatMap((entry) => (entry !== null && typeof entry === "object" ? Object.values(entry) : []));
   const functions = resources.filter((resource: any) => resource?.Type === "AWS::Lambda::Function");
   const properties = functions[0]?.Properties;
-  if (functions.length !== 1 || typeof properties?.Name !== "string" || !/^\d+$/.test(String(properties?.TargetVersion)))
-    throw new Error("the deployment's AppSpec names no single Lambda function with a published TargetVersion");
-  return { functionName: properties.Name, alias: String(properties.Alias), targetVersion: String(properties.TargetVersion) };
+  if (
+    functions.length !== 1 ||
+    typeof properties?.Name !== "string" ||
+    typeof properties.Alias !== "string" ||
+    !/^\d+$/.test(String(properties.TargetVersion))
+  )
+    throw new Error("the deployment's AppSpec names no single Lambda function with an alias and a published TargetVersion");
+  return { functionName: properties.Name, alias: properties.Alias, targetVersion: String(properties.TargetVersion) };
 }
+
+/**
+ * Bounds of the check's own calls (GetDeployment before the trial, PutLifecycleEventHookExecutionStatus
+ * after it): each attempt gives up after 2 s to connect and 4 s to answer; two attempts.
+ */
+export const CHECK_CALL_LIMITS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 4_000, maxAttempts: 2 } as const;
+
+/** The longest one of those calls takes before it gives up (and a second for the SDK's backoff between attempts). */
+export const CHECK_CALL_WORST_MS =
+  CHECK_CALL_LIMITS.maxAttempts * (CHECK_CALL_LIMITS.connectionTimeoutMs + CHECK_CALL_LIMITS.requestTimeoutMs) + 1_000;
 
 /** What the new version answered its sample event with. */
 export interface TrialAnswer {

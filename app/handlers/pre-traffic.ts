@@ -2,20 +2,24 @@ import { CodeDeployClient, GetDeploymentCommand, PutLifecycleEventHookExecutionS
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import type { Context } from "aws-lambda";
 import { z } from "zod";
-import { hookTargetOf, verdictOf } from "../core/pre-traffic";
+import { CHECK_CALL_LIMITS, CHECK_CALL_WORST_MS, hookTargetOf, verdictOf } from "../core/pre-traffic";
 import { instrumented, logger } from "../observability/telemetry";
 
 // INIT: the clients, and the sample event the stack gave this hook (the function's own, app/events/<name>.json
-// or event.json in its build context).
-const codedeploy = new CodeDeployClient({});
+// or event.json in its build context). CodeDeploy's calls give up in time to report: a hung GetDeployment
+// must still end in Failed, not in the hook's timeout.
+const codedeploy = new CodeDeployClient({
+  maxAttempts: CHECK_CALL_LIMITS.maxAttempts,
+  requestHandler: { connectionTimeout: CHECK_CALL_LIMITS.connectionTimeoutMs, requestTimeout: CHECK_CALL_LIMITS.requestTimeoutMs },
+});
 const lambda = new LambdaClient({});
 const sampleEvent = process.env.PRE_TRAFFIC_EVENT ?? "null";
 
 /** What CodeDeploy sends a lifecycle hook (https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-hooks.html). */
 const hookEvent = z.object({ DeploymentId: z.string().min(1), LifecycleEventHookExecutionId: z.string().min(1) });
 
-/** Time kept back to report the verdict to CodeDeploy after the trial invocation gives up. */
-const REPORT_MARGIN_MS = 10_000;
+/** Time kept back to report the verdict to CodeDeploy after the trial invocation gives up: the report's longest call. */
+const REPORT_MARGIN_MS = CHECK_CALL_WORST_MS;
 
 /**
  * BeforeAllowTraffic: invokes the version being rolled out with the function's sample event, before any

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
-import { hookTargetOf, verdictOf } from "../../app/core/pre-traffic";
+import { CHECK_CALL_WORST_MS, hookTargetOf, verdictOf } from "../../app/core/pre-traffic";
 import { appSpec } from "../../components/rollout-deployment";
+import { HOOK_OVERHEAD_SECONDS } from "../../components/rollouts";
 
 describe("the before-traffic check's logic (app/core/pre-traffic.ts)", () => {
   it("reads the function and the new version from the AppSpec the rollout writes", () => {
@@ -14,6 +15,19 @@ describe("the before-traffic check's logic (app/core/pre-traffic.ts)", () => {
     assert.throws(() => hookTargetOf(JSON.stringify({ Resources: [] })), /names no single Lambda function/);
     const latest = appSpec({ functionName: "f", alias: "live", targetVersion: "$LATEST" }, "1");
     assert.throws(() => hookTargetOf(latest), /published TargetVersion/);
+    // Whatever GetDeployment hands back: an error saying so (reported Failed), never a TypeError.
+    for (const content of ["null", "[]", '"x"', JSON.stringify({ Resources: [null, 5, "x", []] }), JSON.stringify({ Resources: {} })])
+      assert.throws(() => hookTargetOf(content), /names no single Lambda function/, content);
+    const noAlias = JSON.parse(appSpec({ functionName: "f", alias: "live", targetVersion: "7" }, "6"));
+    delete noAlias.Resources[0].f.Properties.Alias;
+    assert.throws(() => hookTargetOf(JSON.stringify(noAlias)), /with an alias/);
+  });
+
+  it("reads the deployment and reports within the time the stack gives the check beyond the new version's timeout", () => {
+    assert.ok(
+      2 * CHECK_CALL_WORST_MS <= HOOK_OVERHEAD_SECONDS * 1000,
+      `two calls of ${CHECK_CALL_WORST_MS} ms in ${HOOK_OVERHEAD_SECONDS} s`,
+    );
   });
 
   it("lets traffic through for an answer, a 2xx or a 4xx; not for a thrown error or a 5xx", () => {

@@ -109,6 +109,8 @@ function numbersAtExtreme(values: Values, most: boolean): { values: Values; boun
 const LONGEST_NAME = `f${"x".repeat(39)}`; // a function name: 40 characters, the most the config takes
 const LONGEST_BUCKET = "b".repeat(55); // S3's 63 less the stack's `-<7 characters>`
 const FIXTURE = "tests/fixtures/own-image";
+/** The same function with the largest sample event the platform's check carries in its environment (PRE_TRAFFIC_EVENT_MAX_BYTES). */
+const FIXTURE_LARGEST_EVENT = "tests/fixtures/own-image-largest-event";
 const LONGEST_DEPLOYMENT_CONFIG = `d${"c".repeat(99)}`; // CodeDeploy's DeploymentConfigName: at most 100
 /** The app's functions power tuning may tune (all but itself). */
 const APP_FUNCTIONS = Object.keys(appFunctions).filter((name) => name !== "power-tuning");
@@ -146,7 +148,7 @@ export function largestConfig(): ExtremeConfig {
     buckets: { [LONGEST_BUCKET]: { intermediatePrefix: `${"p".repeat(199)}/` } },
     ownImageFunctions: {
       [LONGEST_NAME]: {
-        context: FIXTURE,
+        context: FIXTURE_LARGEST_EVENT,
         compareArchitectures: true,
         architecture: "x86_64",
         route: `ANY /${"r".repeat(100)}/{id}/{proxy+}`,
