@@ -40,10 +40,11 @@ export interface ContainerFunctionArgs {
   expectedTraffic?: { rps: number; durationMs: number };
   /**
    * Connect to the database as one user (Database.grantConnect): the function runs in the database's
-   * subnets and security group, may rds-db:connect as that user only, and gets the connection settings.
+   * subnets and security group, may rds-db:connect as that user only, and gets the connection settings
+   * (DB_USER among them: the grant's user needs no other mention here).
    * @default undefined
    */
-  database?: DatabaseGrant;
+  database?: Omit<DatabaseGrant, "user">;
   /**
    * Serves traffic: publish a version on every change and give callers the `live` alias. With `codeDeploy`,
    * CodeDeploy moves the alias (Rollouts): Pulumi creates it and then leaves its version and weights alone.
@@ -53,9 +54,6 @@ export interface ContainerFunctionArgs {
   /** Execution environments kept initialized on the live alias (only with `live`). @default undefined */
   provisionedConcurrency?: number;
 }
-
-/** The alias every caller of a serving function invokes (app/functions.ts). */
-export { LIVE_ALIAS };
 
 /** What a caller invokes: the function's live alias when it serves traffic (`qualifier` set), else the function. */
 export interface InvokeTarget {
@@ -255,7 +253,7 @@ export class ContainerFunction extends pulumi.ComponentResource {
     return rolePolicy(name, this.role, statements, { parent: this });
   }
 
-  private grantDatabase(name: string, grant: DatabaseGrant): aws.iam.RolePolicy {
+  private grantDatabase(name: string, grant: Omit<DatabaseGrant, "user">): aws.iam.RolePolicy {
     return rolePolicy(
       `${name}-database`,
       this.role,

@@ -68,6 +68,10 @@ export const inProject = (path: string) => join(__dirname, "..", path);
 export const sampleEventPath = (fn: { name: string; context?: string }) =>
   inProject(fn.context === undefined ? `app/events/${fn.name}.json` : `${fn.context}/event.json`);
 
+/** The function's sample event as compact JSON, as the platform's before-traffic check carries it; throws if the file is not JSON. */
+export const compactSampleEvent = (fn: { name: string; context?: string }) =>
+  JSON.stringify(JSON.parse(readFileSync(sampleEventPath(fn), "utf8")));
+
 /**
  * An HTTP API route key as API Gateway takes it ("Working with routes for HTTP APIs"): a method, then a
  * path of non-empty segments, each literal or a whole path variable (`{id}`); a greedy variable

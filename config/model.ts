@@ -1,12 +1,11 @@
 import { OWN_IMAGE_DEFAULTS, architecturesInUse, functionNames, invokeOrder, stackConfigSchema } from "./schema";
 import { ConfigError, describeIssue } from "./errors";
 import { appFunctionServes, hookFunctionName } from "./rollout-rules";
-import { readFileSync } from "node:fs";
 import { ALL_AT_ONCE } from "../components/rollout-settings";
 import { z } from "zod";
 import { type Architecture } from "../components/settings-schema";
 import {
-  sampleEventPath,
+  compactSampleEvent,
   type LiveSettings,
   type OwnImageFunctionConfig,
   type ResolvedFunctionSettings,
@@ -34,7 +33,7 @@ function liveOf(deploymentConfig: string, preTraffic: true | string | undefined,
     preTraffic === undefined
       ? undefined
       : preTraffic === true
-        ? { sampleEvent: JSON.stringify(JSON.parse(readFileSync(sampleEventPath(fn), "utf8"))), hookName: hookFunctionName(fn.name) }
+        ? { sampleEvent: compactSampleEvent(fn), hookName: hookFunctionName(fn.name) }
         : { function: preTraffic };
   const gradual = deploymentConfig !== ALL_AT_ONCE;
   return { deploymentConfig, gradual, codeDeploy: gradual || check !== undefined, ...(check && { preTraffic: check }) };

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { z } from "zod";
 import { AppFunction, AppFunctionName, appFunctions } from "../app/functions";
 import { AWS_LIMITS } from "../components/aws-limits";
-import { sampleEventPath } from "../components/function-settings";
+import { compactSampleEvent, sampleEventPath } from "../components/function-settings";
 import { PRE_TRAFFIC_EVENT_MAX_BYTES, PREDEFINED_DEPLOYMENT_CONFIGS } from "../components/rollout-settings";
 
 /** What a function's rollout keys are checked against: whether it serves traffic, and its reservation. */
@@ -130,7 +130,7 @@ function checkSampleEvent(
   if (!existsSync(file)) return issue("preTraffic", `is true, but ${name} has no sample event (${shown}) for the check to send: add one`);
   let bytes: number;
   try {
-    bytes = Buffer.byteLength(JSON.stringify(JSON.parse(readFileSync(file, "utf8"))));
+    bytes = Buffer.byteLength(compactSampleEvent({ name, context: buildContext }));
   } catch (error) {
     return issue("preTraffic", `is true, but ${shown} is not JSON: ${(error as Error).message}`);
   }

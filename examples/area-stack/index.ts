@@ -20,10 +20,8 @@ const config = new pulumi.Config();
 const platform = new pulumi.StackReference(config.require("platformStack"));
 const shared = platform.requireOutput("shared") as pulumi.Output<Shared>;
 
-// The platform's grant, as ContainerFunction takes one: the proxy's address, the app user, its subnets and security group.
-const database: DatabaseGrant = {
-  user: config.get("databaseUser") ?? "app_user", // the platform's database.appUser: DB_USER carries it to the code
-
+// The platform's grant, as ContainerFunction takes one: the proxy's address and the app user (DB_USER), its subnets and security group.
+const database: Omit<DatabaseGrant, "user"> = {
   connectArn: shared.database.connectArn,
   environment: Object.fromEntries(
     ["DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_IDLE_TIMEOUT_MS"].map((name) => [
