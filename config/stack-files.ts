@@ -1,7 +1,7 @@
 // The project's stacks: one Pulumi.<stack>.yaml beside Pulumi.yaml each, read as the Pulumi CLI reads
 // them. Tests, npm run plan, npm run dev and CI's matrices all take the list from here, so adding a stack is
 // adding its file.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 
@@ -40,6 +40,7 @@ export function stackFileOf(stack: string, projectDir = ".", configFile?: string
   checkStackName(stack);
   if (configFile !== undefined) {
     if (!existsSync(configFile)) throw new Error(`--config-file ${configFile}: there is no such file`);
+    if (!statSync(configFile).isFile()) throw new Error(`--config-file ${configFile}: not a file (a stack file, Pulumi.<stack>.yaml)`);
     return configFile;
   }
   const file = join(projectDir, `Pulumi.${stack}.yaml`);

@@ -7,15 +7,15 @@ const MINIMUM_UNRESERVED = AWS_LIMITS.lambdaUnreservedConcurrency.min;
 
 /** Each function with the concurrency provisioned on it (its aliases' and versions' together). */
 function withProvisioned(resources: PolicyResource[]): { fn: PolicyResource; provisioned: number }[] {
-  const configs = resources.filter((resource) => resource.type === TYPES.provisionedConcurrency);
+  const provisioned = new Map<unknown, number>();
+  for (const config of resources.filter((resource) => resource.type === TYPES.provisionedConcurrency))
+    provisioned.set(
+      config.props.functionName,
+      (provisioned.get(config.props.functionName) ?? 0) + Number(config.props.provisionedConcurrentExecutions ?? 0),
+    );
   return resources
     .filter((resource) => resource.type === TYPES.lambdaFunction)
-    .map((fn) => ({
-      fn,
-      provisioned: configs
-        .filter((config) => config.props.functionName === fn.props.name)
-        .reduce((sum, config) => sum + Number(config.props.provisionedConcurrentExecutions ?? 0), 0),
-    }));
+    .map((fn) => ({ fn, provisioned: provisioned.get(fn.props.name) ?? 0 }));
 }
 
 /** A function's declared peak concurrency (Little's law: requests per second x duration), if it declares its traffic. */

@@ -1,7 +1,6 @@
 import type { PolicyResource } from "@pulumi/policy";
+import { ALL_AT_ONCE } from "../components/rollout-settings";
 import { functionFinder, GravitonPolicy, splitQualifier, TYPES } from "./definition";
-
-const ALL_AT_ONCE = "CodeDeployDefault.LambdaAllAtOnce";
 
 /** Each function a service invokes through an alias (permissions and event source mappings), with that alias. */
 function aliasInvocations(resources: PolicyResource[]): { fn: PolicyResource; alias: string }[] {
@@ -24,18 +23,23 @@ function aliasInvocations(resources: PolicyResource[]): { fn: PolicyResource; al
   });
 }
 
-/** The platform's rollouts of the stack, by function and alias, each with the deployment group it rolls out through, if any. */
-function rolloutIndex(resources: PolicyResource[]) {
+/** The deployment group a rollout moves its alias through, if it names one the stack has: an index of the stack's groups built once. */
+function groupFinder(resources: PolicyResource[]): (rollout: PolicyResource) => PolicyResource | undefined {
   const groups = new Map(
     resources
       .filter((resource) => resource.type === TYPES.deploymentGroup)
       .map((group) => [`${group.props.appName}/${group.props.deploymentGroupName}`, group]),
   );
+  return (rollout) =>
+    rollout.props.deploymentGroup ? groups.get(`${rollout.props.application}/${rollout.props.deploymentGroup}`) : undefined;
+}
+
+/** The platform's rollouts of the stack, by function and alias, each with the deployment group it rolls out through, if any. */
+function rolloutIndex(resources: PolicyResource[]) {
+  const groupOf = groupFinder(resources);
   const rollouts = new Map<string, { rollout: PolicyResource; group?: PolicyResource }>();
-  for (const rollout of resources.filter((resource) => resource.type === TYPES.rollout)) {
-    const group = rollout.props.deploymentGroup ? groups.get(`${rollout.props.application}/${rollout.props.deploymentGroup}`) : undefined;
-    rollouts.set(`${rollout.props.functionName}:${rollout.props.alias}`, { rollout, group });
-  }
+  for (const rollout of resources.filter((resource) => resource.type === TYPES.rollout))
+    rollouts.set(`${rollout.props.functionName}:${rollout.props.alias}`, { rollout, group: groupOf(rollout) });
   return (fn: PolicyResource, alias: string) => rollouts.get(`${fn.props.name}:${alias}`) ?? { rollout: undefined, group: undefined };
 }
 
@@ -78,11 +82,9 @@ export const codedeployPolicies: GravitonPolicy[] = [
       const alarms = new Map(
         args.resources.filter((resource) => resource.type === TYPES.metricAlarm).map((alarm) => [alarm.props.name, alarm]),
       );
-      const rolloutOf = rolloutIndex(args.resources);
-      const functionNamed = functionFinder(args.resources);
-      for (const rollout of args.resources.filter((resource) => resource.type === TYPES.rollout && resource.props.deploymentGroup)) {
-        const fn = functionNamed(String(rollout.props.functionName));
-        const { group } = fn ? rolloutOf(fn, rollout.props.alias) : { group: undefined };
+      const groupOf = groupFinder(args.resources);
+      for (const rollout of args.resources.filter((resource) => resource.type === TYPES.rollout)) {
+        const group = groupOf(rollout);
         for (const alarmName of group?.props.alarmConfiguration?.alarms ?? []) {
           const alarm = alarms.get(alarmName);
           if (!alarm)

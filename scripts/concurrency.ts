@@ -264,7 +264,8 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
   }
 
   const config = (deps.config ?? ((name: string) => stackConfigFrom(readStackConfig(name))))(stack);
-  const groups = logGroupsOf(deps.outputs(stack), config);
+  const outputs = deps.outputs(stack);
+  const groups = logGroupsOf(outputs, config);
   if (groups.length === 0) {
     write(
       `The stack ${stack} has no function log groups in its outputs (lambdaFunctions.*.logGroupName): deploy it with this version first.\n`,
@@ -289,14 +290,21 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
     return 1;
   }
   const labelOf = new Map(groups.map((group) => [group.logGroupName, group.label]));
+  const byLogGroup = (seconds: Second[]) => {
+    const index = new Map<string | undefined, Second[]>();
+    for (const second of seconds) index.set(second.logGroup, [...(index.get(second.logGroup) ?? []), second]);
+    return index;
+  };
+  const peakOf = byLogGroup(peaks);
+  const versionsOf = byLogGroup(versionPeaks);
   const rows = groups.map((group) => ({
     label: group.label,
     limit: group.limit,
-    peak: peaks.find((second) => second.logGroup === group.logGroupName),
+    peak: peakOf.get(group.logGroupName)?.[0],
   }));
   // While a rollout splits an alias, each version's share beside the function's whole.
   for (const group of groups) {
-    const versions = versionPeaks.filter((second) => second.logGroup === group.logGroupName);
+    const versions = versionsOf.get(group.logGroupName) ?? [];
     if (versions.length > 1)
       for (const peak of versions) rows.push({ label: `${group.label} version ${peak.version}`, limit: undefined, peak });
   }
@@ -344,7 +352,7 @@ export async function main(argv: string[], write: (text: string) => void, deps: 
       `The stack alone reached ${Math.round((peakTotal / accountLimit) * 100)}% of the account's limit: ask for a higher quota (Service Quotas) before the next peak.\n`,
     );
 
-  write(await aliasReport(deps.outputs(stack), config, window, deps));
+  write(await aliasReport(outputs, config, window, deps));
 
   if (chart) {
     // The stack's total, and the seconds of the functions with the highest peaks (a query on just their log groups).

@@ -229,7 +229,10 @@ describe("npm run concurrency: the 1-second concurrency hunt, one run over every
         { Id: "c1", Values: [] },
       ],
     });
-    assert.equal(await run(["--stack", "dev"], { outputs: () => outputs, config: () => stack }), 0, output);
+    let outputReads = 0;
+    const readOutputs = () => (outputReads++, outputs);
+    assert.equal(await run(["--stack", "dev"], { outputs: readOutputs, config: () => stack }), 0, output);
+    assert.equal(outputReads, 1, "the stack's outputs (a pulumi CLI call) are read once");
     assert.match(output, /\| get-job \| 30\.0 \| 2026-11-23T08:10:00Z \| 100 \| 300 ms \| unreserved \| - \|/);
     assert.match(output, /\| get-job version 7 \| 9\.0 \| 2026-11-23T08:10:00Z \| 90 \| 100 ms \|/);
     assert.match(output, /\| get-job version 8 \| 3\.0 \| 2026-11-23T08:10:00Z \| 10 \| 300 ms \|/);

@@ -111,6 +111,9 @@ describe("npm run plan", () => {
     const missing = await run("--stack", "dev", "--config-file", join(scratch, "none.yaml"));
     assert.equal(missing.code, 2);
     assert.match(missing.output, /--config-file .*none\.yaml: there is no such file/);
+    const folder = await run("--stack", "dev", "--config-file", scratch);
+    assert.equal(folder.code, 2);
+    assert.match(folder.output, /--config-file .*: not a file/);
   });
 
   it("refuses a stack name Pulumi would refuse, or one that names a file elsewhere", async () => {
